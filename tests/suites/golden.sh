@@ -1,0 +1,3 @@
+#!/bin/sh
+# Golden tests (tests/golden/*/).
+exec "$(dirname "$0")/../golden.sh"
