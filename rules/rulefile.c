@@ -12,6 +12,8 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "grammar/ast.h"
+#include "grammar/parse.h"
 #include "rules/rulefile_yaml.h"
 #include "rules/ynode.h"
 
@@ -325,6 +327,30 @@ static void check_labels(struct vctx *v, const struct rule_group *g, const struc
     }
 }
 
+/* Parses the expression and keeps its tree and canonical text; a parse error
+ * reads as Prometheus's ParseErr, positioned within the expression text. */
+static void check_expr(struct vctx *v, const struct rule_group *g, struct rule *r)
+{
+    struct parse_opts po = {.experimental = v->opts->experimental};
+    struct diag_list pd;
+    diag_list_init(&pd);
+    size_t len = strlen(r->expr);
+    r->ast = parse_expr(r->expr, len, &v->rf->arena, &po, &pd);
+    if (r->ast) {
+        struct strbuf sb = STRBUF_INIT;
+        ast_print(&sb, r->ast);
+        r->expr_canonical = arena_strndup(&v->rf->arena, sb.buf, sb.len);
+        strbuf_release(&sb);
+    } else {
+        int line = 1, col = 1;
+        const char *msg = pd.len ? pd.items[0].msg : "unknown error";
+        if (pd.len)
+            diag_line_col(r->expr, len, pd.items[0].span.start, &line, &col);
+        rule_error(v, g, r, r->expr_node, true, "could not parse expression: %d:%d: parse error: %s", line, col, msg);
+    }
+    diag_list_release(&pd);
+}
+
 static void validate_rule(struct vctx *v, const struct rule_group *g, struct rule *r)
 {
     bool rec = *r->record, al = *r->alert;
@@ -334,6 +360,8 @@ static void validate_rule(struct vctx *v, const struct rule_group *g, struct rul
         rule_error2(v, g, r, "one of 'record' or 'alert' must be set");
     if (!*r->expr)
         rule_error(v, g, r, r->expr_node, true, "field 'expr' must be set in rule");
+    else
+        check_expr(v, g, r);
     if (rec) {
         if (r->annotations.len)
             rule_error(v, g, r, r->record_node, true, "invalid field 'annotations' in recording rule");

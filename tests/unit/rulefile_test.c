@@ -302,6 +302,25 @@ static void test_validation(void)
     strbuf_release(&out);
 }
 
+static void test_expressions(void)
+{
+    const char *src = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: |\n      sum without(instance)\n"
+                      "        (rate(x[5m]))\n";
+    struct rulefile rf;
+    struct strbuf out = STRBUF_INIT;
+    T_EQ_INT(parse(src, NULL, &rf, &out), 0);
+    const struct rule *r = &rf.groups[0].rules[0];
+    T_CHECK(r->ast != NULL);
+    T_EQ_STR(r->expr, "sum without(instance)\n  (rate(x[5m]))\n");
+    T_EQ_STR(r->expr_canonical, "sum without (instance) (rate(x[5m]))");
+    rulefile_release(&rf);
+    strbuf_release(&out);
+    /* positions inside the expression count its own lines */
+    expect_errors("groups:\n- name: g\n  rules:\n  - record: r\n    expr: |\n      sum(x)\n      +\n",
+                  "5:11: group \"g\", rule 1, \"r\": could not parse expression: 3:1: parse error: "
+                  "unexpected end of input");
+}
+
 static void test_unknown_fields_ignored_and_multidoc(void)
 {
     const char *src = "groups:\n- name: g\n  owner: x\n  rules: []\n---\ngroups: [{name: h}]\n";
@@ -398,6 +417,7 @@ int main(void)
     t_run("decode errors", test_decode_errors);
     t_run("nulls and merge keys", test_nulls_and_merges);
     t_run("validation", test_validation);
+    t_run("expressions", test_expressions);
     t_run("unknown fields ignored, multi-document", test_unknown_fields_ignored_and_multidoc);
     t_run("comment directives", test_directives);
     t_run("files and globs", test_set_globs);
