@@ -96,3 +96,32 @@ rw_expect_eq() {
     printf '  %s:\n    got:  %s\n    want: %s\n' "$1" "$2" "$3"
     return 1
 }
+
+# rw_wait_port PORT SECONDS: waits until something accepts on 127.0.0.1:PORT.
+rw_wait_port() {
+    python3 -c '
+import socket, sys, time
+deadline = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)' "$1" "$2"
+}
+
+# rw_make_certs DIR: a throwaway CA, a server certificate for IP 127.0.0.1
+# and a client certificate (CN heed-client), all signed by the CA.
+rw_make_certs() {
+    d=$1
+    key="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    openssl req -x509 $key -keyout "$d/ca.key" -out "$d/ca.crt" -days 1 -subj /CN=heed-test-ca &&
+        openssl req $key -keyout "$d/server.key" -out "$d/server.csr" -subj /CN=127.0.0.1 &&
+        printf 'subjectAltName=IP:127.0.0.1\n' > "$d/san.ext" &&
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+            -out "$d/server.crt" -days 1 -extfile "$d/san.ext" &&
+        openssl req $key -keyout "$d/client.key" -out "$d/client.csr" -subj /CN=heed-client &&
+        openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+            -out "$d/client.crt" -days 1
+}

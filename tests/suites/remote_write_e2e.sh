@@ -209,6 +209,61 @@ case_4xx() {
         rw_expect_eq "one request" "$(fake_log "len(reqs)")" 1
 }
 
+# ---- TLS: two more scripted receivers, server-only and mutual ----
+mkdir -p "$RW_TMP/certs"
+if rw_make_certs "$RW_TMP/certs" > "$RW_TMP/certs/openssl.log" 2>&1; then
+    TLS_PORT=$(rw_free_port)
+    MTLS_PORT=$(rw_free_port)
+    : > "$RW_TMP/tls_status"
+    : > "$RW_TMP/mtls_status"
+    FAKE_TLS_CERT=$RW_TMP/certs/server.crt FAKE_TLS_KEY=$RW_TMP/certs/server.key \
+        rw_spawn python3 tests/e2e/remote_write_fake_receiver.py "$TLS_PORT" "$RW_TMP/tls_status" "$RW_TMP/tls_log"
+    FAKE_TLS_CERT=$RW_TMP/certs/server.crt FAKE_TLS_KEY=$RW_TMP/certs/server.key \
+        FAKE_TLS_CLIENT_CA=$RW_TMP/certs/ca.crt \
+        rw_spawn python3 tests/e2e/remote_write_fake_receiver.py "$MTLS_PORT" "$RW_TMP/mtls_status" "$RW_TMP/mtls_log"
+    rw_wait_port "$TLS_PORT" 10 && rw_wait_port "$MTLS_PORT" 10 || echo "TLS receivers did not start"
+else
+    echo "openssl could not make test certificates:"
+    cat "$RW_TMP/certs/openssl.log"
+fi
+
+# requests LOG: how many POSTs a receiver logged.
+requests() {
+    [ -f "$1" ] && wc -l < "$1" | tr -d ' ' || echo 0
+}
+
+case_tls_ca() {
+    rw_send --url "https://127.0.0.1:$TLS_PORT/receive" --tls-ca-file "$RW_TMP/certs/ca.crt" 'heed_tls' 1 "$T" &&
+        rw_expect_eq "exit" "$RC" 0 &&
+        rw_expect_eq "requests" "$(requests "$RW_TMP/tls_log")" 1
+}
+
+case_tls_unknown_ca() {
+    rw_send --url "https://127.0.0.1:$TLS_PORT/receive" --min-backoff 0.05 --flush-deadline 0.3 'heed_tls' 1 "$T"
+    rw_expect_eq "exit" "$RC" 1 &&
+        echo "$OUT" | grep -q '^sent=0 failed=0 retried=[0-9]* dropped=1 ' &&
+        grep -qi 'certificate' "$RW_TMP/stderr" &&
+        rw_expect_eq "nothing delivered" "$(requests "$RW_TMP/tls_log")" 1
+}
+
+case_tls_insecure() {
+    rw_send --url "https://127.0.0.1:$TLS_PORT/receive" --tls-insecure-skip-verify 'heed_tls' 1 "$T" &&
+        rw_expect_eq "exit" "$RC" 0 &&
+        rw_expect_eq "requests" "$(requests "$RW_TMP/tls_log")" 2
+}
+
+case_tls_client_cert() {
+    rw_send --url "https://127.0.0.1:$MTLS_PORT/receive" --tls-ca-file "$RW_TMP/certs/ca.crt" \
+        --min-backoff 0.05 --flush-deadline 0.3 'heed_tls' 1 "$T"
+    rw_expect_eq "exit without a client certificate" "$RC" 1 &&
+        rw_send --url "https://127.0.0.1:$MTLS_PORT/receive" --tls-ca-file "$RW_TMP/certs/ca.crt" \
+            --tls-cert-file "$RW_TMP/certs/client.crt" --tls-key-file "$RW_TMP/certs/client.key" 'heed_tls' 1 "$T" &&
+        rw_expect_eq "exit with it" "$RC" 0 &&
+        rw_expect_eq "client seen" "$(python3 -c "
+import json
+print([json.loads(l)['client_cn'] for l in open('$RW_TMP/mtls_log')])")" "['heed-client']"
+}
+
 rw_check "sample arrives with its labels" case_labels
 rw_check "label values with quotes, backslashes, tabs and UTF-8" case_escapes
 rw_check "special float values in one request (0 too)" case_values
@@ -224,6 +279,10 @@ rw_check "basic auth from a password file" case_basic_auth
 rw_check "5xx retried, Retry-After honoured, then backoff" case_retry_5xx
 rw_check "429 not retried unless --retry-on-429" case_429
 rw_check "400 not retried" case_4xx
+rw_check "https verified with --tls-ca-file" case_tls_ca
+rw_check "https with an unknown CA refused" case_tls_unknown_ca
+rw_check "https with --tls-insecure-skip-verify" case_tls_insecure
+rw_check "client certificate for mutual TLS" case_tls_client_cert
 
 echo "$RW_PASS passed, $RW_FAIL failed"
 [ "$RW_FAIL" = 0 ]
