@@ -63,25 +63,53 @@ int remote_write_is_stale_nan(double v)
 
 /* ---- encoding ---- */
 
-/* Label names as the 1.0 spec allows them: [a-zA-Z_][a-zA-Z0-9_]*. */
-static int label_name_valid(const char *s)
+/* ASCII only, whatever the process's locale says isalpha() means. */
+static int name_char(char c, int first, int colon)
 {
-    if (!(isalpha((unsigned char)*s) || *s == '_'))
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':') ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/* Label names as the 1.0 spec allows them: [a-zA-Z_][a-zA-Z0-9_]*; metric
+ * names (colon != 0) also allow ':', which recording rules use. */
+static int name_valid(const char *s, int colon)
+{
+    if (!name_char(*s, 1, colon))
         return 0;
     for (s++; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_'))
+        if (!name_char(*s, 0, colon))
             return 0;
     return 1;
 }
 
-/* Metric names additionally allow colons (recording rules use them). */
-static int metric_name_valid(const char *s)
+/* Well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF):
+ * protobuf strings must be, and receivers reject the whole request otherwise. */
+static int utf8_valid(const char *str)
 {
-    if (!(isalpha((unsigned char)*s) || *s == '_' || *s == ':'))
-        return 0;
-    for (s++; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == ':'))
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s++;
+        if (c < 0x80)
+            continue;
+        int more;
+        unsigned min, cp;
+        if ((c & 0xe0) == 0xc0) {
+            more = 1, min = 0x80, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            more = 2, min = 0x800, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            more = 3, min = 0x10000, cp = c & 0x07;
+        } else {
             return 0;
+        }
+        for (int i = 0; i < more; i++, s++) {
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (*s & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+    }
     return 1;
 }
 
@@ -108,7 +136,7 @@ static long series_normalise(const struct remote_write_series *s,
             set_error(err, "empty label name");
             return -1;
         }
-        if (!label_name_valid(name)) {
+        if (!name_valid(name, 0)) {
             set_error(err, "invalid label name \"%s\"", name);
             return -1;
         }
@@ -124,7 +152,11 @@ static long series_normalise(const struct remote_write_series *s,
         const char *value = sorted[i]->value;
         if (!value || !*value)
             continue;
-        if (!strcmp(sorted[i]->name, "__name__") && !metric_name_valid(value)) {
+        if (!utf8_valid(value)) {
+            set_error(err, "label %s has a value that is not valid UTF-8", sorted[i]->name);
+            return -1;
+        }
+        if (!strcmp(sorted[i]->name, "__name__") && !name_valid(value, 1)) {
             set_error(err, "invalid metric name \"%s\"", value);
             return -1;
         }
@@ -366,7 +398,7 @@ static int header_check(const char *h, struct remote_write_error *err)
             set_error(err, "header \"%.*s\" contains a line break", (int)(colon - h), h);
             return -1;
         }
-        if (p < colon && !(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~", *p))) {
+        if (p < colon && !(name_char(*p, 0, 0) || strchr("!#$%&'*+-.^`|~", *p))) {
             set_error(err, "header name \"%.*s\" has an invalid character", (int)(colon - h), h);
             return -1;
         }

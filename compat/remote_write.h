@@ -55,8 +55,9 @@ struct remote_write_series {
 
 /* Appends the WriteRequest for series[0..n) to out. Labels are written sorted
  * by name (byte order, as Go compares strings) and without empty values.
- * Returns 0, or -1 (err set, out unchanged) when a series has an empty or
- * duplicate label name, no labels left to send, or no samples. */
+ * Returns 0, or -1 (err set, out unchanged) when a series has an empty,
+ * invalid or duplicate label name, an invalid metric name, a value that is
+ * not UTF-8, no labels left to send, no samples, or samples out of order. */
 int remote_write_encode(const struct remote_write_series *series, size_t n, struct strbuf *out,
                         struct remote_write_error *err);
 

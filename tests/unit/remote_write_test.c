@@ -219,7 +219,7 @@ static void test_label_order_and_empty_values(void)
 {
     /* Byte order: 'B' (0x42) < '_' (0x5f) < 'a' (0x61) < 'b'; empty "c" dropped. */
     const struct remote_write_label labels[] = {
-        {"b", "1"}, {"c", ""}, {"a", "2"}, {"_x", "3"}, {"B", "4"}};
+        {"b", "1"}, {"c", ""}, {"a", "2"}, {"_x", "gr\xc3\xbc\xc3\x9f\xe2\x82\xac\xf0\x9f\x94\xa5"}, {"B", "4"}};
     const struct remote_write_sample samples[] = {{2, 7}};
     const struct remote_write_series s = {labels, 5, samples, 1};
     struct strbuf sb = STRBUF_INIT;
@@ -234,6 +234,7 @@ static void test_label_order_and_empty_values(void)
     if (out[0].nlabels == 4) {
         T_EQ_STR(out[0].labels[0].name, "B");
         T_EQ_STR(out[0].labels[1].name, "_x");
+        T_EQ_STR(out[0].labels[1].value, "grüß€🔥");
         T_EQ_STR(out[0].labels[2].name, "a");
         T_EQ_STR(out[0].labels[3].name, "b");
         T_EQ_STR(out[0].labels[3].value, "1");
@@ -253,6 +254,10 @@ static void test_encode_errors(void)
     static const struct remote_write_label bad_metric[] = {{"__name__", "a-b"}};
     static const struct remote_write_label only_empty[] = {{"a", ""}};
     static const struct remote_write_label ok[] = {{"__name__", "ok:rule"}};
+    static const struct remote_write_label latin1[] = {{"__name__", "m"}, {"city", "K\xf6ln"}};
+    static const struct remote_write_label overlong[] = {{"__name__", "m"}, {"slash", "\xc0\xaf"}};
+    static const struct remote_write_label surrogate[] = {{"__name__", "m"}, {"s", "\xed\xa0\x80"}};
+    static const struct remote_write_label cut[] = {{"__name__", "m"}, {"s", "\xe2\x82"}};
     static const struct {
         const char *name;
         struct remote_write_series s;
@@ -265,6 +270,10 @@ static void test_encode_errors(void)
         {"metric name", {bad_metric, 1, one, 1}, "invalid metric name \"a-b\" (series 1)"},
         {"no labels", {only_empty, 1, one, 1}, "series has no labels with values (series 1)"},
         {"no samples", {ok, 1, one, 0}, "series has no samples (series 1)"},
+        {"latin-1", {latin1, 2, one, 1}, "label city has a value that is not valid UTF-8 (series 1)"},
+        {"overlong", {overlong, 2, one, 1}, "label slash has a value that is not valid UTF-8 (series 1)"},
+        {"surrogate", {surrogate, 2, one, 1}, "label s has a value that is not valid UTF-8 (series 1)"},
+        {"truncated", {cut, 2, one, 1}, "label s has a value that is not valid UTF-8 (series 1)"},
         {"backwards", {ok, 1, backwards, 2}, "samples out of timestamp order (1 after 2) (series 1)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
