@@ -582,8 +582,9 @@ struct remote_write_http *remote_write_http_new(const struct remote_write_config
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (c->proxy_url)
-        curl_easy_setopt(curl, CURLOPT_PROXY, c->proxy_url);
+    /* "" turns off curl's http_proxy/https_proxy environment lookup: like
+     * Prometheus, use a proxy only when configured. */
+    curl_easy_setopt(curl, CURLOPT_PROXY, c->proxy_url ? c->proxy_url : "");
     return h;
 }
 
