@@ -20,7 +20,7 @@ rw_free_port() {
 rw_wait_http() {
     i=0
     while [ "$i" -lt $(($2 * 10)) ]; do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        curl --noproxy "*" -fsS -o /dev/null "$1" 2>/dev/null && return 0
         sleep 0.1
         i=$((i + 1))
     done
@@ -61,7 +61,7 @@ rw_cleanup() {
 
 # rw_query PORT EXPR TIME_SECONDS: prints the /api/v1/query JSON answer.
 rw_query() {
-    curl -fsS "http://127.0.0.1:$1/api/v1/query" --data-urlencode "query=$2" --data-urlencode "time=$3"
+    curl --noproxy "*" -fsS "http://127.0.0.1:$1/api/v1/query" --data-urlencode "query=$2" --data-urlencode "time=$3"
 }
 
 # rw_vector_summary: reads a query answer on stdin and prints one line per
