@@ -606,7 +606,9 @@ struct parser {
     jmp_buf fail;
 };
 
-#define MAX_STACK_DEPTH 10000
+/* Go allows 10000 nested parentheses; C stacks are smaller, so parentheses
+ * and nested control actions together are limited to 1000 levels. */
+#define MAX_STACK_DEPTH 1000
 
 static struct item p_next(struct parser *p)
 {
@@ -1287,6 +1289,9 @@ static struct tnode *with_control(struct parser *p);
 static struct tnode *parse_control(struct parser *p, enum tnode_kind kind, const char *context)
 {
     size_t mark = p->nvars;
+    if (p->stack_depth >= MAX_STACK_DEPTH)
+        p_errorf(p, "max expression depth exceeded");
+    p->stack_depth++;
     struct tnode *pipe = pipeline(p, context, IT_RDELIM);
     if (kind == TN_RANGE)
         p->range_depth++;
@@ -1316,6 +1321,7 @@ static struct tnode *parse_control(struct parser *p, enum tnode_kind kind, const
         }
     }
     p->nvars = mark;
+    p->stack_depth--;
     struct tnode *n = new_node(p, kind, pipe->pos);
     n->line = pipe->line;
     n->pipe = pipe;
