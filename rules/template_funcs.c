@@ -1,9 +1,8 @@
-/* template_funcs: the functions a template may call: text/template's
- * builtins (and, or, not, len, index, slice, print*, eq..ge, html, js,
- * urlquery, call), Prometheus's template functions (template/template.go,
- * common/helpers/templates) and the few time.Time / time.Duration methods
- * Prometheus's documented examples call. Each entry carries its Go
- * signature, because argument checking and error texts depend on it. */
+/* template_funcs: Prometheus's template functions (template/template.go,
+ * common/helpers/templates), the few time.Time / time.Duration methods its
+ * documented examples call, the function lookup, and helpers shared with
+ * template_builtins.c. Each entry carries its Go signature, because
+ * argument checking and error texts depend on it. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,10 +21,8 @@
 #define T_SMP (&tmpl_type_sample_ptr)
 #define T_DUR (&tmpl_type_duration)
 
-static const struct tmpl_type tmpl_type_uint8 = {TMPL_UINT, "uint8", NULL, false, 0, NULL};
 
-static int fail(struct texec *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct texec *s, const char *fmt, ...)
+int tfunc_fail(struct texec *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -34,7 +31,7 @@ static int fail(struct texec *s, const char *fmt, ...)
     return -1;
 }
 
-static struct tmpl_value str_val(struct texec *s, const struct strbuf *sb, const struct tmpl_type *t)
+struct tmpl_value tfunc_str(struct texec *s, const struct strbuf *sb, const struct tmpl_type *t)
 {
     char *p = arena_memdup(s->a, sb->buf, sb->len + 1);
     return (struct tmpl_value){.type = t, .u.s = {p, sb->len}};
@@ -57,198 +54,19 @@ static struct tmpl_value mkfloat(double f)
 }
 
 /* indirectInterface: a nil interface{} is no value. */
-static struct tmpl_value iface(struct tmpl_value v)
+struct tmpl_value tfunc_iface(struct tmpl_value v)
 {
     if (v.type && v.type->kind == TMPL_NIL)
         return (struct tmpl_value){0};
     return v;
 }
 
-static const char *cstr(struct texec *s, const struct tmpl_value *v)
+const char *tfunc_cstr(struct texec *s, const struct tmpl_value *v)
 {
     return arena_strndup(s->a, v->u.s.p, v->u.s.len);
 }
 
-/* ---- builtins ---- */
-
-static int fn_first_arg(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)s;
-    (void)n;
-    *r = a[0];
-    return 0;
-}
-
-static int fn_not(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)s;
-    (void)n;
-    bool ok;
-    struct tmpl_value v = iface(a[0]);
-    *r = mkbool(!tmpl_truth(&v, &ok));
-    return 0;
-}
-
-static int fn_call(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    (void)r;
-    struct tmpl_value v = iface(a[0]);
-    if (!v.type)
-        return fail(s, "call of nil");
-    struct strbuf sb = STRBUF_INIT;
-    gofmt_print(&sb, &v);
-    fail(s, "non-function %s of type %s", sb.buf, v.type->name);
-    strbuf_release(&sb);
-    return -1;
-}
-
-static int fn_len(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    struct tmpl_value v = a[0];
-    if (v.type && v.type->ptr && v.type->kind == TMPL_STRUCT && !v.u.fields)
-        return fail(s, "len of nil pointer");
-    if (!v.type)
-        return fail(s, "reflect: call of reflect.Value.Type on zero Value");
-    if (v.type->kind == TMPL_NIL)
-        return fail(s, "len of nil pointer");
-    int64_t len;
-    switch (v.type->kind) {
-    case TMPL_STRING: len = (int64_t)v.u.s.len; break;
-    case TMPL_MAP: len = v.u.map ? (int64_t)v.u.map->n : 0; break;
-    case TMPL_LIST: len = v.u.list ? (int64_t)v.u.list->n : 0; break;
-    default:
-        return fail(s, "len of type %s", v.type->ptr ? v.type->elem->name : v.type->name);
-    }
-    *r = tmpl_value_int(len);
-    return 0;
-}
-
-static int index_arg(struct texec *s, struct tmpl_value ix, size_t cap, size_t *out)
-{
-    int64_t x;
-    if (!ix.type)
-        return fail(s, "cannot index slice/array with nil");
-    if (ix.type->kind == TMPL_INT)
-        x = ix.u.i;
-    else if (ix.type->kind == TMPL_UINT)
-        x = (int64_t)ix.u.u;
-    else
-        return fail(s, "cannot index slice/array with type %s", ix.type->name);
-    if (x < 0 || (uint64_t)x > cap)
-        return fail(s, "index out of range: %lld", (long long)x);
-    *out = (size_t)x;
-    return 0;
-}
-
-static int fn_index(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct tmpl_value item = iface(a[0]);
-    if (!item.type)
-        return fail(s, "index of untyped nil");
-    for (int k = 1; k < n; k++) {
-        struct tmpl_value ix = iface(a[k]);
-        if (item.type->ptr && item.type->kind == TMPL_STRUCT && !item.u.fields)
-            return fail(s, "index of nil pointer");
-        switch (item.type->kind) {
-        case TMPL_LIST: {
-            size_t len = item.u.list ? item.u.list->n : 0, x;
-            if (index_arg(s, ix, len, &x) < 0)
-                return -1;
-            if (x >= len)
-                return fail(s, "reflect: slice index out of range");
-            item = item.u.list->items[x];
-            break;
-        }
-        case TMPL_STRING: {
-            size_t x;
-            if (index_arg(s, ix, item.u.s.len, &x) < 0)
-                return -1;
-            if (x >= item.u.s.len)
-                return fail(s, "reflect: string index out of range");
-            item = (struct tmpl_value){.type = &tmpl_type_uint8, .u.u = (unsigned char)item.u.s.p[x]};
-            break;
-        }
-        case TMPL_MAP: {
-            if (!ix.type)
-                return fail(s, "value is nil; should be of type string");
-            if (ix.type->kind != TMPL_STRING || strcmp(ix.type->name, "string") != 0)
-                return fail(s, "value has type %s; should be string", ix.type->name);
-            const char *key = cstr(s, &ix);
-            struct tmpl_value found = tmpl_zero(item.type->elem);
-            for (size_t i = 0; item.u.map && i < item.u.map->n; i++)
-                if (strcmp(item.u.map->keys[i], key) == 0)
-                    found = item.u.map->values[i];
-            item = found;
-            break;
-        }
-        default:
-            return fail(s, "can't index item of type %s", item.type->name);
-        }
-        item = iface(item);
-        if (!item.type && k + 1 < n)
-            return fail(s, "index of untyped nil");
-    }
-    *r = item;
-    return 0;
-}
-
-static int fn_slice(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct tmpl_value item = iface(a[0]);
-    if (!item.type)
-        return fail(s, "slice of untyped nil");
-    if (n - 1 > 3)
-        return fail(s, "too many slice indexes: %d", n - 1);
-    size_t cap, len;
-    if (item.type->kind == TMPL_STRING) {
-        if (n - 1 == 3)
-            return fail(s, "cannot 3-index slice a string");
-        cap = len = item.u.s.len;
-    } else if (item.type->kind == TMPL_LIST) {
-        cap = len = item.u.list ? item.u.list->n : 0;
-    } else {
-        return fail(s, "can't slice item of type %s", item.type->name);
-    }
-    size_t idx[3] = {0, len, 0};
-    for (int k = 1; k < n; k++)
-        if (index_arg(s, iface(a[k]), cap, &idx[k - 1]) < 0)
-            return -1;
-    if (idx[0] > idx[1])
-        return fail(s, "invalid slice index: %zu > %zu", idx[0], idx[1]);
-    if (n - 1 == 3 && idx[1] > idx[2])
-        return fail(s, "invalid slice index: %zu > %zu", idx[1], idx[2]);
-    if (item.type->kind == TMPL_STRING) {
-        *r = (struct tmpl_value){.type = item.type, .u.s = {item.u.s.p + idx[0], idx[1] - idx[0]}};
-    } else {
-        struct tmpl_list *l = ARENA_NEW(s->a, struct tmpl_list);
-        l->n = idx[1] - idx[0];
-        l->items = item.u.list ? item.u.list->items + idx[0] : NULL;
-        *r = (struct tmpl_value){.type = item.type, .u.list = l};
-    }
-    return 0;
-}
-
-/* evalArgs: Sprint of the arguments after template-style indirection. */
-static void eval_args(struct texec *s, struct tmpl_value *a, int n, struct strbuf *out)
-{
-    if (n == 1 && a[0].type == &tmpl_type_string) {
-        strbuf_add(out, a[0].u.s.p, a[0].u.s.len);
-        return;
-    }
-    struct tmpl_value *v = ARENA_NEWN(s->a, struct tmpl_value, n ? n : 1);
-    for (int i = 0; i < n; i++) {
-        v[i] = a[i];
-        if (v[i].type && v[i].type->ptr && !(v[i].type->kind == TMPL_STRUCT && !v[i].u.fields))
-            v[i].type = v[i].type->elem;
-        if (!v[i].type || v[i].type->kind == TMPL_NIL)
-            v[i] = tmpl_value_string("<no value>");
-    }
-    gofmt_sprint(out, v, n);
-}
-
-static void url_query_escape(struct strbuf *out, const char *s, size_t n)
+void tfunc_url_query_escape(struct strbuf *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -262,304 +80,13 @@ static void url_query_escape(struct strbuf *out, const char *s, size_t n)
     }
 }
 
-static int fn_html(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-    eval_args(s, a, n, &in);
-    for (size_t i = 0; i < in.len; i++) {
-        switch (in.buf[i]) {
-        case 0: strbuf_addstr(&out, "\xef\xbf\xbd"); break;
-        case '"': strbuf_addstr(&out, "&#34;"); break;
-        case '\'': strbuf_addstr(&out, "&#39;"); break;
-        case '&': strbuf_addstr(&out, "&amp;"); break;
-        case '<': strbuf_addstr(&out, "&lt;"); break;
-        case '>': strbuf_addstr(&out, "&gt;"); break;
-        default: strbuf_addch(&out, in.buf[i]);
-        }
-    }
-    *r = str_val(s, &out, &tmpl_type_string);
-    strbuf_release(&in);
-    strbuf_release(&out);
-    return 0;
-}
-
-static int fn_js(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-    eval_args(s, a, n, &in);
-    for (size_t i = 0; i < in.len;) {
-        unsigned char c = (unsigned char)in.buf[i];
-        if (c >= 0x80) {
-            uint32_t rr;
-            int w = goutf8_decode(in.buf + i, in.len - i, &rr);
-            if (gouni_is_print(rr))
-                strbuf_add(&out, in.buf + i, (size_t)w);
-            else
-                strbuf_addf(&out, "\\u%04X", rr);
-            i += (size_t)w;
-            continue;
-        }
-        switch (c) {
-        case '\\': strbuf_addstr(&out, "\\\\"); break;
-        case '\'': strbuf_addstr(&out, "\\'"); break;
-        case '"': strbuf_addstr(&out, "\\\""); break;
-        case '<': strbuf_addstr(&out, "\\u003C"); break;
-        case '>': strbuf_addstr(&out, "\\u003E"); break;
-        case '&': strbuf_addstr(&out, "\\u0026"); break;
-        case '=': strbuf_addstr(&out, "\\u003D"); break;
-        default:
-            if (c < ' ')
-                strbuf_addf(&out, "\\u00%02X", c);
-            else
-                strbuf_addch(&out, c);
-        }
-        i++;
-    }
-    *r = str_val(s, &out, &tmpl_type_string);
-    strbuf_release(&in);
-    strbuf_release(&out);
-    return 0;
-}
-
-static int fn_urlquery(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-    eval_args(s, a, n, &in);
-    url_query_escape(&out, in.buf, in.len);
-    *r = str_val(s, &out, &tmpl_type_string);
-    strbuf_release(&in);
-    strbuf_release(&out);
-    return 0;
-}
-
-static int fn_print(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct strbuf out = STRBUF_INIT;
-    gofmt_sprint(&out, a, n);
-    *r = str_val(s, &out, &tmpl_type_string);
-    strbuf_release(&out);
-    return 0;
-}
-
-static int fn_println(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct strbuf out = STRBUF_INIT;
-    gofmt_sprintln(&out, a, n);
-    *r = str_val(s, &out, &tmpl_type_string);
-    strbuf_release(&out);
-    return 0;
-}
-
-static int fn_printf(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    struct strbuf out = STRBUF_INIT;
-    gofmt_sprintf(&out, a[0].u.s.p, a[0].u.s.len, a + 1, n - 1);
-    *r = str_val(s, &out, &tmpl_type_string);
-    strbuf_release(&out);
-    return 0;
-}
-
-/* ---- comparisons ---- */
-
-enum bkind { BK_INVALID, BK_BOOL, BK_INT, BK_FLOAT, BK_STRING, BK_UINT };
-
-static enum bkind basic_kind(const struct tmpl_value *v)
-{
-    if (!v->type)
-        return BK_INVALID;
-    if (v->type->ptr)
-        return BK_INVALID;
-    switch (v->type->kind) {
-    case TMPL_BOOL: return BK_BOOL;
-    case TMPL_INT: case TMPL_DURATION: return BK_INT;
-    case TMPL_UINT: return BK_UINT;
-    case TMPL_FLOAT: return BK_FLOAT;
-    case TMPL_STRING: return BK_STRING;
-    default: return BK_INVALID;
-    }
-}
-
-static bool str_eq(const struct tmpl_value *a, const struct tmpl_value *b)
-{
-    return a->u.s.len == b->u.s.len && memcmp(a->u.s.p, b->u.s.p, a->u.s.len) == 0;
-}
-
-static int str_cmp(const struct tmpl_value *a, const struct tmpl_value *b)
+int tfunc_str_cmp(const struct tmpl_value *a, const struct tmpl_value *b)
 {
     size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
     int c = memcmp(a->u.s.p, b->u.s.p, n);
     if (c)
         return c;
     return a->u.s.len < b->u.s.len ? -1 : a->u.s.len > b->u.s.len;
-}
-
-static bool is_nil_value(const struct tmpl_value *v)
-{
-    if (!v->type || v->type->kind == TMPL_NIL)
-        return true;
-    if (v->type->ptr && v->type->kind == TMPL_STRUCT)
-        return !v->u.fields;
-    if (v->type->kind == TMPL_MAP)
-        return !v->u.map;
-    if (v->type->kind == TMPL_LIST)
-        return !v->u.list;
-    return false;
-}
-
-static const char *vtype(const struct tmpl_value *v)
-{
-    return gofmt_type_name(v);
-}
-
-static const char *vstr(struct texec *s, const struct tmpl_value *v)
-{
-    struct strbuf sb = STRBUF_INIT;
-    gofmt_print(&sb, v);
-    const char *r = arena_strdup(s->a, sb.buf);
-    strbuf_release(&sb);
-    return r;
-}
-
-/* Go's eq: arg1 == any of the others. Returns 0/1, or -1 on error. */
-static int do_eq(struct texec *s, struct tmpl_value a1, struct tmpl_value *rest, int n)
-{
-    a1 = iface(a1);
-    if (n == 0)
-        return fail(s, "missing argument for comparison");
-    enum bkind k1 = basic_kind(&a1);
-    for (int i = 0; i < n; i++) {
-        struct tmpl_value a = iface(rest[i]);
-        enum bkind k2 = basic_kind(&a);
-        bool truth = false;
-        if (k1 != k2) {
-            if (k1 == BK_INT && k2 == BK_UINT)
-                truth = a1.u.i >= 0 && (uint64_t)a1.u.i == a.u.u;
-            else if (k1 == BK_UINT && k2 == BK_INT)
-                truth = a.u.i >= 0 && a1.u.u == (uint64_t)a.u.i;
-            else if (a1.type && a.type)
-                return fail(s, "incompatible types for comparison: %s and %s", vtype(&a1), vtype(&a));
-        } else {
-            switch (k1) {
-            case BK_BOOL: truth = !a1.u.b == !a.u.b; break;
-            case BK_FLOAT: truth = a1.u.f == a.u.f; break;
-            case BK_INT: truth = a1.u.i == a.u.i; break;
-            case BK_UINT: truth = a1.u.u == a.u.u; break;
-            case BK_STRING: truth = str_eq(&a1, &a); break;
-            case BK_INVALID: {
-                bool same_kind = (a1.type ? a1.type->kind : TMPL_INVALID) ==
-                                 (a.type ? a.type->kind : TMPL_INVALID);
-                if (!same_kind && a1.type && a.type)
-                    return fail(s, "non-comparable types %s: %s, %s: %s", vstr(s, &a1), vtype(&a1),
-                                vtype(&a), vstr(s, &a));
-                if (is_nil_value(&a1) || is_nil_value(&a)) {
-                    truth = is_nil_value(&a) == is_nil_value(&a1);
-                } else if (a.type->kind == TMPL_MAP || a.type->kind == TMPL_LIST ||
-                           (a.type->kind == TMPL_STRUCT && !a.type->ptr)) {
-                    return fail(s, "non-comparable type %s: %s", vstr(s, &a), vtype(&a));
-                } else if (a.type->kind == TMPL_TIME) {
-                    truth = a1.u.i == a.u.i && a1.type == a.type;
-                } else {
-                    truth = a1.u.fields == a.u.fields; /* pointer identity */
-                }
-                break;
-            }
-            }
-        }
-        if (truth)
-            return 1;
-    }
-    return 0;
-}
-
-static int do_lt(struct texec *s, struct tmpl_value a1, struct tmpl_value a2)
-{
-    a1 = iface(a1);
-    a2 = iface(a2);
-    enum bkind k1 = basic_kind(&a1), k2 = basic_kind(&a2);
-    if (k1 == BK_INVALID || k2 == BK_INVALID)
-        return fail(s, "invalid type for comparison");
-    if (k1 != k2) {
-        if (k1 == BK_INT && k2 == BK_UINT)
-            return a1.u.i < 0 || (uint64_t)a1.u.i < a2.u.u;
-        if (k1 == BK_UINT && k2 == BK_INT)
-            return a2.u.i >= 0 && a1.u.u < (uint64_t)a2.u.i;
-        return fail(s, "incompatible types for comparison: %s and %s", vtype(&a1), vtype(&a2));
-    }
-    switch (k1) {
-    case BK_BOOL: return fail(s, "invalid type for comparison");
-    case BK_FLOAT: return a1.u.f < a2.u.f;
-    case BK_INT: return a1.u.i < a2.u.i;
-    case BK_UINT: return a1.u.u < a2.u.u;
-    case BK_STRING: return str_cmp(&a1, &a2) < 0;
-    default: return fail(s, "invalid type for comparison");
-    }
-}
-
-static int fn_eq(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    int t = do_eq(s, a[0], a + 1, n - 1);
-    if (t < 0)
-        return -1;
-    *r = mkbool(t);
-    return 0;
-}
-
-static int fn_ne(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    int t = do_eq(s, a[0], a + 1, 1);
-    if (t < 0)
-        return -1;
-    *r = mkbool(!t);
-    return 0;
-}
-
-static int fn_lt(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    int t = do_lt(s, a[0], a[1]);
-    if (t < 0)
-        return -1;
-    *r = mkbool(t);
-    return 0;
-}
-
-static int do_le(struct texec *s, struct tmpl_value *a)
-{
-    int t = do_lt(s, a[0], a[1]);
-    if (t != 0)
-        return t;
-    return do_eq(s, a[0], a + 1, 1);
-}
-
-static int fn_le(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    int t = do_le(s, a);
-    if (t < 0)
-        return -1;
-    *r = mkbool(t);
-    return 0;
-}
-
-static int fn_gt(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    int t = do_le(s, a);
-    if (t < 0)
-        return -1;
-    *r = mkbool(!t);
-    return 0;
-}
-
-static int fn_ge(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
-{
-    (void)n;
-    int t = do_lt(s, a[0], a[1]);
-    if (t < 0)
-        return -1;
-    *r = mkbool(!t);
-    return 0;
 }
 
 /* ---- Prometheus: numbers ---- */
@@ -586,10 +113,10 @@ static int parse_float(struct texec *s, const char *p, size_t n, double *out)
             ok = false;
     }
     if (!ok) {
-        fail(s, "strconv.ParseFloat: parsing %s: invalid syntax", q.buf);
+        tfunc_fail(s, "strconv.ParseFloat: parsing %s: invalid syntax", q.buf);
         rc = -1;
     } else if (errno == ERANGE && isinf(*out)) {
-        fail(s, "strconv.ParseFloat: parsing %s: value out of range", q.buf);
+        tfunc_fail(s, "strconv.ParseFloat: parsing %s: value out of range", q.buf);
         rc = -1;
     }
     strbuf_release(&q);
@@ -628,7 +155,7 @@ static int to_float(struct texec *s, const struct tmpl_value *v, double *out)
             break;
         }
     }
-    return fail(s, "can't convert %s to float", gofmt_type_name(v));
+    return tfunc_fail(s, "can't convert %s to float", gofmt_type_name(v));
 }
 
 static void fmt_g4(struct strbuf *sb, double v)
@@ -664,7 +191,7 @@ static int fn_humanize(struct texec *s, struct tmpl_value *a, int n, struct tmpl
         fmt_g4(&sb, v);
         strbuf_addstr(&sb, prefix);
     }
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -688,7 +215,7 @@ static int fn_humanize1024(struct texec *s, struct tmpl_value *a, int n, struct 
         fmt_g4(&sb, v);
         strbuf_addstr(&sb, prefix);
     }
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -702,7 +229,7 @@ static int fn_humanize_percentage(struct texec *s, struct tmpl_value *a, int n, 
     struct strbuf sb = STRBUF_INIT;
     fmt_g4(&sb, v * 100);
     strbuf_addch(&sb, '%');
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -751,7 +278,7 @@ static int fn_humanize_duration(struct texec *s, struct tmpl_value *a, int n, st
         strbuf_addstr(&sb, prefix);
         strbuf_addch(&sb, 's');
     }
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -766,7 +293,7 @@ static int float_to_time(struct texec *s, double v, int64_t *ns)
     if (t > 9223372036854775807.0 || t < -9223372036854775808.0) {
         struct strbuf sb = STRBUF_INIT;
         gofmt_float(&sb, v, 'g', -1);
-        fail(s, "%s cannot be represented as a nanoseconds timestamp since it overflows int64",
+        tfunc_fail(s, "%s cannot be represented as a nanoseconds timestamp since it overflows int64",
              sb.buf);
         strbuf_release(&sb);
         return -1;
@@ -791,7 +318,7 @@ static int fn_humanize_timestamp(struct texec *s, struct tmpl_value *a, int n, s
         fmt_g4(&sb, v);
     else
         gotime_string(&sb, ns);
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -807,7 +334,7 @@ static int fn_to_time(struct texec *s, struct tmpl_value *a, int n, struct tmpl_
     if (rc < 0)
         return -1;
     if (rc == 1)
-        return fail(s, "value is NaN or Inf");
+        return tfunc_fail(s, "value is NaN or Inf");
     *r = (struct tmpl_value){.type = &tmpl_type_time_ptr, .u.i = ns};
     return 0;
 }
@@ -838,7 +365,7 @@ static int fn_now(struct texec *s, struct tmpl_value *a, int n, struct tmpl_valu
 static int fn_parse_duration(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
 {
     (void)n;
-    const char *orig = cstr(s, &a[0]);
+    const char *orig = tfunc_cstr(s, &a[0]);
     const char *p = orig;
     bool neg = p[0] == '-';
     if (neg)
@@ -850,7 +377,7 @@ static int fn_parse_duration(struct texec *s, struct tmpl_value *a, int n, struc
     if (strcmp(p, "0") == 0) {
         dur = 0;
     } else if (!*p) {
-        rc = fail(s, "empty duration string");
+        rc = tfunc_fail(s, "empty duration string");
     } else {
         static const struct {
             const char *u;
@@ -863,7 +390,7 @@ static int fn_parse_duration(struct texec *s, struct tmpl_value *a, int n, struc
         int last = 0;
         while (*p && rc == 0) {
             if (*p < '0' || *p > '9') {
-                rc = fail(s, "not a valid duration string: %s", q.buf);
+                rc = tfunc_fail(s, "not a valid duration string: %s", q.buf);
                 break;
             }
             uint64_t v = 0;
@@ -874,7 +401,7 @@ static int fn_parse_duration(struct texec *s, struct tmpl_value *a, int n, struc
                 v = v * 10 + (uint64_t)(*p++ - '0');
             }
             if (over) {
-                rc = fail(s, "not a valid duration string: %s", q.buf);
+                rc = tfunc_fail(s, "not a valid duration string: %s", q.buf);
                 break;
             }
             const char *u = p;
@@ -882,7 +409,7 @@ static int fn_parse_duration(struct texec *s, struct tmpl_value *a, int n, struc
                 p++;
             size_t ul = (size_t)(p - u);
             if (ul == 0) {
-                rc = fail(s, "not a valid duration string: %s", q.buf);
+                rc = tfunc_fail(s, "not a valid duration string: %s", q.buf);
                 break;
             }
             int k = -1;
@@ -892,22 +419,22 @@ static int fn_parse_duration(struct texec *s, struct tmpl_value *a, int n, struc
             if (k < 0) {
                 struct strbuf uq = STRBUF_INIT;
                 gofmt_quote(&uq, u, ul);
-                rc = fail(s, "unknown unit %s in duration %s", uq.buf, q.buf);
+                rc = tfunc_fail(s, "unknown unit %s in duration %s", uq.buf, q.buf);
                 strbuf_release(&uq);
                 break;
             }
             if (units[k].pos <= last) {
-                rc = fail(s, "not a valid duration string: %s", q.buf);
+                rc = tfunc_fail(s, "not a valid duration string: %s", q.buf);
                 break;
             }
             last = units[k].pos;
             if (v > (1ULL << 63) / units[k].mult) {
-                rc = fail(s, "duration out of range");
+                rc = tfunc_fail(s, "duration out of range");
                 break;
             }
             dur += v * units[k].mult;
             if (dur > (uint64_t)INT64_MAX) {
-                rc = fail(s, "duration out of range");
+                rc = tfunc_fail(s, "duration out of range");
                 break;
             }
         }
@@ -933,12 +460,12 @@ static int fn_query(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
 {
     (void)n;
     if (!s->env->query)
-        return fail(s, "runtime error: invalid memory address or nil pointer dereference");
+        return tfunc_fail(s, "runtime error: invalid memory address or nil pointer dereference");
     struct tmpl_sample *res = NULL;
     size_t nres = 0;
     const char *err = NULL;
-    if (s->env->query(s->env->query_ctx, cstr(s, &a[0]), s->env->ts_ms, s->a, &res, &nres, &err) < 0)
-        return fail(s, "%s", err ? err : "query failed");
+    if (s->env->query(s->env->query_ctx, tfunc_cstr(s, &a[0]), s->env->ts_ms, s->a, &res, &nres, &err) < 0)
+        return tfunc_fail(s, "%s", err ? err : "query failed");
     struct tmpl_list *l = ARENA_NEW(s->a, struct tmpl_list);
     l->n = nres;
     l->items = ARENA_NEWN(s->a, struct tmpl_value, nres ? nres : 1);
@@ -960,7 +487,7 @@ static int fn_first(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
 {
     (void)n;
     if (!a[0].u.list || a[0].u.list->n == 0)
-        return fail(s, "first() called on vector with no elements");
+        return tfunc_fail(s, "first() called on vector with no elements");
     *r = a[0].u.list->items[0];
     return 0;
 }
@@ -980,8 +507,8 @@ static int fn_label(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
 {
     (void)n;
     if (!a[1].u.fields)
-        return fail(s, NIL_DEREF);
-    const struct tmpl_value *v = sample_label(&a[1], cstr(s, &a[0]));
+        return tfunc_fail(s, NIL_DEREF);
+    const struct tmpl_value *v = sample_label(&a[1], tfunc_cstr(s, &a[0]));
     *r = v ? *v : tmpl_value_string("");
     return 0;
 }
@@ -990,7 +517,7 @@ static int fn_value(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
 {
     (void)n;
     if (!a[0].u.fields)
-        return fail(s, NIL_DEREF);
+        return tfunc_fail(s, NIL_DEREF);
     *r = a[0].u.fields[1];
     return 0;
 }
@@ -999,7 +526,7 @@ static int fn_strvalue(struct texec *s, struct tmpl_value *a, int n, struct tmpl
 {
     (void)n;
     if (!a[0].u.fields)
-        return fail(s, NIL_DEREF);
+        return tfunc_fail(s, NIL_DEREF);
     const struct tmpl_value *v = sample_label(&a[0], "__value__");
     *r = v ? *v : tmpl_value_string("");
     return 0;
@@ -1008,17 +535,17 @@ static int fn_strvalue(struct texec *s, struct tmpl_value *a, int n, struct tmpl
 static int fn_sort_by_label(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)
 {
     (void)n;
-    const char *by = cstr(s, &a[0]);
+    const char *by = tfunc_cstr(s, &a[0]);
     struct tmpl_list *l = a[1].u.list;
     /* Stable insertion sort, in place as Go's sort.Stable on the slice. */
     for (size_t i = 1; l && i < l->n; i++) {
         for (size_t j = i; j > 0; j--) {
             struct tmpl_value *x = &l->items[j - 1], *y = &l->items[j];
             if (!x->u.fields || !y->u.fields)
-                return fail(s, NIL_DEREF);
+                return tfunc_fail(s, NIL_DEREF);
             const struct tmpl_value *lx = sample_label(x, by), *ly = sample_label(y, by);
             struct tmpl_value ex = tmpl_value_string("");
-            if (str_cmp(ly ? ly : &ex, lx ? lx : &ex) >= 0)
+            if (tfunc_str_cmp(ly ? ly : &ex, lx ? lx : &ex) >= 0)
                 break;
             struct tmpl_value t = *x;
             *x = *y;
@@ -1077,7 +604,7 @@ static int map_runes(struct texec *s, const struct tmpl_value *in, uint32_t (*f)
             goutf8_encode(&sb, f(c));
         i += (size_t)w;
     }
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1118,7 +645,7 @@ static int fn_title(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
         prev = c;
         i += (size_t)w;
     }
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1213,7 +740,7 @@ static int fn_strip_domain(struct texec *s, struct tmpl_value *a, int n, struct 
     } else {
         strbuf_add(&sb, host, hostlen);
     }
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1222,8 +749,8 @@ static int fn_url_query_escape(struct texec *s, struct tmpl_value *a, int n, str
 {
     (void)n;
     struct strbuf sb = STRBUF_INIT;
-    url_query_escape(&sb, a[0].u.s.p, a[0].u.s.len);
-    *r = str_val(s, &sb, &tmpl_type_string);
+    tfunc_url_query_escape(&sb, a[0].u.s.p, a[0].u.s.len);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1232,9 +759,9 @@ static int link_for(struct texec *s, const struct tmpl_value *e, int tab, struct
 {
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, "/graph?g0.expr=");
-    url_query_escape(&sb, e->u.s.p, e->u.s.len);
+    tfunc_url_query_escape(&sb, e->u.s.p, e->u.s.len);
     strbuf_addf(&sb, "&g0.tab=%d", tab);
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1368,7 +895,7 @@ static int fn_match(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
     const char *err;
     pcre2_code *code = re_compile(s, a[0].u.s.p, a[0].u.s.len, &err);
     if (!code)
-        return fail(s, "%s", err);
+        return tfunc_fail(s, "%s", err);
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
     int rc = pcre2_match(code, (PCRE2_SPTR)a[1].u.s.p, a[1].u.s.len, 0, 0, md, NULL);
     pcre2_match_data_free(md);
@@ -1454,7 +981,7 @@ static int fn_re_replace_all(struct texec *s, struct tmpl_value *a, int n, struc
         } else {
             gofmt_quote(&q, a[0].u.s.p, a[0].u.s.len);
         }
-        fail(s, "regexp: Compile(%s): %s", q.buf, err);
+        tfunc_fail(s, "regexp: Compile(%s): %s", q.buf, err);
         strbuf_release(&q);
         return -1;
     }
@@ -1485,7 +1012,7 @@ static int fn_re_replace_all(struct texec *s, struct tmpl_value *a, int n, struc
     if (last_end < end)
         strbuf_add(&out, src + last_end, end - last_end);
     pcre2_match_data_free(md);
-    *r = str_val(s, &out, &tmpl_type_string);
+    *r = tfunc_str(s, &out, &tmpl_type_string);
     strbuf_release(&out);
     return 0;
 }
@@ -1497,7 +1024,7 @@ static int m_time_format(struct texec *s, struct tmpl_value *a, int n, struct tm
     (void)n;
     struct strbuf sb = STRBUF_INIT;
     gotime_format(&sb, a[0].u.i, a[1].u.s.p, a[1].u.s.len);
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1556,7 +1083,7 @@ static int m_string(struct texec *s, struct tmpl_value *a, int n, struct tmpl_va
         gotime_string(&sb, a[0].u.i);
     else
         goduration_string(&sb, a[0].u.i);
-    *r = str_val(s, &sb, &tmpl_type_string);
+    *r = tfunc_str(s, &sb, &tmpl_type_string);
     strbuf_release(&sb);
     return 0;
 }
@@ -1608,41 +1135,23 @@ static int m_dur_nanos(struct texec *s, struct tmpl_value *a, int n, struct tmpl
 
 /* ORDER funcs: sorted by name for bsearch. */
 static const struct tfunc funcs[] = {
-    {"and", 2, true, {T_RV, T_RV}, NULL, true, fn_first_arg},
     {"args", 1, true, {T_ANY}, NULL, false, fn_args},
-    {"call", 2, true, {T_RV, T_RV}, NULL, true, fn_call},
-    {"eq", 2, true, {T_RV, T_RV}, NULL, true, fn_eq},
     {"externalURL", 0, false, {NULL}, NULL, false, fn_external_url},
     {"first", 1, false, {T_QR}, NULL, false, fn_first},
-    {"ge", 2, false, {T_RV, T_RV}, NULL, true, fn_ge},
     {"graphLink", 1, false, {T_STR}, NULL, false, fn_graph_link},
-    {"gt", 2, false, {T_RV, T_RV}, NULL, true, fn_gt},
-    {"html", 1, true, {T_ANY}, NULL, true, fn_html},
     {"humanize", 1, false, {T_ANY}, NULL, false, fn_humanize},
     {"humanize1024", 1, false, {T_ANY}, NULL, false, fn_humanize1024},
     {"humanizeDuration", 1, false, {T_ANY}, NULL, false, fn_humanize_duration},
     {"humanizePercentage", 1, false, {T_ANY}, NULL, false, fn_humanize_percentage},
     {"humanizeTimestamp", 1, false, {T_ANY}, NULL, false, fn_humanize_timestamp},
-    {"index", 2, true, {T_RV, T_RV}, NULL, true, fn_index},
-    {"js", 1, true, {T_ANY}, NULL, true, fn_js},
     {"label", 2, false, {T_STR, T_SMP}, NULL, false, fn_label},
-    {"le", 2, false, {T_RV, T_RV}, NULL, true, fn_le},
-    {"len", 1, false, {T_RV}, NULL, true, fn_len},
-    {"lt", 2, false, {T_RV, T_RV}, NULL, true, fn_lt},
     {"match", 2, false, {T_STR, T_STR}, NULL, false, fn_match},
-    {"ne", 2, false, {T_RV, T_RV}, NULL, true, fn_ne},
-    {"not", 1, false, {T_RV}, NULL, true, fn_not},
     {"now", 0, false, {NULL}, NULL, false, fn_now},
-    {"or", 2, true, {T_RV, T_RV}, NULL, true, fn_first_arg},
     {"parseDuration", 1, false, {T_STR}, NULL, false, fn_parse_duration},
     {"pathPrefix", 0, false, {NULL}, NULL, false, fn_path_prefix},
-    {"print", 1, true, {T_ANY}, NULL, true, fn_print},
-    {"printf", 2, true, {T_STR, T_ANY}, NULL, true, fn_printf},
-    {"println", 1, true, {T_ANY}, NULL, true, fn_println},
     {"query", 1, false, {T_STR}, NULL, false, fn_query},
     {"reReplaceAll", 3, false, {T_STR, T_STR, T_STR}, NULL, false, fn_re_replace_all},
     {"safeHtml", 1, false, {T_STR}, NULL, false, fn_safe_html},
-    {"slice", 2, true, {T_RV, T_RV}, NULL, true, fn_slice},
     {"sortByLabel", 2, false, {T_STR, T_QR}, NULL, false, fn_sort_by_label},
     {"stripDomain", 1, false, {T_STR}, NULL, false, fn_strip_domain},
     {"stripPort", 1, false, {T_STR}, NULL, false, fn_strip_port},
@@ -1654,7 +1163,6 @@ static const struct tfunc funcs[] = {
     {"toTime", 1, false, {T_ANY}, NULL, false, fn_to_time},
     {"toUpper", 1, false, {T_STR}, NULL, false, fn_to_upper},
     {"urlQueryEscape", 1, false, {T_STR}, NULL, false, fn_url_query_escape},
-    {"urlquery", 1, true, {T_ANY}, NULL, true, fn_urlquery},
     {"value", 1, false, {T_SMP}, NULL, false, fn_value},
 };
 
@@ -1674,23 +1182,30 @@ static const struct tfunc methods[] = {
     {"String", 0, false, {NULL}, &tmpl_type_duration, false, m_string},
 };
 
-const struct tfunc *tfunc_lookup(const char *name, size_t len)
+static const struct tfunc *search(const struct tfunc *tab, size_t n, const char *name, size_t len)
 {
-    size_t lo = 0, hi = sizeof funcs / sizeof funcs[0];
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        size_t fl = strlen(funcs[mid].name);
-        int c = strncmp(funcs[mid].name, name, len < fl ? len : fl);
+        size_t fl = strlen(tab[mid].name);
+        int c = strncmp(tab[mid].name, name, len < fl ? len : fl);
         if (c == 0)
             c = fl < len ? -1 : fl > len;
         if (c == 0)
-            return &funcs[mid];
+            return &tab[mid];
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return NULL;
+}
+
+/* Prometheus's functions first, then the builtins, as Go's findFunction. */
+const struct tfunc *tfunc_lookup(const char *name, size_t len)
+{
+    const struct tfunc *f = search(funcs, sizeof funcs / sizeof funcs[0], name, len);
+    return f ? f : search(tfunc_builtins, tfunc_nbuiltins, name, len);
 }
 
 const struct tfunc *tfunc_method(const struct tmpl_value *recv, const char *name)

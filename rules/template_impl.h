@@ -137,8 +137,83 @@ struct tfunc {
     int (*fn)(struct texec *s, struct tmpl_value *argv, int argc, struct tmpl_value *ret);
 };
 
+/* template_lex.c: Go's text/template lexer. */
+/* ORDER titype: keywords after IT_KEYWORD, as in Go, so "> IT_KEYWORD" works. */
+enum titype {
+    IT_ERROR,
+    IT_BOOL,
+    IT_CHAR,
+    IT_CHARCONST,
+    IT_COMPLEX,
+    IT_ASSIGN,
+    IT_DECLARE,
+    IT_EOF,
+    IT_FIELD,
+    IT_IDENT,
+    IT_LDELIM,
+    IT_LPAREN,
+    IT_NUMBER,
+    IT_PIPE,
+    IT_RAWSTRING,
+    IT_RDELIM,
+    IT_RPAREN,
+    IT_SPACE,
+    IT_STRING,
+    IT_TEXT,
+    IT_VARIABLE,
+    IT_KEYWORD,
+    IT_BLOCK,
+    IT_BREAK,
+    IT_CONTINUE,
+    IT_DOT,
+    IT_DEFINE,
+    IT_ELSE,
+    IT_END,
+    IT_IF,
+    IT_NIL,
+    IT_RANGE,
+    IT_TEMPLATE,
+    IT_WITH,
+};
+
+struct titem {
+    enum titype typ;
+    uint32_t pos;
+    const char *val; /* into the input, or an error message */
+    size_t len;
+    int line;
+};
+
+struct tlexer {
+    const char *in;
+    size_t len;
+    size_t pos, start;
+    int line, start_line;
+    int paren_depth;
+    bool inside_action;
+    bool at_eof;
+    struct titem item;
+    struct arena *a; /* for error messages */
+};
+
+/* The next token (Go's lexer.nextItem). Error messages go to l->a. */
+struct titem tlex_next(struct tlexer *l);
+
 /* template_funcs.c */
 const struct tfunc *tfunc_lookup(const char *name, size_t len);
+/* Helpers for function bodies: an error message (returns -1), a string
+ * value copied into the execution arena, nil interface to no value, a
+ * NUL-terminated copy, bytewise string order, url.QueryEscape. */
+int tfunc_fail(struct texec *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct tmpl_value tfunc_str(struct texec *s, const struct strbuf *sb, const struct tmpl_type *t);
+struct tmpl_value tfunc_iface(struct tmpl_value v);
+const char *tfunc_cstr(struct texec *s, const struct tmpl_value *v);
+int tfunc_str_cmp(const struct tmpl_value *a, const struct tmpl_value *b);
+void tfunc_url_query_escape(struct strbuf *out, const char *s, size_t n);
+
+/* template_builtins.c */
+extern const struct tfunc tfunc_builtins[];
+extern const size_t tfunc_nbuiltins;
 const struct tfunc *tfunc_method(const struct tmpl_value *recv, const char *name);
 bool tmpl_truth(const struct tmpl_value *v, bool *ok);
 

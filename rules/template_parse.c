@@ -13,592 +13,18 @@
 #include "rules/template_impl.h"
 
 /* ORDER itype: keywords after IT_KEYWORD, as in Go, so "> IT_KEYWORD" works. */
-enum itype {
-    IT_ERROR,
-    IT_BOOL,
-    IT_CHAR,
-    IT_CHARCONST,
-    IT_COMPLEX,
-    IT_ASSIGN,
-    IT_DECLARE,
-    IT_EOF,
-    IT_FIELD,
-    IT_IDENT,
-    IT_LDELIM,
-    IT_LPAREN,
-    IT_NUMBER,
-    IT_PIPE,
-    IT_RAWSTRING,
-    IT_RDELIM,
-    IT_RPAREN,
-    IT_SPACE,
-    IT_STRING,
-    IT_TEXT,
-    IT_VARIABLE,
-    IT_KEYWORD,
-    IT_BLOCK,
-    IT_BREAK,
-    IT_CONTINUE,
-    IT_DOT,
-    IT_DEFINE,
-    IT_ELSE,
-    IT_END,
-    IT_IF,
-    IT_NIL,
-    IT_RANGE,
-    IT_TEMPLATE,
-    IT_WITH,
-};
-
-struct item {
-    enum itype typ;
-    uint32_t pos;
-    const char *val; /* into the input, or an error message */
-    size_t len;
-    int line;
-};
-
-struct lexer {
-    const char *in;
-    size_t len;
-    size_t pos, start;
-    int line, start_line;
-    int paren_depth;
-    bool inside_action;
-    bool at_eof;
-    struct item item;
-    struct arena *a; /* for error messages */
-};
-
-#define EOF_RUNE ((uint32_t)-1)
-
-static uint32_t lx_next(struct lexer *l)
-{
-    if (l->pos >= l->len) {
-        l->at_eof = true;
-        return EOF_RUNE;
-    }
-    uint32_t r;
-    int w = goutf8_decode(l->in + l->pos, l->len - l->pos, &r);
-    l->pos += (size_t)w;
-    if (r == '\n')
-        l->line++;
-    return r;
-}
-
-static void lx_backup(struct lexer *l)
-{
-    if (l->at_eof || l->pos == 0)
-        return;
-    /* Step back over one UTF-8 sequence. */
-    size_t p = l->pos - 1;
-    while (p > 0 && ((unsigned char)l->in[p] & 0xC0) == 0x80 && l->pos - p < 4)
-        p--;
-    uint32_t r;
-    int w = goutf8_decode(l->in + p, l->pos - p, &r);
-    if ((size_t)w != l->pos - p) { /* not a valid sequence: one byte back */
-        p = l->pos - 1;
-        r = (unsigned char)l->in[p];
-    }
-    l->pos = p;
-    if (r == '\n')
-        l->line--;
-}
-
-static uint32_t lx_peek(struct lexer *l)
-{
-    uint32_t r = lx_next(l);
-    lx_backup(l);
-    return r;
-}
-
-static int count_nl(const char *s, size_t n)
-{
-    int c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += s[i] == '\n';
-    return c;
-}
-
-static struct item lx_this(struct lexer *l, enum itype t)
-{
-    struct item it = {t, (uint32_t)l->start, l->in + l->start, l->pos - l->start, l->start_line};
-    l->start = l->pos;
-    l->start_line = l->line;
-    return it;
-}
-
-static bool lx_emit(struct lexer *l, enum itype t)
-{
-    l->item = lx_this(l, t);
-    return false;
-}
-
-static void lx_ignore(struct lexer *l)
-{
-    l->line += count_nl(l->in + l->start, l->pos - l->start);
-    l->start = l->pos;
-    l->start_line = l->line;
-}
-
-__attribute__((format(printf, 2, 3))) static bool lx_errorf(struct lexer *l, const char *fmt, ...)
-{
-    struct strbuf sb = STRBUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    strbuf_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    l->item = (struct item){IT_ERROR, (uint32_t)l->start, arena_strdup(l->a, sb.buf), sb.len,
-                            l->start_line};
-    strbuf_release(&sb);
-    l->start = 0;
-    l->pos = 0;
-    l->len = 0;
-    return false;
-}
-
-static bool is_space(uint32_t r)
-{
-    return r == ' ' || r == '\t' || r == '\r' || r == '\n';
-}
-
-static bool is_alnum(uint32_t r)
-{
-    return r == '_' || gouni_is_letter(r) || gouni_is_digit(r);
-}
-
-static bool has_left_trim(const char *s, size_t n)
-{
-    return n >= 2 && s[0] == '-' && is_space((unsigned char)s[1]);
-}
-
-static bool has_right_trim(const char *s, size_t n)
-{
-    return n >= 2 && is_space((unsigned char)s[0]) && s[1] == '-';
-}
-
-static bool has_prefix(const struct lexer *l, size_t at, const char *p)
-{
-    size_t n = strlen(p);
-    return at <= l->len && l->len - at >= n && memcmp(l->in + at, p, n) == 0;
-}
-
-static void at_right_delim(struct lexer *l, bool *delim, bool *trim)
-{
-    *delim = *trim = false;
-    if (has_right_trim(l->in + l->pos, l->len - l->pos) && has_prefix(l, l->pos + 2, "}}")) {
-        *delim = *trim = true;
-        return;
-    }
-    if (has_prefix(l, l->pos, "}}"))
-        *delim = true;
-}
-
-static size_t left_trim_len(const struct lexer *l, size_t at)
-{
-    size_t i = at;
-    while (i < l->len && is_space((unsigned char)l->in[i]))
-        i++;
-    return i - at;
-}
-
-enum lstate { LS_TEXT, LS_LEFT_DELIM, LS_COMMENT, LS_RIGHT_DELIM, LS_INSIDE, LS_SPACE, LS_IDENT,
-              LS_FIELD, LS_VARIABLE, LS_CHAR, LS_NUMBER, LS_QUOTE, LS_RAWQUOTE, LS_DONE };
-
-static bool lx_at_terminator(struct lexer *l)
-{
-    uint32_t r = lx_peek(l);
-    if (is_space(r))
-        return true;
-    switch (r) {
-    case EOF_RUNE: case '.': case ',': case '|': case ':': case ')': case '(':
-        return true;
-    }
-    return has_prefix(l, l->pos, "}}");
-}
-
-static enum itype keyword(const char *w, size_t n)
-{
-    static const struct {
-        const char *w;
-        enum itype t;
-    } k[] = {{".", IT_DOT},       {"block", IT_BLOCK}, {"break", IT_BREAK}, {"continue", IT_CONTINUE},
-             {"define", IT_DEFINE}, {"else", IT_ELSE},  {"end", IT_END},     {"if", IT_IF},
-             {"range", IT_RANGE}, {"nil", IT_NIL},     {"template", IT_TEMPLATE}, {"with", IT_WITH}};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
-        if (strlen(k[i].w) == n && memcmp(k[i].w, w, n) == 0)
-            return k[i].t;
-    return IT_ERROR;
-}
-
-static bool lx_accept(struct lexer *l, const char *valid)
-{
-    uint32_t r = lx_next(l);
-    if (r != EOF_RUNE && r < 128 && r != 0 && strchr(valid, (int)r))
-        return true;
-    lx_backup(l);
-    return false;
-}
-
-static void lx_accept_run(struct lexer *l, const char *valid)
-{
-    while (lx_accept(l, valid))
-        ;
-}
-
-static bool lx_scan_number(struct lexer *l)
-{
-    lx_accept(l, "+-");
-    const char *digits = "0123456789_";
-    if (lx_accept(l, "0")) {
-        if (lx_accept(l, "xX"))
-            digits = "0123456789abcdefABCDEF_";
-        else if (lx_accept(l, "oO"))
-            digits = "01234567_";
-        else if (lx_accept(l, "bB"))
-            digits = "01_";
-    }
-    lx_accept_run(l, digits);
-    if (lx_accept(l, "."))
-        lx_accept_run(l, digits);
-    if (strlen(digits) == 11 && lx_accept(l, "eE")) {
-        lx_accept(l, "+-");
-        lx_accept_run(l, "0123456789_");
-    }
-    if (strlen(digits) == 23 && lx_accept(l, "pP")) {
-        lx_accept(l, "+-");
-        lx_accept_run(l, "0123456789_");
-    }
-    lx_accept(l, "i");
-    if (is_alnum(lx_peek(l))) {
-        lx_next(l);
-        return false;
-    }
-    return true;
-}
-
-static void quote_arg(struct strbuf *sb, const char *s, size_t n)
-{
-    gofmt_quote(sb, s, n);
-}
-
-/* Runs states until one produces an item (Go's nextItem). */
-static struct item lx_next_item(struct lexer *l)
-{
-    l->item = (struct item){IT_EOF, (uint32_t)l->pos, "EOF", 3, l->start_line};
-    enum lstate st = l->inside_action ? LS_INSIDE : LS_TEXT;
-    bool more = true;
-    while (more) {
-        switch (st) {
-        case LS_TEXT: {
-            const char *x = l->pos <= l->len ? memmem(l->in + l->pos, l->len - l->pos, "{{", 2) : NULL;
-            if (x) {
-                size_t xo = (size_t)(x - (l->in + l->pos));
-                if (xo > 0) {
-                    l->pos += xo;
-                    size_t trim = 0;
-                    if (has_left_trim(l->in + l->pos + 2, l->len - l->pos - 2)) {
-                        size_t p = l->pos;
-                        while (p > l->start && is_space((unsigned char)l->in[p - 1]))
-                            p--;
-                        trim = l->pos - p;
-                    }
-                    l->pos -= trim;
-                    l->line += count_nl(l->in + l->start, l->pos - l->start);
-                    struct item it = lx_this(l, IT_TEXT);
-                    l->pos += trim;
-                    lx_ignore(l);
-                    if (it.len > 0) {
-                        l->item = it;
-                        more = false;
-                        break;
-                    }
-                }
-                st = LS_LEFT_DELIM;
-                break;
-            }
-            l->pos = l->len;
-            if (l->pos > l->start) {
-                l->line += count_nl(l->in + l->start, l->pos - l->start);
-                more = lx_emit(l, IT_TEXT);
-            } else {
-                more = lx_emit(l, IT_EOF);
-            }
-            break;
-        }
-        case LS_LEFT_DELIM: {
-            l->pos += 2;
-            bool trim = has_left_trim(l->in + l->pos, l->len - l->pos);
-            size_t after = trim ? 2 : 0;
-            if (has_prefix(l, l->pos + after, "/*")) {
-                l->pos += after;
-                lx_ignore(l);
-                st = LS_COMMENT;
-                break;
-            }
-            struct item it = lx_this(l, IT_LDELIM);
-            l->inside_action = true;
-            l->pos += after;
-            lx_ignore(l);
-            l->paren_depth = 0;
-            l->item = it;
-            more = false;
-            break;
-        }
-        case LS_COMMENT: {
-            l->pos += 2;
-            const char *x = memmem(l->in + l->pos, l->len - l->pos, "*/", 2);
-            if (!x) {
-                more = lx_errorf(l, "unclosed comment");
-                break;
-            }
-            l->pos = (size_t)(x - l->in) + 2;
-            bool delim, trim;
-            at_right_delim(l, &delim, &trim);
-            if (!delim) {
-                more = lx_errorf(l, "comment ends before closing delimiter");
-                break;
-            }
-            l->line += count_nl(l->in + l->start, l->pos - l->start);
-            lx_this(l, IT_TEXT); /* the comment itself is dropped */
-            if (trim)
-                l->pos += 2;
-            l->pos += 2;
-            if (trim)
-                l->pos += left_trim_len(l, l->pos);
-            lx_ignore(l);
-            st = LS_TEXT;
-            break;
-        }
-        case LS_RIGHT_DELIM: {
-            bool delim, trim;
-            at_right_delim(l, &delim, &trim);
-            if (trim) {
-                l->pos += 2;
-                lx_ignore(l);
-            }
-            l->pos += 2;
-            struct item it = lx_this(l, IT_RDELIM);
-            if (trim) {
-                l->pos += left_trim_len(l, l->pos);
-                lx_ignore(l);
-            }
-            l->inside_action = false;
-            l->item = it;
-            more = false;
-            break;
-        }
-        case LS_INSIDE: {
-            bool delim, trim;
-            at_right_delim(l, &delim, &trim);
-            if (delim) {
-                if (l->paren_depth == 0) {
-                    st = LS_RIGHT_DELIM;
-                    break;
-                }
-                more = lx_errorf(l, "unclosed left paren");
-                break;
-            }
-            uint32_t r = lx_next(l);
-            if (r == EOF_RUNE) {
-                more = lx_errorf(l, "unclosed action");
-            } else if (is_space(r)) {
-                lx_backup(l);
-                st = LS_SPACE;
-            } else if (r == '=') {
-                more = lx_emit(l, IT_ASSIGN);
-            } else if (r == ':') {
-                if (lx_next(l) != '=')
-                    more = lx_errorf(l, "expected :=");
-                else
-                    more = lx_emit(l, IT_DECLARE);
-            } else if (r == '|') {
-                more = lx_emit(l, IT_PIPE);
-            } else if (r == '"') {
-                st = LS_QUOTE;
-            } else if (r == '`') {
-                st = LS_RAWQUOTE;
-            } else if (r == '$') {
-                st = LS_VARIABLE;
-            } else if (r == '\'') {
-                st = LS_CHAR;
-            } else if (r == '.' && l->pos < l->len && (l->in[l->pos] < '0' || l->in[l->pos] > '9')) {
-                st = LS_FIELD;
-            } else if (r == '.' || r == '+' || r == '-' || (r >= '0' && r <= '9')) {
-                lx_backup(l);
-                st = LS_NUMBER;
-            } else if (is_alnum(r)) {
-                lx_backup(l);
-                st = LS_IDENT;
-            } else if (r == '(') {
-                l->paren_depth++;
-                more = lx_emit(l, IT_LPAREN);
-            } else if (r == ')') {
-                l->paren_depth--;
-                if (l->paren_depth < 0)
-                    more = lx_errorf(l, "unexpected right paren");
-                else
-                    more = lx_emit(l, IT_RPAREN);
-            } else if (r < 128 && r >= 0x20 && r != 0x7f) {
-                more = lx_emit(l, IT_CHAR);
-            } else {
-                struct strbuf u = STRBUF_INIT;
-                gofmt_rune_u(&u, r);
-                more = lx_errorf(l, "unrecognized character in action: %s", u.buf);
-                strbuf_release(&u);
-            }
-            break;
-        }
-        case LS_SPACE: {
-            int nspaces = 0;
-            while (is_space(lx_peek(l))) {
-                lx_next(l);
-                nspaces++;
-            }
-            if (has_right_trim(l->in + l->pos - 1, l->len - l->pos + 1) &&
-                has_prefix(l, l->pos - 1 + 2, "}}")) {
-                lx_backup(l);
-                if (nspaces == 1) {
-                    st = LS_RIGHT_DELIM;
-                    break;
-                }
-            }
-            more = lx_emit(l, IT_SPACE);
-            break;
-        }
-        case LS_IDENT: {
-            uint32_t r;
-            while (is_alnum(r = lx_next(l)))
-                ;
-            lx_backup(l);
-            if (!lx_at_terminator(l)) {
-                struct strbuf u = STRBUF_INIT;
-                gofmt_rune_u(&u, r);
-                more = lx_errorf(l, "bad character %s", u.buf);
-                strbuf_release(&u);
-                break;
-            }
-            const char *w = l->in + l->start;
-            size_t n = l->pos - l->start;
-            enum itype k = keyword(w, n);
-            if (k > IT_KEYWORD)
-                more = lx_emit(l, k);
-            else if (w[0] == '.')
-                more = lx_emit(l, IT_FIELD);
-            else if ((n == 4 && !memcmp(w, "true", 4)) || (n == 5 && !memcmp(w, "false", 5)))
-                more = lx_emit(l, IT_BOOL);
-            else
-                more = lx_emit(l, IT_IDENT);
-            break;
-        }
-        case LS_VARIABLE:
-            if (lx_at_terminator(l)) {
-                more = lx_emit(l, IT_VARIABLE);
-                break;
-            }
-            /* fall through */
-        case LS_FIELD: {
-            enum itype typ = st == LS_FIELD ? IT_FIELD : IT_VARIABLE;
-            if (lx_at_terminator(l)) {
-                more = lx_emit(l, typ == IT_VARIABLE ? IT_VARIABLE : IT_DOT);
-                break;
-            }
-            uint32_t r;
-            while (is_alnum(r = lx_next(l)))
-                ;
-            lx_backup(l);
-            if (!lx_at_terminator(l)) {
-                struct strbuf u = STRBUF_INIT;
-                gofmt_rune_u(&u, r);
-                more = lx_errorf(l, "bad character %s", u.buf);
-                strbuf_release(&u);
-                break;
-            }
-            more = lx_emit(l, typ);
-            break;
-        }
-        case LS_CHAR:
-        case LS_QUOTE: {
-            uint32_t close = st == LS_CHAR ? '\'' : '"';
-            bool bad = false;
-            for (;;) {
-                uint32_t r = lx_next(l);
-                if (r == '\\') {
-                    r = lx_next(l);
-                    if (r != EOF_RUNE && r != '\n')
-                        continue;
-                    bad = true;
-                    break;
-                }
-                if (r == EOF_RUNE || r == '\n') {
-                    bad = true;
-                    break;
-                }
-                if (r == close)
-                    break;
-            }
-            if (bad)
-                more = lx_errorf(l, st == LS_CHAR ? "unterminated character constant"
-                                                  : "unterminated quoted string");
-            else
-                more = lx_emit(l, st == LS_CHAR ? IT_CHARCONST : IT_STRING);
-            break;
-        }
-        case LS_RAWQUOTE: {
-            bool bad = false;
-            for (;;) {
-                uint32_t r = lx_next(l);
-                if (r == EOF_RUNE) {
-                    bad = true;
-                    break;
-                }
-                if (r == '`')
-                    break;
-            }
-            more = bad ? lx_errorf(l, "unterminated raw quoted string") : lx_emit(l, IT_RAWSTRING);
-            break;
-        }
-        case LS_NUMBER: {
-            if (!lx_scan_number(l)) {
-                struct strbuf q = STRBUF_INIT;
-                quote_arg(&q, l->in + l->start, l->pos - l->start);
-                more = lx_errorf(l, "bad number syntax: %s", q.buf);
-                strbuf_release(&q);
-                break;
-            }
-            uint32_t sign = lx_peek(l);
-            if (sign == '+' || sign == '-') {
-                if (!lx_scan_number(l) || l->in[l->pos - 1] != 'i') {
-                    struct strbuf q = STRBUF_INIT;
-                    quote_arg(&q, l->in + l->start, l->pos - l->start);
-                    more = lx_errorf(l, "bad number syntax: %s", q.buf);
-                    strbuf_release(&q);
-                    break;
-                }
-                more = lx_emit(l, IT_COMPLEX);
-                break;
-            }
-            more = lx_emit(l, IT_NUMBER);
-            break;
-        }
-        case LS_DONE:
-            more = false;
-            break;
-        }
-    }
-    return l->item;
-}
 
 /* ---- parser ---- */
 
 struct parser {
     struct tmpl *t;
     struct arena *a;
-    struct lexer *lex;
-    struct item token[3];
+    struct tlexer *lex;
+    struct titem token[3];
     int peek_count;
     const char **vars;
     size_t nvars, capvars;
+    size_t var_base; /* first variable visible in the tree being parsed */
     int action_line;
     int range_depth;
     int stack_depth;
@@ -610,12 +36,12 @@ struct parser {
  * and nested control actions together are limited to 1000 levels. */
 #define MAX_STACK_DEPTH 1000
 
-static struct item p_next(struct parser *p)
+static struct titem p_next(struct parser *p)
 {
     if (p->peek_count > 0)
         p->peek_count--;
     else
-        p->token[0] = lx_next_item(p->lex);
+        p->token[0] = tlex_next(p->lex);
     return p->token[p->peek_count];
 }
 
@@ -624,40 +50,40 @@ static void p_backup(struct parser *p)
     p->peek_count++;
 }
 
-static void p_backup2(struct parser *p, struct item t1)
+static void p_backup2(struct parser *p, struct titem t1)
 {
     p->token[1] = t1;
     p->peek_count = 2;
 }
 
-static void p_backup3(struct parser *p, struct item t2, struct item t1)
+static void p_backup3(struct parser *p, struct titem t2, struct titem t1)
 {
     p->token[1] = t1;
     p->token[2] = t2;
     p->peek_count = 3;
 }
 
-static struct item p_peek(struct parser *p)
+static struct titem p_peek(struct parser *p)
 {
     if (p->peek_count > 0)
         return p->token[p->peek_count - 1];
     p->peek_count = 1;
-    p->token[0] = lx_next_item(p->lex);
+    p->token[0] = tlex_next(p->lex);
     return p->token[0];
 }
 
-static struct item p_next_non_space(struct parser *p)
+static struct titem p_next_non_space(struct parser *p)
 {
-    struct item t;
+    struct titem t;
     do
         t = p_next(p);
     while (t.typ == IT_SPACE);
     return t;
 }
 
-static struct item p_peek_non_space(struct parser *p)
+static struct titem p_peek_non_space(struct parser *p)
 {
-    struct item t = p_next_non_space(p);
+    struct titem t = p_next_non_space(p);
     p_backup(p);
     return t;
 }
@@ -677,7 +103,7 @@ __attribute__((noreturn, format(printf, 2, 3))) static void p_errorf(struct pars
 }
 
 /* Go's item.String(). */
-static void item_string(struct strbuf *sb, const struct item *it)
+static void item_string(struct strbuf *sb, const struct titem *it)
 {
     if (it->typ == IT_EOF) {
         strbuf_addstr(sb, "EOF");
@@ -701,7 +127,7 @@ static void item_string(struct strbuf *sb, const struct item *it)
     }
 }
 
-__attribute__((noreturn)) static void p_unexpected(struct parser *p, const struct item *it,
+__attribute__((noreturn)) static void p_unexpected(struct parser *p, const struct titem *it,
                                                   const char *context)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -721,9 +147,9 @@ __attribute__((noreturn)) static void p_unexpected(struct parser *p, const struc
     p_errorf(p, "unexpected %s in %s", m, context);
 }
 
-static struct item p_expect(struct parser *p, enum itype want, const char *context)
+static struct titem p_expect(struct parser *p, enum titype want, const char *context)
 {
-    struct item t = p_next_non_space(p);
+    struct titem t = p_next_non_space(p);
     if (t.typ != want)
         p_unexpected(p, &t, context);
     return t;
@@ -970,7 +396,7 @@ static bool parse_go_float(const char *s, size_t n, double *out)
     return true;
 }
 
-static struct tnode *new_number(struct parser *p, const struct item *it)
+static struct tnode *new_number(struct parser *p, const struct titem *it)
 {
     struct tnode *n = new_node(p, TN_NUMBER, it->pos);
     n->src = arena_strndup(p->a, it->val, it->len);
@@ -1041,13 +467,13 @@ static struct tnode *new_number(struct parser *p, const struct item *it)
     return n;
 }
 
-static struct tnode *pipeline(struct parser *p, const char *context, enum itype end);
+static struct tnode *pipeline(struct parser *p, const char *context, enum titype end);
 static struct tnode *p_command(struct parser *p);
 
-static struct tnode *use_var(struct parser *p, const struct item *it)
+static struct tnode *use_var(struct parser *p, const struct titem *it)
 {
     struct tnode *v = new_variable(p, it->pos, it->val, it->len);
-    for (size_t i = 0; i < p->nvars; i++)
+    for (size_t i = p->var_base; i < p->nvars; i++)
         if (strcmp(p->vars[i], v->ident[0]) == 0)
             return v;
     struct strbuf q = STRBUF_INIT;
@@ -1059,7 +485,7 @@ static struct tnode *use_var(struct parser *p, const struct item *it)
 
 static struct tnode *p_term(struct parser *p)
 {
-    struct item t = p_next_non_space(p);
+    struct titem t = p_next_non_space(p);
     switch (t.typ) {
     case IT_IDENT: {
         const struct tfunc *f = tfunc_lookup(t.val, t.len);
@@ -1133,7 +559,7 @@ static struct tnode *p_operand(struct parser *p)
         struct strbuf names = STRBUF_INIT;
         size_t nf = 0;
         while (p_peek(p).typ == IT_FIELD) {
-            struct item f = p_next(p);
+            struct titem f = p_next(p);
             strbuf_add(&names, f.val, f.len);
             nf++;
         }
@@ -1184,7 +610,7 @@ static struct tnode *p_command(struct parser *p)
         struct tnode *op = p_operand(p);
         if (op)
             node_append(p, &cmd->items, &cmd->nitems, op);
-        struct item t = p_next(p);
+        struct titem t = p_next(p);
         if (t.typ == IT_SPACE)
             continue;
         if (t.typ == IT_RDELIM || t.typ == IT_RPAREN)
@@ -1212,17 +638,17 @@ static void check_pipeline(struct parser *p, struct tnode *pipe, const char *con
     }
 }
 
-static struct tnode *pipeline(struct parser *p, const char *context, enum itype end)
+static struct tnode *pipeline(struct parser *p, const char *context, enum titype end)
 {
-    struct item tok = p_peek_non_space(p);
+    struct titem tok = p_peek_non_space(p);
     struct tnode *pipe = new_node(p, TN_PIPE, tok.pos);
     pipe->line = tok.line;
 decls:;
-    struct item v = p_peek_non_space(p);
+    struct titem v = p_peek_non_space(p);
     if (v.typ == IT_VARIABLE) {
         p_next(p);
-        struct item after = p_peek(p);
-        struct item next = p_peek_non_space(p);
+        struct titem after = p_peek(p);
+        struct titem next = p_peek_non_space(p);
         if (next.typ == IT_ASSIGN || next.typ == IT_DECLARE) {
             pipe->is_assign = next.typ == IT_ASSIGN;
             p_next_non_space(p);
@@ -1235,7 +661,7 @@ decls:;
             node_append(p, &pipe->decl, &pipe->ndecl, var);
             push_var(p, var->ident[0]);
             if (strcmp(context, "range") == 0 && pipe->ndecl < 2) {
-                enum itype k = p_peek_non_space(p).typ;
+                enum titype k = p_peek_non_space(p).typ;
                 if (k == IT_VARIABLE || k == IT_RDELIM || k == IT_RPAREN)
                     goto decls;
                 p_errorf(p, "range can only initialize variables");
@@ -1248,7 +674,7 @@ decls:;
         }
     }
     for (;;) {
-        struct item t = p_next_non_space(p);
+        struct titem t = p_next_non_space(p);
         if (t.typ == end) {
             check_pipeline(p, pipe, context);
             return pipe;
@@ -1340,7 +766,7 @@ static struct tnode *with_control(struct parser *p)
     return parse_control(p, TN_WITH, "with");
 }
 
-static const char *template_name(struct parser *p, const struct item *t, const char *context)
+static const char *template_name(struct parser *p, const struct titem *t, const char *context)
 {
     if (t->typ != IT_STRING && t->typ != IT_RAWSTRING)
         p_unexpected(p, t, context);
@@ -1408,11 +834,9 @@ static void add_tree(struct parser *p, const char *name, struct tnode *root)
 /* A nested tree ({{define}}/{{block}} body): fresh variables, same lexer. */
 static struct tnode *sub_tree(struct parser *p, const char *context)
 {
-    const char **saved = p->vars;
-    size_t sn = p->nvars, sc = p->capvars;
+    size_t saved_base = p->var_base, saved_n = p->nvars;
     int srange = p->range_depth;
-    p->vars = NULL;
-    p->nvars = p->capvars = 0;
+    p->var_base = p->nvars;
     push_var(p, "$");
     p->range_depth = 0;
     struct tnode *end = NULL;
@@ -1422,26 +846,20 @@ static struct tnode *sub_tree(struct parser *p, const char *context)
         tnode_string(&s, end);
         char *m = arena_strdup(p->a, s.buf);
         strbuf_release(&s);
-        free(p->vars);
-        p->vars = saved;
-        p->nvars = sn;
-        p->capvars = sc;
         p_errorf(p, "unexpected %s in %s", m, context);
     }
-    free(p->vars);
-    p->vars = saved;
-    p->nvars = sn;
-    p->capvars = sc;
+    p->var_base = saved_base;
+    p->nvars = saved_n;
     p->range_depth = srange;
     return root;
 }
 
 static struct tnode *p_action(struct parser *p)
 {
-    struct item t = p_next_non_space(p);
+    struct titem t = p_next_non_space(p);
     switch (t.typ) {
     case IT_BLOCK: {
-        struct item nt = p_next_non_space(p);
+        struct titem nt = p_next_non_space(p);
         const char *name = template_name(p, &nt, "block clause");
         struct tnode *pipe = pipeline(p, "block clause", IT_RDELIM);
         struct tnode *root = sub_tree(p, "block clause");
@@ -1456,7 +874,7 @@ static struct tnode *p_action(struct parser *p)
     case IT_BREAK:
     case IT_CONTINUE: {
         const char *what = t.typ == IT_BREAK ? "{{break}}" : "{{continue}}";
-        struct item n2 = p_next_non_space(p);
+        struct titem n2 = p_next_non_space(p);
         if (n2.typ != IT_RDELIM)
             p_unexpected(p, &n2, what);
         if (p->range_depth == 0)
@@ -1466,13 +884,13 @@ static struct tnode *p_action(struct parser *p)
         return n;
     }
     case IT_ELSE: {
-        struct item pk = p_peek_non_space(p);
+        struct titem pk = p_peek_non_space(p);
         if (pk.typ == IT_IF || pk.typ == IT_WITH) {
             struct tnode *n = new_node(p, TN_ELSE, pk.pos);
             n->line = pk.line;
             return n;
         }
-        struct item e = p_expect(p, IT_RDELIM, "else");
+        struct titem e = p_expect(p, IT_RDELIM, "else");
         struct tnode *n = new_node(p, TN_ELSE, e.pos);
         n->line = e.line;
         return n;
@@ -1484,7 +902,7 @@ static struct tnode *p_action(struct parser *p)
     case IT_RANGE:
         return parse_control(p, TN_RANGE, "range");
     case IT_TEMPLATE: {
-        struct item nt = p_next_non_space(p);
+        struct titem nt = p_next_non_space(p);
         const char *name = template_name(p, &nt, "template clause");
         struct tnode *pipe = NULL;
         if (p_next_non_space(p).typ != IT_RDELIM) {
@@ -1504,7 +922,7 @@ static struct tnode *p_action(struct parser *p)
         break;
     }
     p_backup(p);
-    struct item pk = p_peek(p);
+    struct titem pk = p_peek(p);
     struct tnode *n = new_node(p, TN_ACTION, pk.pos);
     n->line = pk.line;
     n->pipe = pipeline(p, "command", IT_RDELIM);
@@ -1513,7 +931,7 @@ static struct tnode *p_action(struct parser *p)
 
 static struct tnode *text_or_action(struct parser *p)
 {
-    struct item t = p_next_non_space(p);
+    struct titem t = p_next_non_space(p);
     switch (t.typ) {
     case IT_TEXT: {
         struct tnode *n = new_node(p, TN_TEXT, t.pos);
@@ -1537,9 +955,9 @@ static void parse_top(struct parser *p)
     struct tnode *root = new_node(p, TN_LIST, p_peek(p).pos);
     while (p_peek(p).typ != IT_EOF) {
         if (p_peek(p).typ == IT_LDELIM) {
-            struct item delim = p_next(p);
+            struct titem delim = p_next(p);
             if (p_next_non_space(p).typ == IT_DEFINE) {
-                struct item nt = p_next_non_space(p);
+                struct titem nt = p_next_non_space(p);
                 if (nt.typ != IT_STRING && nt.typ != IT_RAWSTRING)
                     p_unexpected(p, &nt, "define clause");
                 struct strbuf sb = STRBUF_INIT;
@@ -1576,7 +994,7 @@ struct tmpl *tmpl_parse(const char *name, const char *text, size_t len)
     t->name = arena_strdup(&t->arena, name);
     t->text = arena_strndup(&t->arena, text, len);
     t->len = len;
-    struct lexer lx = {.in = t->text, .len = len, .line = 1, .start_line = 1, .a = &t->arena};
+    struct tlexer lx = {.in = t->text, .len = len, .line = 1, .start_line = 1, .a = &t->arena};
     struct parser *p = xcalloc(1, sizeof *p);
     p->t = t;
     p->a = &t->arena;
