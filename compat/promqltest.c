@@ -67,7 +67,55 @@ struct runner {
     struct memstore ms;        /* the data loaded so far */
     struct arena a;            /* per-command scratch */
     struct engine_opts eo;     /* the test engine's options */
+    char **nhcb;               /* metric names load_with_nhcb would add as native histograms */
+    size_t nnhcb, capnhcb;
 };
+
+/* Remembers the native-histogram family name of a classic series loaded
+ * with load_with_nhcb (X for X_bucket, X_count, X_sum). */
+static void note_nhcb(struct runner *r, const char *name)
+{
+    static const char *suf[] = {"_bucket", "_count", "_sum"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = strlen(suf[i]);
+        if (n <= k || strcmp(name + n - k, suf[i]))
+            continue;
+        for (size_t j = 0; j < r->nnhcb; j++)
+            if (strlen(r->nhcb[j]) == n - k && !strncmp(r->nhcb[j], name, n - k))
+                return;
+        if (r->nnhcb == r->capnhcb) {
+            r->capnhcb = r->capnhcb ? r->capnhcb * 2 : 8;
+            r->nhcb = realloc(r->nhcb, r->capnhcb * sizeof *r->nhcb);
+        }
+        r->nhcb[r->nnhcb++] = strndup(name, n - k);
+        return;
+    }
+}
+
+static void clear_nhcb(struct runner *r)
+{
+    for (size_t i = 0; i < r->nnhcb; i++)
+        free(r->nhcb[i]);
+    r->nnhcb = 0;
+}
+
+/* Whether a selector of q can select a series load_with_nhcb made a native histogram. */
+static int touches_nhcb_cb(const struct ast_node *n, void *ctx)
+{
+    const struct runner *r = ctx;
+    if (n->kind != AST_VECTOR_SELECTOR)
+        return 0;
+    for (size_t i = 0; i < n->u.vs.nmatchers; i++) {
+        const struct ast_matcher *m = &n->u.vs.matchers[i];
+        if (strcmp(m->name, "__name__"))
+            continue;
+        for (size_t j = 0; j < r->nnhcb; j++)
+            if (ast_matcher_matches(m, r->nhcb[j], strlen(r->nhcb[j])))
+                return 1;
+    }
+    return 0;
+}
 
 static void free_code(void *p)
 {
@@ -154,6 +202,50 @@ static double sample_value(const struct parse_sample *s)
     return s->kind == PARSE_SAMPLE_STALE ? value_stale_nan() : s->value;
 }
 
+/* Replaces native-histogram values ({{...}}, {{...}}+{{...}}xN, {{...}}xN)
+ * of a series line by staleness markers: heed stores floats only, and a
+ * marker, like a histogram sample, hides the float before it from float
+ * functions, so mixed series keep Prometheus's float answers. Returns the
+ * number of values replaced. */
+static size_t strip_histograms(struct arena *a, const char *in, char **out)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t n = 0;
+    const char *p = in;
+    while (*p) {
+        if (p[0] != '{' || p[1] != '{') {
+            strbuf_addch(&sb, *p++);
+            continue;
+        }
+        /* one histogram value token, possibly h+h or h-h, then xN */
+        for (;;) {
+            const char *end = strstr(p, "}}");
+            if (!end) {
+                p += strlen(p);
+                break;
+            }
+            p = end + 2;
+            if ((*p == '+' || *p == '-') && p[1] == '{' && p[2] == '{') {
+                p++;
+                continue;
+            }
+            break;
+        }
+        n++;
+        if (*p == 'x') {
+            p++;
+            long k = strtol(p, (char **)&p, 10);
+            for (long j = 0; j <= k; j++) /* hXN is N+1 values */
+                strbuf_addstr(&sb, j ? " stale" : "stale");
+        } else {
+            strbuf_addstr(&sb, "stale");
+        }
+    }
+    *out = arena_strdup(a, sb.buf);
+    strbuf_release(&sb);
+    return n;
+}
+
 struct load_def {
     struct label *ls;
     size_t nls;
@@ -169,6 +261,7 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
     char *p = hdr;
     char *kw = token(&p);
     char *stepstr = token(&p);
+    bool nhcb = !strcmp(kw, "load_with_nhcb");
     int64_t step;
     if (!stepstr || dur(stepstr, &step) < 0) {
         failf(r, hdr_line, "invalid load command: %s", hdr);
@@ -180,10 +273,8 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
     while (*i + 1 < nlines && lines[*i + 1][0]) {
         (*i)++;
         char *l = lines[*i];
-        if (strstr(l, "{{")) {
-            r->rep->skipped_loads++;
-            continue;
-        }
+        if (strstr(l, "{{"))
+            r->rep->skipped_loads += strip_histograms(&r->a, lines[*i], &l);
         struct diag_list dl;
         diag_list_init(&dl);
         struct parse_series ps;
@@ -212,6 +303,9 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
             }
             n++;
         }
+        for (size_t k = 0; nhcb && k < ps.nlabels; k++)
+            if (!strcmp(ps.names[k], "__name__"))
+                note_nhcb(r, ps.values[k]);
         defs[j].ls = ls;
         defs[j].nls = ps.nlabels;
         defs[j].hash = h;
@@ -653,8 +747,15 @@ static int check_expected_failure(const struct eval_cmd *c, const char *msg, str
 }
 
 static int check_kind(const struct eval_cmd *c, enum expect_kind kind, const char *what,
-                      const char **got, size_t ngot, struct strbuf *err)
+                      const struct engine_annot *an, size_t ngot, struct strbuf *err)
 {
+    /* promqltest compares the bare texts (no query set, so no positions) */
+    const char *gotbuf[64];
+    const char **got = gotbuf;
+    if (ngot > 64)
+        ngot = 64;
+    for (size_t i = 0; i < ngot; i++)
+        gotbuf[i] = an[i].msg;
     if (count_expect(c, kind) == 0)
         return 0;
     if (ngot == 0) {
@@ -703,11 +804,11 @@ static int check_annotations(const struct eval_cmd *c, const struct engine_annot
         check_kind(c, EX_INFO, "info", an->info, an->ninfo, err) < 0)
         return -1;
     if (count_expect(c, EX_NO_WARN) && an->nwarn) {
-        strbuf_addf(err, "unexpected warning annotations: %s", an->warn[0]);
+        strbuf_addf(err, "unexpected warning annotations: %s", an->warn[0].full);
         return -1;
     }
     if (count_expect(c, EX_NO_INFO) && an->ninfo) {
-        strbuf_addf(err, "unexpected info annotations: %s", an->info[0]);
+        strbuf_addf(err, "unexpected info annotations: %s", an->info[0].full);
         return -1;
     }
     return 0;
@@ -772,7 +873,7 @@ static bool at_unsafe(const struct ast_node *n, void *ctx)
     switch (n->u.call.fn->id) {
     case FN_DAYS_IN_MONTH: case FN_DAY_OF_MONTH: case FN_DAY_OF_WEEK: case FN_DAY_OF_YEAR:
     case FN_HOUR: case FN_MINUTE: case FN_MONTH: case FN_YEAR: case FN_PREDICT_LINEAR:
-    case FN_TIME: case FN_TIMESTAMP:
+    case FN_TIME: case FN_TIMESTAMP: case FN_START: case FN_END: case FN_RANGE: case FN_STEP:
         return true;
     default:
         return false;
@@ -833,7 +934,7 @@ static bool uses_query_context(const char *expr)
 
 /* One instant query of an instant eval (the original or an @ variant). */
 static int run_instant_query(struct runner *r, const struct eval_cmd *c, const struct ast_node *q,
-                             int64_t t, struct strbuf *err)
+                             int64_t t, bool main, struct strbuf *err)
 {
     struct engine_query eq = {q, c->expr, strlen(c->expr)};
     struct engine_result res;
@@ -850,7 +951,7 @@ static int run_instant_query(struct runner *r, const struct eval_cmd *c, const s
     }
     if (check_annotations(c, &res.ann, err) < 0)
         return -1;
-    if (r->o->provenance)
+    if (r->o->provenance && main)
         log_provenance(r, &res.v);
     if (compare(r, c, &res.v, err) < 0)
         return -1;
@@ -906,6 +1007,14 @@ static int run_instant_query(struct runner *r, const struct eval_cmd *c, const s
     return 0;
 }
 
+static bool evals_nhcb(struct runner *r, const struct eval_cmd *c)
+{
+    struct strbuf err = STRBUF_INIT;
+    struct ast_node *q = parse_query(r, c->expr, &err);
+    strbuf_release(&err);
+    return q && ast_walk(q, touches_nhcb_cb, r);
+}
+
 static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *err)
 {
     struct ast_node *q = parse_query(r, c->expr, err);
@@ -930,7 +1039,7 @@ static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *e
             log_provenance(r, &res.v);
         return compare(r, c, &res.v, err);
     }
-    if (run_instant_query(r, c, q, c->at, err) < 0)
+    if (run_instant_query(r, c, q, c->at, true, err) < 0)
         return -1;
     if (ast_walk(q, at_unsafe_cb, NULL))
         return 0;
@@ -949,7 +1058,7 @@ static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *e
         return -1;
     set_at(qa, ts);
     for (size_t i = 0; i < nt; i++)
-        if (run_instant_query(r, c, qa, times[i], err) < 0) {
+        if (run_instant_query(r, c, qa, times[i], false, err) < 0) {
             struct strbuf tmp = STRBUF_INIT;
             strbuf_addf(&tmp, "with @ %lld at t=%lld: %s", (long long)ts, (long long)times[i], err->buf);
             strbuf_reset(err);
@@ -1006,6 +1115,7 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
         struct arena_mark m = arena_mark(&r.a);
         if (!strncasecmp(l, "clear", 5) && (!l[5] || isspace((unsigned char)l[5]))) {
             memstore_clear(&r.ms);
+            clear_nhcb(&r);
         } else if (!strncasecmp(l, "load", 4)) {
             run_load(&r, lines, nlines, &i);
         } else if (!strncasecmp(l, "eval", 4)) {
@@ -1016,6 +1126,10 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
             } else if (c.skip) {
                 rep->skipped++;
                 strbuf_addf(log, "SKIP %s:%d: native histogram expectation: %s\n", path, c.line, c.expr);
+            } else if (r.nnhcb && evals_nhcb(&r, &c)) {
+                rep->skipped++;
+                strbuf_addf(log, "SKIP %s:%d: reads native histograms made by load_with_nhcb: %s\n",
+                            path, c.line, c.expr);
             } else {
                 struct strbuf err = STRBUF_INIT;
                 if (run_eval(&r, &c, &err) < 0) {
@@ -1037,6 +1151,8 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
     }
     arena_release(&r.a);
     memstore_release(&r.ms);
+    clear_nhcb(&r);
+    free(r.nhcb);
     free(lines);
     strbuf_release(&src);
     return ret;

@@ -251,6 +251,32 @@ static void put(struct fn_args *fa, struct vector *v, const struct hgroup *g, do
     ev_drop_name(fa->ev, s);
 }
 
+/* HistogramQuantileForcedMonotonicityInfo for one group. */
+static void monotonicity_info(struct fn_args *fa, const struct hgroup *g, const struct mono *m,
+                              const struct ast_node *argpos)
+{
+    struct ev *ev = fa->ev;
+    const char *name = labels_get(g->key, LABELS_METRIC_NAME);
+    char when[32];
+    time_t tt = (time_t)(fa->t / 1000);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char diff[64];
+    snprintf(diff, sizeof diff, "%.2g", m->max_diff);
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             ", from buckets %s to %s, with a max diff of %s, over 1 samples from %s to %s",
+             ev_format_float(ev, m->min_b), ev_format_float(ev, m->max_b), diff, when, when);
+    if (ev->o->delayed_name_removal && name)
+        ev_info_detail(ev, argpos, detail,
+                       "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"%s\"",
+                       name);
+    else
+        ev_info_detail(ev, argpos, detail,
+                       "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)");
+}
+
 int fn_histogram_quantile(struct fn_args *fa, struct value *out)
 {
     struct ev *ev = fa->ev;
@@ -266,27 +292,8 @@ int fn_histogram_quantile(struct fn_args *fa, struct value *out)
     for (size_t i = 0; i < ng; i++) {
         struct mono m;
         double r = bucket_quantile(q, g[i].b, g[i].n, &m);
-        if (m.forced) {
-            const char *name = labels_get(g[i].key, LABELS_METRIC_NAME);
-            char when[32];
-            time_t tt = (time_t)(fa->t / 1000);
-            struct tm tm;
-            gmtime_r(&tt, &tm);
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-            char diff[64];
-            snprintf(diff, sizeof diff, "%.2g", m.max_diff);
-            char detail[256];
-            snprintf(detail, sizeof detail,
-                     ", from buckets %s to %s, with a max diff of %s, over 1 samples from %s to %s",
-                     ev_format_float(ev, m.min_b), ev_format_float(ev, m.max_b), diff, when, when);
-            if (ev->o->delayed_name_removal && name)
-                ev_info_detail(ev, fa->call->u.call.args[1], detail,
-                               "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"%s\"",
-                               name);
-            else
-                ev_info_detail(ev, fa->call->u.call.args[1], detail,
-                               "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)");
-        }
+        if (m.forced)
+            monotonicity_info(fa, &g[i], &m, fa->call->u.call.args[1]);
         put(fa, &v, &g[i], r);
     }
     out->u.vec = v;
@@ -346,6 +353,8 @@ int fn_histogram_quantiles(struct fn_args *fa, struct value *out)
             memcpy(b, g[i].b, g[i].n * sizeof *b);
             struct mono m;
             double r = bucket_quantile(q, b, g[i].n, &m);
+            if (m.forced)
+                monotonicity_info(fa, &g[i], &m, fa->call->u.call.args[0]);
             struct hgroup h = g[i];
             labels_builder_reset(&ev->lb, g[i].out);
             labels_builder_set(&ev->lb, label, qs);
