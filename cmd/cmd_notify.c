@@ -162,9 +162,7 @@ int cmd_notify(int argc, char **argv)
     if (!have_ends)
         ends_at = resolve ? now : now + 3600 * 1000;
     if (!have_starts)
-        starts_at = resolve && ends_at < now ? ends_at : now;
-    if (starts_at > ends_at)
-        starts_at = ends_at;
+        starts_at = ends_at < now ? ends_at : now;
 
     struct alertmanager_config cfg = {
         .targets = targets,

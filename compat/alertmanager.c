@@ -420,9 +420,12 @@ static int curl_post(struct am_target *t, const char *body, size_t len, char *er
         curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
     }
 
+    char curl_err[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     CURLcode cc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
     if (cc != CURLE_OK) {
-        snprintf(err, errsz, "%s", curl_easy_strerror(cc));
+        snprintf(err, errsz, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
         goto out;
     }
     long status = 0;
@@ -491,6 +494,7 @@ static void *sender_main(void *arg)
         t->latency_sum += took;
         t->latency_last = took;
         int64_t backoff = 0;
+        int recovered = rc == 0 && t->backoff_ms > 0;
         if (rc == 0) {
             t->sent += n;
             for (size_t i = 0; i < n; i++)
@@ -514,6 +518,11 @@ static void *sender_main(void *arg)
             LOG_WARN("Error sending alerts, will retry", "component", "notifier", "alertmanager",
                      t->redacted_url, "count", LOG_UINT(n), "retry_in_ms", LOG_INT(backoff), "err",
                      err[0] ? err : "unknown error");
+            pthread_mutex_lock(&am->lock);
+        } else if (recovered) {
+            pthread_mutex_unlock(&am->lock);
+            LOG_INFO("Alertmanager reachable again, queued alerts sent", "component", "notifier",
+                     "alertmanager", t->redacted_url, "count", LOG_UINT(n));
             pthread_mutex_lock(&am->lock);
         }
     }

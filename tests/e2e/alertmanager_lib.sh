@@ -1,26 +1,32 @@
-# alertmanager_lib.sh: start/stop a real prometheus-alertmanager on 127.0.0.1
-# for end-to-end tests. Source it; it defines:
-#   am_free_port                 print a free TCP port on 127.0.0.1
-#   am_start DIR PORT            start Alertmanager (null receiver, no cluster,
-#                                storage in DIR) and wait until it is ready
-#   am_stop                      stop the instance am_start started (by its pid)
-#   am_get PATH                  GET http://127.0.0.1:$AM_PORT$PATH to stdout
-# The caller sets a trap that calls am_stop. Needs curl; python3 for ports
-# when available.
+# alertmanager_lib.sh: start and stop real prometheus-alertmanager instances
+# on 127.0.0.1 for end-to-end tests. Source it. Each instance lives in its own
+# directory (config, storage, log, pid file):
+#   am_available          true if the Alertmanager binary is installed
+#   am_free_port          print a free TCP port on 127.0.0.1
+#   am_start DIR PORT     start an instance (null receiver, no clustering,
+#                         storage in DIR/data) and wait until it is ready;
+#                         DIR may be reused to restart it with its storage
+#   am_stop DIR           stop that instance (by the pid it recorded)
+#   am_stop_all           stop every instance started here (use in a trap)
+#   am_get PORT PATH      GET http://127.0.0.1:PORT/PATH to stdout
+# Needs curl; python3 for picking ports when available.
 
 AM_BIN=${AM_BIN:-/usr/bin/prometheus-alertmanager}
-AM_PID=
-AM_PORT=
+AM_DIRS=
+
+am_available() {
+    [ -x "$AM_BIN" ]
+}
 
 am_free_port() {
     if command -v python3 >/dev/null 2>&1; then
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
         return
     fi
-    # Without python: try random high ports until one is not listening.
+    # Without python: random high ports until one has no listener.
     while :; do
         p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        if ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
             echo "$p"
             return
         fi
@@ -28,10 +34,10 @@ am_free_port() {
 }
 
 am_start() {
-    dir=$1
-    AM_PORT=$2
-    mkdir -p "$dir/data"
-    cat >"$dir/alertmanager.yml" <<'YML'
+    am_dir=$1
+    am_port=$2
+    mkdir -p "$am_dir/data"
+    cat >"$am_dir/alertmanager.yml" <<'YML'
 route:
   receiver: "null"
   group_wait: 1s
@@ -40,36 +46,49 @@ route:
 receivers:
   - name: "null"
 YML
-    "$AM_BIN" --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
-        --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
-        --log.level=warn >>"$dir/alertmanager.log" 2>&1 &
-    AM_PID=$!
-    i=0
-    while [ $i -lt 100 ]; do
-        if curl -fsS "http://127.0.0.1:$AM_PORT/-/ready" >/dev/null 2>&1; then
+    "$AM_BIN" --config.file="$am_dir/alertmanager.yml" --storage.path="$am_dir/data" \
+        --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
+        --log.level=warn >>"$am_dir/alertmanager.log" 2>&1 &
+    echo $! >"$am_dir/pid"
+    case " $AM_DIRS " in *" $am_dir "*) ;; *) AM_DIRS="$AM_DIRS $am_dir" ;; esac
+    am_i=0
+    while [ $am_i -lt 150 ]; do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$am_port/-/ready" 2>/dev/null; then
             return 0
         fi
-        if ! kill -0 "$AM_PID" 2>/dev/null; then
-            echo "alertmanager exited; log:" >&2
-            tail -n 20 "$dir/alertmanager.log" >&2
-            AM_PID=
+        if ! kill -0 "$(cat "$am_dir/pid")" 2>/dev/null; then
+            echo "alertmanager exited; its log:" >&2
+            tail -n 20 "$am_dir/alertmanager.log" >&2
+            rm -f "$am_dir/pid"
             return 1
         fi
         sleep 0.1
-        i=$((i + 1))
+        am_i=$((am_i + 1))
     done
-    echo "alertmanager not ready on port $AM_PORT after 10s" >&2
+    echo "alertmanager not ready on 127.0.0.1:$am_port after 15s" >&2
     return 1
 }
 
 am_stop() {
-    if [ -n "$AM_PID" ]; then
-        kill "$AM_PID" 2>/dev/null
-        wait "$AM_PID" 2>/dev/null
-        AM_PID=
-    fi
+    [ -f "$1/pid" ] || return 0
+    am_pid=$(cat "$1/pid")
+    rm -f "$1/pid"
+    kill "$am_pid" 2>/dev/null
+    # Wait for it to exit (it is our child when started from this shell).
+    wait "$am_pid" 2>/dev/null
+    am_i=0
+    while kill -0 "$am_pid" 2>/dev/null && [ $am_i -lt 50 ]; do
+        sleep 0.1
+        am_i=$((am_i + 1))
+    done
+}
+
+am_stop_all() {
+    for am_d in $AM_DIRS; do
+        am_stop "$am_d"
+    done
 }
 
 am_get() {
-    curl -fsS "http://127.0.0.1:$AM_PORT$1"
+    curl -fsS --max-time 5 "http://127.0.0.1:$1$2"
 }
