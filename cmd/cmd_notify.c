@@ -1,5 +1,6 @@
 /* heed notify: send one alert to Alertmanager(s) through heed's notifier and
  * wait until it is delivered (a debugging aid, and the end-to-end tests' driver). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,35 @@
 static const char usage[] =
     "heed notify --alertmanager URL [--alertmanager URL...] [--resolve] [--annotation NAME=VALUE]...\n"
     "       [--external-label NAME=VALUE]... [--generator-url URL] [--starts-at TIME] [--ends-at TIME]\n"
-    "       [--bearer-token-file FILE] [--timeout SECONDS] [--flush-timeout SECONDS]\n"
+    "       [--timeout SECONDS] [--flush-timeout SECONDS] [--header 'NAME: VALUE']...\n"
+    "       [--bearer-token-file FILE | --basic-auth-user USER --basic-auth-password-file FILE]\n"
+    "       [--ca-file FILE] [--cert-file FILE --key-file FILE] [--server-name NAME] [--insecure-skip-verify]\n"
     "       [--log.level debug|info|warn|error] NAME=VALUE...\n"
     "  TIME is RFC 3339 (2025-01-01T00:00:00Z, fractions allowed) or Unix seconds.\n"
-    "  A firing alert starts now and is valid for an hour; --resolve ends it now.";
+    "  A firing alert starts now and is valid for an hour; --resolve ends it now.\n"
+    "  Connection options apply to every --alertmanager.";
+
+/* Options that set one string field of every target. */
+static const struct {
+    const char *opt;
+    size_t off; /* offset of a const char * in struct alertmanager_target */
+} target_opts[] = {
+    {"--bearer-token-file", offsetof(struct alertmanager_target, bearer_token_file)},
+    {"--basic-auth-user", offsetof(struct alertmanager_target, basic_auth_user)},
+    {"--basic-auth-password-file", offsetof(struct alertmanager_target, basic_auth_password_file)},
+    {"--ca-file", offsetof(struct alertmanager_target, tls.ca_file)},
+    {"--cert-file", offsetof(struct alertmanager_target, tls.cert_file)},
+    {"--key-file", offsetof(struct alertmanager_target, tls.key_file)},
+    {"--server-name", offsetof(struct alertmanager_target, tls.server_name)},
+};
+
+static int target_opt(const char *a)
+{
+    for (size_t i = 0; i < sizeof target_opts / sizeof target_opts[0]; i++)
+        if (!strcmp(a, target_opts[i].opt))
+            return (int)i;
+    return -1;
+}
 
 /* Parses RFC 3339 in UTC or with an offset, or Unix seconds; ms since the epoch. */
 static int parse_time(const char *s, int64_t *out)
@@ -78,7 +104,10 @@ int cmd_notify(int argc, char **argv)
     struct alertmanager_pair *annotations = xcalloc((size_t)n, sizeof *annotations);
     struct alertmanager_pair *external = xcalloc((size_t)n, sizeof *external);
     size_t ntargets = 0, nlabels = 0, nann = 0, next = 0;
-    const char *generator_url = NULL, *token_file = NULL;
+    const char *generator_url = NULL;
+    const char **headers = xcalloc((size_t)n, sizeof *headers);
+    size_t nheaders = 0;
+    struct alertmanager_target proto = {0}; /* connection settings every target gets */
     int resolve = 0, rc = 2;
     int64_t starts_at = 0, ends_at = 0, timeout_ms = 10000, flush_ms = 30000;
     int have_starts = 0, have_ends = 0;
@@ -91,7 +120,7 @@ int cmd_notify(int argc, char **argv)
                     !strcmp(a, "--external-label") || !strcmp(a, "--generator-url") ||
                     !strcmp(a, "--starts-at") || !strcmp(a, "--ends-at") || !strcmp(a, "--timeout") ||
                     !strcmp(a, "--flush-timeout") || !strcmp(a, "--log.level") ||
-                    !strcmp(a, "--bearer-token-file");
+                    !strcmp(a, "--header") || target_opt(a) >= 0;
         if (takes && !val) {
             cmd_usage_error(usage, "%s needs a value", a);
             goto out;
@@ -106,8 +135,13 @@ int cmd_notify(int argc, char **argv)
             }
         } else if (!strcmp(a, "--generator-url")) {
             generator_url = val;
-        } else if (!strcmp(a, "--bearer-token-file")) {
-            token_file = val;
+        } else if (target_opt(a) >= 0) {
+            *(const char **)((char *)&proto + target_opts[target_opt(a)].off) = val;
+        } else if (!strcmp(a, "--header")) {
+            headers[nheaders++] = val;
+        } else if (!strcmp(a, "--insecure-skip-verify")) {
+            proto.tls.insecure_skip_verify = 1;
+            continue;
         } else if (!strcmp(a, "--starts-at") || !strcmp(a, "--ends-at")) {
             int64_t *dst = a[2] == 's' ? &starts_at : &ends_at;
             if (parse_time(val, dst) < 0) {
@@ -153,9 +187,13 @@ int cmd_notify(int argc, char **argv)
         cmd_usage_error(usage, "an alert needs at least one label");
         goto out;
     }
+    proto.timeout_ms = timeout_ms;
+    proto.headers = headers;
+    proto.nheaders = nheaders;
     for (size_t i = 0; i < ntargets; i++) {
-        targets[i].timeout_ms = timeout_ms;
-        targets[i].bearer_token_file = token_file;
+        const char *url = targets[i].url;
+        targets[i] = proto;
+        targets[i].url = url;
     }
 
     int64_t now = now_ms();
@@ -204,6 +242,7 @@ int cmd_notify(int argc, char **argv)
 out:
     alertmanager_free(am);
     free(targets);
+    free(headers);
     free(labels);
     free(annotations);
     free(external);

@@ -3,9 +3,13 @@
 # directory (config, storage, log, pid file):
 #   am_available          true if the Alertmanager binary is installed
 #   am_free_port          print a free TCP port on 127.0.0.1
-#   am_start DIR PORT     start an instance (null receiver, no clustering,
-#                         storage in DIR/data) and wait until it is ready;
-#                         DIR may be reused to restart it with its storage
+#   am_start DIR PORT [WEBCFG]
+#                         start an instance (null receiver, no clustering,
+#                         storage in DIR/data) and wait until it answers;
+#                         DIR may be reused to restart it with its storage.
+#                         WEBCFG: an Alertmanager --web.config.file (TLS,
+#                         basic auth); readiness is then probed over https
+#                         with the extra curl arguments in $AM_CURL_ARGS
 #   am_stop DIR           stop that instance (by the pid it recorded)
 #   am_stop_all           stop every instance started here (use in a trap)
 #   am_get PORT PATH      GET http://127.0.0.1:PORT/PATH to stdout
@@ -36,6 +40,7 @@ am_free_port() {
 am_start() {
     am_dir=$1
     am_port=$2
+    am_web=${3:-}
     mkdir -p "$am_dir/data"
     cat >"$am_dir/alertmanager.yml" <<'YML'
 route:
@@ -46,15 +51,21 @@ route:
 receivers:
   - name: "null"
 YML
-    "$AM_BIN" --config.file="$am_dir/alertmanager.yml" --storage.path="$am_dir/data" \
-        --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= \
-        --log.level=warn >>"$am_dir/alertmanager.log" 2>&1 &
+    set -- --config.file="$am_dir/alertmanager.yml" --storage.path="$am_dir/data" \
+        --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= --log.level=warn
+    [ -n "$am_web" ] && set -- "$@" --web.config.file="$am_web"
+    "$AM_BIN" "$@" >>"$am_dir/alertmanager.log" 2>&1 &
     echo $! >"$am_dir/pid"
     case " $AM_DIRS " in *" $am_dir "*) ;; *) AM_DIRS="$AM_DIRS $am_dir" ;; esac
     am_i=0
     while [ $am_i -lt 150 ]; do
-        if curl -fsS -o /dev/null "http://127.0.0.1:$am_port/-/ready" 2>/dev/null; then
-            return 0
+        if [ -z "$am_web" ]; then
+            curl -fsS -o /dev/null "http://127.0.0.1:$am_port/-/ready" 2>/dev/null && return 0
+        else
+            # Any HTTP status means the TLS listener is up.
+            # shellcheck disable=SC2086
+            am_code=$(curl -s -o /dev/null -w '%{http_code}' $AM_CURL_ARGS "https://127.0.0.1:$am_port/-/ready")
+            [ "$am_code" != 000 ] && return 0
         fi
         if ! kill -0 "$(cat "$am_dir/pid")" 2>/dev/null; then
             echo "alertmanager exited; its log:" >&2

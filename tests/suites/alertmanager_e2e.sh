@@ -176,5 +176,128 @@ rc=$?
 check_eq "a rejected alert is not reported as delivered (exit 1)" "$rc" 1
 check_has "the rejection reason is reported" "$out" "last_error=bad response status 400"
 
+# 6. TLS with a private CA, server name, client certificate and basic auth:
+#    Alertmanager's own web config enforces all of them.
+tls=$tmp/tls
+mkdir -p "$tls"
+if (
+    cd "$tls" &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -keyout ca.key -out ca.crt -subj /CN=heed-e2e-ca \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+        for who in server client; do
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+                -keyout $who.key -out $who.csr -subj "/CN=$who.heed.test" || exit 1
+            if [ $who = server ]; then
+                printf 'subjectAltName=DNS:am.heed.test\nextendedKeyUsage=serverAuth\n' >$who.ext
+            else
+                printf 'extendedKeyUsage=clientAuth\n' >$who.ext
+            fi
+            openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+                -extfile $who.ext -out $who.crt || exit 1
+        done
+) >"$tmp/openssl.log" 2>&1; then
+    # bcrypt (cost 4) of the test password heed-e2e-password: a fixture, not a secret.
+    cat >"$tls/web.yml" <<YML
+tls_server_config:
+  cert_file: $tls/server.crt
+  key_file: $tls/server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: $tls/ca.crt
+basic_auth_users:
+  heed: \$2b\$04\$RG7V6TWFNjcU5j0NfdFD6.xRn71jVrQ8zz7i1jDyorcO8fpcHK4zO
+YML
+    printf 'heed-e2e-password\n' >"$tls/password"
+    printf 'wrong-password\n' >"$tls/wrong"
+    port3=$(am_free_port)
+    AM_CURL_ARGS="-k --cert $tls/client.crt --key $tls/client.key"
+    if am_start "$tmp/am3" "$port3" "$tls/web.yml"; then
+        ok "alertmanager with TLS and basic auth starts"
+        tls_opts="--ca-file $tls/ca.crt --cert-file $tls/client.crt --key-file $tls/client.key"
+        # shellcheck disable=SC2086
+        out=$("$HEED" notify --alertmanager "https://127.0.0.1:$port3" $tls_opts --server-name am.heed.test \
+            --basic-auth-user heed --basic-auth-password-file "$tls/password" --flush-timeout 5 \
+            alertname=HeedE2ETLS 2>&1)
+        check_eq "TLS + client cert + basic auth: delivered (exit 0)" "$?" 0
+        check_has "TLS + client cert + basic auth: sent" "$out" "sent=1 errors=0"
+        got=$(curl -fsS --cacert "$tls/ca.crt" --cert "$tls/client.crt" --key "$tls/client.key" \
+            -u "heed:heed-e2e-password" --resolve "am.heed.test:$port3:127.0.0.1" \
+            "https://am.heed.test:$port3/api/v2/alerts")
+        check_has "TLS alertmanager has the alert" "$got" '"labels":{"alertname":"HeedE2ETLS"}'
+        check_lacks "the password never appears in heed's output" "$out" "heed-e2e-password"
+
+        # shellcheck disable=SC2086
+        out=$("$HEED" notify --alertmanager "https://127.0.0.1:$port3" $tls_opts \
+            --basic-auth-user heed --basic-auth-password-file "$tls/password" --flush-timeout 1 \
+            alertname=HeedE2ETLSNoName 2>&1)
+        check_eq "without server name the certificate does not verify (exit 1)" "$?" 1
+        check_has "the verification failure is reported" "$out" "last_error="
+        # shellcheck disable=SC2086
+        out=$("$HEED" notify --alertmanager "https://127.0.0.1:$port3" $tls_opts --insecure-skip-verify \
+            --basic-auth-user heed --basic-auth-password-file "$tls/wrong" --flush-timeout 1 \
+            alertname=HeedE2EWrongPassword 2>&1)
+        check_has "insecure-skip-verify connects; a wrong password gets 401" "$out" \
+            "last_error=bad response status 401"
+        check_lacks "the wrong password never appears in heed's output" "$out" "wrong-password"
+    else
+        not_ok "alertmanager with TLS and basic auth starts" "$(tail -n 5 "$tmp/am3/alertmanager.log")"
+    fi
+else
+    not_ok "openssl makes the test certificates" "$(tail -n 5 "$tmp/openssl.log")"
+fi
+
+# 7. What goes over the wire, seen by a recording HTTP server: path with a
+#    prefix, headers (bearer token from a file, extra header, content type,
+#    user agent), and a JSON array body.
+cat >"$tmp/capture.py" <<'PY'
+import http.server, json, sys
+out = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "w") as f:
+            f.write("PATH " + self.path + "\n")
+            for k, v in self.headers.items():
+                f.write("HEADER " + k.lower() + ": " + v + "\n")
+            alerts = json.loads(body)
+            f.write("COUNT %d\n" % len(alerts))
+            f.write("LABELS " + json.dumps(alerts[0]["labels"], sort_keys=True) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+if command -v python3 >/dev/null 2>&1; then
+    port4=$(am_free_port)
+    python3 "$tmp/capture.py" "$port4" "$tmp/capture.txt" &
+    cap_pid=$!
+    bg_pids="$cap_pid"
+    printf ' secret-token-value\n' >"$tmp/token"
+    i=0
+    until curl -s -o /dev/null "http://127.0.0.1:$port4/" || [ $i -ge 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    "$HEED" notify --alertmanager "http://127.0.0.1:$port4/prefix/" --bearer-token-file "$tmp/token" \
+        --header 'X-Scope-OrgID: tenant-1' --flush-timeout 5 alertname=HeedE2EWire job=api >"$tmp/wire.out" 2>&1
+    check_eq "recording server took the alert (exit 0)" "$?" 0
+    cap=$(cat "$tmp/capture.txt" 2>/dev/null)
+    check_has "POST path joins the prefix" "$cap" "PATH /prefix/api/v2/alerts"
+    check_has "bearer token read from its file, trimmed" "$cap" "HEADER authorization: Bearer secret-token-value"
+    check_has "extra header sent" "$cap" "HEADER x-scope-orgid: tenant-1"
+    check_has "content type is JSON" "$cap" "HEADER content-type: application/json"
+    check_has "user agent names heed" "$cap" "HEADER user-agent: heed/"
+    check_has "body is a JSON array of one alert" "$cap" "COUNT 1"
+    check_has "labels decode as sent" "$cap" 'LABELS {"alertname": "HeedE2EWire", "job": "api"}'
+    check_lacks "the token never appears in heed's output" "$(cat "$tmp/wire.out")" "secret-token-value"
+    kill "$cap_pid" 2>/dev/null
+    wait "$cap_pid" 2>/dev/null
+    bg_pids=
+else
+    not_ok "python3 (a test dependency, see make deps) runs the recording server"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
