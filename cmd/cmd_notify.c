@@ -234,7 +234,7 @@ int cmd_notify(int argc, char **argv)
         alertmanager_stats(am, i, &st);
         printf("alertmanager=%s sent=%llu errors=%llu dropped=%llu queue_length=%zu%s%s\n", st.url,
                (unsigned long long)st.sent, (unsigned long long)st.errors, (unsigned long long)st.dropped,
-               st.queue_length, st.last_error[0] ? " last_error=" : "", st.last_error);
+               st.queue_length + st.in_flight, st.last_error[0] ? " last_error=" : "", st.last_error);
     }
     if (flushed < 0)
         fprintf(stderr, "heed: not every Alertmanager took the alert within %.3gs\n", (double)flush_ms / 1000);

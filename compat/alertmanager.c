@@ -490,12 +490,13 @@ static void *sender_main(void *arg)
 
         pthread_mutex_lock(&am->lock);
         t->in_flight = 0;
-        t->latency_count++;
-        t->latency_sum += took;
         t->latency_last = took;
         int64_t backoff = 0;
         int recovered = rc == 0 && t->backoff_ms > 0;
         if (rc == 0) {
+            /* As Prometheus: latency is observed for successful POSTs only. */
+            t->latency_count++;
+            t->latency_sum += took;
             t->sent += n;
             for (size_t i = 0; i < n; i++)
                 alert_queue_item_free(batch[i]);
@@ -801,7 +802,8 @@ void alertmanager_stats(struct alertmanager *am, size_t target, struct alertmana
     out->errors = t->errors;
     out->dropped = t->queue.dropped + t->invalid;
     out->superseded = t->queue.superseded;
-    out->queue_length = t->queue.len + t->in_flight;
+    out->queue_length = t->queue.len;
+    out->in_flight = t->in_flight;
     out->queue_capacity = t->queue.capacity;
     out->latency_count = t->latency_count;
     out->latency_sum_seconds = t->latency_sum;

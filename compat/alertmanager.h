@@ -86,14 +86,15 @@ struct alertmanager_config {
 struct alertmanager_stats {
     const char *url;           /* the POST URL with credentials redacted; owned by the handle */
     uint64_t sent;             /* alerts accepted [prometheus_notifications_sent_total] */
-    uint64_t errors;           /* alerts in failed POSTs, each attempt [prometheus_notifications_errors_total] */
+    uint64_t errors;           /* alerts in failed POSTs, per attempt [prometheus_notifications_errors_total] */
     uint64_t dropped;          /* alerts lost to overflow or invalid [prometheus_notifications_dropped_total] */
     uint64_t superseded;       /* queued alerts replaced by a newer state (heed only; not a loss) */
-    size_t queue_length;       /* queued, plus the batch in flight [prometheus_notifications_queue_length] */
+    size_t queue_length;       /* queued, not counting the batch in flight [prometheus_notifications_queue_length] */
+    size_t in_flight;          /* alerts in the POST under way (heed only) */
     size_t queue_capacity;     /* [prometheus_notifications_queue_capacity] */
-    uint64_t latency_count;    /* POSTs finished, successful or not [..._latency_seconds_count] */
+    uint64_t latency_count;    /* successful POSTs [prometheus_notifications_latency_seconds_count] */
     double latency_sum_seconds; /* their total duration [prometheus_notifications_latency_seconds_sum] */
-    double last_latency_seconds; /* duration of the latest POST */
+    double last_latency_seconds; /* duration of the latest POST, successful or not */
     int64_t backoff_ms;        /* current retry delay (0: not backing off) */
     char last_error[256];      /* latest failure, "" if none since the last success */
 };
