@@ -1,12 +1,13 @@
 /* alert_queue: the bounded, coalescing queue of one Alertmanager's pending
  * alerts. Unlike Prometheus, heed keeps a batch that failed to send and
  * retries it, so an Alertmanager outage loses no firing and no resolve; to
- * stay bounded, the queue keeps only the newest state of each alert (same
- * label set) and, when still full, drops the oldest alerts and counts them.
+ * stay bounded, the queue keeps only the newest state of each alert (items
+ * with equal keys) and, when still full, drops the oldest alerts and counts
+ * them. What makes two states "the same alert" is the caller's key.
  *
  * Each item carries its alert already encoded as one JSON object, its
- * canonical label-set key, and a sequence number that orders states of the
- * same alert (higher = newer). Not thread-safe: the owner locks around it.
+ * coalescing key, and a sequence number that orders states of the same
+ * alert (higher = newer). Not thread-safe: the owner locks around it.
  *
  * Ownership rule: the queue owns the items in it; alert_queue_take() hands
  * items to the caller, who either frees them (alert_queue_item_free) or gives
@@ -23,7 +24,7 @@ struct alert_queue_item {
     struct alert_queue_item *chain; /* next item in the same hash bucket */
     uint64_t hash;                  /* hash of key */
     uint64_t seq;                   /* order of states of one alert: higher is newer */
-    const char *key;                /* canonical label set, key_len bytes, in the same allocation */
+    const char *key;                /* coalescing key, key_len bytes, in the same allocation */
     size_t key_len;
     const char *json;               /* the alert as a JSON object, json_len bytes, same allocation */
     size_t json_len;
@@ -32,7 +33,7 @@ struct alert_queue_item {
 struct alert_queue {
     struct alert_queue_item *head;     /* oldest item, sent first */
     struct alert_queue_item *tail;     /* newest item */
-    struct alert_queue_item **buckets; /* label-set index, nbuckets (a power of two) chains */
+    struct alert_queue_item **buckets; /* key index, nbuckets (a power of two) chains */
     size_t nbuckets;
     size_t len;                        /* items queued */
     size_t capacity;                   /* bound on len */

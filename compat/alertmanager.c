@@ -252,7 +252,8 @@ static void json_time(struct strbuf *out, const char *key, int64_t ms)
     strbuf_addf(out, "\"%s\":\"%s\",", key, log_format_time(buf, ms));
 }
 
-/* Encodes a into json and its canonical label-set key into key. */
+/* Encodes a into json and its coalescing key (the canonical label set and
+ * startsAt: one firing episode) into key. */
 static int encode(struct strbuf *json, struct strbuf *key, const struct alertmanager_alert *a,
                   const struct alertmanager_pair *ext, size_t next)
 {
@@ -290,6 +291,7 @@ static int encode(struct strbuf *json, struct strbuf *key, const struct alertman
             strbuf_add(key, labels[i]->name, strlen(labels[i]->name) + 1);
             strbuf_add(key, labels[i]->value, strlen(labels[i]->value) + 1);
         }
+        strbuf_addf(key, "%lld", (long long)a->starts_at_ms);
     }
     free(labels);
     free(ann);

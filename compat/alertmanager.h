@@ -6,9 +6,13 @@
  *
  * Where heed differs from Prometheus on purpose: a batch that fails is kept
  * and retried with bounded exponential backoff instead of being dropped, and
- * queued alerts coalesce by label set (only the newest state of each alert is
- * kept), so an Alertmanager outage loses no firing and no resolve while the
- * queue stays bounded; what still overflows is dropped oldest-first and counted.
+ * queued alerts coalesce so an Alertmanager outage loses no firing and no
+ * resolve while the queue stays bounded: a queued alert is replaced by a
+ * newer state of the same alert, which is the same label set *and* the same
+ * startsAt (one firing episode: its re-sends and its resolve). A new episode
+ * of the same labels does not replace the previous episode's resolve; both
+ * are delivered, in order. What still overflows is dropped oldest-first and
+ * counted.
  *
  * Ownership rule: alertmanager_new() copies everything it needs from the
  * config; alertmanager_send() copies the alerts (encoding them at once), so

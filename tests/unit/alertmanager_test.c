@@ -394,6 +394,51 @@ static void test_outage_loses_nothing(void)
     fake_release(&f);
 }
 
+static void test_new_episode_keeps_resolve(void)
+{
+    struct fake f;
+    fake_init(&f);
+    f.fail_next = 3;
+    f.block = 1; /* whatever POST starts first waits until all four are queued */
+    const struct alertmanager_target target = {.url = "http://a"};
+    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
+                                      .backoff_min_ms = 1, .backoff_max_ms = 4};
+    char err[256];
+    struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
+    T_CHECK(am != NULL);
+    if (!am)
+        return;
+    const struct alertmanager_pair x[] = {{"alertname", "X"}};
+    const struct alertmanager_pair s1[] = {{"state", "firing-1"}}, r1[] = {{"state", "resolved-1"}},
+                                   s2[] = {{"state", "firing-2"}}, s2b[] = {{"state", "firing-2-resend"}};
+    /* Episode 1 fires and resolves, episode 2 fires and is re-sent, all during an outage. */
+    struct alertmanager_alert a[4] = {one_alert(x, 1, s1, 99000), one_alert(x, 1, r1, 2000),
+                                      one_alert(x, 1, s2, 99000), one_alert(x, 1, s2b, 99000)};
+    a[2].starts_at_ms = a[3].starts_at_ms = 3000;
+    for (int i = 0; i < 4; i++)
+        alertmanager_send(am, &a[i], 1);
+    pthread_mutex_lock(&f.lock);
+    f.block = 0;
+    pthread_cond_broadcast(&f.cond);
+    pthread_mutex_unlock(&f.lock);
+    T_EQ_INT(alertmanager_flush(am, 5000), 0);
+    const char *body = f.ok[0].buf;
+    T_EQ_INT(count_of(body, "\"firing-1\""), 0);
+    T_EQ_INT(count_of(body, "\"firing-2\""), 0);
+    T_EQ_INT(count_of(body, "\"resolved-1\""), 1);
+    T_EQ_INT(count_of(body, "\"firing-2-resend\""), 1);
+    /* The resolve of episode 1 reaches Alertmanager before episode 2's firing. */
+    const char *r = strstr(body, "resolved-1"), *n = strstr(body, "firing-2-resend");
+    T_CHECK(r && n && r < n);
+    struct alertmanager_stats st;
+    alertmanager_stats(am, 0, &st);
+    T_EQ_INT(st.superseded, 2);
+    T_EQ_INT(st.dropped, 0);
+    T_EQ_INT(st.sent, 2);
+    alertmanager_free(am);
+    fake_release(&f);
+}
+
 static void wait_in_post(struct fake *f)
 {
     pthread_mutex_lock(&f->lock);
@@ -554,6 +599,7 @@ int main(void)
     t_run("send to every target in batches", test_send_every_target_in_batches);
     t_run("outage loses nothing", test_outage_loses_nothing);
     t_run("resolve supersedes failed firing", test_resolve_supersedes_failed_firing);
+    t_run("new episode keeps the old resolve", test_new_episode_keeps_resolve);
     t_run("overflow counted, flush deadline", test_overflow_counted_and_flush_deadline);
     t_run("config errors", test_config_errors);
     return t_done();
