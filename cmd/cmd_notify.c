@@ -183,8 +183,13 @@ int cmd_notify(int argc, char **argv)
         cmd_usage_error(usage, "at least one --alertmanager URL is needed");
         goto out;
     }
-    if (nlabels == 0) {
-        cmd_usage_error(usage, "an alert needs at least one label");
+    size_t nonempty = 0;
+    for (size_t i = 0; i < nlabels; i++)
+        nonempty += labels[i].value[0] != 0;
+    for (size_t i = 0; i < next; i++)
+        nonempty += external[i].value[0] != 0;
+    if (nonempty == 0) {
+        cmd_usage_error(usage, "an alert needs at least one label with a non-empty value");
         goto out;
     }
     proto.timeout_ms = timeout_ms;
@@ -224,10 +229,7 @@ int cmd_notify(int argc, char **argv)
         .ends_at_ms = ends_at,
         .generator_url = generator_url,
     };
-    if (alertmanager_send(am, &alert, 1) != 1) {
-        cmd_usage_error(NULL, "the alert has no label with a non-empty value");
-        goto out;
-    }
+    alertmanager_send(am, &alert, 1); /* the label check above makes it valid */
     int flushed = alertmanager_flush(am, flush_ms);
     for (size_t i = 0; i < alertmanager_ntargets(am); i++) {
         struct alertmanager_stats st;
