@@ -191,13 +191,16 @@ void log_append_value(struct strbuf *out, const char *v, size_t len)
     strbuf_addch(out, '"');
 }
 
-/* Keys are program constants; still, a key must not break the line's shape. */
+/* Keys are program constants; still, a key must not break the line's shape,
+ * and one that collides with a fixed field is renamed as promslog does. */
 static void append_key(struct strbuf *out, const char *k)
 {
     if (!*k) {
         strbuf_addstr(out, "!BADKEY");
         return;
     }
+    if (!strcmp(k, "time") || !strcmp(k, "level") || !strcmp(k, "source") || !strcmp(k, "msg"))
+        strbuf_addstr(out, "logged_");
     for (; *k; k++) {
         unsigned char c = (unsigned char)*k;
         strbuf_addch(out, (c <= ' ' || c == '=' || c == '"' || c == 0x7f) ? '_' : c);

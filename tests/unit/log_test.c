@@ -76,11 +76,11 @@ static void test_value_quoting(void)
 
 static void test_format_direct(void)
 {
-    const char *kv[] = {"err", "connection refused: \"x\"", "bad key", NULL};
+    const char *kv[] = {"err", "connection refused: \"x\"", "bad key", NULL, "level", "7"};
     struct strbuf sb = STRBUF_INIT;
-    log_format(&sb, 0, LOG_LEVEL_ERROR, "/a/b/c.c", 12, "x", kv, 4);
+    log_format(&sb, 0, LOG_LEVEL_ERROR, "/a/b/c.c", 12, "x", kv, 6);
     T_EQ_STR(sb.buf, "time=1970-01-01T00:00:00.000Z level=error source=c.c:12 msg=x "
-                     "err=\"connection refused: \\\"x\\\"\" bad_key=<nil>\n");
+                     "err=\"connection refused: \\\"x\\\"\" bad_key=<nil> logged_level=7\n");
     strbuf_release(&sb);
 }
 
