@@ -407,6 +407,8 @@ static int curl_post(struct am_target *t, const char *body, size_t len, char *er
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, am);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* No proxy from the environment, as Prometheus by default (proxy_from_environment: false). */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     if (t->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
     if (t->cert_file)

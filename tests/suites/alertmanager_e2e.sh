@@ -220,7 +220,7 @@ YML
             alertname=HeedE2ETLS 2>&1)
         check_eq "TLS + client cert + basic auth: delivered (exit 0)" "$?" 0
         check_has "TLS + client cert + basic auth: sent" "$out" "sent=1 errors=0"
-        got=$(curl -fsS --cacert "$tls/ca.crt" --cert "$tls/client.crt" --key "$tls/client.key" \
+        got=$(am_curl -fsS --cacert "$tls/ca.crt" --cert "$tls/client.crt" --key "$tls/client.key" \
             -u "heed:heed-e2e-password" --resolve "am.heed.test:$port3:127.0.0.1" \
             "https://am.heed.test:$port3/api/v2/alerts")
         check_has "TLS alertmanager has the alert" "$got" '"labels":{"alertname":"HeedE2ETLS"}'
@@ -276,7 +276,7 @@ if command -v python3 >/dev/null 2>&1; then
     bg_pids="$cap_pid"
     printf ' secret-token-value\n' >"$tmp/token"
     i=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port4/" || [ $i -ge 50 ]; do
+    until am_curl -s -o /dev/null "http://127.0.0.1:$port4/" || [ $i -ge 50 ]; do
         sleep 0.1
         i=$((i + 1))
     done
