@@ -16,7 +16,8 @@ static const char usage[] =
     "       [--external-label NAME=VALUE]... [--generator-url URL] [--starts-at TIME] [--ends-at TIME]\n"
     "       [--timeout SECONDS] [--flush-timeout SECONDS] [--header 'NAME: VALUE']...\n"
     "       [--bearer-token-file FILE | --basic-auth-user USER --basic-auth-password-file FILE]\n"
-    "       [--ca-file FILE] [--cert-file FILE --key-file FILE] [--server-name NAME] [--insecure-skip-verify]\n"
+    "       [--ca-file FILE] [--cert-file FILE --key-file FILE] [--server-name NAME] "
+    "[--insecure-skip-verify]\n"
     "       [--log.level debug|info|warn|error] NAME=VALUE...\n"
     "  TIME is RFC 3339 (2025-01-01T00:00:00Z, fractions allowed) or Unix seconds.\n"
     "  A firing alert starts now and is valid for an hour; --resolve ends it now.\n"
@@ -119,8 +120,8 @@ int cmd_notify(int argc, char **argv)
         int takes = !strcmp(a, "--alertmanager") || !strcmp(a, "--annotation") ||
                     !strcmp(a, "--external-label") || !strcmp(a, "--generator-url") ||
                     !strcmp(a, "--starts-at") || !strcmp(a, "--ends-at") || !strcmp(a, "--timeout") ||
-                    !strcmp(a, "--flush-timeout") || !strcmp(a, "--log.level") ||
-                    !strcmp(a, "--header") || target_opt(a) >= 0;
+                    !strcmp(a, "--flush-timeout") || !strcmp(a, "--log.level") || !strcmp(a, "--header") ||
+                    target_opt(a) >= 0;
         if (takes && !val) {
             cmd_usage_error(usage, "%s needs a value", a);
             goto out;
@@ -239,7 +240,8 @@ int cmd_notify(int argc, char **argv)
                st.queue_length + st.in_flight, st.last_error[0] ? " last_error=" : "", st.last_error);
     }
     if (flushed < 0)
-        fprintf(stderr, "heed: not every Alertmanager took the alert within %.3gs\n", (double)flush_ms / 1000);
+        fprintf(stderr, "heed: not every Alertmanager took the alert within %.3gs\n",
+                (double)flush_ms / 1000);
     rc = flushed < 0 ? 1 : 0;
 out:
     alertmanager_free(am);

@@ -36,9 +36,9 @@ struct am_target {
 
     /* Guarded by am->lock. */
     struct alert_queue queue;
-    size_t in_flight;     /* alerts in the POST under way */
-    int64_t retry_at_ms;  /* monotonic time before which no POST starts */
-    int64_t backoff_ms;   /* current retry delay; 0 after a success */
+    size_t in_flight;    /* alerts in the POST under way */
+    int64_t retry_at_ms; /* monotonic time before which no POST starts */
+    int64_t backoff_ms;  /* current retry delay; 0 after a success */
     uint64_t sent, errors, invalid;
     uint64_t latency_count;
     double latency_sum, latency_last;
@@ -54,7 +54,7 @@ struct alertmanager {
     pthread_mutex_t lock;
     pthread_cond_t idle; /* broadcast when a POST finishes */
     _Atomic int stopping;
-    uint64_t seq; /* last sequence number handed to an alert; guarded by lock */
+    uint64_t seq;                       /* last sequence number handed to an alert; guarded by lock */
     struct alertmanager_pair *external; /* sorted copy; names and values owned */
     size_t nexternal;
     size_t max_batch;
@@ -150,21 +150,18 @@ void alertmanager_json_string(struct strbuf *out, const char *str, size_t len)
             }
             continue;
         }
-        switch (c) {
-        case '"': strbuf_addstr(out, "\\\""); break;
-        case '\\': strbuf_addstr(out, "\\\\"); break;
-        case '\b': strbuf_addstr(out, "\\b"); break;
-        case '\f': strbuf_addstr(out, "\\f"); break;
-        case '\n': strbuf_addstr(out, "\\n"); break;
-        case '\r': strbuf_addstr(out, "\\r"); break;
-        case '\t': strbuf_addstr(out, "\\t"); break;
-        default:
-            if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-                strbuf_addstr(out, esc);
-            } else {
-                strbuf_addch(out, (int)c);
-            }
+        /* Go's encoding/json: short escapes for these, \u00XX for other
+         * controls and for the HTML-sensitive <, > and &. */
+        static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+        const char *e = c ? memchr(from, (int)c, sizeof from - 1) : NULL;
+        if (e) {
+            strbuf_addch(out, '\\');
+            strbuf_addch(out, to[e - from]);
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            strbuf_addstr(out, esc);
+        } else {
+            strbuf_addch(out, (int)c);
         }
         i++;
     }
@@ -775,8 +772,7 @@ int alertmanager_flush(struct alertmanager *am, int64_t timeout_ms)
             busy |= am->targets[i].queue.len > 0 || am->targets[i].in_flight > 0;
         if (!busy)
             break;
-        if (mono_ms() >= deadline ||
-            pthread_cond_timedwait(&am->idle, &am->lock, &until) == ETIMEDOUT) {
+        if (mono_ms() >= deadline || pthread_cond_timedwait(&am->idle, &am->lock, &until) == ETIMEDOUT) {
             /* Check once more: the last POST may have finished right at the deadline. */
             busy = 0;
             for (size_t i = 0; i < am->ntargets; i++)

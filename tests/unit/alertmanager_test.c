@@ -45,7 +45,8 @@ static void test_json_string(void)
 
 static void test_encode_full(void)
 {
-    const struct alertmanager_pair labels[] = {{"alertname", "HighLatency"}, {"job", "api"}, {"severity", "page"}};
+    const struct alertmanager_pair labels[] = {
+        {"alertname", "HighLatency"}, {"job", "api"}, {"severity", "page"}};
     const struct alertmanager_pair ann[] = {{"description", "p99 > 1s"}, {"summary", "slow <api>"}};
     const struct alertmanager_alert a = {
         .labels = labels,
@@ -58,10 +59,11 @@ static void test_encode_full(void)
     };
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(alertmanager_encode_alert(&sb, &a, NULL, 0), 0);
-    T_EQ_STR(sb.buf, "{\"annotations\":{\"description\":\"p99 \\u003e 1s\",\"summary\":\"slow \\u003capi\\u003e\"},"
-                     "\"endsAt\":\"2025-01-01T00:04:00.123Z\",\"startsAt\":\"2025-01-01T00:00:00.000Z\","
-                     "\"generatorURL\":\"http://heed:9096/graph?g0.expr=up\\u0026g0.tab=1\","
-                     "\"labels\":{\"alertname\":\"HighLatency\",\"job\":\"api\",\"severity\":\"page\"}}");
+    T_EQ_STR(sb.buf,
+             "{\"annotations\":{\"description\":\"p99 \\u003e 1s\",\"summary\":\"slow \\u003capi\\u003e\"},"
+             "\"endsAt\":\"2025-01-01T00:04:00.123Z\",\"startsAt\":\"2025-01-01T00:00:00.000Z\","
+             "\"generatorURL\":\"http://heed:9096/graph?g0.expr=up\\u0026g0.tab=1\","
+             "\"labels\":{\"alertname\":\"HighLatency\",\"job\":\"api\",\"severity\":\"page\"}}");
     strbuf_release(&sb);
 }
 
@@ -90,8 +92,8 @@ static void test_encode_external_labels(void)
     const struct alertmanager_pair labels[] = {
         {"replica", "from-alert"}, {"alertname", "A"}, {"cluster", ""}, {"zone", ""}};
     const struct alertmanager_pair ext[] = {{"replica", "r1"}, {"cluster", "eu1"}, {"ruler", "heed-1"}};
-    const struct alertmanager_alert a = {.labels = labels, .nlabels = NPAIRS(labels), .starts_at_ms = 1000,
-                                         .ends_at_ms = 2000};
+    const struct alertmanager_alert a = {
+        .labels = labels, .nlabels = NPAIRS(labels), .starts_at_ms = 1000, .ends_at_ms = 2000};
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(alertmanager_encode_alert(&sb, &a, ext, NPAIRS(ext)), 0);
     T_EQ_STR(sb.buf, "{\"endsAt\":\"1970-01-01T00:00:02.000Z\",\"startsAt\":\"1970-01-01T00:00:01.000Z\","
@@ -237,11 +239,11 @@ static void test_queue_many(void)
 struct fake {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int fail_next;      /* POSTs still to fail */
-    int block;          /* hold the next POST until released */
-    int in_post;        /* a POST is waiting on block */
-    int calls;          /* POSTs seen */
-    int max_batch_seen; /* most alerts in one body */
+    int fail_next;       /* POSTs still to fail */
+    int block;           /* hold the next POST until released */
+    int in_post;         /* a POST is waiting on block */
+    int calls;           /* POSTs seen */
+    int max_batch_seen;  /* most alerts in one body */
     struct strbuf ok[2]; /* accepted bodies per target, concatenated with '\n' */
 };
 
@@ -302,8 +304,12 @@ static int fake_post(void *ctx, size_t target, const char *body, size_t len, cha
 static struct alertmanager_alert one_alert(const struct alertmanager_pair *labels, size_t n,
                                            const struct alertmanager_pair *ann, int64_t ends)
 {
-    return (struct alertmanager_alert){.labels = labels, .nlabels = n, .annotations = ann,
-                                       .nannotations = ann ? 1 : 0, .starts_at_ms = 1000, .ends_at_ms = ends};
+    return (struct alertmanager_alert){.labels = labels,
+                                       .nlabels = n,
+                                       .annotations = ann,
+                                       .nannotations = ann ? 1 : 0,
+                                       .starts_at_ms = 1000,
+                                       .ends_at_ms = ends};
 }
 
 static void test_send_every_target_in_batches(void)
@@ -312,8 +318,13 @@ static void test_send_every_target_in_batches(void)
     fake_init(&f);
     const struct alertmanager_target targets[2] = {{.url = "http://a"}, {.url = "http://b"}};
     const struct alertmanager_pair ext[] = {{"ruler", "heed-test"}};
-    struct alertmanager_config cfg = {.targets = targets, .ntargets = 2, .max_batch = 7, .post = fake_post,
-                                      .post_ctx = &f, .external_labels = ext, .nexternal_labels = 1};
+    struct alertmanager_config cfg = {.targets = targets,
+                                      .ntargets = 2,
+                                      .max_batch = 7,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .external_labels = ext,
+                                      .nexternal_labels = 1};
     char err[256] = "";
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -354,8 +365,12 @@ static void test_outage_loses_nothing(void)
     fake_init(&f);
     f.fail_next = 4;
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .backoff_min_ms = 1, .backoff_max_ms = 8};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .backoff_min_ms = 1,
+                                      .backoff_max_ms = 8};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -401,8 +416,12 @@ static void test_new_episode_keeps_resolve(void)
     f.fail_next = 3;
     f.block = 1; /* whatever POST starts first waits until all four are queued */
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .backoff_min_ms = 1, .backoff_max_ms = 4};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .backoff_min_ms = 1,
+                                      .backoff_max_ms = 4};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -462,8 +481,8 @@ static void test_resolve_supersedes_failed_firing(void)
     f.block = 1;
     f.fail_next = 1;
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .backoff_min_ms = 1};
+    struct alertmanager_config cfg = {
+        .targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f, .backoff_min_ms = 1};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -501,15 +520,23 @@ static void test_overflow_counted_and_flush_deadline(void)
     fake_init(&f);
     f.fail_next = 1 << 30; /* an Alertmanager that never recovers */
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .queue_capacity = 3, .backoff_min_ms = 5, .backoff_max_ms = 20};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .queue_capacity = 3,
+                                      .backoff_min_ms = 5,
+                                      .backoff_max_ms = 20};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
     if (!am)
         return;
-    static const struct alertmanager_pair l[5][1] = {
-        {{"alertname", "A"}}, {{"alertname", "B"}}, {{"alertname", "C"}}, {{"alertname", "D"}}, {{"alertname", "E"}}};
+    static const struct alertmanager_pair l[5][1] = {{{"alertname", "A"}},
+                                                     {{"alertname", "B"}},
+                                                     {{"alertname", "C"}},
+                                                     {{"alertname", "D"}},
+                                                     {{"alertname", "E"}}};
     struct alertmanager_alert alerts[6];
     for (int i = 0; i < 5; i++)
         alerts[i] = one_alert(l[i], 1, NULL, 99000);
@@ -524,7 +551,7 @@ static void test_overflow_counted_and_flush_deadline(void)
     T_CHECK(took >= 0.14 && took < 2.0);
     struct alertmanager_stats st;
     alertmanager_stats(am, 0, &st);
-    T_EQ_INT(st.dropped, 3); /* two overflowed, one invalid */
+    T_EQ_INT(st.dropped, 3);                     /* two overflowed, one invalid */
     T_EQ_INT(st.queue_length + st.in_flight, 3); /* a retry may be under way */
     T_EQ_INT(st.latency_count, 0);               /* only successful POSTs are timed */
     T_EQ_INT(st.sent, 0);
@@ -548,7 +575,8 @@ static void test_config_errors(void)
     T_CHECK(alertmanager_new(&cfg, err, sizeof err) == NULL);
     T_CHECK(strstr(err, "http://") != NULL);
 
-    const struct alertmanager_target both = {.url = "http://u:pw@x", .basic_auth_user = "u", .bearer_token = "t"};
+    const struct alertmanager_target both = {
+        .url = "http://u:pw@x", .basic_auth_user = "u", .bearer_token = "t"};
     cfg.targets = &both;
     T_CHECK(alertmanager_new(&cfg, err, sizeof err) == NULL);
     T_CHECK(strstr(err, "at most one") != NULL);
