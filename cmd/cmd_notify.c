@@ -232,9 +232,11 @@ int cmd_notify(int argc, char **argv)
     };
     alertmanager_send(am, &alert, 1); /* the label check above makes it valid */
     int flushed = alertmanager_flush(am, flush_ms);
+    int dropped = 0;
     for (size_t i = 0; i < alertmanager_ntargets(am); i++) {
         struct alertmanager_stats st;
         alertmanager_stats(am, i, &st);
+        dropped |= st.dropped > 0;
         printf("alertmanager=%s sent=%llu errors=%llu dropped=%llu queue_length=%zu%s%s\n", st.url,
                (unsigned long long)st.sent, (unsigned long long)st.errors, (unsigned long long)st.dropped,
                st.queue_length + st.in_flight, st.last_error[0] ? " last_error=" : "", st.last_error);
@@ -242,7 +244,9 @@ int cmd_notify(int argc, char **argv)
     if (flushed < 0)
         fprintf(stderr, "heed: not every Alertmanager took the alert within %.3gs\n",
                 (double)flush_ms / 1000);
-    rc = flushed < 0 ? 1 : 0;
+    else if (dropped)
+        fprintf(stderr, "heed: an Alertmanager rejected the alert\n");
+    rc = flushed < 0 || dropped ? 1 : 0;
 out:
     alertmanager_free(am);
     free(targets);

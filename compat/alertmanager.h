@@ -5,7 +5,10 @@
  * <url>/api/v2/alerts. Callers never block on the network.
  *
  * Where heed differs from Prometheus on purpose: a batch that fails is kept
- * and retried with bounded exponential backoff instead of being dropped, and
+ * and retried with bounded exponential backoff instead of being dropped
+ * (unless Alertmanager rejected its content: 400, 413, 422, where Alertmanager
+ * has already stored the valid alerts of the batch and a retry would only
+ * block the queue behind it; those are dropped and counted), and
  * queued alerts coalesce so an Alertmanager outage loses no firing and no
  * resolve while the queue stays bounded: a queued alert is replaced by a
  * newer state of the same alert, which is the same label set *and* the same
@@ -66,8 +69,14 @@ struct alertmanager_target {
     int64_t timeout_ms; /* per POST; 0: 10000 */
 };
 
-/* Replaces the HTTP POST (tests): returns 0 when the batch was accepted, else
- * -1 with a reason in err. target is the index into alertmanager_config.targets. */
+/* Replaces the HTTP POST (tests): returns ALERTMANAGER_POST_OK when the batch
+ * was accepted, else _RETRY or _REJECTED with a reason in err. target is the
+ * index into alertmanager_config.targets. */
+enum alertmanager_post_result {
+    ALERTMANAGER_POST_OK = 0,
+    ALERTMANAGER_POST_RETRY = -1,    /* transport error, 5xx, 401/403/404/408/429...: keep and retry */
+    ALERTMANAGER_POST_REJECTED = -2, /* 400, 413, 422: the batch itself is bad; retrying cannot help */
+};
 typedef int (*alertmanager_post_fn)(void *ctx, size_t target, const char *body, size_t len, char *err,
                                     size_t errsz);
 
@@ -91,7 +100,7 @@ struct alertmanager_stats {
     const char *url;        /* the POST URL with credentials redacted; owned by the handle */
     uint64_t sent;          /* alerts accepted [prometheus_notifications_sent_total] */
     uint64_t errors;        /* alerts in failed POSTs, per attempt [prometheus_notifications_errors_total] */
-    uint64_t dropped;       /* alerts lost to overflow or invalid [prometheus_notifications_dropped_total] */
+    uint64_t dropped;       /* overflowed, invalid or rejected [prometheus_notifications_dropped_total] */
     uint64_t superseded;    /* queued alerts replaced by a newer state (heed only; not a loss) */
     size_t queue_length;    /* queued, without the batch in flight [prometheus_notifications_queue_length] */
     size_t in_flight;       /* alerts in the POST under way (heed only) */

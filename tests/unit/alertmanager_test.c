@@ -240,6 +240,7 @@ struct fake {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int fail_next;       /* POSTs still to fail */
+    int reject_next;     /* POSTs still to reject (as a 400: not retried) */
     int block;           /* hold the next POST until released */
     int in_post;         /* a POST is waiting on block */
     int calls;           /* POSTs seen */
@@ -285,7 +286,11 @@ static int fake_post(void *ctx, size_t target, const char *body, size_t len, cha
         f->in_post = 0;
     }
     int rc = 0;
-    if (f->fail_next > 0) {
+    if (f->reject_next > 0) {
+        f->reject_next--;
+        snprintf(err, errsz, "bad response status 400: start time must be before end time");
+        rc = ALERTMANAGER_POST_REJECTED;
+    } else if (f->fail_next > 0) {
         f->fail_next--;
         snprintf(err, errsz, "fake outage");
         rc = -1;
@@ -514,6 +519,43 @@ static void test_resolve_supersedes_failed_firing(void)
     fake_release(&f);
 }
 
+static void test_rejected_batch_is_dropped_not_retried(void)
+{
+    struct fake f;
+    fake_init(&f);
+    f.reject_next = 1;
+    f.block = 1; /* the first POST waits until the second alert is queued too */
+    const struct alertmanager_target target = {.url = "http://a"};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .backoff_min_ms = 1,
+                                      .max_batch = 1};
+    char err[256];
+    struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
+    T_CHECK(am != NULL);
+    if (!am)
+        return;
+    const struct alertmanager_pair bad[] = {{"alertname", "Bad"}}, good[] = {{"alertname", "Good"}};
+    struct alertmanager_alert a = one_alert(bad, 1, NULL, 500); /* endsAt before startsAt */
+    alertmanager_send(am, &a, 1);
+    a = one_alert(good, 1, NULL, 99000);
+    alertmanager_send(am, &a, 1);
+    release_post(&f);
+    T_EQ_INT(alertmanager_flush(am, 5000), 0);
+    struct alertmanager_stats st;
+    alertmanager_stats(am, 0, &st);
+    T_EQ_INT(f.calls, 2); /* no retry of the rejected batch */
+    T_EQ_INT(st.sent, 1);
+    T_EQ_INT(st.errors, 1);
+    T_EQ_INT(st.dropped, 1);
+    T_EQ_INT(count_of(f.ok[0].buf, "\"alertname\":\"Good\""), 1);
+    T_EQ_INT(count_of(f.ok[0].buf, "\"alertname\":\"Bad\""), 0);
+    alertmanager_free(am);
+    fake_release(&f);
+}
+
 static void test_overflow_counted_and_flush_deadline(void)
 {
     struct fake f;
@@ -615,7 +657,9 @@ static void test_config_errors(void)
 
 int main(void)
 {
-    log_set_level(LOG_LEVEL_ERROR); /* the retry warnings are expected here */
+    /* Retry warnings and rejection errors are expected here: keep them out of the report. */
+    FILE *devnull = fopen("/dev/null", "w");
+    log_set_output(devnull);
     t_run("json string escaping", test_json_string);
     t_run("encode full alert", test_encode_full);
     t_run("encode minimal and invalid", test_encode_minimal_and_invalid);
@@ -628,7 +672,11 @@ int main(void)
     t_run("outage loses nothing", test_outage_loses_nothing);
     t_run("resolve supersedes failed firing", test_resolve_supersedes_failed_firing);
     t_run("new episode keeps the old resolve", test_new_episode_keeps_resolve);
+    t_run("rejected batch dropped, not retried", test_rejected_batch_is_dropped_not_retried);
     t_run("overflow counted, flush deadline", test_overflow_counted_and_flush_deadline);
     t_run("config errors", test_config_errors);
+    log_set_output(NULL);
+    if (devnull)
+        fclose(devnull);
     return t_done();
 }
