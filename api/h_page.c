@@ -161,6 +161,13 @@ void api_h_page(struct api_request *r)
                 esc(o, rule->name);
                 strbuf_addstr(o, "</td><td>");
                 labels_html(o, &a->labels);
+                for (size_t k = 0; k < a->annotations.len; k++) {
+                    strbuf_addstr(o, "<div class=\"dim\">");
+                    esc(o, a->annotations.items[k].name);
+                    strbuf_addstr(o, ": ");
+                    esc(o, a->annotations.items[k].value);
+                    strbuf_addstr(o, "</div>");
+                }
                 strbuf_addstr(o, "</td><td>");
                 badge(o, api_alert_state_name(a->state), api_alert_state_name(a->state));
                 strbuf_addstr(o, "</td><td>");

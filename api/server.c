@@ -669,14 +669,17 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    /* The logger first: MHD reports problems with later options through it. */
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s);
     OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
     OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, s);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
     OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : 256, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds ? cfg->timeout_seconds : 60, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, NULL);
-    OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 2, NULL);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s);
+    unsigned threads = cfg->threads ? cfg->threads : 2;
+    if (threads > 1)
+        OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
     OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
     if (tls) {
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert.buf);

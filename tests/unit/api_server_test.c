@@ -1,0 +1,717 @@
+/* End-to-end tests of api/: the server runs in-process on 127.0.0.1 (port
+ * 0: a free one) with the fake provider of api_fixture.h; libcurl checks
+ * every endpoint: status codes, exact JSON shapes, filters, pagination,
+ * basic auth, TLS, IPv6, request-size, connection and idle limits, and
+ * that no secret reaches the log. */
+#include <arpa/inet.h>
+#include <crypt.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/server.h"
+#include "base/strbuf.h"
+#include "tests/t.h"
+#include "tests/unit/api_fixture.h"
+
+static struct fx_state fx = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
+static char base[128];
+static long client_timeout_ms = 10000;
+static const struct api_flag flags[] = {
+    {"web.listen-address", "127.0.0.1:0"},
+    {"config.file", "heed.yml"},
+    {"alertmanager.notification-queue-capacity", "10000"},
+};
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct strbuf logbuf = STRBUF_INIT;
+
+static void test_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    pthread_mutex_lock(&log_mu);
+    strbuf_addstr(&logbuf, msg);
+    strbuf_addch(&logbuf, '\n');
+    pthread_mutex_unlock(&log_mu);
+}
+
+static struct api_server_config base_config(void)
+{
+    struct api_server_config c;
+    memset(&c, 0, sizeof c);
+    c.listen_address = "127.0.0.1:0";
+    c.provider = fx_provider(&fx);
+    c.build = (struct api_build_info){"0.1.0", "abc123", "main", "tester@host", "20260101-00:00:00", "cc 12"};
+    c.flags = flags;
+    c.nflags = sizeof flags / sizeof flags[0];
+    c.max_body_bytes = 4096;
+    c.log = test_log;
+    return c;
+}
+
+/* ---- a small HTTP client ---- */
+
+struct resp {
+    long status;
+    struct strbuf body;
+    char ctype[256];
+    char www_auth[256];
+    int ok; /* transfer completed */
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    strbuf_add(&((struct resp *)ud)->body, p, sz * n);
+    return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    struct resp *r = ud;
+    size_t len = sz * n;
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(len < 255 ? len : 255), p);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!strncasecmp(line, "Content-Type: ", 14))
+        snprintf(r->ctype, sizeof r->ctype, "%.200s", line + 14);
+    if (!strncasecmp(line, "WWW-Authenticate: ", 18))
+        snprintf(r->www_auth, sizeof r->www_auth, "%.200s", line + 18);
+    return len;
+}
+
+/* method "GET"/"POST"/...; body NULL for none (sent as a form). */
+static void http_to(const char *url, const char *method, const char *body, const char *userpwd, struct resp *r)
+{
+    memset(r, 0, sizeof *r);
+    strbuf_init(&r->body);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (userpwd)
+        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, client_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    r->ok = curl_easy_perform(c) == CURLE_OK;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+}
+
+static void http(const char *method, const char *path, const char *body, struct resp *r)
+{
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    http_to(url, method, body, NULL, r);
+}
+
+static void get(const char *path, struct resp *r)
+{
+    http("GET", path, NULL, r);
+}
+
+#define EXPECT(path, code, want)                                                                            \
+    do {                                                                                                      \
+        struct resp r_;                                                                                       \
+        get(path, &r_);                                                                                       \
+        T_EQ_INT(r_.status, code);                                                                            \
+        T_EQ_STR(r_.body.buf, want);                                                                          \
+        strbuf_release(&r_.body);                                                                             \
+    } while (0)
+
+/* ---- expected shapes ---- */
+
+#define FRESH_A4                                                                                              \
+    "{\"state\":\"stale\",\"reason\":\"frozen for at least 1h\",\"since\":\"2023-11-14T21:13:20Z\","          \
+    "\"worstAge\":30,\"inputsTotal\":1,\"inputsNotFresh\":1,\"inputs\":[{\"labels\":{\"__name__\":\"up\","   \
+    "\"instance\":\"c:1\"},\"class\":\"frozen\",\"age\":30}]}"
+
+#define INFRA_GROUP                                                                                           \
+    "{\"name\":\"infra\",\"file\":\"/etc/heed/b.yml\",\"rules\":[{\"state\":\"firing\",\"name\":"            \
+    "\"InstanceDown\",\"query\":\"up == 0\",\"duration\":0,\"keepFiringFor\":600,\"labels\":{},"             \
+    "\"annotations\":{},\"alerts\":[{\"labels\":{\"alertname\":\"InstanceDown\",\"instance\":\"c:1\"},"      \
+    "\"annotations\":{},\"state\":\"firing\",\"activeAt\":\"2023-11-14T22:00:00Z\",\"keepFiringSince\":"     \
+    "\"2023-11-14T22:13:20Z\",\"value\":\"0e+00\",\"freshness\":" FRESH_A4 "}],\"health\":\"err\","          \
+    "\"lastError\":\"query timed out in expression evaluation\",\"evaluationTime\":0.003,"                   \
+    "\"lastEvaluation\":\"2023-11-14T22:13:20.2Z\",\"type\":\"alerting\",\"freshness\":" FRESH_A4 "}],"     \
+    "\"interval\":60,\"limit\":10,\"evaluationTime\":0.004,\"lastEvaluation\":\"2023-11-14T22:13:20.2Z\","   \
+    "\"evaluationLag\":0,\"iterationsMissed\":2}"
+
+#define RECORDING_RULE                                                                                        \
+    "{\"name\":\"job:errors:rate5m\",\"query\":\"sum by (job) (rate(errors_total[5m]))\",\"labels\":{},"    \
+    "\"health\":\"ok\",\"evaluationTime\":0.001,\"lastEvaluation\":\"2023-11-14T22:13:20.127Z\","           \
+    "\"type\":\"recording\",\"freshness\":{\"state\":\"fresh\",\"worstAge\":15,\"inputsTotal\":2,"          \
+    "\"inputsNotFresh\":0,\"inputs\":[]}}"
+
+#define API_GROUP_HEAD "{\"name\":\"api\",\"file\":\"/etc/heed/a.yml\",\"rules\":["
+#define API_GROUP_TAIL                                                                                        \
+    "],\"interval\":30,\"limit\":0,\"evaluationTime\":0.0125,\"lastEvaluation\":"                           \
+    "\"2023-11-14T22:13:20.123Z\",\"evaluationLag\":0.25,\"iterationsMissed\":0}"
+
+#define NEVER_GROUP                                                                                           \
+    "{\"name\":\"never\",\"file\":\"/etc/heed/b.yml\",\"rules\":[{\"state\":\"unknown\",\"name\":"           \
+    "\"NeverAlert\",\"query\":\"vector(1)\",\"duration\":60,\"keepFiringFor\":0,\"labels\":{},"              \
+    "\"annotations\":{},\"alerts\":[],\"health\":\"unknown\",\"evaluationTime\":0,\"lastEvaluation\":"       \
+    "\"0001-01-01T00:00:00Z\",\"type\":\"alerting\",\"freshness\":{\"state\":\"unknown\",\"worstAge\":0,"    \
+    "\"inputsTotal\":0,\"inputsNotFresh\":0,\"inputs\":[]}}],\"interval\":60,\"limit\":0,"                  \
+    "\"evaluationTime\":0,\"lastEvaluation\":\"0001-01-01T00:00:00Z\",\"evaluationLag\":0,"                  \
+    "\"iterationsMissed\":0}"
+
+#define OK(data) "{\"status\":\"success\",\"data\":" data "}"
+
+static void test_rules_shapes(void)
+{
+    EXPECT("/api/v1/rules?rule_group[]=infra", 200, OK("{\"groups\":[" INFRA_GROUP "]}"));
+    EXPECT("/api/v1/rules?type=record", 200, OK("{\"groups\":[" API_GROUP_HEAD RECORDING_RULE API_GROUP_TAIL "]}"));
+    EXPECT("/api/v1/rules?rule_group%5B%5D=never", 200, OK("{\"groups\":[" NEVER_GROUP "]}"));
+
+    struct resp r;
+    get("/api/v1/rules", &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_STR(r.ctype, "application/json");
+    /* groups sorted by file then name; the resolved alert is not listed */
+    const char *a = strstr(r.body.buf, "\"name\":\"api\""), *b = strstr(r.body.buf, "\"name\":\"infra\""),
+               *c = strstr(r.body.buf, "\"name\":\"never\"");
+    T_CHECK(a && b && c && a < b && b < c);
+    T_CHECK(strstr(r.body.buf, "old:1") == NULL);
+    T_CHECK(strstr(r.body.buf, "\"state\":\"firing\",\"name\":\"HighErrorRate\",\"query\":"
+                               "\"rate(errors_total[5m]) \\u003e 0.1\",\"duration\":300,\"keepFiringFor\":0,"
+                               "\"labels\":{\"severity\":\"page\"},\"annotations\":{\"summary\":\"Errors "
+                               "\\u003chigh\\u003e on {{ $labels.instance }}\"},\"alerts\":[{\"labels\":"
+                               "{\"alertname\":\"HighErrorRate\",\"instance\":\"a:1\",\"severity\":\"page\"}") != NULL);
+    T_CHECK(strstr(r.body.buf, "\"state\":\"pending\",\"activeAt\":\"2023-11-14T22:13:10Z\",\"value\":"
+                               "\"1.2345e+03\",\"freshness\":{\"state\":\"held\",\"reason\":\"inputs late: "
+                               "errors_total{instance=\\\"b:1\\\"} 12m old\",\"since\":\"2023-11-14T22:11:40Z\"") !=
+            NULL);
+    strbuf_release(&r.body);
+}
+
+static void test_rules_filters(void)
+{
+    struct resp r;
+    get("/api/v1/rules?type=alert&rule_name[]=InstanceDown&rule_name[]=NeverAlert", &r);
+    T_EQ_INT(r.status, 200);
+    T_CHECK(strstr(r.body.buf, "HighErrorRate") == NULL && strstr(r.body.buf, "InstanceDown") &&
+            strstr(r.body.buf, "NeverAlert") && strstr(r.body.buf, "\"name\":\"api\"") == NULL);
+    strbuf_release(&r.body);
+
+    get("/api/v1/rules?file[]=/etc/heed/a.yml&type=ALERT", &r);
+    T_CHECK(strstr(r.body.buf, "HighErrorRate") && !strstr(r.body.buf, "job:errors") &&
+            !strstr(r.body.buf, "infra"));
+    strbuf_release(&r.body);
+
+    EXPECT("/api/v1/rules?rule_name[]=nothing", 200, OK("{\"groups\":[]}"));
+
+    get("/api/v1/rules?exclude_alerts=true&rule_group[]=infra", &r);
+    T_CHECK(strstr(r.body.buf, "\"alerts\":null,\"health\":\"err\"") != NULL);
+    strbuf_release(&r.body);
+
+    get("/api/v1/rules?match[]=%7Bseverity%3D%22page%22%7D", &r);
+    T_EQ_INT(r.status, 200);
+    T_CHECK(strstr(r.body.buf, "HighErrorRate") && !strstr(r.body.buf, "InstanceDown") &&
+            !strstr(r.body.buf, "job:errors"));
+    strbuf_release(&r.body);
+
+    EXPECT("/api/v1/rules?match[]=up%7B", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: fixture cannot parse up{\"}");
+    EXPECT("/api/v1/rules?type=bogus", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"type\\\": not "
+           "supported value \\\"bogus\\\"\"}");
+    EXPECT("/api/v1/rules?exclude_alerts=maybe", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"exclude_alerts\\\": "
+           "error converting exclude_alerts: strconv.ParseBool: parsing \\\"maybe\\\": invalid syntax\"}");
+}
+
+static void test_rules_pagination(void)
+{
+    struct resp r;
+    get("/api/v1/rules?group_limit=1", &r);
+    T_EQ_INT(r.status, 200);
+    const char *tok = strstr(r.body.buf, "\"groupNextToken\":\"");
+    T_CHECK(tok && strstr(r.body.buf, "\"name\":\"api\"") && !strstr(r.body.buf, "\"name\":\"infra\""));
+    char token[80] = "";
+    if (tok)
+        sscanf(tok + 18, "%79[0-9a-f]", token);
+    T_EQ_INT(strlen(token), 32);
+    strbuf_release(&r.body);
+
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/rules?group_limit=1&group_next_token=%s", token);
+    get(path, &r);
+    T_EQ_INT(r.status, 200);
+    T_CHECK(strstr(r.body.buf, "\"name\":\"infra\"") && !strstr(r.body.buf, "\"name\":\"api\"") &&
+            strstr(r.body.buf, "groupNextToken"));
+    strbuf_release(&r.body);
+
+    get("/api/v1/rules?group_limit=5", &r);
+    T_CHECK(!strstr(r.body.buf, "groupNextToken") && strstr(r.body.buf, "\"name\":\"never\""));
+    strbuf_release(&r.body);
+
+    EXPECT("/api/v1/rules?group_next_token=abc", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"group_next_token\\\": "
+           "group_limit needs to be present in order to paginate over the groups\"}");
+    EXPECT("/api/v1/rules?group_limit=0", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"group_limit\\\": "
+           "group_limit needs to be greater than 0\"}");
+    EXPECT("/api/v1/rules?group_limit=x", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"group_limit\\\": "
+           "group_limit needs to be a valid number: strconv.ParseInt: parsing \\\"x\\\": invalid syntax\"}");
+    EXPECT("/api/v1/rules?group_limit=1&group_next_token=ffff", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"group_next_token\\\": "
+           "invalid group_next_token 'ffff'. were rule groups changed?\"}");
+}
+
+static void test_alerts(void)
+{
+    EXPECT("/api/v1/alerts", 200,
+           OK("{\"alerts\":[{\"labels\":{\"alertname\":\"HighErrorRate\",\"instance\":\"a:1\",\"severity\":\"page\"},"
+              "\"annotations\":{\"summary\":\"Errors \\u003chigh\\u003e on a:1\"},\"state\":\"firing\",\"activeAt\":"
+              "\"2023-11-14T21:56:40Z\",\"value\":\"2.5e-01\",\"freshness\":{\"state\":\"fresh\",\"worstAge\":15,"
+              "\"inputsTotal\":1,\"inputsNotFresh\":0,\"inputs\":[]}},{\"labels\":{\"alertname\":\"HighErrorRate\","
+              "\"instance\":\"b:1\",\"severity\":\"page\"},\"annotations\":{\"summary\":\"Errors \\u003chigh\\u003e "
+              "on a:1\"},\"state\":\"pending\",\"activeAt\":\"2023-11-14T22:13:10Z\",\"value\":\"1.2345e+03\","
+              "\"freshness\":{\"state\":\"held\",\"reason\":\"inputs late: errors_total{instance=\\\"b:1\\\"} 12m "
+              "old\",\"since\":\"2023-11-14T22:11:40Z\",\"worstAge\":720,\"inputsTotal\":1,\"inputsNotFresh\":1,"
+              "\"inputs\":[{\"labels\":{\"__name__\":\"errors_total\",\"instance\":\"b:1\"},\"class\":\"late\","
+              "\"age\":720}]}},{\"labels\":{\"alertname\":\"InstanceDown\",\"instance\":\"c:1\"},\"annotations\":{},"
+              "\"state\":\"firing\",\"activeAt\":\"2023-11-14T22:00:00Z\",\"keepFiringSince\":\"2023-11-14T22:13:20Z\","
+              "\"value\":\"0e+00\",\"freshness\":" FRESH_A4 "}]}"));
+}
+
+static void test_freshness(void)
+{
+    struct resp r;
+    get("/api/v1/freshness?rule_group[]=infra", &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_STR(r.body.buf,
+             OK("{\"groups\":[{\"name\":\"infra\",\"file\":\"/etc/heed/b.yml\",\"interval\":60,\"lastEvaluation\":"
+                "\"2023-11-14T22:13:20.2Z\",\"evaluationTime\":0.004,\"evaluationLag\":0,\"iterationsMissed\":2,"
+                "\"rules\":[{\"name\":\"InstanceDown\",\"type\":\"alerting\",\"health\":\"err\",\"freshness\":"
+                "{\"state\":\"stale\",\"reason\":\"frozen for at least 1h\",\"since\":\"2023-11-14T21:13:20Z\","
+                "\"worstAge\":30,\"inputsTotal\":1,\"inputsNotFresh\":1,\"inputs\":[{\"labels\":{\"__name__\":\"up\","
+                "\"instance\":\"c:1\"},\"class\":\"frozen\",\"age\":30,\"cadence\":30,\"unchangedFor\":3600,"
+                "\"unchangedForAtLeast\":true}]},\"alerts\":[{\"labels\":{\"alertname\":\"InstanceDown\","
+                "\"instance\":\"c:1\"},\"state\":\"firing\",\"freshness\":{\"state\":\"stale\",\"reason\":"
+                "\"frozen for at least 1h\",\"since\":\"2023-11-14T21:13:20Z\",\"worstAge\":30,\"inputsTotal\":1,"
+                "\"inputsNotFresh\":1,\"inputs\":[{\"labels\":{\"__name__\":\"up\",\"instance\":\"c:1\"},"
+                "\"class\":\"frozen\",\"age\":30,\"cadence\":30,\"unchangedFor\":3600,\"unchangedForAtLeast\":"
+                "true}]}}]}]}]}"));
+    strbuf_release(&r.body);
+    get("/api/v1/freshness", &r);
+    T_CHECK(strstr(r.body.buf, "\"evaluationLag\":0.25") && strstr(r.body.buf, "\"class\":\"late\",\"age\":720,"
+                                                                                "\"cadence\":15"));
+    strbuf_release(&r.body);
+}
+
+static void test_query(void)
+{
+    EXPECT("/api/v1/query?query=up&time=1.5", 200,
+           OK("{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"up\",\"instance\":\"a:1\","
+              "\"job\":\"api\"},\"value\":[1.500,\"1\"]},{\"metric\":{\"__name__\":\"up\",\"instance\":\"d:1\","
+              "\"job\":\"db\"},\"value\":[1.500,\"0\"]}]}"));
+    EXPECT("/api/v1/query?query=up&time=2023-11-14T22:13:20.05Z&limit=1", 200,
+           "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":"
+           "\"up\",\"instance\":\"a:1\",\"job\":\"api\"},\"value\":[1700000000.050,\"1\"]}]},\"warnings\":"
+           "[\"results truncated due to limit\"]}");
+    EXPECT("/api/v1/query?query=up&time=2023-11-14T23:13:20%2B01:00", 200,
+           OK("{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"up\",\"instance\":\"a:1\","
+              "\"job\":\"api\"},\"value\":[1700000000,\"1\"]},{\"metric\":{\"__name__\":\"up\",\"instance\":\"d:1\","
+              "\"job\":\"db\"},\"value\":[1700000000,\"0\"]}]}"));
+    EXPECT("/api/v1/query?query=scalar&time=100", 200, OK("{\"resultType\":\"scalar\",\"result\":[100,\"1000000000000000000000\"]}"));
+    EXPECT("/api/v1/query?query=string&time=1.25", 200,
+           "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[1.25,\"hello \\\"world\\\"\"]},"
+           "\"warnings\":[\"fixture warning\"],\"infos\":[\"fixture info\"]}");
+    EXPECT("/api/v1/query?query=empty", 200, OK("{\"resultType\":\"vector\",\"result\":[]}"));
+    EXPECT("/api/v1/query_range?query=up&start=0&end=60&step=30s", 200,
+           OK("{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"__name__\":\"up\",\"instance\":\"a:1\","
+              "\"job\":\"api\"},\"values\":[[0,\"1\"],[30,\"1e-07\"]]},{\"metric\":{\"__name__\":\"up\","
+              "\"instance\":\"d:1\",\"job\":\"db\"},\"values\":[[0,\"1\"]]}]}"));
+
+    /* POST with a form body, a repeated parameter: the body's value wins */
+    struct resp r;
+    http("POST", "/api/v1/query?query=nothing", "query=scalar&time=7", &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_STR(r.body.buf, OK("{\"resultType\":\"scalar\",\"result\":[7,\"1000000000000000000000\"]}"));
+    strbuf_release(&r.body);
+    http("POST", "/api/v1/query_range", "query=up&start=10&end=20&step=1m", &r);
+    T_EQ_INT(r.status, 200);
+    T_CHECK(strstr(r.body.buf, "\"values\":[[10,\"1\"],[70,\"1e-07\"]]") != NULL);
+    strbuf_release(&r.body);
+
+    /* errors: type -> status in one place */
+    EXPECT("/api/v1/query?query=bad(", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:1: parse "
+           "error: fixture knows no such query\"}");
+    EXPECT("/api/v1/query?query=exec", 422,
+           "{\"status\":\"error\",\"errorType\":\"execution\",\"error\":\"fixture: vector cannot contain metrics "
+           "with the same labelset\"}");
+    EXPECT("/api/v1/query?query=slow", 503,
+           "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"query timed out in expression evaluation\"}");
+    EXPECT("/api/v1/query?query=up&time=yesterday", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"time\\\": invalid "
+           "time value for 'time': cannot parse \\\"yesterday\\\" to a valid timestamp\"}");
+    EXPECT("/api/v1/query?query=up&timeout=soon", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"timeout\\\": cannot "
+           "parse \\\"soon\\\" to a valid duration\"}");
+    EXPECT("/api/v1/query?query=up&limit=-1", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"limit\\\": limit must "
+           "be non-negative\"}");
+    EXPECT("/api/v1/query_range?query=up&end=10&step=1", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"start\\\": cannot "
+           "parse \\\"\\\" to a valid timestamp\"}");
+    EXPECT("/api/v1/query_range?query=up&start=10&end=5&step=1", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"end\\\": end timestamp "
+           "must not be before start time\"}");
+    EXPECT("/api/v1/query_range?query=up&start=0&end=10&step=0", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"step\\\": zero or "
+           "negative query resolution step widths are not accepted. Try a positive integer\"}");
+    EXPECT("/api/v1/query_range?query=up&start=0&end=20000&step=1", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"exceeded maximum resolution of 11,000 "
+           "points per timeseries. Try decreasing the query resolution (?step=XX)\"}");
+    EXPECT("/api/v1/query_range?query=up&start=0&end=10&step=1h30x", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"step\\\": cannot "
+           "parse \\\"1h30x\\\" to a valid duration\"}");
+    EXPECT("/api/v1/query_range?query=up&start=0&end=7200&step=1h1m&lookback_delta=x", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"error parsing lookback delta duration: "
+           "cannot parse \\\"x\\\" to a valid duration\"}");
+}
+
+static void test_status(void)
+{
+    EXPECT("/api/v1/status/buildinfo", 200,
+           OK("{\"version\":\"0.1.0\",\"revision\":\"abc123\",\"branch\":\"main\",\"buildUser\":\"tester@host\","
+              "\"buildDate\":\"20260101-00:00:00\",\"goVersion\":\"cc 12\"}"));
+    EXPECT("/api/v1/status/flags", 200,
+           OK("{\"alertmanager.notification-queue-capacity\":\"10000\",\"config.file\":\"heed.yml\","
+              "\"web.listen-address\":\"127.0.0.1:0\"}"));
+    EXPECT("/-/healthy", 200, "heed is Healthy.\n");
+    pthread_mutex_lock(&fx.mu);
+    fx.ready = 0;
+    pthread_mutex_unlock(&fx.mu);
+    EXPECT("/-/ready", 503, "Service Unavailable");
+    pthread_mutex_lock(&fx.mu);
+    fx.ready = 1;
+    pthread_mutex_unlock(&fx.mu);
+    EXPECT("/-/ready", 200, "heed is Ready.\n");
+
+    struct resp r;
+    http("HEAD", "/-/healthy", NULL, &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_INT(r.body.len, 0);
+    strbuf_release(&r.body);
+
+    EXPECT("/-/reload", 405, "Method Not Allowed\n");
+    http("POST", "/-/reload", "", &r);
+    T_EQ_INT(r.status, 200);
+    strbuf_release(&r.body);
+    http("PUT", "/-/reload", NULL, &r);
+    T_EQ_INT(r.status, 200);
+    strbuf_release(&r.body);
+    pthread_mutex_lock(&fx.mu);
+    T_EQ_INT(fx.reloads, 2);
+    fx.reload_fails = 1;
+    pthread_mutex_unlock(&fx.mu);
+    http("POST", "/-/reload", NULL, &r);
+    T_EQ_INT(r.status, 500);
+    T_EQ_STR(r.body.buf, "failed to reload config: fixture: rule file broken\n");
+    strbuf_release(&r.body);
+    pthread_mutex_lock(&fx.mu);
+    fx.reload_fails = 0;
+    pthread_mutex_unlock(&fx.mu);
+
+    EXPECT("/api/v1/nothing", 404, "404 page not found\n");
+    http("DELETE", "/api/v1/rules", NULL, &r);
+    T_EQ_INT(r.status, 405);
+    strbuf_release(&r.body);
+    http("POST", "/api/v1/alerts", "x=1", &r);
+    T_EQ_INT(r.status, 405);
+    strbuf_release(&r.body);
+
+    /* the provider failing: its error type decides the status */
+    pthread_mutex_lock(&fx.mu);
+    fx.snapshot_fails = 1;
+    pthread_mutex_unlock(&fx.mu);
+    EXPECT("/api/v1/alerts", 500, "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"fixture: shutting down\"}");
+    pthread_mutex_lock(&fx.mu);
+    fx.snapshot_fails = 0;
+    pthread_mutex_unlock(&fx.mu);
+}
+
+static void test_metrics_endpoint(void)
+{
+    struct resp r;
+    get("/metrics", &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_STR(r.ctype, "text/plain; version=0.0.4; charset=utf-8");
+    T_CHECK(strstr(r.body.buf, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ") != NULL);
+    T_CHECK(strstr(r.body.buf, "process_start_time_seconds ") && strstr(r.body.buf, "process_open_fds ") &&
+            strstr(r.body.buf, "process_max_fds ") && strstr(r.body.buf, "process_cpu_seconds_total ") &&
+            strstr(r.body.buf, "process_virtual_memory_bytes "));
+    T_CHECK(strstr(r.body.buf, "heed_http_requests_total{handler=\"/api/v1/rules\",code=\"200\"} ") != NULL);
+    T_CHECK(strstr(r.body.buf, "heed_http_requests_total{handler=\"/api/v1/rules\",code=\"400\"} ") != NULL);
+    T_CHECK(strstr(r.body.buf, "heed_http_request_duration_seconds_bucket{handler=\"/-/healthy\",le=\"+Inf\"} ") !=
+            NULL);
+    strbuf_release(&r.body);
+}
+
+static void test_page(void)
+{
+    struct resp r;
+    get("/", &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_STR(r.ctype, "text/html; charset=utf-8");
+    static const char *const want[] = {
+        "<!DOCTYPE html>", "Self-monitoring", "HeedWatchdog", "HighErrorRate", "InstanceDown", "job:errors:rate5m",
+        "Errors",          "instance=b:1",    "held",         "Stale inputs",  "frozen",       "late",
+        "&lt;",            "lag 0.25s",       "2 missed",     "NeverAlert",    "query timed out",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!strstr(r.body.buf, want[i]))
+            printf("# page lacks %s\n", want[i]);
+        T_CHECK(strstr(r.body.buf, want[i]) != NULL);
+    }
+    /* no external assets, no scripts */
+    T_CHECK(!strstr(r.body.buf, "<script") && !strstr(r.body.buf, "http://") && !strstr(r.body.buf, "https://") &&
+            !strstr(r.body.buf, "<link"));
+    /* the raw label value with '<' never appears unescaped */
+    T_CHECK(!strstr(r.body.buf, "<high>"));
+    strbuf_release(&r.body);
+}
+
+static void test_body_limit(void)
+{
+    struct strbuf big = STRBUF_INIT;
+    strbuf_addstr(&big, "query=");
+    for (int i = 0; i < 5000; i++)
+        strbuf_addch(&big, 'x');
+    struct resp r;
+    http("POST", "/api/v1/query", big.buf, &r);
+    T_EQ_INT(r.status, 413);
+    strbuf_release(&r.body);
+    strbuf_release(&big);
+    /* still serving */
+    EXPECT("/-/healthy", 200, "heed is Healthy.\n");
+}
+
+/* A raw TCP connection to 127.0.0.1:port. */
+static int raw_connect(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void test_connection_limits(void)
+{
+    struct api_server_config c = base_config();
+    c.max_connections = 2;
+    c.timeout_seconds = 1;
+    c.threads = 1;
+    struct api_server *s;
+    char err[256];
+    T_CHECK(api_server_start(&c, &s, err, sizeof err) == 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/-/healthy", api_server_port(s));
+    int a = raw_connect(api_server_port(s)), b = raw_connect(api_server_port(s));
+    T_CHECK(a >= 0 && b >= 0);
+    usleep(200000);
+    /* A third connection waits (MHD stops accepting at the limit)... */
+    struct resp r;
+    client_timeout_ms = 500;
+    http_to(url, "GET", NULL, NULL, &r);
+    client_timeout_ms = 10000;
+    T_CHECK(!r.ok);
+    strbuf_release(&r.body);
+    /* idle connections are closed after the timeout */
+    char ch;
+    struct timeval tv = {5, 0};
+    setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    T_EQ_INT(recv(a, &ch, 1, 0), 0);
+    close(a);
+    close(b);
+    /* ...and is served once the idle ones are gone. */
+    http_to(url, "GET", NULL, NULL, &r);
+    T_EQ_INT(r.status, 200);
+    strbuf_release(&r.body);
+    api_server_stop(s);
+}
+
+static void test_auth(void)
+{
+    char salt[64], hash_b[128], hash_y[128];
+    T_CHECK(crypt_gensalt_rn("$2b$", 4, NULL, 0, salt, sizeof salt) != NULL);
+    struct crypt_data cd;
+    memset(&cd, 0, sizeof cd);
+    snprintf(hash_b, sizeof hash_b, "%s", crypt_r("s3cret-pw", salt, &cd));
+    T_CHECK(crypt_gensalt_rn("$2y$", 4, NULL, 0, salt, sizeof salt) != NULL);
+    snprintf(hash_y, sizeof hash_y, "%s", crypt_r("other-pw", salt, &cd));
+    T_CHECK(!strncmp(hash_b, "$2b$04$", 7) && !strncmp(hash_y, "$2y$04$", 7));
+
+    struct api_user users[] = {{"alice", hash_b}, {"bob", hash_y}};
+    struct api_server_config c = base_config();
+    c.users = users;
+    c.nusers = 2;
+    struct api_server *s;
+    char err[256];
+    T_CHECK(api_server_start(&c, &s, err, sizeof err) == 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/status/buildinfo", api_server_port(s));
+    struct resp r;
+    http_to(url, "GET", NULL, NULL, &r);
+    T_EQ_INT(r.status, 401);
+    T_EQ_STR(r.www_auth, "Basic realm=\"heed\"");
+    strbuf_release(&r.body);
+    http_to(url, "GET", NULL, "alice:wrong", &r);
+    T_EQ_INT(r.status, 401);
+    strbuf_release(&r.body);
+    http_to(url, "GET", NULL, "mallory:s3cret-pw", &r);
+    T_EQ_INT(r.status, 401);
+    strbuf_release(&r.body);
+    for (int i = 0; i < 2; i++) { /* second time from the cache */
+        http_to(url, "GET", NULL, "alice:s3cret-pw", &r);
+        T_EQ_INT(r.status, 200);
+        strbuf_release(&r.body);
+    }
+    http_to(url, "GET", NULL, "bob:other-pw", &r);
+    T_EQ_INT(r.status, 200);
+    strbuf_release(&r.body);
+    http_to(url, "GET", NULL, "bob:s3cret-pw", &r);
+    T_EQ_INT(r.status, 401);
+    strbuf_release(&r.body);
+    api_server_stop(s);
+
+    /* a plain password where a hash belongs is refused at start */
+    struct api_user plain[] = {{"alice", "s3cret-pw"}};
+    c.users = plain;
+    c.nusers = 1;
+    err[0] = '\0';
+    T_CHECK(api_server_start(&c, &s, err, sizeof err) < 0);
+    T_CHECK(strstr(err, "hash") != NULL && strstr(err, "s3cret") == NULL);
+}
+
+static void test_tls(void)
+{
+    if (system("command -v openssl >/dev/null 2>&1") != 0) {
+        printf("# skipped: openssl not installed, cannot make a test certificate\n");
+        return;
+    }
+    char dir[] = "/tmp/heed-api-tls-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char cmd[1024], cert[128], key[128];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 1 -subj /CN=127.0.0.1 "
+             ">/dev/null 2>&1",
+             key, cert);
+    T_EQ_INT(system(cmd), 0);
+    struct api_server_config c = base_config();
+    c.tls_cert_file = cert;
+    c.tls_key_file = key;
+    struct api_server *s;
+    char err[256];
+    int rc = api_server_start(&c, &s, err, sizeof err);
+    T_EQ_INT(rc, 0);
+    if (rc == 0) {
+        char url[128];
+        snprintf(url, sizeof url, "https://127.0.0.1:%u/-/healthy", api_server_port(s));
+        struct resp r;
+        http_to(url, "GET", NULL, NULL, &r);
+        T_EQ_INT(r.status, 200);
+        T_EQ_STR(r.body.buf, "heed is Healthy.\n");
+        strbuf_release(&r.body);
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/-/healthy", api_server_port(s));
+        http_to(url, "GET", NULL, NULL, &r);
+        T_CHECK(r.status != 200); /* plain HTTP is not answered */
+        strbuf_release(&r.body);
+        api_server_stop(s);
+    }
+    c.tls_key_file = "/nonexistent/key.pem";
+    T_CHECK(api_server_start(&c, &s, err, sizeof err) < 0);
+    T_CHECK(strstr(err, "/nonexistent/key.pem") != NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    T_EQ_INT(system(cmd), 0);
+}
+
+static void test_listen_addresses(void)
+{
+    struct api_server_config c = base_config();
+    struct api_server *s;
+    char err[256];
+    c.listen_address = "[::1]:0";
+    if (api_server_start(&c, &s, err, sizeof err) == 0) {
+        char url[128];
+        snprintf(url, sizeof url, "http://[::1]:%u/-/healthy", api_server_port(s));
+        struct resp r;
+        http_to(url, "GET", NULL, NULL, &r);
+        T_EQ_INT(r.status, 200);
+        strbuf_release(&r.body);
+        api_server_stop(s);
+    } else {
+        printf("# skipped IPv6: %s\n", err);
+    }
+    static const char *const bad[] = {"127.0.0.1", "127.0.0.1:99999", "[::1]0", "127.0.0.1:x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c.listen_address = bad[i];
+        T_CHECK(api_server_start(&c, &s, err, sizeof err) < 0);
+    }
+}
+
+static void test_no_secrets_logged(void)
+{
+    pthread_mutex_lock(&log_mu);
+    T_CHECK(strstr(logbuf.buf, "s3cret") == NULL && strstr(logbuf.buf, "other-pw") == NULL &&
+            strstr(logbuf.buf, "PRIVATE KEY") == NULL && strstr(logbuf.buf, "Authorization") == NULL);
+    T_CHECK(strstr(logbuf.buf, "listening on port") != NULL);
+    pthread_mutex_unlock(&log_mu);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+    struct api_server_config c = base_config();
+    c.threads = 2;
+    struct api_server *s = NULL;
+    char err[256];
+    if (api_server_start(&c, &s, err, sizeof err) < 0) {
+        printf("not ok: cannot start server: %s\n0 passed, 1 failed\n", err);
+        return 1;
+    }
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", api_server_port(s));
+    t_run("rules_shapes", test_rules_shapes);
+    t_run("rules_filters", test_rules_filters);
+    t_run("rules_pagination", test_rules_pagination);
+    t_run("alerts", test_alerts);
+    t_run("freshness", test_freshness);
+    t_run("query", test_query);
+    t_run("status", test_status);
+    t_run("metrics_endpoint", test_metrics_endpoint);
+    t_run("page", test_page);
+    t_run("body_limit", test_body_limit);
+    api_server_stop(s);
+    t_run("connection_limits", test_connection_limits);
+    t_run("auth", test_auth);
+    t_run("tls", test_tls);
+    t_run("listen_addresses", test_listen_addresses);
+    t_run("no_secrets_logged", test_no_secrets_logged);
+    strbuf_release(&logbuf);
+    curl_global_cleanup();
+    return t_done();
+}
