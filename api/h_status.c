@@ -5,6 +5,7 @@
 #include "api/handlers.h"
 #include "api/metrics.h"
 #include "api/server.h"
+#include "api/snapmetrics.h"
 
 int api_take_snapshot(struct api_request *r, struct api_snapshot *snap)
 {
@@ -73,6 +74,17 @@ void api_h_metrics(struct api_request *r)
     struct metrics_registry *reg = api_server_metrics(r->server);
     metrics_update_process(reg);
     metrics_render(reg, &r->body);
+    /* Rule-group and freshness metrics come from a fresh snapshot into a
+     * scratch registry, so removed groups leave no series behind. */
+    const struct api_provider *p = &r->cfg->provider;
+    struct api_snapshot snap;
+    struct api_error err = {0};
+    if (p->snapshot && p->snapshot(p->ctx, &r->arena, &snap, &err) == 0) {
+        struct metrics_registry *derived = metrics_registry_new();
+        api_snapmetrics_fill(derived, &snap);
+        metrics_render(derived, &r->body);
+        metrics_registry_free(derived);
+    }
     r->status = 200;
     r->content_type = METRICS_CONTENT_TYPE;
 }

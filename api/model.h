@@ -128,7 +128,15 @@ struct api_group {
     double evaluation_time;     /* seconds the last iteration took */
     int64_t last_evaluation;    /* wall clock start of the last iteration */
     double evaluation_lag;      /* heed: seconds the last iteration started after its slot */
-    uint64_t iterations_missed; /* heed: slots skipped since start */
+    uint64_t iterations_missed; /* slots skipped since start */
+    /* Counters and last-iteration figures behind Prometheus's
+     * prometheus_rule_group_* metrics (exported by api/snapmetrics). */
+    uint64_t iterations_total;       /* scheduled iterations, executed or missed */
+    uint64_t evaluations_total;      /* rule evaluations */
+    uint64_t evaluation_failures;    /* failed rule evaluations */
+    uint64_t last_samples;           /* samples produced by the last iteration */
+    double last_rule_duration_sum;   /* seconds, sum over the rules of the last iteration */
+    double last_restore_duration;    /* seconds the last ALERTS_FOR_STATE restore took */
     const struct api_rule *rules; /* in file order */
     size_t nrules;              /* entries in rules */
 };

@@ -68,9 +68,16 @@ static const struct api_rule fx_rules_never[] = {
 };
 
 static const struct api_group fx_groups[] = {
-    {"api", "/etc/heed/a.yml", 30, 0, 0.0125, 1700000000123, 0.25, 0, fx_rules_api, 2},
-    {"infra", "/etc/heed/b.yml", 60, 10, 0.004, 1700000000200, 0, 2, fx_rules_infra, 1},
-    {"never", "/etc/heed/b.yml", 60, 0, 0, API_TIME_NONE, 0, 0, fx_rules_never, 1},
+    {.name = "api", .file = "/etc/heed/a.yml", .interval = 30, .limit = 0, .evaluation_time = 0.0125,
+     .last_evaluation = 1700000000123, .evaluation_lag = 0.25, .iterations_missed = 0, .iterations_total = 120,
+     .evaluations_total = 240, .evaluation_failures = 0, .last_samples = 3, .last_rule_duration_sum = 0.003,
+     .rules = fx_rules_api, .nrules = 2},
+    {.name = "infra", .file = "/etc/heed/b.yml", .interval = 60, .limit = 10, .evaluation_time = 0.004,
+     .last_evaluation = 1700000000200, .iterations_missed = 2, .iterations_total = 62, .evaluations_total = 60,
+     .evaluation_failures = 7, .last_samples = 0, .last_rule_duration_sum = 0.003, .last_restore_duration = 0.5,
+     .rules = fx_rules_infra, .nrules = 1},
+    {.name = "never", .file = "/etc/heed/b.yml", .interval = 60, .last_evaluation = API_TIME_NONE,
+     .rules = fx_rules_never, .nrules = 1},
 };
 
 static const struct api_selfcheck fx_checks[] = {

@@ -462,6 +462,31 @@ static void test_metrics_endpoint(void)
     T_CHECK(strstr(r.body.buf, "heed_http_requests_total{handler=\"/api/v1/rules\",code=\"400\"} ") != NULL);
     T_CHECK(strstr(r.body.buf, "heed_http_request_duration_seconds_bucket{handler=\"/-/healthy\",le=\"+Inf\"} ") !=
             NULL);
+    /* derived from the snapshot: Prometheus's rule-group metrics, heed's freshness */
+    static const char *const want[] = {
+        "# HELP prometheus_rule_group_iterations_missed_total The total number of rule group evaluations missed due "
+        "to slow rule group evaluation.\n# TYPE prometheus_rule_group_iterations_missed_total counter\n"
+        "prometheus_rule_group_iterations_missed_total{rule_group=\"/etc/heed/a.yml;api\"} 0\n"
+        "prometheus_rule_group_iterations_missed_total{rule_group=\"/etc/heed/b.yml;infra\"} 2\n"
+        "prometheus_rule_group_iterations_missed_total{rule_group=\"/etc/heed/b.yml;never\"} 0\n",
+        "prometheus_rule_group_last_evaluation_timestamp_seconds{rule_group=\"/etc/heed/a.yml;api\"} "
+        "1.700000000123e+09\n",
+        "prometheus_rule_evaluation_failures_total{rule_group=\"/etc/heed/b.yml;infra\"} 7\n",
+        "prometheus_rule_group_interval_seconds{rule_group=\"/etc/heed/b.yml;infra\"} 60\n",
+        "prometheus_rule_group_rules{rule_group=\"/etc/heed/a.yml;api\"} 2\n",
+        "prometheus_rule_group_last_restore_duration_seconds{rule_group=\"/etc/heed/b.yml;infra\"} 0.5\n",
+        "heed_rule_group_evaluation_lag_seconds{rule_group=\"/etc/heed/a.yml;api\"} 0.25\n",
+        "heed_rule_inputs_not_fresh{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\"} 1\n",
+        "heed_rule_input_worst_age_seconds{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\"} 720\n",
+        "heed_alerts{rule_group=\"/etc/heed/a.yml;api\",alertname=\"HighErrorRate\",state=\"pending\","
+        "freshness=\"held\"} 1\n",
+        "heed_selfcheck_firing{check=\"HeedWatchdog\"} 1\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!strstr(r.body.buf, want[i]))
+            printf("# /metrics lacks: %s\n", want[i]);
+        T_CHECK(strstr(r.body.buf, want[i]) != NULL);
+    }
     strbuf_release(&r.body);
 }
 

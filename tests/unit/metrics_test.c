@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "api/metrics.h"
+#include "api/snapmetrics.h"
 #include "base/strbuf.h"
 #include "tests/t.h"
 
@@ -172,6 +173,32 @@ static void test_threads(void)
     metrics_registry_free(r);
 }
 
+static void test_prometheus_durations(void)
+{
+    struct metrics_registry *r = metrics_registry_new();
+    api_snapmetrics_observe_rule(r, 0.05);
+    api_snapmetrics_observe_group(r, 2);
+    struct strbuf sb = STRBUF_INIT;
+    metrics_render(r, &sb);
+    static const char *const want[] = {
+        "# HELP prometheus_rule_evaluation_duration_seconds The duration for a rule to execute.\n"
+        "# TYPE prometheus_rule_evaluation_duration_seconds summary\n"
+        "prometheus_rule_evaluation_duration_seconds{quantile=\"0.5\"} 0.05\n"
+        "prometheus_rule_evaluation_duration_seconds{quantile=\"0.9\"} 0.05\n"
+        "prometheus_rule_evaluation_duration_seconds{quantile=\"0.99\"} 0.05\n"
+        "prometheus_rule_evaluation_duration_seconds_sum 0.05\n"
+        "prometheus_rule_evaluation_duration_seconds_count 1\n",
+        "prometheus_rule_evaluation_duration_histogram_seconds_bucket{le=\"0.1\"} 1\n",
+        "prometheus_rule_group_duration_seconds{quantile=\"0.01\"} 2\n",
+        "prometheus_rule_group_duration_histogram_seconds_bucket{le=\"1\"} 0\n"
+        "prometheus_rule_group_duration_histogram_seconds_bucket{le=\"10\"} 1\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        T_CHECK(strstr(sb.buf, want[i]) != NULL);
+    strbuf_release(&sb);
+    metrics_registry_free(r);
+}
+
 int main(void)
 {
     t_run("counter_gauge", test_counter_gauge);
@@ -180,5 +207,6 @@ int main(void)
     t_run("histogram", test_histogram);
     t_run("process", test_process);
     t_run("threads", test_threads);
+    t_run("prometheus_durations", test_prometheus_durations);
     return t_done();
 }
