@@ -79,6 +79,7 @@ void api_h_metrics(struct api_request *r)
     const struct api_provider *p = &r->cfg->provider;
     struct api_snapshot snap;
     struct api_error err = {0};
+    memset(&snap, 0, sizeof snap);
     if (p->snapshot && p->snapshot(p->ctx, &r->arena, &snap, &err) == 0) {
         struct metrics_registry *derived = metrics_registry_new();
         api_snapmetrics_fill(derived, &snap);
@@ -102,6 +103,7 @@ static int all_evaluated(struct api_request *r)
         return p->ready(p->ctx) != 0;
     struct api_snapshot snap;
     struct api_error err = {0};
+    memset(&snap, 0, sizeof snap);
     if (!p->snapshot || p->snapshot(p->ctx, &r->arena, &snap, &err) < 0)
         return 0;
     for (size_t i = 0; i < snap.ngroups; i++)

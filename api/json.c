@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,12 +102,34 @@ static size_t utf8_valid_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes that go out unchanged: printable ASCII except " \\ < > &. */
+static unsigned char plain_byte[256];
+
+static void init_plain(void)
+{
+    for (int c = 0x20; c < 0x80; c++)
+        plain_byte[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
 void json_escape(struct strbuf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_plain);
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    strbuf_grow(out, len + 2);
     while (i < len) {
+        /* Copy the longest run of plain bytes at once. */
+        size_t j = i;
+        while (j < len && plain_byte[p[j]])
+            j++;
+        if (j > i) {
+            strbuf_add(out, p + i, j - i);
+            i = j;
+            if (i == len)
+                break;
+        }
         unsigned c = p[i];
         if (c >= 0x80) {
             size_t n = utf8_valid_len(p + i, len - i);
@@ -140,15 +163,12 @@ void json_escape(struct strbuf *out, const char *s, size_t len)
         case '\t':
             strbuf_addstr(out, "\\t");
             break;
-        default:
+        default: {
             /* Other control characters and the HTML-sensitive <, >, &
              * as \u00XX, as Prometheus's encoder writes them. */
-            if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                strbuf_add(out, e, sizeof e);
-            } else {
-                strbuf_addch(out, (int)c);
-            }
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            strbuf_add(out, e, sizeof e);
+        }
         }
         i++;
     }
@@ -215,6 +235,12 @@ void json_float(struct json_writer *w, double v)
     }
     before_value(w);
     double a = fabs(v);
+    if (a < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
+        /* Integral values print as integers in every spelling: skip the
+         * shortest-digits search. */
+        strbuf_addf(w->out, "%lld", (long long)v);
+        return;
+    }
     int exp_form = a != 0 && (a < 1e-6 || a >= 1e21);
     size_t start = w->out->len;
     promfmt_go_float(w->out, v, exp_form ? 'e' : 'f');

@@ -166,15 +166,6 @@ static char *form_decode(struct arena *a, const char *s, size_t len)
     return out;
 }
 
-static size_t params_cap(const struct api_request *r)
-{
-    /* capacity grows in powers of two from 8 */
-    size_t c = 8;
-    while (c < r->nparams)
-        c *= 2;
-    return c;
-}
-
 void api_parse_form(struct api_request *r, const char *s, size_t len)
 {
     size_t i = 0;
@@ -186,12 +177,14 @@ void api_parse_form(struct api_request *r, const char *s, size_t len)
             size_t eq = i;
             while (eq < j && s[eq] != '=')
                 eq++;
-            if (r->nparams == 0 || r->nparams == params_cap(r)) {
-                size_t ncap = r->nparams ? r->nparams * 2 : 8;
+            if (r->nparams == r->params_cap) {
+                /* Grow in the arena; the old array is freed with it. */
+                size_t ncap = r->params_cap ? r->params_cap * 2 : 8;
                 struct api_param *np = arena_alloc(&r->arena, ncap * sizeof *np);
                 if (r->nparams)
                     memcpy(np, r->params, r->nparams * sizeof *np);
                 r->params = np;
+                r->params_cap = ncap;
             }
             struct api_param *p = &r->params[r->nparams++];
             p->name = form_decode(&r->arena, s + i, eq - i);

@@ -91,6 +91,7 @@ struct api_request {
     const char *raw_query;               /* internal: the query string as received */
     struct api_param *params;            /* body parameters first, then the URL's (as Go's r.Form) */
     size_t nparams;
+    size_t params_cap;                   /* allocated entries of params */
     size_t url_params_start;             /* index of the first URL parameter */
     struct strbuf body_in;               /* request body as received (bounded) */
     int body_too_large;                  /* body exceeded max_body_bytes */

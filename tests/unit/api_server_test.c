@@ -588,6 +588,15 @@ static void test_header_limit(void)
     raw_exchange(req.buf, req.len, line, sizeof line);
     printf("# long URL: %s\n", line);
     T_CHECK(strstr(line, " 200 ") == NULL);
+    /* a chunked body (no Content-Length) over the limit */
+    strbuf_reset(&req);
+    strbuf_addstr(&req, "POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n1400\r\nquery=");
+    for (int i = 0; i < 0x1400 - 6; i++)
+        strbuf_addch(&req, 'q');
+    strbuf_addstr(&req, "\r\n0\r\n\r\n");
+    raw_exchange(req.buf, req.len, line, sizeof line);
+    T_CHECK(!strncmp(line, "HTTP/1.1 413 ", 13));
     strbuf_release(&req);
     const char ok[] = "GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     raw_exchange(ok, sizeof ok - 1, line, sizeof line);
@@ -767,12 +776,70 @@ static void on_term(int sig)
     stop_serving = 1;
 }
 
-/* "--serve PORTFILE": serves the fixture on a free 127.0.0.1 port, writes
+/* A generated fixture of nalerts firing alerts (10 groups of 10 alerting
+ * rules) for load measurements. */
+static struct api_group *big_groups;
+static size_t big_ngroups;
+
+static void make_big(struct arena *a, size_t nalerts)
+{
+    size_t ngroups = 10, nrules = 10, per_rule = (nalerts + ngroups * nrules - 1) / (ngroups * nrules);
+    big_groups = ARENA_NEWN(a, struct api_group, ngroups);
+    big_ngroups = ngroups;
+    size_t made = 0;
+    for (size_t g = 0; g < ngroups; g++) {
+        struct api_rule *rules = ARENA_NEWN(a, struct api_rule, nrules);
+        for (size_t r = 0; r < nrules; r++) {
+            struct api_alert *al = ARENA_NEWN(a, struct api_alert, per_rule);
+            size_t n = 0;
+            for (; n < per_rule && made < nalerts; n++, made++) {
+                struct api_label *l = ARENA_NEWN(a, struct api_label, 4);
+                l[0] = (struct api_label){"alertname", arena_printf(a, "Alert%zu_%zu", g, r)};
+                l[1] = (struct api_label){"instance", arena_printf(a, "host-%zu:9100", made)};
+                l[2] = (struct api_label){"job", "node"};
+                l[3] = (struct api_label){"severity", "page"};
+                struct api_label *an = ARENA_NEWN(a, struct api_label, 1);
+                an[0] = (struct api_label){"summary", arena_printf(a, "host-%zu is down", made)};
+                al[n] = (struct api_alert){.labels = {l, 4}, .annotations = {an, 1}, .state = API_ALERT_FIRING,
+                                           .active_at = 1700000000000, .keep_firing_since = API_TIME_NONE,
+                                           .value = (double)made,
+                                           .fresh = {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 1, 0, NULL, 0}};
+            }
+            rules[r] = (struct api_rule){.type = API_RULE_ALERTING, .name = al[0].labels.items[0].value,
+                                         .query = "up == 0", .duration = 60, .health = API_HEALTH_OK,
+                                         .evaluation_time = 0.01, .last_evaluation = 1700000000000,
+                                         .alerts = al, .nalerts = n,
+                                         .fresh = {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, n, 0, NULL, 0}};
+        }
+        big_groups[g] = (struct api_group){.name = arena_printf(a, "group%zu", g), .file = "/etc/heed/load.yml",
+                                           .interval = 30, .last_evaluation = 1700000000000,
+                                           .rules = rules, .nrules = nrules};
+    }
+}
+
+static int big_snapshot(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+{
+    (void)ctx;
+    (void)a;
+    (void)err;
+    out->groups = big_groups;
+    out->ngroups = big_ngroups;
+    out->now = 1700000001000;
+    return 0;
+}
+
+/* "--serve PORTFILE [NALERTS]": serves the fixture on a free 127.0.0.1 port, writes
  * the port to PORTFILE and runs until SIGTERM/SIGINT; used by the browser
  * test in tests/suites/. */
-static int serve(const char *portfile)
+static int serve(const char *portfile, size_t nalerts)
 {
     struct api_server_config c = base_config();
+    struct arena big;
+    arena_init(&big, 0);
+    if (nalerts) {
+        make_big(&big, nalerts);
+        c.provider.snapshot = big_snapshot;
+    }
     c.log = NULL;
     c.page_title = "heed (test fixture)";
     struct api_server *s;
@@ -780,6 +847,7 @@ static int serve(const char *portfile)
     fx.ready = 1;
     if (api_server_start(&c, &s, err, sizeof err) < 0) {
         fprintf(stderr, "api_server_test: %s\n", err);
+        arena_release(&big);
         return 2;
     }
     signal(SIGTERM, on_term);
@@ -787,6 +855,7 @@ static int serve(const char *portfile)
     FILE *f = fopen(portfile, "w");
     if (!f) {
         api_server_stop(s);
+        arena_release(&big);
         return 2;
     }
     fprintf(f, "%u\n", api_server_port(s));
@@ -794,13 +863,14 @@ static int serve(const char *portfile)
     while (!stop_serving)
         usleep(50000);
     api_server_stop(s);
+    arena_release(&big);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "--serve"))
-        return serve(argv[2]);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--serve"))
+        return serve(argv[2], argc == 4 ? (size_t)strtoul(argv[3], NULL, 10) : 0);
     curl_global_init(CURL_GLOBAL_ALL);
     struct api_server_config c = base_config();
     c.threads = 2;
