@@ -3,6 +3,7 @@
  * self-monitoring, groups with their lag, rules, alert instances with
  * state and freshness, and every input that is not fresh. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/handlers.h"
@@ -34,13 +35,24 @@ static void esc(struct strbuf *o, const char *s)
     }
 }
 
-static void labels_html(struct strbuf *o, const struct api_labels *ls)
+static int label_cmp(const void *a, const void *b)
 {
+    return strcmp((*(const struct api_label *const *)a)->name, (*(const struct api_label *const *)b)->name);
+}
+
+/* Labels sorted by name, as Prometheus's UI lists them. */
+static void labels_html(struct api_request *r, const struct api_labels *ls)
+{
+    struct strbuf *o = &r->body;
+    const struct api_label **order = arena_alloc(&r->arena, (ls->len + 1) * sizeof *order);
+    for (size_t i = 0; i < ls->len; i++)
+        order[i] = &ls->items[i];
+    qsort(order, ls->len, sizeof *order, label_cmp);
     for (size_t i = 0; i < ls->len; i++) {
         strbuf_addstr(o, "<span class=\"lbl\">");
-        esc(o, ls->items[i].name);
+        esc(o, order[i]->name);
         strbuf_addch(o, '=');
-        esc(o, ls->items[i].value);
+        esc(o, order[i]->value);
         strbuf_addstr(o, "</span> ");
     }
 }
@@ -160,7 +172,7 @@ void api_h_page(struct api_request *r)
                 strbuf_addstr(o, "<tr><td>");
                 esc(o, rule->name);
                 strbuf_addstr(o, "</td><td>");
-                labels_html(o, &a->labels);
+                labels_html(r, &a->labels);
                 for (size_t k = 0; k < a->annotations.len; k++) {
                     strbuf_addstr(o, "<div class=\"dim\">");
                     esc(o, a->annotations.items[k].name);
@@ -200,7 +212,7 @@ void api_h_page(struct api_request *r)
                 strbuf_addstr(o, "<tr><td>");
                 esc(o, rule->name);
                 strbuf_addstr(o, "</td><td>");
-                labels_html(o, &in->labels);
+                labels_html(r, &in->labels);
                 strbuf_addstr(o, "</td><td>");
                 badge(o, api_input_class_name(in->cls), api_input_class_name(in->cls));
                 strbuf_addstr(o, "</td><td>");

@@ -78,11 +78,12 @@ static void render_alert(struct json_writer *w, const struct api_alert *a)
         json_key(w, "keepFiringSince");
         json_time(w, a->keep_firing_since);
     }
+    /* strconv.FormatFloat(v, 'e', -1, 64): "1e+00", "2.5e-01" */
+    struct strbuf v = STRBUF_INIT;
+    promfmt_go_float(&v, a->value, 'e');
     json_key(w, "value");
-    struct strbuf *out = w->out;
-    json_raw(w, "\"", 1);
-    promfmt_go_float(out, a->value, 'e');
-    strbuf_addch(out, '"');
+    json_stringn(w, v.buf, v.len);
+    strbuf_release(&v);
     json_key(w, "freshness");
     api_render_freshness(w, &a->fresh, 0);
     json_object_end(w);
