@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/render.h"
 #include "api/server.h"
 
 static int64_t now_ms(void)
@@ -247,6 +248,10 @@ static void render_labels_series(struct json_writer *w, const struct api_series 
             json_sample(w, s->points[0].t, s->points[0].v);
         else
             json_null(w);
+    }
+    if (s->fresh) {
+        json_key(w, "freshness");
+        api_render_freshness(w, s->fresh, 0);
     }
     json_object_end(w);
 }

@@ -176,6 +176,7 @@ struct api_series {
     struct api_labels metric;     /* labels */
     const struct api_point *points; /* in time order */
     size_t npoints;               /* 1 for vector samples */
+    const struct api_freshness *fresh; /* heed: the series' input freshness; NULL: not shown */
 };
 
 struct api_query_request {

@@ -150,18 +150,29 @@ static int fx_query(void *ctx, const struct api_query_request *q, struct arena *
         if (!q->range) {
             p[0] = (struct api_point){q->time, 1};
             p[1] = (struct api_point){q->time, 0};
-            s[0] = (struct api_series){LABELS(up1), &p[0], 1};
-            s[1] = (struct api_series){LABELS(up2), &p[1], 1};
+            s[0] = (struct api_series){LABELS(up1), &p[0], 1, NULL};
+            s[1] = (struct api_series){LABELS(up2), &p[1], 1, NULL};
             out->type = API_VALUE_VECTOR;
         } else {
             p[0] = (struct api_point){q->start, 1};
             p[1] = (struct api_point){q->start + q->step, 1e-7};
-            s[0] = (struct api_series){LABELS(up1), p, 2};
-            s[1] = (struct api_series){LABELS(up2), p, 1};
+            s[0] = (struct api_series){LABELS(up1), p, 2, NULL};
+            s[1] = (struct api_series){LABELS(up2), p, 1, NULL};
             out->type = API_VALUE_MATRIX;
         }
         out->series = s;
         out->nseries = 2;
+        return 0;
+    }
+    if (!strcmp(q->query, "fresh")) {
+        /* a vector whose series carries heed's freshness */
+        struct api_point *p = ARENA_NEWN(a, struct api_point, 1);
+        struct api_series *s = ARENA_NEWN(a, struct api_series, 1);
+        p[0] = (struct api_point){q->time, 0};
+        s[0] = (struct api_series){LABELS(fx_in4), p, 1, &fx_rules_infra[0].fresh};
+        out->type = API_VALUE_VECTOR;
+        out->series = s;
+        out->nseries = 1;
         return 0;
     }
     if (!strcmp(q->query, "scalar")) {

@@ -332,6 +332,9 @@ static void test_query(void)
     EXPECT("/api/v1/query?query=string&time=1.25", 200,
            "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[1.25,\"hello \\\"world\\\"\"]},"
            "\"warnings\":[\"fixture warning\"],\"infos\":[\"fixture info\"]}");
+    EXPECT("/api/v1/query?query=fresh&time=10", 200,
+           OK("{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"up\",\"instance\":\"c:1\"},"
+              "\"value\":[10,\"0\"],\"freshness\":" FRESH_A4 "}]}"));
     EXPECT("/api/v1/query?query=empty", 200, OK("{\"resultType\":\"vector\",\"result\":[]}"));
     EXPECT("/api/v1/query_range?query=up&start=0&end=60&step=30s", 200,
            OK("{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"__name__\":\"up\",\"instance\":\"a:1\","
