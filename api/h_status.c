@@ -136,3 +136,35 @@ void api_h_reload(struct api_request *r)
     }
     api_reply_text(r, 200, "text/plain; charset=utf-8", "");
 }
+
+void api_h_forward(struct api_request *r)
+{
+    const struct api_provider *p = &r->cfg->provider;
+    if (!p->forward) {
+        api_reply_text(r, 404, "text/plain; charset=utf-8", "404 page not found\n");
+        return;
+    }
+    struct api_forward_request req = {r->method, r->path, NULL, NULL, r->nparams};
+    const char **names = arena_alloc(&r->arena, (r->nparams + 1) * sizeof *names);
+    const char **values = arena_alloc(&r->arena, (r->nparams + 1) * sizeof *values);
+    for (size_t i = 0; i < r->nparams; i++) {
+        names[i] = r->params[i].name;
+        values[i] = r->params[i].value;
+    }
+    req.names = names;
+    req.values = values;
+    if (!strcmp(req.method, "HEAD"))
+        req.method = "GET";
+    struct api_forward_response out = {0};
+    struct api_error err = {0};
+    if (p->forward(p->ctx, &req, &r->arena, &out, &err) < 0) {
+        if (err.type == API_ERR_NONE)
+            api_error_set(&err, API_ERR_UNAVAILABLE, "datasource unavailable");
+        api_reply_error(r, &err);
+        return;
+    }
+    strbuf_reset(&r->body);
+    strbuf_add(&r->body, out.body ? out.body : "", out.body ? out.len : 0);
+    r->status = out.status ? out.status : 200;
+    r->content_type = "application/json";
+}

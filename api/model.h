@@ -202,6 +202,22 @@ struct api_query_result {
     size_t ninfos;
 };
 
+/* ---- forwarded metadata requests ---- */
+
+struct api_forward_request {
+    const char *method;             /* "GET" or "POST" */
+    const char *path;               /* decoded, e.g. "/api/v1/label/job/values": escape it again to send */
+    const char *const *names;       /* parameter names (repeats kept, in order) */
+    const char *const *values;      /* parameter values */
+    size_t nparams;
+};
+
+struct api_forward_response {
+    int status;       /* the datasource's HTTP status */
+    const char *body; /* its JSON body */
+    size_t len;       /* body length */
+};
+
 /* ---- the provider: the daemon's side ---- */
 
 struct api_provider {
@@ -229,6 +245,14 @@ struct api_provider {
      * on a selector that does not parse. NULL: match[] is refused. */
     int (*labels_match)(void *ctx, struct arena *a, const char *const *selectors, size_t nselectors,
                         const struct api_labels *labels, struct api_error *err);
+
+    /* For the metadata endpoints Grafana's query editor uses, which heed
+     * answers from its datasource (/api/v1/labels, /api/v1/label/<name>/values,
+     * /api/v1/series, /api/v1/metadata): forwards path and parameters and
+     * returns the datasource's status and JSON body (in a). Returns 0, or -1
+     * with err when the datasource cannot be reached. NULL: 404. */
+    int (*forward)(void *ctx, const struct api_forward_request *req, struct arena *a,
+                   struct api_forward_response *out, struct api_error *err);
 };
 
 const char *api_alert_state_name(enum api_alert_state s);

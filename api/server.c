@@ -54,7 +54,7 @@ enum {
 
 struct route {
     unsigned methods;                    /* allowed methods */
-    const char *path;                    /* exact path */
+    const char *path;                    /* exact path, or a prefix when it ends in '/' */
     void (*fn)(struct api_request *r);   /* handler */
     const char *name;                    /* handler label in metrics */
 };
@@ -72,6 +72,10 @@ static const struct route routes[] = {
     {M_GET, "/metrics", api_h_metrics, "/metrics"},
     {M_GET, "/-/healthy", api_h_healthy, "/-/healthy"},
     {M_GET, "/-/ready", api_h_ready, "/-/ready"},
+    {M_GET | M_POST, "/api/v1/labels", api_h_forward, "/api/v1/labels"},
+    {M_GET | M_POST, "/api/v1/series", api_h_forward, "/api/v1/series"},
+    {M_GET, "/api/v1/metadata", api_h_forward, "/api/v1/metadata"},
+    {M_GET, "/api/v1/label/", api_h_forward, "/api/v1/label/:name/values"},
     {M_POST | M_PUT, "/-/reload", api_h_reload, "/-/reload"},
 };
 
@@ -433,11 +437,24 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_request *
     return ret;
 }
 
+/* "/api/v1/label/<name>/values": one non-empty segment, then "/values". */
+static int label_values_path(const char *prefix, const char *path)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(path, prefix, n) != 0)
+        return 0;
+    const char *slash = strchr(path + n, '/');
+    return slash && slash > path + n && !strcmp(slash, "/values");
+}
+
 static const struct route *find_route(const char *path)
 {
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (!strcmp(routes[i].path, path))
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const char *rp = routes[i].path;
+        size_t n = strlen(rp);
+        if (n > 1 && rp[n - 1] == '/' ? label_values_path(rp, path) : !strcmp(rp, path))
             return &routes[i];
+    }
     return NULL;
 }
 

@@ -228,9 +228,28 @@ static int fx_labels_match(void *ctx, struct arena *a, const char *const *sel, s
     return 0;
 }
 
+/* Echoes what it was asked, as a datasource's JSON would carry data. */
+static int fx_forward(void *ctx, const struct api_forward_request *req, struct arena *a,
+                      struct api_forward_response *out, struct api_error *err)
+{
+    (void)ctx;
+    if (strstr(req->path, "/down/")) {
+        api_error_set(err, API_ERR_UNAVAILABLE, "fixture: datasource unreachable");
+        return -1;
+    }
+    char *body = arena_printf(a, "{\"status\":\"success\",\"data\":[\"%s %s\"", req->method, req->path);
+    for (size_t i = 0; i < req->nparams; i++)
+        body = arena_printf(a, "%s,\"%s=%s\"", body, req->names[i], req->values[i]);
+    body = arena_printf(a, "%s]}", body);
+    out->status = 200;
+    out->body = body;
+    out->len = strlen(body);
+    return 0;
+}
+
 static struct api_provider fx_provider(struct fx_state *st)
 {
-    struct api_provider p = {st, fx_snapshot, fx_ready, fx_reload, fx_query, fx_labels_match};
+    struct api_provider p = {st, fx_snapshot, fx_ready, fx_reload, fx_query, fx_labels_match, fx_forward};
     return p;
 }
 

@@ -451,6 +451,25 @@ static void test_status(void)
     pthread_mutex_unlock(&fx.mu);
 }
 
+static void test_forward(void)
+{
+    EXPECT("/api/v1/labels?match[]=up&match[]=x", 200,
+           "{\"status\":\"success\",\"data\":[\"GET /api/v1/labels\",\"match[]=up\",\"match[]=x\"]}");
+    EXPECT("/api/v1/label/job/values?start=1", 200,
+           "{\"status\":\"success\",\"data\":[\"GET /api/v1/label/job/values\",\"start=1\"]}");
+    EXPECT("/api/v1/metadata", 200, "{\"status\":\"success\",\"data\":[\"GET /api/v1/metadata\"]}");
+    struct resp r;
+    http("POST", "/api/v1/series", "match%5B%5D=%7Bjob%3D%22a%22%7D", &r);
+    T_EQ_INT(r.status, 200);
+    T_EQ_STR(r.body.buf, "{\"status\":\"success\",\"data\":[\"POST /api/v1/series\",\"match[]={job=\"a\"}\"]}");
+    strbuf_release(&r.body);
+    EXPECT("/api/v1/label/down/values", 500,
+           "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"fixture: datasource unreachable\"}");
+    EXPECT("/api/v1/label//values", 404, "404 page not found\n");
+    EXPECT("/api/v1/label/job", 404, "404 page not found\n");
+    EXPECT("/api/v1/label/job/values/x", 404, "404 page not found\n");
+}
+
 static void test_metrics_endpoint(void)
 {
     struct resp r;
@@ -891,6 +910,7 @@ int main(int argc, char **argv)
     t_run("freshness", test_freshness);
     t_run("query", test_query);
     t_run("status", test_status);
+    t_run("forward", test_forward);
     t_run("metrics_endpoint", test_metrics_endpoint);
     t_run("page", test_page);
     t_run("body_limit", test_body_limit);
