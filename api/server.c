@@ -119,6 +119,7 @@ static void server_log(const struct api_server *s, const char *fmt, ...)
     s->cfg.log(s->cfg.log_ctx, buf);
 }
 
+static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     const struct api_server *s = cls;

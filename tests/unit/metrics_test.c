@@ -181,17 +181,17 @@ static void test_prometheus_durations(void)
     struct strbuf sb = STRBUF_INIT;
     metrics_render(r, &sb);
     static const char *const want[] = {
-        "# HELP prometheus_rule_evaluation_duration_seconds The duration for a rule to execute.\n"
+        ("# HELP prometheus_rule_evaluation_duration_seconds The duration for a rule to execute.\n"
         "# TYPE prometheus_rule_evaluation_duration_seconds summary\n"
         "prometheus_rule_evaluation_duration_seconds{quantile=\"0.5\"} 0.05\n"
         "prometheus_rule_evaluation_duration_seconds{quantile=\"0.9\"} 0.05\n"
         "prometheus_rule_evaluation_duration_seconds{quantile=\"0.99\"} 0.05\n"
         "prometheus_rule_evaluation_duration_seconds_sum 0.05\n"
-        "prometheus_rule_evaluation_duration_seconds_count 1\n",
+        "prometheus_rule_evaluation_duration_seconds_count 1\n"),
         "prometheus_rule_evaluation_duration_histogram_seconds_bucket{le=\"0.1\"} 1\n",
         "prometheus_rule_group_duration_seconds{quantile=\"0.01\"} 2\n",
-        "prometheus_rule_group_duration_histogram_seconds_bucket{le=\"1\"} 0\n"
-        "prometheus_rule_group_duration_histogram_seconds_bucket{le=\"10\"} 1\n",
+        ("prometheus_rule_group_duration_histogram_seconds_bucket{le=\"1\"} 0\n"
+         "prometheus_rule_group_duration_histogram_seconds_bucket{le=\"10\"} 1\n"),
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         T_CHECK(strstr(sb.buf, want[i]) != NULL);
