@@ -6,8 +6,8 @@
 set -eu
 
 PKGS="make gcc re2c bison pkg-config libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev
-libyajl-dev libpcre2-dev libxxhash-dev prometheus prometheus-alertmanager
-clang libclang-rt-14-dev curl python3 valgrind libcrypt-dev openssl chromium"
+libyajl-dev libpcre2-dev libxxhash-dev libsnappy-dev openssl prometheus prometheus-alertmanager
+clang libclang-rt-14-dev curl python3 valgrind libcrypt-dev chromium"
 
 missing=""
 for p in $PKGS; do
