@@ -12,6 +12,7 @@
 #include "api/handlers.h"
 #include "api/render.h"
 #include "api/server.h"
+#include "grammar/parse.h"
 
 static int64_t now_ms(void)
 {
@@ -112,53 +113,6 @@ static int parse_time(const char *s, int64_t *ms)
     return parse_rfc3339(s, ms);
 }
 
-/* Prometheus's duration syntax: units y w d h m s ms, each at most once,
- * in that order; "0" alone is allowed. */
-static int parse_prom_duration(const char *s, int64_t *ms)
-{
-    static const struct {
-        const char *unit;
-        int64_t ms;
-    } units[] = {{"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000}, {"d", 24LL * 3600 * 1000},
-                 {"h", 3600LL * 1000},            {"m", 60LL * 1000},            {"s", 1000},
-                 {"ms", 1}};
-    if (!strcmp(s, "0")) {
-        *ms = 0;
-        return 0;
-    }
-    if (!*s)
-        return -1;
-    int64_t total = 0;
-    size_t next_unit = 0;
-    const char *p = s;
-    while (*p) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        int64_t v = 0;
-        while (*p >= '0' && *p <= '9') {
-            if (v > INT64_MAX / 10)
-                return -1;
-            v = v * 10 + (*p++ - '0');
-        }
-        size_t u = next_unit;
-        /* "ms" must be tried before "m" */
-        for (; u < sizeof units / sizeof units[0]; u++) {
-            size_t n = strlen(units[u].unit);
-            if (!strncmp(p, units[u].unit, n) && !(n == 1 && units[u].unit[0] == 'm' && p[1] == 's'))
-                break;
-        }
-        if (u == sizeof units / sizeof units[0])
-            return -1;
-        if (v > INT64_MAX / units[u].ms || total > INT64_MAX - v * units[u].ms)
-            return -1;
-        total += v * units[u].ms;
-        p += strlen(units[u].unit);
-        next_unit = u + 1;
-    }
-    *ms = total;
-    return 0;
-}
-
 /* parseDuration: float seconds or a Prometheus duration; 0 or -1 with msg. */
 static int parse_duration_param(struct arena *a, const char *s, int64_t *ms, const char **msg)
 {
@@ -172,7 +126,8 @@ static int parse_duration_param(struct arena *a, const char *s, int64_t *ms, con
         *ms = (int64_t)(ns / 1e6);
         return 0;
     }
-    if (parse_prom_duration(s, ms) == 0)
+    /* model.ParseDuration, as the PromQL parser reads duration literals */
+    if (parse_duration(s, strlen(s), ms) == 0)
         return 0;
     *msg = arena_printf(a, "cannot parse \"%s\" to a valid duration", s);
     return -1;

@@ -11,7 +11,9 @@
 #include "api/handlers.h"
 #include "api/render.h"
 #include "api/server.h"
+#include "base/diag.h"
 #include "compat/promfmt.h"
+#include "grammar/parse.h"
 
 void api_render_freshness(struct json_writer *w, const struct api_freshness *f, int full)
 {
@@ -165,6 +167,56 @@ static char *group_token(struct arena *a, const struct api_group *g)
     return arena_printf(a, "%016" PRIx64 "%016" PRIx64, (uint64_t)h.high64, (uint64_t)h.low64);
 }
 
+/* match[]: each value a metric selector, parsed by heed's PromQL parser
+ * (Prometheus's ParseMetricSelectors). Returns the selectors or NULL with
+ * e set to the parse error. */
+static struct ast_node **parse_selectors(struct arena *a, const char **src, size_t n, struct api_error *e)
+{
+    struct ast_node **sel = arena_alloc(a, (n + 1) * sizeof *sel);
+    for (size_t i = 0; i < n; i++) {
+        struct diag_list dl;
+        diag_list_init(&dl);
+        size_t len = strlen(src[i]);
+        sel[i] = parse_expr(src[i], len, a, NULL, &dl);
+        if (!sel[i] || sel[i]->kind != AST_VECTOR_SELECTOR) {
+            int line = 1, col = 1;
+            uint32_t at = dl.len ? dl.items[0].span.start : 0;
+            diag_line_col(src[i], len, at, &line, &col);
+            api_error_set(e, API_ERR_BAD_DATA, "%d:%d: parse error: %s", line, col,
+                          dl.len ? dl.items[0].msg : "expected a metric selector");
+            diag_list_release(&dl);
+            return NULL;
+        }
+        diag_list_release(&dl);
+    }
+    return sel;
+}
+
+static const char *label_value(const struct api_labels *ls, const char *name)
+{
+    for (size_t i = 0; i < ls->len; i++)
+        if (!strcmp(ls->items[i].name, name))
+            return ls->items[i].value;
+    return "";
+}
+
+/* Matchers within a selector are ANDed, the selectors ORed
+ * (rules/group.go matchesMatcherSets); an absent label reads as "". */
+static int labels_match(struct ast_node *const *sel, size_t n, const struct api_labels *ls)
+{
+    for (size_t i = 0; i < n; i++) {
+        int all = 1;
+        for (size_t k = 0; all && k < sel[i]->u.vs.nmatchers; k++) {
+            const struct ast_matcher *m = &sel[i]->u.vs.matchers[k];
+            const char *v = label_value(ls, m->name);
+            all = ast_matcher_matches(m, v, strlen(v));
+        }
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
 static int in_set(const char *const *set, size_t n, const char *v)
 {
     for (size_t i = 0; i < n; i++)
@@ -209,11 +261,10 @@ void api_h_rules(struct api_request *r)
     size_t ngroups = api_param_all(r, "rule_group[]", &groups);
     size_t nfiles = api_param_all(r, "file[]", &files);
     size_t nmatch = api_param_all(r, "match[]", &match);
-    const struct api_provider *p = &r->cfg->provider;
-    if (nmatch && !p->labels_match) {
-        struct api_error e;
-        api_error_set(&e, API_ERR_BAD_DATA, "match[] is not supported by this heed build");
-        api_reply_error(r, &e);
+    struct api_error err = {0};
+    struct ast_node **selectors = NULL;
+    if (nmatch && !(selectors = parse_selectors(&r->arena, match, nmatch, &err))) {
+        api_reply_error(r, &err);
         return;
     }
     const char *typ = lower(&r->arena, api_url_param(r, "type"));
@@ -276,7 +327,6 @@ void api_h_rules(struct api_request *r)
     long long emitted = 0;
     int found_token = 0;
     const char *next_token = NULL;
-    struct api_error err = {0};
     for (size_t gi = 0; gi < snap.ngroups; gi++) {
         const struct api_group *g = &snap.groups[gi];
         if (max_groups > 0 && token && !found_token) {
@@ -293,17 +343,8 @@ void api_h_rules(struct api_request *r)
         size_t nkeep = 0;
         for (size_t ri = 0; ri < g->nrules; ri++) {
             const struct api_rule *rule = &g->rules[ri];
-            if (nmatch) {
-                int m = p->labels_match(p->ctx, &r->arena, match, nmatch, &rule->labels, &err);
-                if (m < 0) {
-                    if (err.type == API_ERR_NONE)
-                        err.type = API_ERR_BAD_DATA;
-                    api_reply_error(r, &err);
-                    return;
-                }
-                if (!m)
-                    continue;
-            }
+            if (nmatch && !labels_match(selectors, nmatch, &rule->labels))
+                continue;
             if (nnames && !in_set(names, nnames, rule->name))
                 continue;
             if (rule->type == API_RULE_ALERTING ? !want_alerting : !want_recording)

@@ -240,12 +240,6 @@ struct api_provider {
     int (*query)(void *ctx, const struct api_query_request *req, struct arena *a,
                  struct api_query_result *out, struct api_error *err);
 
-    /* For /api/v1/rules match[]: 1 if labels match any of the selectors
-     * (each "{...}" or a metric selector), 0 if not, -1 with err (bad_data)
-     * on a selector that does not parse. NULL: match[] is refused. */
-    int (*labels_match)(void *ctx, struct arena *a, const char *const *selectors, size_t nselectors,
-                        const struct api_labels *labels, struct api_error *err);
-
     /* For the metadata endpoints Grafana's query editor uses, which heed
      * answers from its datasource (/api/v1/labels, /api/v1/label/<name>/values,
      * /api/v1/series, /api/v1/metadata): forwards path and parameters and

@@ -206,28 +206,6 @@ static int fx_query(void *ctx, const struct api_query_request *q, struct arena *
     return -1;
 }
 
-/* Understands only {name="value"}: enough to test the plumbing. */
-static int fx_labels_match(void *ctx, struct arena *a, const char *const *sel, size_t n,
-                           const struct api_labels *ls, struct api_error *err)
-{
-    (void)ctx;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = sel[i];
-        const char *eq = strstr(s, "=\"");
-        size_t len = strlen(s);
-        if (s[0] != '{' || !eq || len < 5 || s[len - 1] != '}' || s[len - 2] != '"') {
-            api_error_set(err, API_ERR_BAD_DATA, "1:1: parse error: fixture cannot parse %s", s);
-            return -1;
-        }
-        char *name = arena_strndup(a, s + 1, (size_t)(eq - s - 1));
-        char *value = arena_strndup(a, eq + 2, (size_t)(s + len - 2 - (eq + 2)));
-        for (size_t j = 0; j < ls->len; j++)
-            if (!strcmp(ls->items[j].name, name) && !strcmp(ls->items[j].value, value))
-                return 1;
-    }
-    return 0;
-}
-
 /* Echoes what it was asked, as a datasource's JSON would carry data. */
 static int fx_forward(void *ctx, const struct api_forward_request *req, struct arena *a,
                       struct api_forward_response *out, struct api_error *err)
@@ -249,7 +227,7 @@ static int fx_forward(void *ctx, const struct api_forward_request *req, struct a
 
 static struct api_provider fx_provider(struct fx_state *st)
 {
-    struct api_provider p = {st, fx_snapshot, fx_ready, fx_reload, fx_query, fx_labels_match, fx_forward};
+    struct api_provider p = {st, fx_snapshot, fx_ready, fx_reload, fx_query, fx_forward};
     return p;
 }
 

@@ -223,8 +223,22 @@ static void test_rules_filters(void)
             !strstr(r.body.buf, "job:errors"));
     strbuf_release(&r.body);
 
+    /* regex matchers; selectors are ORed, matchers within one ANDed */
+    get("/api/v1/rules?match[]=%7Bseverity%3D~%22pa.%2A%22%7D&match[]=%7Bnothing%3D%22x%22%7D", &r);
+    T_CHECK(strstr(r.body.buf, "HighErrorRate") && !strstr(r.body.buf, "InstanceDown"));
+    strbuf_release(&r.body);
+    get("/api/v1/rules?match[]=%7Bseverity%3D%22page%22%2Cfoo%21%3D%22%22%7D", &r);
+    T_CHECK(!strstr(r.body.buf, "HighErrorRate"));
+    strbuf_release(&r.body);
+    EXPECT("/api/v1/rules?match[]=%7Bseverity%21%3D%22page%22%7D", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: vector selector must "
+           "contain at least one non-empty matcher\"}");
     EXPECT("/api/v1/rules?match[]=up%7B", 400,
-           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: fixture cannot parse up{\"}");
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:4: parse error: unexpected end of input "
+           "inside braces\"}");
+    EXPECT("/api/v1/rules?match[]=up%2B1", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:1: parse error: expected a metric "
+           "selector\"}");
     EXPECT("/api/v1/rules?type=bogus", 400,
            "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"type\\\": not "
            "supported value \\\"bogus\\\"\"}");
