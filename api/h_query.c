@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "api/params.h"
 #include "api/render.h"
 #include "api/server.h"
 #include "grammar/parse.h"
@@ -19,118 +20,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Go's strconv.ParseFloat, closely enough: the whole string, no spaces. */
-static int parse_float(const char *s, double *out)
-{
-    if (!s[0] || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno == ERANGE)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if ((*p)[i] < '0' || (*p)[i] > '9')
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-/* RFC 3339 with optional fraction: 2006-01-02T15:04:05.999999999Z07:00. */
-static int parse_rfc3339(const char *s, int64_t *ms)
-{
-    int Y, M, D, h, m, sec;
-    const char *p = s;
-    if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' || digits(&p, 2, &D) ||
-        (*p != 'T' && *p != 't') || (p++, digits(&p, 2, &h)) || *p++ != ':' || digits(&p, 2, &m) ||
-        *p++ != ':' || digits(&p, 2, &sec))
-        return -1;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 59)
-        return -1;
-    int64_t frac_ms = 0;
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        double f = 0, scale = 0.1;
-        while (*p >= '0' && *p <= '9') {
-            f += (*p - '0') * scale;
-            scale /= 10;
-            p++;
-            n++;
-        }
-        if (!n || n > 9)
-            return -1;
-        frac_ms = (int64_t)(f * 1000); /* Go truncates to ns, then we keep ms */
-    }
-    int offset_s = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om;
-        if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset_s = sign * (oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = sec;
-    int64_t t = (int64_t)timegm(&tm) - offset_s;
-    *ms = t * 1000 + frac_ms;
-    return 0;
-}
-
-/* parseTime: Unix seconds as a float (rounded to ms) or RFC 3339. */
-static int parse_time(const char *s, int64_t *ms)
-{
-    double f;
-    if (parse_float(s, &f) == 0) {
-        if (!isfinite(f) || fabs(f) > 9.2e15)
-            return -1;
-        double ip, fp = modf(f, &ip);
-        *ms = (int64_t)ip * 1000 + (int64_t)llround(fp * 1000);
-        return 0;
-    }
-    return parse_rfc3339(s, ms);
-}
-
-/* parseDuration: float seconds or a Prometheus duration; 0 or -1 with msg. */
-static int parse_duration_param(struct arena *a, const char *s, int64_t *ms, const char **msg)
-{
-    double f;
-    if (parse_float(s, &f) == 0) {
-        double ns = f * 1e9;
-        if (!(ns <= 9.2233720368547758e18 && ns >= -9.2233720368547758e18)) {
-            *msg = arena_printf(a, "cannot parse \"%s\" to a valid duration. It overflows int64", s);
-            return -1;
-        }
-        *ms = (int64_t)(ns / 1e6);
-        return 0;
-    }
-    /* model.ParseDuration, as the PromQL parser reads duration literals */
-    if (parse_duration(s, strlen(s), ms) == 0)
-        return 0;
-    *msg = arena_printf(a, "cannot parse \"%s\" to a valid duration", s);
-    return -1;
 }
 
 static void bad_param(struct api_request *r, const char *param, const char *msg)
@@ -172,12 +61,12 @@ static int timeout_and_opts(struct api_request *r, struct api_query_request *q)
 {
     const char *msg;
     const char *to = api_param(r, "timeout");
-    if (opt_str(to) && parse_duration_param(&r->arena, to, &q->timeout, &msg) < 0) {
+    if (opt_str(to) && api_parse_duration(&r->arena, to, &q->timeout, &msg) < 0) {
         bad_param(r, "timeout", msg);
         return -1;
     }
     const char *lb = api_param(r, "lookback_delta");
-    if (opt_str(lb) && parse_duration_param(&r->arena, lb, &q->lookback_delta, &msg) < 0) {
+    if (opt_str(lb) && api_parse_duration(&r->arena, lb, &q->lookback_delta, &msg) < 0) {
         struct api_error e;
         api_error_set(&e, API_ERR_BAD_DATA, "error parsing lookback delta duration: %s", msg);
         api_reply_error(r, &e);
@@ -209,6 +98,35 @@ static void render_labels_series(struct json_writer *w, const struct api_series 
         api_render_freshness(w, s->fresh, 0);
     }
     json_object_end(w);
+}
+
+/* The success envelope of a query: resultType, result (the first nseries
+ * series), warnings and infos. */
+void api_render_query_result(struct json_writer *w, const struct api_query_result *res, size_t nseries,
+                             const char *const *warnings, size_t nwarnings)
+{
+    json_envelope_begin(w);
+    json_object_begin(w);
+    json_key(w, "resultType");
+    json_string(w, api_value_type_name(res->type));
+    json_key(w, "result");
+    switch (res->type) {
+    case API_VALUE_VECTOR:
+    case API_VALUE_MATRIX:
+        json_array_begin(w);
+        for (size_t i = 0; i < nseries; i++)
+            render_labels_series(w, &res->series[i], res->type == API_VALUE_MATRIX);
+        json_array_end(w);
+        break;
+    case API_VALUE_SCALAR:
+        json_scalar(w, res->scalar.t, res->scalar.v);
+        break;
+    case API_VALUE_STRING:
+        json_string_sample(w, res->scalar.t, res->string);
+        break;
+    }
+    json_object_end(w);
+    json_envelope_end(w, warnings, nwarnings, res->infos, res->ninfos);
 }
 
 static void run_query(struct api_request *r, struct api_query_request *q)
@@ -247,28 +165,7 @@ static void run_query(struct api_request *r, struct api_query_request *q)
 
     struct json_writer w;
     json_init(&w, &r->body);
-    json_envelope_begin(&w);
-    json_object_begin(&w);
-    json_key(&w, "resultType");
-    json_string(&w, api_value_type_name(res.type));
-    json_key(&w, "result");
-    switch (res.type) {
-    case API_VALUE_VECTOR:
-    case API_VALUE_MATRIX:
-        json_array_begin(&w);
-        for (size_t i = 0; i < nseries; i++)
-            render_labels_series(&w, &res.series[i], res.type == API_VALUE_MATRIX);
-        json_array_end(&w);
-        break;
-    case API_VALUE_SCALAR:
-        json_scalar(&w, res.scalar.t, res.scalar.v);
-        break;
-    case API_VALUE_STRING:
-        json_string_sample(&w, res.scalar.t, res.string);
-        break;
-    }
-    json_object_end(&w);
-    json_envelope_end(&w, warnings, nwarn, res.infos, res.ninfos);
+    api_render_query_result(&w, &res, nseries, warnings, nwarn);
     api_reply_json(r);
 }
 
@@ -280,7 +177,7 @@ void api_h_query(struct api_request *r)
         return;
     const char *t = api_param(r, "time");
     q.time = now_ms();
-    if (opt_str(t) && parse_time(t, &q.time) < 0) {
+    if (opt_str(t) && api_parse_time(t, &q.time) < 0) {
         bad_param(r, "time",
                   arena_printf(&r->arena, "invalid time value for 'time': cannot parse \"%s\" to a valid timestamp",
                                t));
@@ -304,29 +201,18 @@ void api_h_query_range(struct api_request *r)
         const char *v = api_param(r, names[i]);
         if (!v)
             v = "";
-        if (parse_time(v, dst[i]) < 0) {
+        if (api_parse_time(v, dst[i]) < 0) {
             bad_param(r, names[i], arena_printf(&r->arena, "cannot parse \"%s\" to a valid timestamp", v));
             return;
         }
     }
-    if (q.end < q.start) {
-        bad_param(r, "end", "end timestamp must not be before start time");
-        return;
-    }
     const char *step = api_param(r, "step"), *msg;
-    if (parse_duration_param(&r->arena, step ? step : "", &q.step, &msg) < 0) {
+    if (api_parse_duration(&r->arena, step ? step : "", &q.step, &msg) < 0) {
         bad_param(r, "step", msg);
         return;
     }
-    if (q.step <= 0) {
-        bad_param(r, "step", "zero or negative query resolution step widths are not accepted. Try a positive integer");
-        return;
-    }
-    if ((q.end - q.start) / q.step > 11000) {
-        struct api_error e;
-        api_error_set(&e, API_ERR_BAD_DATA,
-                      "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
-                      "resolution (?step=XX)");
+    struct api_error e;
+    if (api_query_check_range(&q, &e) < 0) {
         api_reply_error(r, &e);
         return;
     }

@@ -10,4 +10,8 @@
  * unchangedFor (the /api/v1/freshness detail). */
 void api_render_freshness(struct json_writer *w, const struct api_freshness *f, int full);
 
+/* The success envelope of a query result (the first nseries series). */
+void api_render_query_result(struct json_writer *w, const struct api_query_result *res, size_t nseries,
+                             const char *const *warnings, size_t nwarnings);
+
 #endif
