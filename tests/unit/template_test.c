@@ -386,6 +386,33 @@ static const struct exp_case go_cases[] = {
      .want = "1h30m0.5s 1.5ms"},
     {.text = "{{ toTime 0 }}", .want = "1970-01-01 00:00:00 +0000 UTC"},
     {.text = "{{ (query \"up\" | first).Value }}", .want = "11", .samples = q_one, .nsamples = 1},
+    {.text = "{{ range query \"up\" | first }}{{ end }}",
+     .want = "ERR error executing template test: template: test:1:22: executing \"test\" at "
+             "<first>: range can't iterate over {map[__name__:metric instance:a] 11}",
+     .samples = q_one, .nsamples = 1},
+    {.text = "{{ if true }}{{ define \"x\" }}{{ end }}{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: unexpected <define> in command"},
+    {.text = "{{ define \"x\" }}a{{ else }}b{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: unexpected {{else}} in define "
+             "clause"},
+    {.text = "{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: template: multiple definition "
+             "of template \"a\""},
+    {.text = "{{ block \"b\" 5 }}[{{ . }}]{{ end }}", .want = "[5]"},
+    {.text = "{{ $x := 1 }}{{ define \"d\" }}{{ $x }}{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: undefined variable \"$x\""},
+    {.text = "{{ range $i, $e := 3 }}{{ end }}",
+     .want = "ERR error executing template test: template: test:1:19: executing \"test\" at "
+             "<3>: can't use 3 to iterate over more than one variable"},
+    {.text = "{{ 9223372036854775808 }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<9223372036854775808>: 9223372036854775808 overflows int"},
+    {.text = "{{ 0x1p4 }} {{ 017 }} {{ 0b101 }} {{ 0o17 }}", .want = "16 15 5 15"},
+    {.text = "{{ $labels := args 1 }}{{ $labels.arg0 }} {{ $labels.missing }}", .want = "1 <no value>"},
+    {.text = "{{ printf \"%T %T %T %T\" 1 1.5 \"s\" (args) }}",
+     .want = "int float64 string map[string]interface {}"},
+    {.text = "{{ printf \"%5s|%-5d|%05d|%+d|%x|%X|%o|%c|%q|%U\" \"a\" 3 42 7 \"hi\" 255 8 65 66 67 }}",
+     .want = "    a|3    |00042|+7|6869|FF|10|A|'B'|U+0043"},
     {.text = "{{ len (query \"up\") }}", .want = "2", .samples = q_two, .nsamples = 2},
 };
 
