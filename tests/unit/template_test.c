@@ -368,6 +368,20 @@ static const struct exp_case go_cases[] = {
              "<match \"a(?=b)\" \"ab\">: error calling match: error parsing regexp: invalid or "
              "unsupported Perl syntax: `(?=`"},
     {.text = "{{ match \"^a$\" \"a\\n\" }}", .want = "false"},
+    {.text = "{{ match \"a**\" \"a\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<match \"a**\" \"a\">: error calling match: error parsing regexp: invalid nested "
+             "repetition operator: `**`"},
+    {.text = "{{ match \"(a)\\\\1\" \"aa\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<match \"(a)\\\\1\" \"aa\">: error calling match: error parsing regexp: invalid "
+             "escape sequence: `\\1`"},
+    {.text = "{{ match \"a{1001}\" \"a\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<match \"a{1001}\" \"a\">: error calling match: error parsing regexp: invalid "
+             "repeat count: `{1001}`"},
+    {.text = "{{ match \"(?i)AB+?c{2}\" \"xabccy\" }} {{ match \"(?P<n>x)\\\\d\" \"x1\" }}",
+     .want = "true true"},
     /* other Prometheus functions */
     {.text = "{{ \"hello world-wide_web o'neil\" | title }}", .want = "Hello World-Wide_web O'neil"},
     {.text = "{{ urlQueryEscape \"a b/c?d=é\" }}", .want = "a+b%2Fc%3Fd%3D%C3%A9"},
