@@ -602,6 +602,56 @@ static void test_humanize_duration_table(void)
     }
 }
 
+/* Pathological inputs end in Go's error, not in a crash, and quickly. */
+static void test_pathological(void)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "{{ ");
+    for (int i = 0; i < 5000; i++)
+        strbuf_addch(&sb, '(');
+    strbuf_addch(&sb, '1');
+    for (int i = 0; i < 5000; i++)
+        strbuf_addch(&sb, ')');
+    strbuf_addstr(&sb, " }}");
+    struct tmpl *t = tmpl_parse("p", sb.buf, sb.len);
+    T_EQ_STR(tmpl_error(t), "template: p:1: max expression depth exceeded");
+    tmpl_free(t);
+
+    strbuf_reset(&sb);
+    for (int i = 0; i < 5000; i++)
+        strbuf_addstr(&sb, "{{ if 1 }}");
+    t = tmpl_parse("p", sb.buf, sb.len);
+    T_EQ_STR(tmpl_error(t), "template: p:1: max expression depth exceeded");
+    tmpl_free(t);
+
+    /* 999 nested ifs are fine. */
+    strbuf_reset(&sb);
+    for (int i = 0; i < 999; i++)
+        strbuf_addstr(&sb, "{{ if 1 }}");
+    strbuf_addch(&sb, 'x');
+    for (int i = 0; i < 999; i++)
+        strbuf_addstr(&sb, "{{ end }}");
+    char *got = expand(sb.buf, NULL, NULL);
+    T_EQ_STR(got, "x");
+    free(got);
+
+    /* A megabyte of text and 20000 actions. */
+    strbuf_reset(&sb);
+    for (int i = 0; i < 20000; i++)
+        strbuf_addstr(&sb, "abcdefghijklmnopqrstuvwxyz0123456789abcdefghij {{ 1 }}\n");
+    t = tmpl_parse("p", sb.buf, sb.len);
+    T_CHECK(tmpl_error(t) == NULL);
+    struct strbuf out = STRBUF_INIT;
+    char *err = NULL;
+    struct tmpl_value none = {0};
+    T_EQ_INT(tmpl_execute(t, &none, NULL, &out, &err), 0);
+    T_EQ_INT(out.len, 20000 * 49);
+    strbuf_release(&out);
+    free(err);
+    tmpl_free(t);
+    strbuf_release(&sb);
+}
+
 int main(void)
 {
     t_run("prometheus template expansion", test_prometheus_expansion);
@@ -610,5 +660,6 @@ int main(void)
     t_run("alert query error", test_alert_query_error);
     t_run("alert template validation", test_alert_check);
     t_run("humanizeDuration table", test_humanize_duration_table);
+    t_run("pathological inputs", test_pathological);
     return t_done();
 }
