@@ -14,8 +14,9 @@
  * Known differences from Go/Prometheus: complex-number literals parse but
  * fail when evaluated; native-histogram sample values are not represented
  * ($value is a float); regular expressions run on PCRE2 after RE2 syntax
- * checks (error texts for exotic syntax errors are approximations, and \s
- * also matches \v); `title` approximates x/text word boundaries; pointers
+ * checks and a rewrite of \s and \v (error texts for exotic syntax errors
+ * are approximations, and invalid UTF-8 in subjects never matches `.`);
+ * `title` approximates x/text word boundaries; pointers
  * nested inside printed lists print as stable fake addresses; templates
  * nest at most 1000 levels (Go: 100000 template calls, 10000 parentheses). */
 #ifndef HEED_RULES_TEMPLATE_H

@@ -382,6 +382,8 @@ static const struct exp_case go_cases[] = {
              "repeat count: `{1001}`"},
     {.text = "{{ match \"(?i)AB+?c{2}\" \"xabccy\" }} {{ match \"(?P<n>x)\\\\d\" \"x1\" }}",
      .want = "true true"},
+    {.text = "{{ reReplaceAll \"\\\\s+\" \"_\" \"a \\t\\v b\" }}|{{ reReplaceAll \"[\\\\s]\" \"_\" \"a\\vb c\" }}",
+     .want = "a_\v_b|a\vb_c"},
     /* other Prometheus functions */
     {.text = "{{ \"hello world-wide_web o'neil\" | title }}", .want = "Hello World-Wide_web O'neil"},
     {.text = "{{ urlQueryEscape \"a b/c?d=é\" }}", .want = "a+b%2Fc%3Fd%3D%C3%A9"},
