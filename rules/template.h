@@ -47,9 +47,10 @@ struct tmpl_sample {
 /* The `query` function's back end: run PromQL text `query` as an instant
  * query at ts_ms, with the semantics of the rule manager's query function
  * (a scalar result becomes one sample with no labels; a string result is
- * the error "rule result is not a vector or scalar"). On success set *out and *n (memory from `a`, which lives for
- * the whole template execution) and return 0; on failure set *err (from `a`)
- * to the message and return -1. */
+ * the error "rule result is not a vector or scalar"). On success set *out
+ * and *n and return 0; the samples, their labels and label strings must stay
+ * valid until the execution ends (allocate them from `a`, which lives that
+ * long). On failure set *err (from `a`) to the message and return -1. */
 typedef int (*tmpl_query_fn)(void *ctx, const char *query, int64_t ts_ms, struct arena *a,
                              struct tmpl_sample **out, size_t *n, const char **err);
 
