@@ -842,17 +842,18 @@ int tmpl_execute(const struct tmpl *t, const struct tmpl_value *data, const stru
         *err = xstrdup(t->error);
         return -1;
     }
-    struct arena a;
-    arena_init(&a, 16384);
+    /* Everything longjmp may skip over lives behind s (heap), never in
+     * locals of this function. */
     struct texec *s = xcalloc(1, sizeof *s);
     static const struct tmpl_env no_env = {0};
+    arena_init(&s->arena, 16384);
     s->t = t;
     s->cur_name = t->name;
-    s->a = &a;
+    s->a = &s->arena;
     s->out = out;
     s->env = env ? env : &no_env;
     strbuf_init(&s->callerr);
-    int rc = 0;
+    volatile int rc = 0;
     if (setjmp(s->fail) == 0) {
         push_var(s, "$", *data);
         const struct tdef *main = &t->defs[0];
@@ -865,8 +866,8 @@ int tmpl_execute(const struct tmpl *t, const struct tmpl_value *data, const stru
     }
     strbuf_release(&s->callerr);
     free(s->vars);
+    arena_release(&s->arena);
     free(s);
-    arena_release(&a);
     return rc;
 }
 

@@ -112,7 +112,8 @@ struct tvar {
 struct texec {
     const struct tmpl *t;
     const char *cur_name;       /* name of the template being executed */
-    struct arena *a;            /* values made during this execution */
+    struct arena arena;         /* owns the values made during this execution */
+    struct arena *a;            /* &arena */
     struct strbuf *out;
     const struct tnode *node;   /* current node, for errors */
     struct tvar *vars;
