@@ -384,6 +384,8 @@ static struct tmpl_value eval_call(struct texec *s, struct tmpl_value dot, const
         size_t k = num_in - 1 < (size_t)f->nin - 1 ? num_in - 1 : (size_t)f->nin - 1;
         argv[off + i] = validate_type(s, final, f->in[k]);
     }
+    if (f->builtin && strcmp(name, "call") == 0) /* Go names the callee by its node */
+        s->callee = node_str(s, nargs ? args[0] : node);
     struct tmpl_value ret = {0};
     strbuf_reset(&s->callerr);
     if (f->fn(s, argv, (int)(num_in + off), &ret) < 0) {

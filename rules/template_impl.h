@@ -124,6 +124,7 @@ struct texec {
     jmp_buf fail;               /* errors unwind here */
     char *err;                  /* the message, in a */
     struct strbuf callerr;      /* a function's own error text */
+    const char *callee;         /* `call`: its first argument as written */
 };
 
 /* A template function. A method has recv set: argv[0] is then the receiver. */

@@ -409,6 +409,17 @@ static const struct exp_case go_cases[] = {
      .want = "1970-01-01 00:00:01.5 +0000 UTC 1969-12-31 23:59:58.5 +0000 UTC"},
     {.text = "{{ humanizeDuration 0.000000001 }} {{ humanizeDuration -0.25 }} {{ humanizeDuration 59.999 }}",
      .want = "1ns -250ms 60s"},
+    {.text = "{{ $caf\xc3\xa9 := \"\xc3\xbc\" }}{{ $caf\xc3\xa9 | toUpper }} {{ title \"\xc3\xa9lan vital\" }}",
+     .want = "\xc3\x9c \xc3\x89lan Vital"},
+    {.text = "{{ 1 \xe2\x82\xac }}",
+     .want = "ERR error parsing template test: template: test:1: unrecognized character in "
+             "action: U+20AC '\xe2\x82\xac'"},
+    {.text = "{{ call .X }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<call .X>: error calling call: call of nil"},
+    {.text = "{{ call \"f\" 1 }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<call \"f\" 1>: error calling call: non-function \"f\" of type string"},
     {.text = "{{ toTime \"NaN\" }}",
      .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
              "<toTime \"NaN\">: error calling toTime: value is NaN or Inf"},
