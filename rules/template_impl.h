@@ -178,24 +178,27 @@ enum titype {
     IT_WITH,
 };
 
+/* One token. */
 struct titem {
     enum titype typ;
-    uint32_t pos;
+    uint32_t pos;    /* byte offset of its start */
     const char *val; /* into the input, or an error message */
-    size_t len;
-    int line;
+    size_t len;      /* bytes in val */
+    int line;        /* line where it starts (Go's item.line) */
 };
 
+/* Lexer state (Go's lexer struct). */
 struct tlexer {
-    const char *in;
-    size_t len;
-    size_t pos, start;
-    int line, start_line;
-    int paren_depth;
-    bool inside_action;
-    bool at_eof;
-    struct titem item;
-    struct arena *a; /* for error messages */
+    const char *in;     /* the template text */
+    size_t len;         /* its length; 0 after an error, as Go empties the input */
+    size_t pos, start;  /* current position; start of the pending token */
+    int line;           /* 1 + newlines before pos */
+    int start_line;     /* line of start */
+    int paren_depth;    /* open parentheses in the current action */
+    bool inside_action; /* between {{ and }} */
+    bool at_eof;        /* next() hit the end (backup is then a no-op, as in Go) */
+    struct titem item;  /* the token being returned */
+    struct arena *a;    /* for error messages */
 };
 
 /* The next token (Go's lexer.nextItem). Error messages go to l->a. */
