@@ -16,6 +16,8 @@
 
 /* snprintf with a format built at run time from Go flags (vsnprintf keeps
  * -Wformat-nonliteral quiet; the formats are ours, never user text). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int cfmt(char *buf, size_t n, const char *fmt, ...)
 {
     va_list ap;
@@ -24,6 +26,7 @@ static int cfmt(char *buf, size_t n, const char *fmt, ...)
     va_end(ap);
     return r;
 }
+#pragma GCC diagnostic pop
 
 /* ---- UTF-8 and Unicode ---- */
 
