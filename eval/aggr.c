@@ -145,7 +145,8 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
             labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
         } else {
             const char **keep = ARENA_NEWN(ev->a, const char *, n->u.agg.ngrouping + 1);
-            memcpy(keep, n->u.agg.grouping, n->u.agg.ngrouping * sizeof *keep);
+            if (n->u.agg.ngrouping)
+                memcpy(keep, n->u.agg.grouping, n->u.agg.ngrouping * sizeof *keep);
             keep[n->u.agg.ngrouping] = label;
             labels_builder_keep(&ev->lb, keep, n->u.agg.ngrouping + 1);
         }

@@ -264,7 +264,8 @@ void labels_builder_reset(struct labels_builder *b, const struct labels *base)
     if (!base)
         return;
     builder_reserve(b, base->n);
-    memcpy(b->items, base->l, base->n * sizeof base->l[0]);
+    if (base->n)
+        memcpy(b->items, base->l, base->n * sizeof base->l[0]);
     b->n = base->n;
 }
 
