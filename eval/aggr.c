@@ -92,9 +92,9 @@ static void heap_up(bool top, struct vsample **h, size_t i)
     }
 }
 
-static bool sort_top;
-static int cmp_heap_rev(const void *a, const void *b)
+static int cmp_heap_rev(const void *a, const void *b, void *arg)
 {
+    bool sort_top = *(const bool *)arg;
     const struct vsample *x = *(struct vsample *const *)a, *y = *(struct vsample *const *)b;
     /* reverse of heap_less: the greatest first for topk, NaN last */
     if (heap_less(sort_top, y, x))
@@ -381,8 +381,8 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
         struct group *gr = &g[j];
         if (keeps_series) {
             if (op == AST_AGG_TOPK || op == AST_AGG_BOTTOMK) {
-                sort_top = op == AST_AGG_TOPK;
-                qsort(gr->members, gr->nm, sizeof *gr->members, cmp_heap_rev);
+                bool top = op == AST_AGG_TOPK;
+                qsort_r(gr->members, gr->nm, sizeof *gr->members, cmp_heap_rev, &top);
             }
             for (size_t i = 0; i < gr->nm; i++) {
                 o[k2] = *gr->members[i];

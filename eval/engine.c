@@ -212,15 +212,9 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     return 0;
 }
 
-static size_t count_selectors(const struct ast_node *n, void *ctx)
+static int count_selectors_cb(const struct ast_node *n, void *ctx)
 {
-    (void)ctx;
-    return n->kind == AST_VECTOR_SELECTOR;
-}
-
-static int count_cb(const struct ast_node *n, void *ctx)
-{
-    *(size_t *)ctx += count_selectors(n, NULL);
+    *(size_t *)ctx += n->kind == AST_VECTOR_SELECTOR;
     return 0;
 }
 
@@ -691,7 +685,7 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
 static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start, int64_t end)
 {
     size_t nsel = 0;
-    ast_walk(expr, count_cb, &nsel);
+    ast_walk(expr, count_selectors_cb, &nsel);
     ev->sels = ARENA_NEWN(ev->a, struct ev_sel, nsel ? nsel : 1);
     return plan(ev, expr, start, end);
 }
