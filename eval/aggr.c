@@ -16,7 +16,7 @@ struct group {
     double count;             /* members seen */
     bool incr_mean;           /* avg switched to incremental mean after overflow */
     bool drop_name;           /* a member had a pending name drop */
-    const struct prov *prov;  /* union of members */
+    struct prov_acc prov;     /* union of members */
     struct vsample **members; /* topk/bottomk/limitk/limit_ratio/quantile members */
     size_t nm, capm;
 };
@@ -159,14 +159,15 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
             ng++;
         }
         g[j].count++;
-        g[j].prov = ev_prov_merge(ev, g[j].prov, in->s[i].prov);
+        if (ev->prov)
+            prov_acc_add(&g[j].prov, ev->a, in->s[i].prov);
     }
     struct vsample *o = ev_vec_alloc(ev, ng);
     for (size_t j = 0; j < ng; j++) {
         o[j].ls = g[j].ls;
         o[j].v = g[j].count;
         o[j].t_ms = t;
-        o[j].prov = g[j].prov;
+        o[j].prov = prov_acc_finish(&g[j].prov, ev->a);
         o[j].drop_name = false;
     }
     out->type = VALUE_VECTOR;
@@ -259,7 +260,8 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
             gr = &g[m.val[j]];
         }
         double f = s->v;
-        gr->prov = ev_prov_merge(ev, gr->prov, s->prov);
+        if (ev->prov)
+            prov_acc_add(&gr->prov, ev->a, s->prov);
         if (s->drop_name)
             gr->drop_name = true;
         if (first) {
@@ -423,7 +425,7 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
         o[k2].ls = gr->ls;
         o[k2].v = v;
         o[k2].t_ms = t;
-        o[k2].prov = gr->prov;
+        o[k2].prov = prov_acc_finish(&gr->prov, ev->a);
         o[k2].drop_name = gr->drop_name;
         k2++;
     }
