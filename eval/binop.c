@@ -200,8 +200,11 @@ static const struct labels *result_metric(struct ev *ev, const struct labels *l,
                                           const struct ast_matching *mt, bool drop_name)
 {
     labels_builder_reset(&ev->lb, l);
-    if (drop_name || changes_schema(op))
+    if (drop_name || changes_schema(op)) {
         labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
+        labels_builder_del(&ev->lb, "__type__");
+        labels_builder_del(&ev->lb, "__unit__");
+    }
     if (!mt || mt->card == AST_CARD_ONE_TO_ONE) {
         if (mt && mt->on)
             labels_builder_keep(&ev->lb, mt->labels, mt->nlabels);

@@ -102,10 +102,14 @@ int ev_hold(struct ev *ev, size_t n)
 
 const struct labels *ev_without_name(struct ev *ev, const struct labels *ls)
 {
-    if (!labels_has(ls, LABELS_METRIC_NAME))
+    /* Prometheus drops the metadata labels together (DropReserved(IsMetadataLabel)). */
+    if (!labels_has(ls, LABELS_METRIC_NAME) && !labels_has(ls, "__type__") &&
+        !labels_has(ls, "__unit__"))
         return ls;
     labels_builder_reset(&ev->lb, ls);
     labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
+    labels_builder_del(&ev->lb, "__type__");
+    labels_builder_del(&ev->lb, "__unit__");
     return labels_builder_finish(&ev->lb, &ev->lt);
 }
 

@@ -64,7 +64,7 @@ void ev_info_detail(struct ev *ev, const struct ast_node *pos, const char *detai
 /* Counts n more samples held; -1 with the too-many-samples error. */
 int ev_hold(struct ev *ev, size_t n);
 
-/* The set without __name__. */
+/* The set without __name__ (and the metadata labels __type__, __unit__). */
 const struct labels *ev_without_name(struct ev *ev, const struct labels *ls);
 /* Marks a computed sample's name for removal: now, or at the end with
  * delayed name removal. */
