@@ -1109,6 +1109,7 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
     r.eo.subquery_step_ms = 60 * 1000;
     r.eo.timeout_ms = 100 * 1000;
     r.eo.delayed_name_removal = true;
+    r.eo.max_samples = 10000; /* Prometheus's test engine (DefaultMaxSamplesPerQuery) */
     /* split into trimmed lines; comments become blank lines */
     size_t nlines = 1;
     for (size_t i = 0; i < src.len; i++)

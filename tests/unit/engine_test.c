@@ -207,6 +207,23 @@ static void test_errors_and_limits(void)
     T_EQ_INT(res.err.type, EVAL_ERR_TIMEOUT);
 }
 
+static void test_name_removal_modes(void)
+{
+    struct engine_result res;
+    struct engine_opts eager = {.delayed_name_removal = false};
+    T_EQ_INT(eval_at("-late", 500000, &res, &eager), 0);
+    T_CHECK(res.v.u.vec.n == 1 && !labels_has(res.v.u.vec.s[0].ls, "__name__"));
+    /* delayed: a later label_replace may set the name back */
+    struct vector v = vec_at("label_replace(-late, \"__name__\", \"x\", \"\", \"\")", 500000);
+    T_CHECK(v.n == 1 && labels_get(v.s[0].ls, "__name__") && !strcmp(labels_get(v.s[0].ls, "__name__"), "x"));
+    /* "or" matches without __name__: late{job} hides flat{job} */
+    T_EQ_INT(eval_at("late * 1 or flat * 1", 500000, &res, NULL), 0);
+    T_EQ_INT(res.v.u.vec.n, 1);
+    /* two series collapse once their names go */
+    T_EQ_INT(eval_at("label_replace({__name__=~\"late|flat\"}, \"__name__\", \"\", \"\", \"\")", 500000, &res, NULL), -1);
+    T_EQ_STR(res.err.msg, "vector cannot contain metrics with the same labelset");
+}
+
 static void test_range_query_sorted(void)
 {
     const char *q = "rate(http_requests_total[1m])";
@@ -239,6 +256,7 @@ int main(void)
     t_run("provenance through binary operators", test_prov_binary);
     t_run("absent, literals: no inputs", test_prov_no_inputs);
     t_run("errors and limits", test_errors_and_limits);
+    t_run("eager and delayed __name__ removal", test_name_removal_modes);
     t_run("range query sorted, names dropped", test_range_query_sorted);
     arena_release(&arena);
     memstore_release(&ms);
