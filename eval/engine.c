@@ -47,14 +47,14 @@ static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, cons
         }
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
-        struct engine_annot *nl = ARENA_NEWN(ev->a, struct engine_annot, ncap);
+        struct engine_annot *nl = ARENA_NEWN(ev->keep, struct engine_annot, ncap);
         if (*n)
             memcpy(nl, *list, *n * sizeof *nl);
         *list = nl;
         *cap = ncap;
     }
     struct engine_annot *an = &(*list)[(*n)++];
-    an->msg = arena_strdup(ev->a, sb.buf);
+    an->msg = arena_strdup(ev->keep, sb.buf);
     if (detail)
         strbuf_addstr(&sb, detail);
     if (pos && ev->src) {
@@ -62,7 +62,7 @@ static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, cons
         diag_line_col(ev->src, ev->srclen, pos->pos.start, &line, &col);
         strbuf_addf(&sb, " (%d:%d)", line, col);
     }
-    an->full = arena_strdup(ev->a, sb.buf);
+    an->full = arena_strdup(ev->keep, sb.buf);
     strbuf_release(&sb);
 }
 
@@ -158,7 +158,7 @@ const char *ev_format_float(struct ev *ev, double v)
             decimals = 0;
         snprintf(buf, sizeof buf, "%.*f", decimals, v);
     }
-    return arena_strdup(ev->a, buf);
+    return arena_strdup(ev->keep, buf);
 }
 
 /* ---- time and limits ---- */
@@ -202,15 +202,15 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     s->vs = vs;
     struct storage_series *ss = NULL;
     size_t n = 0;
-    if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->a, &ss, &n,
-                       ev->err) < 0) {
+    if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->keep, &ss,
+                       &n, ev->err) < 0) {
         if (ev->err->type == EVAL_ERR_NONE)
             ev_fail(ev, EVAL_ERR_INTERNAL, "storage select failed");
         return -1;
     }
     s->ss = ss;
     s->n = n;
-    s->ls = ARENA_NEWN(ev->a, const struct labels *, n);
+    s->ls = ARENA_NEWN(ev->keep, const struct labels *, n);
     for (size_t i = 0; i < n; i++)
         s->ls[i] = labels_import(&ev->lt, ss[i].ls);
     return 0;
@@ -392,18 +392,20 @@ struct acc_series {
 
 struct acc {
     struct ev *ev;
+    struct arena *arena; /* owner of the series, points and provenance */
     struct acc_series *s;
     size_t n, cap;
     size_t *idx; /* open addressing over labels pointers: index+1, 0 empty */
     size_t icap;
 };
 
-static void acc_init(struct acc *ac, struct ev *ev)
+static void acc_init(struct acc *ac, struct ev *ev, struct arena *arena)
 {
     memset(ac, 0, sizeof *ac);
     ac->ev = ev;
+    ac->arena = arena;
     ac->icap = 64;
-    ac->idx = ARENA_NEWN(ev->a, size_t, ac->icap);
+    ac->idx = ARENA_NEWN(arena, size_t, ac->icap);
 }
 
 static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool drop_name)
@@ -417,7 +419,7 @@ static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool 
     }
     if (ac->n == ac->cap) {
         size_t ncap = ac->cap ? ac->cap * 2 : 16;
-        struct acc_series *ns = ARENA_NEWN(ac->ev->a, struct acc_series, ncap);
+        struct acc_series *ns = ARENA_NEWN(ac->arena, struct acc_series, ncap);
         if (ac->n)
             memcpy(ns, ac->s, ac->n * sizeof *ns);
         ac->s = ns;
@@ -430,7 +432,7 @@ static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool 
     ac->idx[j] = ac->n;
     if (ac->n * 2 > ac->icap) {
         size_t ncap = ac->icap * 2;
-        size_t *ni = ARENA_NEWN(ac->ev->a, size_t, ncap);
+        size_t *ni = ARENA_NEWN(ac->arena, size_t, ncap);
         for (size_t i = 0; i < ac->n; i++) {
             size_t h = (size_t)ac->s[i].ls->hash & (ncap - 1);
             while (ni[h])
@@ -449,7 +451,7 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     struct acc_series *s = acc_get(ac, ls, drop_name);
     if (s->n == s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 8;
-        struct sample *np = ARENA_NEWN(ac->ev->a, struct sample, ncap);
+        struct sample *np = ARENA_NEWN(ac->arena, struct sample, ncap);
         if (s->n)
             memcpy(np, s->pts, s->n * sizeof *np);
         s->pts = np;
@@ -458,7 +460,11 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     s->pts[s->n].t_ms = t;
     s->pts[s->n].v = v;
     s->n++;
-    s->prov = ev_prov_merge(ac->ev, s->prov, prov);
+    if (!ac->ev->prov || !prov)
+        return;
+    const struct prov *m = prov_merge(ac->arena, s->prov, prov);
+    /* the step's own summary dies with the step's scratch: keep a copy */
+    s->prov = m == prov && ac->arena != ac->ev->a ? prov_copy(ac->arena, prov) : m;
 }
 
 static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
@@ -481,7 +487,7 @@ static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
 static struct matrix acc_matrix(struct acc *ac)
 {
     struct matrix m;
-    m.s = ARENA_NEWN(ac->ev->a, struct series, ac->n ? ac->n : 1);
+    m.s = ARENA_NEWN(ac->arena, struct series, ac->n ? ac->n : 1);
     m.n = ac->n;
     for (size_t i = 0; i < ac->n; i++) {
         m.s[i].ls = ac->s[i].ls;
@@ -513,7 +519,7 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
     int64_t first = (floor_div(from, step) + 1) * step; /* strictly after from, aligned to 0 */
     *ref_out = ref;
     struct acc ac;
-    acc_init(&ac, ev);
+    acc_init(&ac, ev, ev->a);
     size_t held = ev->cur_samples;
     for (int64_t ti = first; ti <= ref; ti += step) {
         struct value v;
@@ -669,6 +675,7 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
     memset(ev, 0, sizeof *ev);
     memset(res, 0, sizeof *res);
     ev->a = a;
+    ev->keep = a;
     labels_table_init(&ev->lt, a, false);
     labels_builder_init(&ev->lb, a, NULL);
     ev->o = o;
@@ -690,7 +697,7 @@ static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start,
 {
     size_t nsel = 0;
     ast_walk(expr, count_selectors_cb, &nsel);
-    ev->sels = ARENA_NEWN(ev->a, struct ev_sel, nsel ? nsel : 1);
+    ev->sels = ARENA_NEWN(ev->keep, struct ev_sel, nsel ? nsel : 1);
     return plan(ev, expr, start, end);
 }
 
@@ -726,7 +733,7 @@ static int finish_matrix(struct ev *ev, struct matrix *m)
     if (!any && !ev->o->delayed_name_removal)
         return 0;
     struct acc ac;
-    acc_init(&ac, ev);
+    acc_init(&ac, ev, ev->keep);
     for (size_t i = 0; i < m->n; i++) {
         struct acc_series *s = acc_get(&ac, m->s[i].ls, false);
         if (s->n == 0) {
@@ -735,7 +742,7 @@ static int finish_matrix(struct ev *ev, struct matrix *m)
             s->prov = m->s[i].prov;
             continue;
         }
-        struct sample *np = ARENA_NEWN(ev->a, struct sample, s->n + m->s[i].n);
+        struct sample *np = ARENA_NEWN(ev->keep, struct sample, s->n + m->s[i].n);
         memcpy(np, s->pts, s->n * sizeof *np);
         memcpy(np + s->n, m->s[i].pts, m->s[i].n * sizeof *np);
         size_t tot = s->n + m->s[i].n;
@@ -746,7 +753,7 @@ static int finish_matrix(struct ev *ev, struct matrix *m)
                                "vector cannot contain metrics with the same labelset");
         s->pts = np;
         s->n = s->cap = tot;
-        s->prov = ev_prov_merge(ev, s->prov, m->s[i].prov);
+        s->prov = ev->prov ? prov_merge(ev->keep, s->prov, m->s[i].prov) : NULL;
     }
     *m = acc_matrix(&ac);
     return 0;
@@ -805,20 +812,31 @@ int engine_eval_range(struct storage *st, const struct engine_opts *o, const str
     if (ev_prepare(&ev, q->expr, start_ms, end_ms) < 0)
         return -1;
     struct acc ac;
-    acc_init(&ac, &ev);
+    acc_init(&ac, &ev, a);
+    /* Each step's intermediate values live in a scratch arena reset after
+     * the step, so memory follows the result, not the number of steps. */
+    struct arena scratch;
+    arena_init(&scratch, 0);
+    ev.a = &scratch;
     size_t points = 0;
-    for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
+    int rc = 0;
+    for (int64_t t = start_ms; t <= end_ms && rc == 0; t += step_ms) {
         struct value v;
         ev.cur_samples = points;
-        if (ev_eval(&ev, q->expr, t, &v) < 0)
-            return -1;
-        if (v.type == VALUE_VECTOR && !o->delayed_name_removal &&
-            check_same_labelset(&ev, &v.u.vec) < 0)
-            return -1;
-        if (acc_add_value(&ac, &v, t) < 0)
-            return -1;
-        points += v.type == VALUE_VECTOR ? v.u.vec.n : 1;
+        struct arena_mark m = arena_mark(&scratch);
+        if (ev_eval(&ev, q->expr, t, &v) < 0 ||
+            (v.type == VALUE_VECTOR && !o->delayed_name_removal &&
+             check_same_labelset(&ev, &v.u.vec) < 0) ||
+            acc_add_value(&ac, &v, t) < 0)
+            rc = -1;
+        else
+            points += v.type == VALUE_VECTOR ? v.u.vec.n : 1;
+        arena_reset(&scratch, m);
     }
+    arena_release(&scratch);
+    ev.a = a;
+    if (rc < 0)
+        return -1;
     res->v.type = VALUE_MATRIX;
     res->v.u.mat = acc_matrix(&ac);
     if (finish_matrix(&ev, &res->v.u.mat) < 0)

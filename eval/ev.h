@@ -1,7 +1,10 @@
 /* ev: the evaluator's internal state, shared by the walker (engine.c), the
  * operators (binop.c, aggr.c) and the function families (fn_*.c).
  * Not a public interface: only eval/ includes it.
- * Ownership rule: everything an evaluation allocates comes from ev->a. */
+ * Ownership rule: everything an evaluation allocates comes from ev->a (values
+ * of the current step) or ev->keep (what outlives a step: interned labels and
+ * the strings they point to, fetched series, annotations, range results).
+ * For an instant query both are the caller's arena. */
 #ifndef HEED_EVAL_EV_H
 #define HEED_EVAL_EV_H
 
@@ -24,7 +27,8 @@ struct ev_sel {
 };
 
 struct ev {
-    struct arena *a;              /* evaluation arena */
+    struct arena *a;              /* scratch of the current step (reset per step of a range query) */
+    struct arena *keep;           /* the caller's arena: label table, selected series, results */
     struct labels_table lt;       /* evaluation intern table */
     struct labels_builder lb;     /* scratch builder */
     const struct engine_opts *o;  /* options */
@@ -82,7 +86,8 @@ static inline const struct prov *ev_prov_merge(struct ev *ev, const struct prov 
 /* Strips parentheses. */
 const struct ast_node *ev_unparen(const struct ast_node *n);
 
-/* Go's strconv.FormatFloat(f, 'f', -1, 64) as used for le/quantile labels. */
+/* Go's strconv.FormatFloat(f, 'f', -1, 64) as used for le/quantile labels;
+ * allocated in ev->keep, so it may become a label value. */
 const char *ev_format_float(struct ev *ev, double v);
 
 /* Operators (binop.c, aggr.c). */

@@ -330,7 +330,7 @@ static const char *openmetrics_float(struct ev *ev, double v)
 {
     const char *s = ev_format_float(ev, v);
     if (isfinite(v) && v == floor(v) && fabs(v) < 1e15 && !strchr(s, '.'))
-        return arena_printf(ev->a, "%s.0", s);
+        return arena_printf(ev->keep, "%s.0", s);
     return s;
 }
 

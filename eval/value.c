@@ -19,6 +19,13 @@ const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t ag
     return p;
 }
 
+const struct prov *prov_copy(struct arena *a, const struct prov *p)
+{
+    if (!p)
+        return NULL;
+    return arena_memdup(a, p, sizeof *p + p->nids * sizeof p->ids[0]);
+}
+
 /* Whether every id of small is in big (both sorted) and small adds nothing else. */
 static int prov_covers(const struct prov *big, const struct prov *small)
 {

@@ -57,6 +57,8 @@ struct prov {
 /* A provenance for one input series. */
 const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
                                int64_t unchanged_ms);
+/* A copy of p in a (NULL for NULL). */
+const struct prov *prov_copy(struct arena *a, const struct prov *p);
 /* The union of a and b (either may be NULL); returns a or b itself when one contains the other. */
 const struct prov *prov_merge(struct arena *a, const struct prov *x, const struct prov *y);
 
