@@ -254,6 +254,10 @@ int pq_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *er
         strbuf_addf(err, "error parsing regexp: %s: `%s`", (const char *)msg, re);
         return -1;
     }
+    /* Label matching runs once per series: JIT-compile when the platform
+     * allows (pcre2_match falls back to the interpreter otherwise). */
+    if (!m->re_literal)
+        (void)pcre2_jit_compile(code_p, PCRE2_JIT_COMPLETE);
     m->re = code_p;
     arena_on_release(a, free_regex, code_p);
     return 0;
