@@ -185,6 +185,8 @@ static const struct {
     {.in = "foo @ Inf", .err = "ERR 1:1: timestamp out of bounds for @ modifier: +Inf"},
     {.in = "foo[0]", .err = "ERR 1:5: duration must be greater than 0"},
     {.in = "foo[-5m]", .err = "ERR 1:5: duration must be greater than 0"},
+    {.in = "foo[0.0001]", .err = "ERR 1:5: duration must be at least 1ms"},
+    {.in = "foo[5m:0.0005]", .err = "ERR 1:8: duration must be at least 1ms"},
     {.in = "foo[5m1]", .err = "ERR 1:5: bad number or duration syntax: \"5m1\""},
     {.in = "foo[5mm]", .err = "ERR 1:5: bad number or duration syntax: \"5mm\""},
     {.in = "foo[1m5h]", .err = "ERR 1:5: not a valid duration string: \"1m5h\""},
