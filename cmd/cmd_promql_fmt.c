@@ -61,7 +61,10 @@ int cmd_promql_fmt(int argc, char **argv)
     struct parse_opts opts = {0};
     const char *expr = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--dump"))
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s\n", usage);
+            return 0;
+        } else if (!strcmp(argv[i], "--dump"))
             dump = 1;
         else if (!strcmp(argv[i], "--experimental"))
             opts.experimental = 1;
