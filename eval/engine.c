@@ -293,6 +293,16 @@ static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 
 /* ---- selectors ---- */
 
+/* The provenance of one input series, classified by the options' hook. */
+static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int64_t age,
+                                     int64_t unchanged)
+{
+    struct prov *p = prov_single(ev->a, ls->hash, age, unchanged);
+    if (ev->o->not_fresh && ev->o->not_fresh(ev->o->not_fresh_ctx, ls, age, unchanged))
+        p->nnot_fresh = 1;
+    return p;
+}
+
 static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
                                 struct value *out)
 {
@@ -314,8 +324,8 @@ static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t
         vs[k].v = p->v;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
-                                            unchanged_for(ss->pts, j - 1, ref))
+        vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
+                                           unchanged_for(ss->pts, j - 1, ref))
                               : NULL;
         k++;
     }
@@ -365,8 +375,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
-        ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
-                                            unchanged_for(pts, np - 1, ref))
+        ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
+                                           unchanged_for(pts, np - 1, ref))
                               : NULL;
         total += np;
         k++;

@@ -5,7 +5,7 @@
 
 #include "base/arena.h"
 
-const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
+struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
                                int64_t unchanged_ms)
 {
     struct prov *p = arena_alloc(a, sizeof *p + sizeof p->ids[0]);

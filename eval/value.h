@@ -54,8 +54,8 @@ struct prov {
     uint64_t ids[];             /* sorted input label fingerprints */
 };
 
-/* A provenance for one input series. */
-const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
+/* A provenance for one input series (nnot_fresh 0; the caller may classify). */
+struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
                                int64_t unchanged_ms);
 /* A copy of p in a (NULL for NULL). */
 const struct prov *prov_copy(struct arena *a, const struct prov *p);

@@ -189,6 +189,28 @@ static void test_prov_no_inputs(void)
     T_CHECK(v.n == 1 && v.s[0].prov == NULL);
 }
 
+static bool older_than_1m(void *ctx, const struct labels *ls, int64_t age, int64_t unchanged)
+{
+    (void)ls;
+    (void)unchanged;
+    ++*(int *)ctx;
+    return age > 60000;
+}
+
+static void test_classification_hook(void)
+{
+    int calls = 0;
+    struct engine_opts o = {.delayed_name_removal = true, .not_fresh = older_than_1m,
+                            .not_fresh_ctx = &calls};
+    struct engine_result res;
+    T_EQ_INT(eval_at("count({job=\"api\"})", 500000, &res, &o), 0);
+    T_EQ_INT(res.v.u.vec.n, 1);
+    const struct prov *p = res.v.u.vec.s[0].prov;
+    T_EQ_INT(p->ninputs, 4);    /* 2 counters, flat, late ("gone" ended with a marker) */
+    T_EQ_INT(p->nnot_fresh, 1); /* late stopped at 300s */
+    T_EQ_INT(calls, 4);
+}
+
 static void test_errors_and_limits(void)
 {
     struct engine_result res;
@@ -255,6 +277,7 @@ int main(void)
     t_run("provenance through functions and aggregations", test_prov_functions_and_aggregation);
     t_run("provenance through binary operators", test_prov_binary);
     t_run("absent, literals: no inputs", test_prov_no_inputs);
+    t_run("classification hook counts inputs that are not fresh", test_classification_hook);
     t_run("errors and limits", test_errors_and_limits);
     t_run("eager and delayed __name__ removal", test_name_removal_modes);
     t_run("range query sorted, names dropped", test_range_query_sorted);
