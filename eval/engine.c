@@ -172,6 +172,8 @@ static int64_t now_ns(void)
 
 static int check_deadline(struct ev *ev)
 {
+    if (ev->o->cancel && *ev->o->cancel)
+        return ev_fail(ev, EVAL_ERR_CANCELED, "query was canceled in expression evaluation");
     if (!ev->deadline_ns || (++ev->tick & 63))
         return 0;
     if (now_ns() > ev->deadline_ns)

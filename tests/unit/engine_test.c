@@ -227,6 +227,11 @@ static void test_errors_and_limits(void)
     struct engine_opts quick = {.timeout_ms = 1, .delayed_name_removal = true};
     T_EQ_INT(eval_at("max_over_time(max_over_time(http_requests_total[1d:1s])[1d:1s])", 600000, &res, &quick), -1);
     T_EQ_INT(res.err.type, EVAL_ERR_TIMEOUT);
+    static volatile int cancelled = 1;
+    struct engine_opts stop = {.cancel = &cancelled};
+    T_EQ_INT(eval_at("late", 500000, &res, &stop), -1);
+    T_EQ_INT(res.err.type, EVAL_ERR_CANCELED);
+    T_EQ_STR(res.err.msg, "query was canceled in expression evaluation");
 }
 
 static void test_name_removal_modes(void)
