@@ -194,7 +194,8 @@ static int64_t at_time(struct ev *ev, const struct ast_time_mod *tm, int64_t t)
     return t;
 }
 
-static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back)
+static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back,
+                      const struct ast_node *owner)
 {
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
@@ -202,6 +203,7 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
+    s->owner = owner;
     struct storage_series *ss = NULL;
     size_t n = 0;
     if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->keep, &ss,
@@ -220,7 +222,9 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
 
 static int count_selectors_cb(const struct ast_node *n, void *ctx)
 {
-    *(size_t *)ctx += n->kind == AST_VECTOR_SELECTOR;
+    /* info() fetches one selector of its own */
+    *(size_t *)ctx += n->kind == AST_VECTOR_SELECTOR ||
+                      (n->kind == AST_CALL && n->u.call.fn->id == FN_INFO);
     return 0;
 }
 
@@ -232,9 +236,9 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
     case AST_STRING:
         return 0;
     case AST_VECTOR_SELECTOR:
-        return plan_fetch(ev, n, lo, hi, ev->lookback_ms);
+        return plan_fetch(ev, n, lo, hi, ev->lookback_ms, NULL);
     case AST_MATRIX_SELECTOR:
-        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms);
+        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms, NULL);
     case AST_SUBQUERY: {
         const struct ast_time_mod *tm = &n->u.sq.tm;
         if (tm->at != AST_AT_NONE)
@@ -242,6 +246,8 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         return plan(ev, n->u.sq.expr, lo - tm->offset_ms - n->u.sq.range_ms, hi - tm->offset_ms);
     }
     case AST_CALL:
+        if (n->u.call.fn->id == FN_INFO) /* its second argument is a label filter, not a selector */
+            return plan(ev, n->u.call.args[0], lo, hi) < 0 ? -1 : fn_info_plan(ev, n, lo, hi);
         for (size_t i = 0; i < n->u.call.nargs; i++)
             if (plan(ev, n->u.call.args[i], lo, hi) < 0)
                 return -1;
@@ -260,6 +266,20 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         return plan(ev, n->u.paren.expr, lo, hi);
     }
     return 0;
+}
+
+int ev_plan_selector(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi,
+                     const struct ast_node *owner)
+{
+    return plan_fetch(ev, vs, lo, hi, ev->lookback_ms, owner);
+}
+
+const struct ev_sel *ev_find_owned(const struct ev *ev, const struct ast_node *owner)
+{
+    for (size_t i = 0; i < ev->nsels; i++)
+        if (ev->sels[i].owner == owner)
+            return &ev->sels[i];
+    return NULL;
 }
 
 static const struct ev_sel *find_sel(struct ev *ev, const struct ast_node *vs)
@@ -305,8 +325,8 @@ static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int
     return p;
 }
 
-static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
-                                struct value *out)
+int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
+                       struct value *out)
 {
     const struct ev_sel *s = find_sel(ev, n);
     if (!s)
@@ -587,10 +607,15 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
     if (fi->id == FN_TIMESTAMP && na == 1) {
         const struct ast_node *arg = ev_unparen(n->u.call.args[0]);
         if (arg->kind == AST_VECTOR_SELECTOR) {
-            if (eval_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
+            if (ev_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
                 return -1;
             return fn_timestamp(&fa, out);
         }
+    }
+    if (fi->id == FN_INFO) { /* evaluates only its first argument */
+        if (ev_eval(ev, n->u.call.args[0], t, &fa.args[0]) < 0)
+            return -1;
+        return fn_info(&fa, out);
     }
     for (size_t i = 0; i < na; i++) {
         const struct ast_node *arg = n->u.call.args[i];
@@ -660,7 +685,7 @@ int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *ou
         }
         return 0;
     case AST_VECTOR_SELECTOR:
-        return eval_vector_selector(ev, n, t, false, out);
+        return ev_vector_selector(ev, n, t, false, out);
     case AST_MATRIX_SELECTOR: {
         int64_t ref;
         return eval_matrix_selector(ev, n, t, out, &ref);

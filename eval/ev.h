@@ -21,6 +21,7 @@
 /* The series fetched once for a selector node, for the whole query. */
 struct ev_sel {
     const struct ast_node *vs;   /* the AST_VECTOR_SELECTOR */
+    const struct ast_node *owner; /* the node that made vs up (info()), or NULL */
     struct storage_series *ss;   /* raw series from storage */
     const struct labels **ls;    /* their labels in the evaluation table */
     size_t n;                    /* series count */
@@ -52,6 +53,15 @@ struct ev {
 };
 
 int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out);
+
+/* Fetches the series of selector vs for evaluation times [lo, hi] once;
+ * owner marks a selector made up by a function (found with ev_find_owned). */
+int ev_plan_selector(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi,
+                     const struct ast_node *owner);
+const struct ev_sel *ev_find_owned(const struct ev *ev, const struct ast_node *owner);
+/* An instant selector at t; own_time keeps each sample's timestamp in t_ms. */
+int ev_vector_selector(struct ev *ev, const struct ast_node *vs, int64_t t, bool own_time,
+                       struct value *out);
 
 /* Sets the error and returns -1. */
 int ev_fail(struct ev *ev, enum eval_error_type t, const char *fmt, ...)
@@ -89,6 +99,9 @@ const struct ast_node *ev_unparen(const struct ast_node *n);
 /* Go's strconv.FormatFloat(f, 'f', -1, 64) as used for le/quantile labels;
  * allocated in ev->keep, so it may become a label value. */
 const char *ev_format_float(struct ev *ev, double v);
+
+/* info() needs its own fetch at planning time (fn_info.c). */
+int fn_info_plan(struct ev *ev, const struct ast_node *call, int64_t lo, int64_t hi);
 
 /* Operators (binop.c, aggr.c). */
 int binop_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out);

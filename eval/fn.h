@@ -50,6 +50,8 @@ FN_DECL(fn_pi) FN_DECL(fn_min_max_of) FN_DECL(fn_scalar) FN_DECL(fn_vector) FN_D
 FN_DECL(fn_time) FN_DECL(fn_date) FN_DECL(fn_query_time)
 /* fn_label.c */
 FN_DECL(fn_label_replace) FN_DECL(fn_label_join)
+/* fn_info.c */
+FN_DECL(fn_info)
 /* fn_sort.c */
 FN_DECL(fn_sort) FN_DECL(fn_sort_by_label)
 /* fn_histogram.c */
