@@ -52,6 +52,10 @@ static void setup(void)
     put("http_requests_total", "db", "1", 0, 600, v3);
     put("flat", "api", NULL, 0, 600, five);
     put("late", "api", NULL, 0, 300, five);
+    struct label ti[] = {{"__name__", "target_info"}, {"job", "db"}, {"instance", "1"}, {"version", "v1"}};
+    struct memstore_series *tis = memstore_series_get(&ms, ti, 4);
+    for (int64_t t = 0; t <= 600; t += 60)
+        memstore_append(tis, t * 1000, 1);
     put("gone", "api", NULL, 0, 300, five);
     struct label g[] = {{"__name__", "gone"}, {"job", "api"}};
     memstore_append(memstore_series_get(&ms, g, 2), 315000, value_stale_nan());
@@ -178,6 +182,16 @@ static void test_prov_binary(void)
     T_EQ_INT(v.s[0].prov->ninputs, 2);
 }
 
+static void test_info(void)
+{
+    struct vector v = vec_at("info(http_requests_total{job=\"db\"})", 600000);
+    T_EQ_INT(v.n, 1);
+    T_CHECK(v.n && labels_get(v.s[0].ls, "version") && !strcmp(labels_get(v.s[0].ls, "version"), "v1"));
+    T_CHECK(v.n && v.s[0].prov->ninputs == 2); /* the base series and its target_info */
+    v = vec_at("info(http_requests_total{job=\"api\"}, {version=~\".+\"})", 600000);
+    T_EQ_INT(v.n, 0); /* no info series, and the filter does not accept "" */
+}
+
 static void test_prov_no_inputs(void)
 {
     struct vector v = vec_at("absent(nonexistent)", 600000);
@@ -282,6 +296,7 @@ int main(void)
     t_run("provenance through functions and aggregations", test_prov_functions_and_aggregation);
     t_run("provenance through binary operators", test_prov_binary);
     t_run("absent, literals: no inputs", test_prov_no_inputs);
+    t_run("info() joins target_info", test_info);
     t_run("classification hook counts inputs that are not fresh", test_classification_hook);
     t_run("errors and limits", test_errors_and_limits);
     t_run("eager and delayed __name__ removal", test_name_removal_modes);
