@@ -32,6 +32,8 @@ int ev_fail(struct ev *ev, enum eval_error_type t, const char *fmt, ...)
 }
 
 static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
                       const char *fmt, va_list ap)
 {
     struct strbuf sb = STRBUF_INIT;
