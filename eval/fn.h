@@ -8,8 +8,10 @@
  * ones) allocated in fa->ev->a, drops __name__ with ev_drop_name where
  * Prometheus does, passes provenance through, and returns 0 or -1 with
  * ev_fail. Label-only functions (label_replace, label_join) and those needing
- * their raw AST argument (absent, timestamp) read fa->call.
- * Ownership rule: all output lives in the evaluation arena. */
+ * their raw AST argument (absent, timestamp) read fa->call. A string that
+ * becomes a label value must be allocated in fa->ev->keep (it outlives the
+ * step); info() is planned specially (fn_info_plan) and gets only args[0].
+ * Ownership rule: all output lives in the evaluation arenas (ev->a, ev->keep). */
 #ifndef HEED_EVAL_FN_H
 #define HEED_EVAL_FN_H
 
@@ -27,7 +29,8 @@ struct fn_args {
 
 typedef int (*fn_impl)(struct fn_args *fa, struct value *out);
 
-/* NULL for functions heed does not evaluate (native-histogram-only ones answer empty). */
+/* Every function of grammar/funcs.def has an entry; a NULL entry (a function
+ * added to funcs.def later) makes the evaluation fail with a clear error. */
 extern const fn_impl fn_table[FN__COUNT];
 
 /* Families. */
