@@ -102,17 +102,69 @@ int ev_hold(struct ev *ev, size_t n)
     return 0;
 }
 
+static size_t memo_hash(const void *node, const struct labels *in)
+{
+    return (size_t)(in->hash ^ ((uintptr_t)node * 0x9e3779b97f4a7c15ull));
+}
+
+const struct labels *ev_memo_get(struct ev *ev, const void *node, const struct labels *in)
+{
+    if (!ev->memo)
+        return NULL;
+    size_t j = memo_hash(node, in) & (ev->memo_cap - 1);
+    while (ev->memo[j].in) {
+        if (ev->memo[j].in == in && ev->memo[j].node == node)
+            return ev->memo[j].out;
+        j = (j + 1) & (ev->memo_cap - 1);
+    }
+    return NULL;
+}
+
+void ev_memo_put(struct ev *ev, const void *node, const struct labels *in, const struct labels *out)
+{
+    if ((ev->memo_len + 1) * 2 > ev->memo_cap) {
+        size_t ncap = ev->memo_cap ? ev->memo_cap * 2 : 256;
+        struct ev_memo_slot *nm = ARENA_NEWN(ev->keep, struct ev_memo_slot, ncap);
+        for (size_t i = 0; i < ev->memo_cap; i++) {
+            if (!ev->memo[i].in)
+                continue;
+            size_t j = memo_hash(ev->memo[i].node, ev->memo[i].in) & (ncap - 1);
+            while (nm[j].in)
+                j = (j + 1) & (ncap - 1);
+            nm[j] = ev->memo[i];
+        }
+        ev->memo = nm;
+        ev->memo_cap = ncap;
+    }
+    size_t j = memo_hash(node, in) & (ev->memo_cap - 1);
+    while (ev->memo[j].in) {
+        if (ev->memo[j].in == in && ev->memo[j].node == node) {
+            ev->memo[j].out = out;
+            return;
+        }
+        j = (j + 1) & (ev->memo_cap - 1);
+    }
+    ev->memo[j] = (struct ev_memo_slot){node, in, out};
+    ev->memo_len++;
+}
+
 const struct labels *ev_without_name(struct ev *ev, const struct labels *ls)
 {
     /* Prometheus drops the metadata labels together (DropReserved(IsMetadataLabel)). */
     if (!labels_has(ls, LABELS_METRIC_NAME) && !labels_has(ls, "__type__") &&
         !labels_has(ls, "__unit__"))
         return ls;
+    static const char tag = 0; /* memo key for this transformation */
+    const struct labels *r = ev_memo_get(ev, &tag, ls);
+    if (r)
+        return r;
     labels_builder_reset(&ev->lb, ls);
     labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
     labels_builder_del(&ev->lb, "__type__");
     labels_builder_del(&ev->lb, "__unit__");
-    return labels_builder_finish(&ev->lb, &ev->lt);
+    r = labels_builder_finish(&ev->lb, &ev->lt);
+    ev_memo_put(ev, &tag, ls, r);
+    return r;
 }
 
 void ev_drop_name(struct ev *ev, struct vsample *s)

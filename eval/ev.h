@@ -27,6 +27,15 @@ struct ev_sel {
     size_t n;                    /* series count */
 };
 
+/* A memo of label-set transformations (grouping keys, match signatures,
+ * name dropping) keyed by (operator node, input set), so a range query
+ * computes each once per series instead of once per step. */
+struct ev_memo_slot {
+    const void *node;         /* the operator (or a tag) */
+    const struct labels *in;  /* input set */
+    const struct labels *out; /* its transformation */
+};
+
 struct ev {
     struct arena *a;              /* scratch of the current step (reset per step of a range query) */
     struct arena *keep;           /* the caller's arena: label table, selected series, results */
@@ -48,6 +57,8 @@ struct ev {
     size_t *samples_read;         /* statistics: raw samples selectors took */
     int64_t deadline_ns;          /* monotonic deadline, 0: none */
     unsigned tick;                /* timeout check counter */
+    struct ev_memo_slot *memo;    /* open addressing, in keep; NULL until used */
+    size_t memo_cap, memo_len;    /* slots, used */
     bool range_mode;              /* top-level query is a range query */
     bool prov;                    /* track provenance */
 };
@@ -74,6 +85,10 @@ void ev_info(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
 /* An info whose full text carries details after the message. */
 void ev_info_detail(struct ev *ev, const struct ast_node *pos, const char *detail, const char *fmt,
                     ...) __attribute__((format(printf, 4, 5)));
+
+/* The memoised transformation of in by node, or NULL. */
+const struct labels *ev_memo_get(struct ev *ev, const void *node, const struct labels *in);
+void ev_memo_put(struct ev *ev, const void *node, const struct labels *in, const struct labels *out);
 
 /* Counts n more samples held; -1 with the too-many-samples error. */
 int ev_hold(struct ev *ev, size_t n);
