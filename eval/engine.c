@@ -193,26 +193,50 @@ const char *ev_format_float(struct ev *ev, double v)
         return "NaN";
     if (isinf(v))
         return v > 0 ? "+Inf" : "-Inf";
-    char buf[64];
-    /* Shortest representation that round-trips, in plain decimal as Go's 'f' -1. */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
+    /* The shortest digits that round-trip (as Go), then placed without an
+     * exponent: Go pads with zeros where printf would print the exact
+     * binary value (1e23 is "100000000000000000000000"). */
+    char e[40];
+    int prec = 0;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
             break;
     }
-    if (strchr(buf, 'e')) {
-        /* Re-print without exponent, keeping only significant digits. */
-        int digits = 0;
-        for (const char *p = buf; *p && *p != 'e'; p++)
-            if (*p >= '0' && *p <= '9')
-                digits++;
-        int exp = atoi(strchr(buf, 'e') + 1);
-        int decimals = digits - 1 - exp;
-        if (decimals < 0)
-            decimals = 0;
-        snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    char digits[24];
+    size_t nd = 0;
+    const char *p = e;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    char out[400];
+    size_t k = 0;
+    if (neg)
+        out[k++] = '-';
+    if (exp < 0) {
+        out[k++] = '0';
+        out[k++] = '.';
+        for (int i = 0; i < -exp - 1; i++)
+            out[k++] = '0';
+        for (size_t i = 0; i < nd; i++)
+            out[k++] = digits[i];
+    } else {
+        for (int i = 0; i <= exp; i++)
+            out[k++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)exp + 1 < nd) {
+            out[k++] = '.';
+            for (size_t i = (size_t)exp + 1; i < nd; i++)
+                out[k++] = digits[i];
+        }
     }
-    return arena_strdup(ev->keep, buf);
+    out[k] = '\0';
+    return arena_strdup(ev->keep, out);
 }
 
 /* ---- time and limits ---- */
