@@ -396,7 +396,13 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         strbuf_addch(out, ')');
         break;
     case AST_BINARY:
-        ast_print(out, n->u.bin.lhs);
+        /* Upstream writes +Inf; before ^ that would read back as +(Inf ^ ...),
+         * since a sign binds weaker than ^, so there it is written Inf. */
+        if (n->u.bin.op == AST_OP_POW && n->u.bin.lhs->kind == AST_NUMBER && isinf(n->u.bin.lhs->u.number) &&
+            n->u.bin.lhs->u.number > 0)
+            strbuf_addstr(out, "Inf");
+        else
+            ast_print(out, n->u.bin.lhs);
         strbuf_addch(out, ' ');
         strbuf_addstr(out, ast_binop_name(n->u.bin.op));
         if (n->u.bin.return_bool)
