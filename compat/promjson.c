@@ -811,9 +811,20 @@ static void syntax_error(struct promjson *p, const unsigned char *chunk, size_t 
         if (*c == '\n' || *c == '\r')
             *c = ' ';
     size_t n = strlen(line);
-    while (n && line[n - 1] == ' ')
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '.'))
         line[--n] = 0;
     size_t off = p->bytes - len + yajl_get_bytes_consumed(p->yajl);
+    if (off < 64) {
+        /* Near the start: probably not JSON at all (an HTML or text page);
+         * its first line says more than the lexer does. */
+        char start[65];
+        size_t k = 0;
+        for (; k < p->head_len && k < 64 && p->head[k] != '\n' && p->head[k] != '\r'; k++)
+            start[k] = (p->head[k] >= 0x20 && p->head[k] < 0x7f) ? p->head[k] : '?';
+        start[k] = 0;
+        fail(p, PROMJSON_BAD_RESPONSE, "malformed JSON at byte %zu: %s; the body starts \"%s\"", off, line, start);
+        return;
+    }
     fail(p, PROMJSON_BAD_RESPONSE, "malformed JSON at byte %zu: %s", off, line);
 }
 
