@@ -747,6 +747,118 @@ static int presence_start(void *ctx, const struct promjson_label *l, size_t n)
     return 0;
 }
 
+/* Gaps: a series that left and came back inside the window has a marker
+ * inside its gap, which the presence query at maxt cannot see. When two
+ * consecutive samples are more than 1.5 scrape intervals apart, one instant
+ * query of the selector at (previous sample + interval), where Prometheus
+ * would have written the marker, says whether the series was stale there.
+ * Probes of one batch run in parallel; at most PROBES_MAX per batch, further
+ * gaps stay unresolved (counted in the statistics). */
+#define PROBES_MAX 64
+
+struct probe {
+    struct fetch *f; /* whose selector */
+    int64_t t_ms;    /* probe time */
+};
+
+static int gap_probe_time(const struct sample *p, size_t i, int64_t cad, int64_t lookback, int64_t *t)
+{
+    if (cad <= 0 || cad >= lookback || value_is_stale_nan(p[i - 1].v) || value_is_stale_nan(p[i].v))
+        return 0;
+    if ((p[i].t_ms - p[i - 1].t_ms) * 2 <= cad * 3)
+        return 0;
+    *t = p[i - 1].t_ms + cad;
+    return 1;
+}
+
+static int probe_find(const struct probe *pr, size_t n, const struct fetch *f, int64_t t)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pr[i].f == f && pr[i].t_ms == t)
+            return (int)i;
+    return -1;
+}
+
+static int probe_says_absent(const struct collect *c, const struct labels *ls)
+{
+    for (size_t i = 0; i < c->nout; i++)
+        if (c->out[i].ls == ls)
+            return 0;
+    return 1;
+}
+
+static void probe_gaps(struct datasource *ds, struct fetch **fs, size_t n)
+{
+    struct probe pr[PROBES_MAX];
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct fetch *f = fs[i];
+        for (size_t j = 0; f->state == 1 && j < f->nseries; j++) {
+            const struct storage_series *s = &f->series[j];
+            int64_t cad = cadence_ms(s->pts, s->n), t;
+            for (size_t k = 1; k < s->n; k++) {
+                if (!gap_probe_time(s->pts, k, cad, ds->lookback_ms, &t) || probe_find(pr, np, f, t) >= 0)
+                    continue;
+                if (np == PROBES_MAX) {
+                    ds->stats.probes_skipped++;
+                    continue;
+                }
+                pr[np++] = (struct probe){f, t};
+            }
+        }
+    }
+    if (!np)
+        return;
+    struct datasource_query q[PROBES_MAX];
+    struct collect c[PROBES_MAX];
+    memset(q, 0, sizeof q);
+    memset(c, 0, sizeof c);
+    for (size_t i = 0; i < np; i++) {
+        c[i].ds = ds;
+        c[i].q = &q[i];
+        q[i].query = pr[i].f->selector;
+        q[i].time_ms = pr[i].t_ms;
+        q[i].cb = (struct promjson_callbacks){.ctx = &c[i], .series_start = presence_start};
+    }
+    ds->stats.probes += np;
+    datasource_run(ds, q, np);
+    for (size_t i = 0; i < np; i++)
+        if (q[i].err.type != PROMJSON_OK && pr[i].f->state == 1) {
+            pr[i].f->state = -1;
+            pr[i].f->err = q[i].err;
+        }
+    for (size_t i = 0; i < n; i++) {
+        struct fetch *f = fs[i];
+        for (size_t j = 0; f->state == 1 && j < f->nseries; j++) {
+            struct storage_series *s = &f->series[j];
+            int64_t cad = cadence_ms(s->pts, s->n), t;
+            size_t add = 0;
+            for (size_t k = 1; k < s->n; k++) {
+                int pi;
+                if (gap_probe_time(s->pts, k, cad, ds->lookback_ms, &t) && (pi = probe_find(pr, np, f, t)) >= 0 &&
+                    probe_says_absent(&c[pi], s->ls))
+                    add++;
+            }
+            if (!add)
+                continue;
+            struct sample *np2 = arena_alloc(&ds->arena, (s->n + add) * sizeof *np2);
+            size_t m = 0;
+            for (size_t k = 0; k < s->n; k++) {
+                int pi;
+                if (k > 0 && gap_probe_time(s->pts, k, cad, ds->lookback_ms, &t) &&
+                    (pi = probe_find(pr, np, f, t)) >= 0 && probe_says_absent(&c[pi], s->ls))
+                    np2[m++] = (struct sample){t, value_stale_nan()};
+                np2[m++] = s->pts[k];
+            }
+            s->pts = np2;
+            s->n = m;
+            ds->stats.markers += add;
+        }
+    }
+    for (size_t i = 0; i < np; i++)
+        collect_release(&c[i]);
+}
+
 /* Fetches every planned entry at once. */
 static void fetch_planned(struct datasource *ds)
 {
@@ -808,6 +920,8 @@ static void fetch_planned(struct datasource *ds)
         }
         strbuf_release(&texts[i]);
     }
+    if (ds->exact)
+        probe_gaps(ds, fs, n);
     for (size_t i = 0; i < n * per; i++)
         collect_release(&c[i]);
     free(q);
