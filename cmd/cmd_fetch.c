@@ -227,7 +227,8 @@ int cmd_fetch(int argc, char **argv)
             fprintf(stderr, "heed: fetch failed (%s): %s\n", promjson_errtype_name(err.type), err.msg);
             rc = 1;
         } else {
-            qsort(s, n, sizeof *s, series_cmp);
+            if (n)
+                qsort(s, n, sizeof *s, series_cmp);
             struct strbuf sb = STRBUF_INIT;
             for (size_t i = 0; i < n; i++) {
                 strbuf_reset(&sb);

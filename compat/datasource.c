@@ -638,12 +638,6 @@ static void collect_release(struct collect *c)
     free(c->out);
 }
 
-static int ptr_cmp(const void *a, const void *b)
-{
-    const void *x = *(const void *const *)a, *y = *(const void *const *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median gap between samples; 0 with fewer than two. */
 static int64_t cadence_ms(const struct sample *p, size_t n)
 {
@@ -661,40 +655,6 @@ static int64_t cadence_ms(const struct sample *p, size_t n)
             gaps[j - 1] = x;
         }
     return gaps[k / 2];
-}
-
-/* Staleness: a series whose newest raw sample lies within the lookback of
- * maxt but that the instant selector at maxt does not return ended with a
- * staleness marker after that sample. The API does not say when; Prometheus
- * writes it at the first scrape that misses the series, one scrape interval
- * after the last sample, so it goes there (never after maxt). Evaluation at
- * maxt is exact either way; earlier instants are exact when the interval is
- * regular. */
-static void add_markers(struct datasource *ds, struct fetch *f, const struct labels **present, size_t npresent)
-{
-    qsort(present, npresent, sizeof *present, ptr_cmp);
-    for (size_t i = 0; i < f->nseries; i++) {
-        struct storage_series *s = &f->series[i];
-        if (!s->n)
-            continue;
-        int64_t last = s->pts[s->n - 1].t_ms;
-        if (last <= f->maxt_ms - ds->lookback_ms)
-            continue; /* out of the lookback at maxt: absent anyway */
-        if (bsearch(&s->ls, present, npresent, sizeof *present, ptr_cmp))
-            continue;
-        int64_t at = f->maxt_ms;
-        int64_t cad = cadence_ms(s->pts, s->n);
-        if (cad > 0 && last + cad < at)
-            at = last + cad;
-        if (at <= last)
-            continue;
-        struct sample *np = arena_alloc(&ds->arena, (s->n + 1) * sizeof *np);
-        memcpy(np, s->pts, s->n * sizeof *np);
-        np[s->n] = (struct sample){at, value_stale_nan()};
-        s->pts = np;
-        s->n++;
-        ds->stats.markers++;
-    }
 }
 
 static struct fetch *fetch_find(struct datasource *ds, const char *sel, int64_t mint, int64_t maxt)
@@ -747,116 +707,227 @@ static int presence_start(void *ctx, const struct promjson_label *l, size_t n)
     return 0;
 }
 
-/* Gaps: a series that left and came back inside the window has a marker
- * inside its gap, which the presence query at maxt cannot see. When two
- * consecutive samples are more than 1.5 scrape intervals apart, one instant
- * query of the selector at (previous sample + interval), where Prometheus
- * would have written the marker, says whether the series was stale there.
- * Probes of one batch run in parallel; at most PROBES_MAX per batch, further
- * gaps stay unresolved (counted in the statistics). */
-#define PROBES_MAX 64
+/* Staleness markers. Raw range results hide them, so they are found with
+ * instant queries of the same selector, which honour them: between two
+ * consecutive samples (or after the last one) a series is visible until its
+ * marker and invisible from it on, so presence is monotone there and the
+ * marker's time is found exactly by bisection over instant queries.
+ *   - after the last sample: the presence query at maxt says whether the
+ *     series is stale at maxt (within the lookback of its last sample);
+ *   - inside a gap of more than 1.5 scrape intervals: one query just before
+ *     the next sample says whether the series was stale in the gap.
+ * Then the bisection starts with Prometheus's habit, a marker at the first
+ * scrape that missed the series (previous sample + interval): probing that
+ * instant and 1 ms before settles the usual case in one round. Each round's
+ * probes run in parallel, and one probe (a selector at an instant) answers
+ * for every series of the selector. Bounded: SEARCH_ROUNDS rounds and
+ * SEARCH_PROBES queries per round; a search not settled by then gets its
+ * marker at its earliest possible time (counted as unresolved). */
+#define SEARCH_ROUNDS 24
+#define SEARCH_PROBES 128
 
-struct probe {
+struct marker_search {
     struct fetch *f; /* whose selector */
-    int64_t t_ms;    /* probe time */
+    size_t series;   /* index in f->series */
+    size_t pos;      /* the marker goes before pts[pos] (pos == n: at the end) */
+    int64_t lo;      /* latest instant known visible */
+    int64_t hi;      /* earliest instant known stale; 0 while unknown (gaps) */
+    int64_t probe_at; /* gaps: where to check that there is a marker at all */
+    int64_t guess;   /* previous sample + scrape interval */
+    int state;       /* 0 existence unknown, 1 searching, 2 marker at hi, 3 no marker */
+    int guessed;     /* the guess was probed */
 };
 
-static int gap_probe_time(const struct sample *p, size_t i, int64_t cad, int64_t lookback, int64_t *t)
+struct probe_result {
+    struct fetch *f;  /* selector probed */
+    int64_t t_ms;     /* instant */
+    struct collect c; /* series visible there */
+};
+
+static int probe_visible(const struct probe_result *p, const struct labels *ls)
 {
-    if (cad <= 0 || cad >= lookback || value_is_stale_nan(p[i - 1].v) || value_is_stale_nan(p[i].v))
-        return 0;
-    if ((p[i].t_ms - p[i - 1].t_ms) * 2 <= cad * 3)
-        return 0;
-    *t = p[i - 1].t_ms + cad;
-    return 1;
+    for (size_t i = 0; i < p->c.nout; i++)
+        if (p->c.out[i].ls == ls)
+            return 1;
+    return 0;
 }
 
-static int probe_find(const struct probe *pr, size_t n, const struct fetch *f, int64_t t)
+static struct probe_result *probe_lookup(struct probe_result *pr, size_t n, const struct fetch *f, int64_t t)
 {
     for (size_t i = 0; i < n; i++)
         if (pr[i].f == f && pr[i].t_ms == t)
-            return (int)i;
-    return -1;
+            return &pr[i];
+    return NULL;
 }
 
-static int probe_says_absent(const struct collect *c, const struct labels *ls)
+/* The instants search s wants probed this round (0, 1 or 2). */
+static size_t search_wants(const struct marker_search *s, int64_t t[2])
 {
-    for (size_t i = 0; i < c->nout; i++)
-        if (c->out[i].ls == ls)
-            return 0;
+    if (s->state == 0) {
+        t[0] = s->probe_at;
+        return 1;
+    }
+    if (s->state != 1 || s->hi - s->lo <= 1)
+        return 0;
+    if (!s->guessed && s->guess > s->lo && s->guess <= s->hi) {
+        size_t k = 0;
+        if (s->guess - 1 > s->lo)
+            t[k++] = s->guess - 1;
+        if (s->guess < s->hi)
+            t[k++] = s->guess;
+        if (k)
+            return k;
+    }
+    t[0] = s->lo + (s->hi - s->lo) / 2;
     return 1;
 }
 
-static void probe_gaps(struct datasource *ds, struct fetch **fs, size_t n)
+static void search_learn(struct marker_search *s, int64_t t, int visible)
 {
-    struct probe pr[PROBES_MAX];
-    size_t np = 0;
+    if (s->state == 0) {
+        s->state = visible ? 3 : 1;
+        s->hi = t;
+        return;
+    }
+    if (visible && t > s->lo)
+        s->lo = t;
+    if (!visible && t < s->hi)
+        s->hi = t;
+}
+
+static void searches_add(struct marker_search **ss, size_t *n, size_t *cap, struct marker_search s)
+{
+    XGROW(*ss, *cap, *n + 1);
+    (*ss)[(*n)++] = s;
+}
+
+static int search_cmp(const void *a, const void *b)
+{
+    const struct marker_search *x = a, *y = b;
+    if (x->f != y->f)
+        return x->f < y->f ? -1 : 1;
+    if (x->series != y->series)
+        return x->series < y->series ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* present[i]: the series visible at maxt of fetch fs[i] (the presence query). */
+static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, struct collect *const *present)
+{
+    struct marker_search *ss = NULL;
+    size_t nss = 0, sscap = 0;
     for (size_t i = 0; i < n; i++) {
         struct fetch *f = fs[i];
         for (size_t j = 0; f->state == 1 && j < f->nseries; j++) {
             const struct storage_series *s = &f->series[j];
-            int64_t cad = cadence_ms(s->pts, s->n), t;
-            for (size_t k = 1; k < s->n; k++) {
-                if (!gap_probe_time(s->pts, k, cad, ds->lookback_ms, &t) || probe_find(pr, np, f, t) >= 0)
-                    continue;
-                if (np == PROBES_MAX) {
-                    ds->stats.probes_skipped++;
-                    continue;
-                }
-                pr[np++] = (struct probe){f, t};
-            }
-        }
-    }
-    if (!np)
-        return;
-    struct datasource_query q[PROBES_MAX];
-    struct collect c[PROBES_MAX];
-    memset(q, 0, sizeof q);
-    memset(c, 0, sizeof c);
-    for (size_t i = 0; i < np; i++) {
-        c[i].ds = ds;
-        c[i].q = &q[i];
-        q[i].query = pr[i].f->selector;
-        q[i].time_ms = pr[i].t_ms;
-        q[i].cb = (struct promjson_callbacks){.ctx = &c[i], .series_start = presence_start};
-    }
-    ds->stats.probes += np;
-    datasource_run(ds, q, np);
-    for (size_t i = 0; i < np; i++)
-        if (q[i].err.type != PROMJSON_OK && pr[i].f->state == 1) {
-            pr[i].f->state = -1;
-            pr[i].f->err = q[i].err;
-        }
-    for (size_t i = 0; i < n; i++) {
-        struct fetch *f = fs[i];
-        for (size_t j = 0; f->state == 1 && j < f->nseries; j++) {
-            struct storage_series *s = &f->series[j];
-            int64_t cad = cadence_ms(s->pts, s->n), t;
-            size_t add = 0;
-            for (size_t k = 1; k < s->n; k++) {
-                int pi;
-                if (gap_probe_time(s->pts, k, cad, ds->lookback_ms, &t) && (pi = probe_find(pr, np, f, t)) >= 0 &&
-                    probe_says_absent(&c[pi], s->ls))
-                    add++;
-            }
-            if (!add)
+            if (!s->n)
                 continue;
-            struct sample *np2 = arena_alloc(&ds->arena, (s->n + add) * sizeof *np2);
-            size_t m = 0;
-            for (size_t k = 0; k < s->n; k++) {
-                int pi;
-                if (k > 0 && gap_probe_time(s->pts, k, cad, ds->lookback_ms, &t) &&
-                    (pi = probe_find(pr, np, f, t)) >= 0 && probe_says_absent(&c[pi], s->ls))
-                    np2[m++] = (struct sample){t, value_stale_nan()};
-                np2[m++] = s->pts[k];
+            int64_t cad = cadence_ms(s->pts, s->n);
+            for (size_t k = 1; k < s->n && cad > 0; k++) {
+                int64_t prev = s->pts[k - 1].t_ms, next = s->pts[k].t_ms;
+                if ((next - prev) * 2 <= cad * 3 || cad >= ds->lookback_ms)
+                    continue;
+                /* Beyond the lookback the series is invisible anyway. */
+                int64_t horizon = prev + ds->lookback_ms;
+                searches_add(&ss, &nss, &sscap,
+                             (struct marker_search){.f = f, .series = j, .pos = k, .lo = prev,
+                                                    .probe_at = next - 1 < horizon - 1 ? next - 1 : horizon - 1,
+                                                    .guess = prev + cad});
             }
-            s->pts = np2;
+            int64_t last = s->pts[s->n - 1].t_ms;
+            if (last <= f->maxt_ms - ds->lookback_ms || probe_visible(&(struct probe_result){.c = *present[i]}, s->ls))
+                continue;
+            int64_t hi = f->maxt_ms < last + ds->lookback_ms ? f->maxt_ms : last + ds->lookback_ms;
+            searches_add(&ss, &nss, &sscap,
+                         (struct marker_search){.f = f, .series = j, .pos = s->n, .lo = last, .hi = hi, .state = 1,
+                                                .guess = cad > 0 ? last + cad : last + 1});
+        }
+    }
+    struct probe_result *pr = xcalloc(SEARCH_PROBES, sizeof *pr);
+    for (int round = 0; round < SEARCH_ROUNDS && nss; round++) {
+        size_t np = 0;
+        int64_t t[2];
+        for (size_t i = 0; i < nss; i++) {
+            size_t k = search_wants(&ss[i], t);
+            for (size_t m = 0; m < k; m++)
+                if (!probe_lookup(pr, np, ss[i].f, t[m]) && np < SEARCH_PROBES)
+                    pr[np++] = (struct probe_result){.f = ss[i].f, .t_ms = t[m]};
+        }
+        if (!np)
+            break;
+        struct datasource_query *q = xcalloc(np, sizeof *q);
+        for (size_t i = 0; i < np; i++) {
+            pr[i].c.ds = ds;
+            pr[i].c.q = &q[i];
+            q[i].query = pr[i].f->selector;
+            q[i].time_ms = pr[i].t_ms;
+            q[i].cb = (struct promjson_callbacks){.ctx = &pr[i].c, .series_start = presence_start};
+        }
+        ds->stats.probes += np;
+        datasource_run(ds, q, np);
+        for (size_t i = 0; i < np; i++)
+            if (q[i].err.type != PROMJSON_OK && pr[i].f->state == 1) {
+                pr[i].f->state = -1; /* no exact answer without the probe */
+                pr[i].f->err = q[i].err;
+            }
+        for (size_t i = 0; i < nss; i++) {
+            struct marker_search *s = &ss[i];
+            if (s->f->state != 1)
+                continue;
+            size_t k = search_wants(s, t);
+            for (size_t m = 0; m < k; m++) {
+                struct probe_result *p = probe_lookup(pr, np, s->f, t[m]);
+                if (p)
+                    search_learn(s, t[m], probe_visible(p, s->f->series[s->series].ls));
+            }
+            if (k == 2 || (k == 1 && s->state == 1 && (t[0] == s->guess || t[0] == s->guess - 1)))
+                s->guessed = 1;
+            if (s->state == 1 && s->hi - s->lo <= 1)
+                s->state = 2;
+        }
+        for (size_t i = 0; i < np; i++)
+            collect_release(&pr[i].c);
+        memset(pr, 0, np * sizeof *pr);
+        free(q);
+    }
+    free(pr);
+    /* Insert the markers found, series by series, in time order. */
+    if (nss)
+        qsort(ss, nss, sizeof *ss, search_cmp);
+    for (size_t i = 0; i < nss;) {
+        size_t end = i;
+        while (end < nss && ss[end].f == ss[i].f && ss[end].series == ss[i].series)
+            end++;
+        struct fetch *f = ss[i].f;
+        struct storage_series *s = &f->series[ss[i].series];
+        size_t add = 0;
+        for (size_t k = i; k < end; k++) {
+            if (ss[k].state == 1) {
+                ds->stats.markers_unresolved++;
+                ss[k].state = 2;
+                ss[k].hi = ss[k].lo + 1;
+            }
+            if (ss[k].state == 0)
+                ds->stats.markers_unresolved++; /* existence never checked */
+            add += ss[k].state == 2;
+        }
+        if (f->state == 1 && add) {
+            struct sample *pts = arena_alloc(&ds->arena, (s->n + add) * sizeof *pts);
+            size_t m = 0, k = i;
+            for (size_t p = 0; p <= s->n; p++) {
+                for (; k < end && ss[k].pos == p; k++)
+                    if (ss[k].state == 2)
+                        pts[m++] = (struct sample){ss[k].hi, value_stale_nan()};
+                if (p < s->n)
+                    pts[m++] = s->pts[p];
+            }
+            s->pts = pts;
             s->n = m;
             ds->stats.markers += add;
         }
+        i = end;
     }
-    for (size_t i = 0; i < np; i++)
-        collect_release(&c[i]);
+    free(ss);
 }
 
 /* Fetches every planned entry at once. */
@@ -872,6 +943,7 @@ static void fetch_planned(struct datasource *ds)
     struct collect *c = xcalloc(n * per, sizeof *c);
     struct fetch **fs = xcalloc(n, sizeof *fs);
     struct strbuf *texts = xcalloc(n, sizeof *texts);
+    struct collect **present = xcalloc(n, sizeof *present);
     size_t k = 0;
     for (struct fetch *f = ds->fetches; f; f = f->next) {
         if (f->state != 0)
@@ -909,25 +981,20 @@ static void fetch_planned(struct datasource *ds)
             f->state = 1;
             f->nseries = cr->nout;
             f->series = cr->nout ? arena_memdup(&ds->arena, cr->out, cr->nout * sizeof *cr->out) : NULL;
-            if (inst) {
-                struct collect *ci = &c[i * per + 1];
-                const struct labels **present = xcalloc(ci->nout + 1, sizeof *present);
-                for (size_t j = 0; j < ci->nout; j++)
-                    present[j] = ci->out[j].ls;
-                add_markers(ds, f, present, ci->nout);
-                free(present);
-            }
+            if (inst)
+                present[i] = &c[i * per + 1];
         }
         strbuf_release(&texts[i]);
     }
     if (ds->exact)
-        probe_gaps(ds, fs, n);
+        place_markers(ds, fs, n, present);
     for (size_t i = 0; i < n * per; i++)
         collect_release(&c[i]);
     free(q);
     free(c);
     free(fs);
     free(texts);
+    free(present);
 }
 
 static enum eval_error_type eval_type(enum promjson_errtype t)

@@ -8,9 +8,9 @@
  * with exact_staleness (the default) a second query of the bare selector at
  * maxt says which series are present there; a series whose newest raw sample
  * is within the lookback but that is absent there ended with a staleness
- * marker, and gets one (see datasource.c, "Staleness"); a gap of more than
- * 1.5 scrape intervals inside the window is probed with one more instant
- * query where the marker would be (see "Gaps").
+ * marker; a gap of more than 1.5 scrape intervals inside the window is
+ * checked the same way; each marker's exact time is then found with a few
+ * more instant queries (see datasource.c, "Staleness markers").
  *
  * Requests run in parallel over reused connections (curl's multi interface),
  * their bodies decoded as they arrive (compat/promjson), with timeouts and
@@ -120,8 +120,8 @@ struct datasource_stats {
     uint64_t selects;    /* storage selects answered */
     uint64_t cache_hits; /* of them, answered from an earlier fetch of the same evaluation */
     uint64_t markers;    /* staleness markers reconstructed */
-    uint64_t probes;     /* instant queries made to place markers inside gaps */
-    uint64_t probes_skipped; /* gaps left unresolved (probe cap per batch reached) */
+    uint64_t probes;     /* instant queries made to find where markers are */
+    uint64_t markers_unresolved; /* markers placed at their earliest possible time (search bound reached) */
 };
 
 const struct datasource_stats *datasource_stats(const struct datasource *ds);

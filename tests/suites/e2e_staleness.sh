@@ -27,6 +27,11 @@ e2e_prometheus_config "127.0.0.1:$(cat "$E2E_DIR/tport")" 1s
 e2e_prometheus_start || { echo "0 passed, 1 failed"; exit 1; }
 URL=$E2E_PROM_URL
 
+# Replaces the exposition atomically (a scrape never sees a half-written file).
+expose() {
+    printf "$1" >"$expo.tmp" && mv "$expo.tmp" "$expo"
+}
+
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 
 # Waits until SELECTOR has at least N samples in the last minute.
@@ -53,22 +58,22 @@ wait_samples dropped 4 || { echo "not ok: no scrapes"; echo "0 passed, 1 failed"
 
 # 1. A series disappears from a successful scrape.
 t0=$(now_ms)
-printf '# TYPE kept gauge\nkept 1\n# TYPE flappy gauge\nflappy 3\n' >"$expo"
+expose '# TYPE kept gauge\nkept 1\n# TYPE flappy gauge\nflappy 3\n'
 sleep 3
 check dropped $((t0 - 2000)) "$(now_ms)" "series dropped from the exposition"
 
 # 2. A series leaves and comes back: the marker lies inside the fetched
 #    window, before newer samples.
-printf '# TYPE kept gauge\nkept 1\n' >"$expo"
+expose '# TYPE kept gauge\nkept 1\n'
 sleep 3
-printf '# TYPE kept gauge\nkept 1\n# TYPE flappy gauge\nflappy 4\n' >"$expo"
+expose '# TYPE kept gauge\nkept 1\n# TYPE flappy gauge\nflappy 4\n'
 sleep 3
 t1=$(now_ms)
 check flappy $((t1 - 7000)) "$t1" "series gone for 3 s and back"
 
 # 3. The whole target fails: every series of it gets a marker.
 t2=$(now_ms)
-echo DOWN >"$expo"
+expose 'DOWN\n'
 sleep 3
 check '{job="target",__name__=~"kept|flappy"}' $((t2 - 1500)) "$(now_ms)" "target failing (HTTP 500)"
 
