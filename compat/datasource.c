@@ -688,12 +688,16 @@ static char *render(const struct ast_matcher *m, size_t n)
     return buf;
 }
 
+void datasource_plan_text(struct datasource *ds, const char *selector, int64_t mint_ms, int64_t maxt_ms)
+{
+    if (maxt_ms >= mint_ms)
+        fetch_add(ds, selector, mint_ms, maxt_ms);
+}
+
 void datasource_plan(struct datasource *ds, const struct ast_matcher *m, size_t n, int64_t mint_ms, int64_t maxt_ms)
 {
-    if (maxt_ms < mint_ms)
-        return;
     char *sel = render(m, n);
-    fetch_add(ds, sel, mint_ms, maxt_ms);
+    datasource_plan_text(ds, sel, mint_ms, maxt_ms);
     free(sel);
 }
 

@@ -91,6 +91,9 @@ struct storage *datasource_storage(struct datasource *ds);
 void datasource_plan(struct datasource *ds, const struct ast_matcher *m, size_t n, int64_t mint_ms,
                      int64_t maxt_ms);
 
+/* datasource_plan for a selector already in PromQL text. */
+void datasource_plan_text(struct datasource *ds, const char *selector, int64_t mint_ms, int64_t maxt_ms);
+
 /* The select behind the storage interface, for a selector already in
  * PromQL text ("{job=\"x\"}" or "up{job=\"x\"}"): the raw samples of every
  * matching series in [mint_ms, maxt_ms], staleness markers reconstructed.
