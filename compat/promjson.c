@@ -67,8 +67,49 @@ const char *promjson_result_type_name(enum promjson_result_type t)
 
 /* ---- number parsing ---- */
 
+/* Clinger's fast path: a decimal with at most 15 significant digits and a
+ * power of ten of at most 22 is one correctly rounded IEEE operation on two
+ * exact operands, so it equals strtod's result. Most sample values qualify.
+ * Returns 0, or -1 to fall back to strtod. */
+static int fast_decimal(const char *s, size_t len, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    int digits = 0, frac = 0, any = 0, dot = 0;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            any = 1;
+            if (m == 0 && c == '0') {
+                frac += dot; /* leading zeros count only as scale */
+                continue;
+            }
+            if (++digits > 15)
+                return -1;
+            m = m * 10 + (uint64_t)(c - '0');
+            frac += dot;
+        } else if (c == '.' && !dot) {
+            dot = 1;
+        } else {
+            return -1; /* exponent or anything unusual: strtod decides */
+        }
+    }
+    if (!any || frac > 22)
+        return -1;
+    double v = (double)m / pow10[frac];
+    *out = neg ? -v : v;
+    return 0;
+}
+
 int promjson_parse_value(const char *s, size_t len, double *out)
 {
+    if (len && len < 40 && fast_decimal(s, len, out) == 0)
+        return 0;
     char buf[64];
     if (len == 0 || len >= sizeof buf)
         return -1;

@@ -372,6 +372,38 @@ static void test_parse_helpers(void)
     T_EQ_INT(promjson_errtype_parse("unavailable", 11), PROMJSON_UNAVAILABLE);
 }
 
+/* The fast decimal path must give strtod's bits exactly. */
+static void test_value_parse_matches_strtod(void)
+{
+    char buf[64];
+    int bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        double x = (double)(rng_below(1u << 30)) / (double)(1 + rng_below(1000000));
+        if (rng_below(4) == 0)
+            x = -x;
+        int prec = (int)rng_below(18);
+        switch (rng_below(3)) {
+        case 0: snprintf(buf, sizeof buf, "%.*f", prec, x); break;
+        case 1: snprintf(buf, sizeof buf, "%.*g", prec + 1, x); break;
+        default: snprintf(buf, sizeof buf, "%llu.%0*llu", (unsigned long long)rng_below(1000000000),
+                          (int)(1 + rng_below(9)), (unsigned long long)rng_below(1000000000)); break;
+        }
+        double want = strtod(buf, NULL), got;
+        if (promjson_parse_value(buf, strlen(buf), &got) < 0 || memcmp(&got, &want, sizeof got) != 0) {
+            if (bad++ < 5)
+                T_FAIL_("\"%s\": got %.17g, strtod %.17g", buf, got, want);
+        }
+    }
+    T_EQ_INT(bad, 0);
+    double v;
+    T_EQ_INT(promjson_parse_value("-0", 2, &v), 0);
+    T_CHECK(v == 0 && signbit(v));
+    T_EQ_INT(promjson_parse_value("0.000000000000000000000001", 26, &v), 0);
+    T_CHECK(v == 1e-24);
+    T_EQ_INT(promjson_parse_value("1234567890123456789", 19, &v), 0);
+    T_CHECK(v == 1234567890123456789.0);
+}
+
 int main(void)
 {
     t_run("matrix", test_matrix);
@@ -387,5 +419,6 @@ int main(void)
     t_run("consumer refuses", test_consumer_refuses);
     t_run("large body", test_large_body);
     t_run("parse helpers", test_parse_helpers);
+    t_run("value parsing matches strtod", test_value_parse_matches_strtod);
     return t_done();
 }
