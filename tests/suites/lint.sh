@@ -1,0 +1,90 @@
+#!/bin/sh
+# heed lint: every case in tests/lint/*.yml (see tests/lint/README.md) must
+# produce the findings its "# expect:" lines name and none its "# reject:"
+# lines name; tests/lint/formats/ holds exact output of each --format; and
+# the exit status and usage errors are checked.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+HEED=${HEED:-$PWD/bin/heed}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok: $*"; }
+
+cd tests/lint || exit 2
+for f in *.yml; do
+    args=$(sed -n 's/^# args: //p' "$f")
+    # shellcheck disable=SC2086
+    "$HEED" lint $args "$f" >"$tmp/out" 2>&1
+    rc=$?
+    want_rc=$(sed -n 's/^# exit: //p' "$f")
+    if [ -n "$want_rc" ] && [ "$rc" != "$want_rc" ]; then
+        not_ok "$f: exit $rc, want $want_rc"
+        cat "$tmp/out"
+        continue
+    fi
+    good=1
+    while read -r check pos; do
+        [ -n "$check" ] || continue
+        if [ -n "$pos" ]; then
+            grep -q "^$f:$pos: [a-z]*: $check: " "$tmp/out" || { good=0; echo "  missing $check at $pos"; }
+        else
+            grep -q "^$f:[0-9]*:[0-9]*: [a-z]*: $check: " "$tmp/out" || { good=0; echo "  missing $check"; }
+        fi
+    done <<EOF2
+$(sed -n 's/^# expect: //p' "$f")
+EOF2
+    for check in $(sed -n 's/^# reject: //p' "$f"); do
+        if grep -q ": $check: " "$tmp/out"; then
+            good=0
+            echo "  unexpected $check:"
+            grep ": $check: " "$tmp/out" | sed 's/^/    /'
+        fi
+    done
+    if [ $good = 1 ]; then ok "$f"; else not_ok "$f"; cat "$tmp/out" | sed 's/^/    | /'; fi
+done
+
+# exact output of each format
+for fmt in text json github; do
+    "$HEED" lint --format "$fmt" formats/input.yml >"$tmp/out" 2>&1
+    echo "exit: $?" >>"$tmp/out"
+    if [ "${GOLDEN_UPDATE:-0}" = 1 ]; then cp "$tmp/out" "formats/$fmt.out"; fi
+    if cmp -s "$tmp/out" "formats/$fmt.out"; then ok "format $fmt"; else
+        not_ok "format $fmt"
+        diff -u "formats/$fmt.out" "$tmp/out" | head -n 30
+    fi
+done
+if "$HEED" lint --format json formats/input.yml | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d and all(set(x) == {"file", "line", "column", "severity", "check", "message"} for x in d)'; then
+    ok "json output parses, with the six fields"
+else
+    not_ok "json output does not parse or lacks fields"
+fi
+
+# usage errors and files that do not load: exit 2 with the loader's positions
+expect_exit2() {
+    name=$1 pattern=$2
+    shift 2
+    "$HEED" lint "$@" >"$tmp/out" 2>&1
+    rc=$?
+    if [ $rc = 2 ] && grep -q -- "$pattern" "$tmp/out"; then ok "$name"; else
+        not_ok "$name: exit $rc"
+        cat "$tmp/out"
+    fi
+}
+expect_exit2 "no files" "no rule files given"
+expect_exit2 "unknown flag" "unknown flag '--nope'" --nope x.yml
+expect_exit2 "bad format" "unknown format 'xml'" --format xml formats/input.yml
+expect_exit2 "bad cadence" "cadence" --cadence 5x formats/input.yml
+expect_exit2 "missing file" "no-such-file.yml: error: open no-such-file.yml" no-such-file.yml
+printf 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(x[5m]\n' >"$tmp/bad.yml"
+expect_exit2 "invalid expression" "bad.yml:5:15: error: .*could not parse expression" "$tmp/bad.yml"
+printf 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        bogus: 1\n' >"$tmp/bad2.yml"
+expect_exit2 "unknown field" "bad2.yml:1:1: error: yaml: unmarshal errors" "$tmp/bad2.yml"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
