@@ -1029,8 +1029,9 @@ static void check_templates_in(struct lint_ctx *c, const struct lset *ls, const 
             lint_add(c, LINT_TEMPLATE_LABEL_DROPPED, find_in_rule(c, ref, false), true,
                      "%s uses %s, but the expression's result can never carry the label %s (%s%s%s): keep it in "
                      "the aggregation's by (...) or on (...) list, or stop using it in the template",
-                     where, ref, name, ls->open ? "it is dropped by a without/ignoring/function" : "it keeps only ",
-                     ls->open ? "" : (keeps.len ? keeps.buf : "no labels"), "");
+                     where, ref, name,
+                     ls->open ? "it is dropped by a without/ignoring/function" : keeps.len ? "it keeps only " : "it carries no labels",
+                     ls->open ? "" : keeps.buf, "");
             strbuf_release(&keeps);
             q = e;
         }

@@ -14,36 +14,9 @@ ok() { pass=$((pass + 1)); echo "ok: $*"; }
 not_ok() { fail=$((fail + 1)); echo "not ok: $*"; }
 
 cd tests/lint || exit 2
+. ./check_case.sh
 for f in *.yml; do
-    args=$(sed -n 's/^# args: //p' "$f")
-    # shellcheck disable=SC2086
-    "$HEED" lint $args "$f" >"$tmp/out" 2>&1
-    rc=$?
-    want_rc=$(sed -n 's/^# exit: //p' "$f")
-    if [ -n "$want_rc" ] && [ "$rc" != "$want_rc" ]; then
-        not_ok "$f: exit $rc, want $want_rc"
-        cat "$tmp/out"
-        continue
-    fi
-    good=1
-    while read -r check pos; do
-        [ -n "$check" ] || continue
-        if [ -n "$pos" ]; then
-            grep -q "^$f:$pos: [a-z]*: $check: " "$tmp/out" || { good=0; echo "  missing $check at $pos"; }
-        else
-            grep -q "^$f:[0-9]*:[0-9]*: [a-z]*: $check: " "$tmp/out" || { good=0; echo "  missing $check"; }
-        fi
-    done <<EOF2
-$(sed -n 's/^# expect: //p' "$f")
-EOF2
-    for check in $(sed -n 's/^# reject: //p' "$f"); do
-        if grep -q ": $check: " "$tmp/out"; then
-            good=0
-            echo "  unexpected $check:"
-            grep ": $check: " "$tmp/out" | sed 's/^/    /'
-        fi
-    done
-    if [ $good = 1 ]; then ok "$f"; else not_ok "$f"; cat "$tmp/out" | sed 's/^/    | /'; fi
+    if lint_case "$f"; then ok "$f"; else not_ok "$f"; fi
 done
 
 # exact output of each format
