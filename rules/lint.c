@@ -258,23 +258,50 @@ void lint_add(struct lint_ctx *c, enum lint_check check, uint32_t off, bool rule
 
 /* ---- directives ---- */
 
-/* Whether the line above the one holding off is a comment: directives can
- * only be there, and looking costs nothing (rulefile_directives_above scans
- * from the start of the file). */
-static bool comment_above(const struct rulefile *rf, uint32_t off)
+/* The "# heed:" directives among the comment lines directly above line
+ * (1-based), top to bottom, as rulefile_directives_above() finds them, but
+ * through the file's line table: that function scans the file from its
+ * start at every call, which is quadratic over a large file. */
+static size_t directives_above(const struct lint_ctx *c, uint32_t line, struct rulefile_directive *out, size_t max)
 {
-    const char *s = rf->src;
-    uint32_t bol = off;
-    while (bol > 0 && s[bol - 1] != '\n')
-        bol--;
-    if (bol == 0)
-        return false;
-    uint32_t prev = bol - 1;
-    while (prev > 0 && s[prev - 1] != '\n')
-        prev--;
-    while (s[prev] == ' ' || s[prev] == '\t')
-        prev++;
-    return s[prev] == '#';
+    const char *src = c->rf->src;
+    const uint32_t *ls = c->line_starts[c->fi];
+    size_t nl = c->nlines[c->fi];
+    if (line < 2 || line > nl)
+        return 0;
+    uint32_t first = line - 1; /* 1-based line just above */
+    while (first >= 1) {
+        const char *p = src + ls[first - 1];
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '#')
+            break;
+        first--;
+    }
+    size_t count = 0;
+    for (uint32_t l = first + 1; l < line; l++) {
+        const char *bol = src + ls[l - 1];
+        const char *eol = src + (l < nl ? ls[l] - 1 : c->rf->len);
+        const char *p = bol;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *hash = p++;
+        while (p < eol && (*p == ' ' || *p == '\t'))
+            p++;
+        if ((size_t)(eol - p) < 5 || memcmp(p, "heed:", 5) != 0)
+            continue;
+        p += 5;
+        const char *end = eol;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            end--;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (count < max)
+            out[count] = (struct rulefile_directive){p, (size_t)(end - p), l, (uint32_t)(hash - bol) + 1,
+                                                     (uint32_t)(hash - src)};
+        count++;
+    }
+    return count;
 }
 
 static bool word_is(const char *p, size_t n, const char *w)
@@ -282,14 +309,12 @@ static bool word_is(const char *p, size_t n, const char *w)
     return strlen(w) == n && !memcmp(p, w, n);
 }
 
-/* Parses the directives above the item at (line, off) into pol, recording
+/* Parses the directives above the item at line into pol, recording
  * disables for the current group (rule < 0) or rule. */
-static void parse_directives(struct lint_ctx *c, uint32_t line, uint32_t off, long rule, struct lint_policy *pol)
+static void parse_directives(struct lint_ctx *c, uint32_t line, long rule, struct lint_policy *pol)
 {
-    if (!comment_above(c->rf, off))
-        return;
     struct rulefile_directive d[16];
-    size_t n = rulefile_directives_above(c->rf, line, d, 16);
+    size_t n = directives_above(c, line, d, 16);
     if (n > 16)
         n = 16;
     for (size_t i = 0; i < n; i++) {
@@ -509,13 +534,13 @@ int lint_run(const struct rulefile *const *files, size_t nfiles, const struct li
             c.group_lag = INT64_MIN;
             c.group_lag_sel = NULL;
             if (has_directives)
-                parse_directives(&c, c.g->line, c.g->offset, -1, &gpol);
+                parse_directives(&c, c.g->line, -1, &gpol);
             for (c.ri = 0; c.ri < c.g->nrules; c.ri++) {
                 c.r = &c.g->rules[c.ri];
                 c.pol = gpol;
                 c.pol.cadence_on_rule = false;
                 if (has_directives)
-                    parse_directives(&c, c.r->line, c.r->offset, (long)c.ri, &c.pol);
+                    parse_directives(&c, c.r->line, (long)c.ri, &c.pol);
                 struct arena_mark m = arena_mark(&c.tmp);
                 if (c.r->ast)
                     lint_check_rule(&c);
