@@ -83,8 +83,9 @@ int cmd_lint(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
         const char *v = eq ? eq + 1 : NULL;
-        static const char *const with_value[] = {"--datasource", "--format", "--cadence", "--interval",
-                                                 "--lookback-delta", "--query-offset", "--time", "--window"};
+        static const char *const with_value[] = {"--datasource", "--format",         "--cadence",
+                                                 "--interval",   "--lookback-delta", "--query-offset",
+                                                 "--time",       "--window"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
             known |= !strcmp(name, with_value[k]);

@@ -35,9 +35,12 @@ int lint_check_lookup(const char *id, size_t len)
 const char *lint_severity_name(enum lint_severity s)
 {
     switch (s) {
-    case LINT_INFO: return "info";
-    case LINT_WARNING: return "warning";
-    case LINT_ERROR: return "error";
+    case LINT_INFO:
+        return "info";
+    case LINT_WARNING:
+        return "warning";
+    case LINT_ERROR:
+        return "error";
     }
     return "?";
 }
@@ -262,7 +265,8 @@ void lint_add(struct lint_ctx *c, enum lint_check check, uint32_t off, bool rule
  * (1-based), top to bottom, as rulefile_directives_above() finds them, but
  * through the file's line table: that function scans the file from its
  * start at every call, which is quadratic over a large file. */
-static size_t directives_above(const struct lint_ctx *c, uint32_t line, struct rulefile_directive *out, size_t max)
+static size_t directives_above(const struct lint_ctx *c, uint32_t line, struct rulefile_directive *out,
+                               size_t max)
 {
     const char *src = c->rf->src;
     const uint32_t *ls = c->line_starts[c->fi];
@@ -355,7 +359,8 @@ static void parse_directives(struct lint_ctx *c, uint32_t line, long rule, struc
                         struct lint_disable *dis;
                         XGROW(c->disables, c->capdisables, c->ndisables + 1);
                         dis = &c->disables[c->ndisables++];
-                        *dis = (struct lint_disable){(enum lint_check)id, c->fi, c->gi, rule, d[i].offset, false};
+                        *dis = (struct lint_disable){(enum lint_check)id, c->fi, c->gi, rule,
+                                                     d[i].offset,         false};
                     }
                     if (!comma)
                         break;
@@ -374,8 +379,8 @@ static void parse_directives(struct lint_ctx *c, uint32_t line, long rule, struc
                     ok = false, snprintf(err, sizeof err, "must be greater than 0");
                 if (!ok) {
                     lint_add(c, LINT_DIRECTIVE_INVALID, d[i].offset, rule >= 0,
-                             "bad %.*s value '%.*s' (%s): write a duration such as 30s, 5m or 1h", (int)klen, key,
-                             (int)vlen, val, err);
+                             "bad %.*s value '%.*s' (%s): write a duration such as 30s, 5m or 1h", (int)klen,
+                             key, (int)vlen, val, err);
                 } else if (word_is(key, klen, "cadence")) {
                     pol->cadence_ms = ms;
                     pol->cadence_on_rule = rule >= 0;
@@ -387,8 +392,9 @@ static void parse_directives(struct lint_ctx *c, uint32_t line, long rule, struc
                 bool ok = word_is(val, vlen, "hold") || word_is(val, vlen, "resolve") ||
                           (!missing && word_is(val, vlen, "fire"));
                 if (!ok)
-                    lint_add(c, LINT_DIRECTIVE_INVALID, d[i].offset, rule >= 0, "bad %.*s value '%.*s': use %s",
-                             (int)klen, key, (int)vlen, val, missing ? "hold or resolve" : "hold, fire or resolve");
+                    lint_add(c, LINT_DIRECTIVE_INVALID, d[i].offset, rule >= 0,
+                             "bad %.*s value '%.*s': use %s", (int)klen, key, (int)vlen, val,
+                             missing ? "hold or resolve" : "hold, fire or resolve");
                 else if (missing)
                     pol->has_on_missing = true;
             } else {
@@ -462,8 +468,9 @@ static void apply_disables(struct lint_ctx *c)
             continue;
         c->gi = d->group;
         add_finding(c, LINT_DISABLE_UNUSED, d->file, d->offset, d->rule,
-                    arena_printf(c->a, "disable=%s silences nothing here: remove it (or move it above the "
-                                       "group or rule that has the finding)",
+                    arena_printf(c->a,
+                                 "disable=%s silences nothing here: remove it (or move it above the "
+                                 "group or rule that has the finding)",
                                  check_table[d->check].id));
     }
 }
@@ -625,9 +632,15 @@ static void gh_escape(struct strbuf *out, const char *s, bool property)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '%': strbuf_addstr(out, "%25"); break;
-        case '\r': strbuf_addstr(out, "%0D"); break;
-        case '\n': strbuf_addstr(out, "%0A"); break;
+        case '%':
+            strbuf_addstr(out, "%25");
+            break;
+        case '\r':
+            strbuf_addstr(out, "%0D");
+            break;
+        case '\n':
+            strbuf_addstr(out, "%0A");
+            break;
         case ':':
             if (property) {
                 strbuf_addstr(out, "%3A");
@@ -642,7 +655,8 @@ static void gh_escape(struct strbuf *out, const char *s, bool property)
             }
             strbuf_addch(out, *s);
             break;
-        default: strbuf_addch(out, *s);
+        default:
+            strbuf_addch(out, *s);
         }
     }
 }
@@ -656,14 +670,14 @@ void lint_render(struct strbuf *out, const struct lint_report *r, enum lint_form
         const struct lint_check_info *ci = &check_table[x->check];
         switch (f) {
         case LINT_FORMAT_TEXT:
-            strbuf_addf(out, "%s:%u:%u: %s: %s: %s\n", x->file, x->line, x->col, lint_severity_name(ci->severity),
-                        ci->id, x->message);
+            strbuf_addf(out, "%s:%u:%u: %s: %s: %s\n", x->file, x->line, x->col,
+                        lint_severity_name(ci->severity), ci->id, x->message);
             break;
         case LINT_FORMAT_JSON:
             strbuf_addstr(out, i ? ",\n {\"file\":" : "\n {\"file\":");
             json_string(out, x->file);
-            strbuf_addf(out, ",\"line\":%u,\"column\":%u,\"severity\":\"%s\",\"check\":\"%s\",\"message\":", x->line,
-                        x->col, lint_severity_name(ci->severity), ci->id);
+            strbuf_addf(out, ",\"line\":%u,\"column\":%u,\"severity\":\"%s\",\"check\":\"%s\",\"message\":",
+                        x->line, x->col, lint_severity_name(ci->severity), ci->id);
             json_string(out, x->message);
             strbuf_addch(out, '}');
             break;

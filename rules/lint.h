@@ -35,26 +35,26 @@ enum lint_check {
 };
 
 struct lint_check_info {
-    const char *id;                /* stable id, e.g. "rate-window-short" */
-    enum lint_severity severity;   /* fixed per check */
-    const char *summary;           /* one line */
+    const char *id;              /* stable id, e.g. "rate-window-short" */
+    enum lint_severity severity; /* fixed per check */
+    const char *summary;         /* one line */
 };
 const struct lint_check_info *lint_check_info(enum lint_check c);
 /* The check with this id (len bytes), or -1. */
 int lint_check_lookup(const char *id, size_t len);
 
 struct lint_finding {
-    enum lint_check check;  /* which check */
-    const char *file;       /* the rule file's name as given (not owned) */
-    uint32_t line, col;     /* 1-based; col counts bytes */
-    uint32_t offset;        /* byte offset in the file (for ordering) */
-    const char *message;    /* what is wrong and how to fix it (report arena) */
+    enum lint_check check; /* which check */
+    const char *file;      /* the rule file's name as given (not owned) */
+    uint32_t line, col;    /* 1-based; col counts bytes */
+    uint32_t offset;       /* byte offset in the file (for ordering) */
+    const char *message;   /* what is wrong and how to fix it (report arena) */
 };
 
 struct lint_report {
     struct lint_finding *items; /* owned array, sorted by file, position, check */
     size_t len, cap;
-    struct arena arena;         /* owns the messages */
+    struct arena arena; /* owns the messages */
 };
 
 void lint_report_init(struct lint_report *r);
@@ -75,8 +75,8 @@ struct lint_obs {
 struct lint_backend {
     int (*observe)(void *ctx, const char *const *selectors, size_t n, struct lint_obs *obs, char *err,
                    size_t errlen);
-    void *ctx;          /* passed to observe */
-    int64_t window_ms;  /* how far back observe looks, for messages */
+    void *ctx;         /* passed to observe */
+    int64_t window_ms; /* how far back observe looks, for messages */
 };
 
 struct lint_opts {

@@ -94,24 +94,36 @@ enum cval { CV_UNKNOWN = 0, CV_VALUE, CV_EMPTY };
 static bool compare(enum ast_binop op, double a, double b)
 {
     switch (op) {
-    case AST_OP_EQLC: return a == b;
-    case AST_OP_NEQ: return a != b;
-    case AST_OP_LTE: return a <= b;
-    case AST_OP_LSS: return a < b;
-    case AST_OP_GTE: return a >= b;
-    case AST_OP_GTR: return a > b;
-    default: return false;
+    case AST_OP_EQLC:
+        return a == b;
+    case AST_OP_NEQ:
+        return a != b;
+    case AST_OP_LTE:
+        return a <= b;
+    case AST_OP_LSS:
+        return a < b;
+    case AST_OP_GTE:
+        return a >= b;
+    case AST_OP_GTR:
+        return a > b;
+    default:
+        return false;
     }
 }
 
 static enum ast_binop flip(enum ast_binop op)
 {
     switch (op) {
-    case AST_OP_LTE: return AST_OP_GTE;
-    case AST_OP_LSS: return AST_OP_GTR;
-    case AST_OP_GTE: return AST_OP_LTE;
-    case AST_OP_GTR: return AST_OP_LSS;
-    default: return op;
+    case AST_OP_LTE:
+        return AST_OP_GTE;
+    case AST_OP_LSS:
+        return AST_OP_GTR;
+    case AST_OP_GTE:
+        return AST_OP_LTE;
+    case AST_OP_GTR:
+        return AST_OP_LSS;
+    default:
+        return op;
     }
 }
 
@@ -160,12 +172,23 @@ static bool calendar_of(const struct ast_node *n, struct calendar *cal)
         return false;
     }
     switch (n->u.call.fn->id) {
-    case FN_MINUTE: *cal = (struct calendar){FN_MINUTE, 0, 60}; return true;
-    case FN_HOUR: *cal = (struct calendar){FN_HOUR, 0, 24}; return true;
-    case FN_DAY_OF_WEEK: *cal = (struct calendar){FN_DAY_OF_WEEK, 0, 7}; return true;
-    case FN_DAY_OF_MONTH: *cal = (struct calendar){FN_DAY_OF_MONTH, 1, 31}; return true;
-    case FN_MONTH: *cal = (struct calendar){FN_MONTH, 1, 12}; return true;
-    default: return false;
+    case FN_MINUTE:
+        *cal = (struct calendar){FN_MINUTE, 0, 60};
+        return true;
+    case FN_HOUR:
+        *cal = (struct calendar){FN_HOUR, 0, 24};
+        return true;
+    case FN_DAY_OF_WEEK:
+        *cal = (struct calendar){FN_DAY_OF_WEEK, 0, 7};
+        return true;
+    case FN_DAY_OF_MONTH:
+        *cal = (struct calendar){FN_DAY_OF_MONTH, 1, 31};
+        return true;
+    case FN_MONTH:
+        *cal = (struct calendar){FN_MONTH, 1, 12};
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -250,7 +273,8 @@ static int64_t calendar_run(const struct calendar *cal, uint64_t mask)
                     best = run;
             }
         break;
-    default: return UNBOUNDED;
+    default:
+        return UNBOUNDED;
     }
     return best * 2 > total ? UNBOUNDED : best;
 }
@@ -275,7 +299,8 @@ static int64_t run_bound(const struct ast_node *n, const struct ast_node **why)
     switch (n->kind) {
     case AST_BINARY: {
         const struct ast_node *wl = NULL, *wr = NULL;
-        bool lv = ast_node_type(n->u.bin.lhs) == AST_TYPE_VECTOR, rv = ast_node_type(n->u.bin.rhs) == AST_TYPE_VECTOR;
+        bool lv = ast_node_type(n->u.bin.lhs) == AST_TYPE_VECTOR,
+             rv = ast_node_type(n->u.bin.rhs) == AST_TYPE_VECTOR;
         int64_t l = lv ? run_bound(n->u.bin.lhs, &wl) : UNBOUNDED;
         int64_t r = rv ? run_bound(n->u.bin.rhs, &wr) : UNBOUNDED;
         if (n->u.bin.op == AST_OP_LOR)
@@ -289,8 +314,10 @@ static int64_t run_bound(const struct ast_node *n, const struct ast_node **why)
         *why = wr;
         return r;
     }
-    case AST_AGGREGATE: return run_bound(n->u.agg.expr, why);
-    case AST_UNARY: return run_bound(n->u.unary.expr, why);
+    case AST_AGGREGATE:
+        return run_bound(n->u.agg.expr, why);
+    case AST_UNARY:
+        return run_bound(n->u.unary.expr, why);
     case AST_CALL: {
         enum fn_id id = n->u.call.fn->id;
         if (is_absent(n) || id == FN_VECTOR)
@@ -306,7 +333,8 @@ static int64_t run_bound(const struct ast_node *n, const struct ast_node **why)
         }
         return best;
     }
-    default: return UNBOUNDED;
+    default:
+        return UNBOUNDED;
     }
 }
 
@@ -322,8 +350,9 @@ bool lint_always_fires(const struct ast_node *n)
         return true;
     switch (n->kind) {
     case AST_AGGREGATE:
-        return n->u.agg.op != AST_AGG_TOPK && n->u.agg.op != AST_AGG_BOTTOMK && n->u.agg.op != AST_AGG_LIMITK &&
-               n->u.agg.op != AST_AGG_LIMIT_RATIO && lint_always_fires(n->u.agg.expr);
+        return n->u.agg.op != AST_AGG_TOPK && n->u.agg.op != AST_AGG_BOTTOMK &&
+               n->u.agg.op != AST_AGG_LIMITK && n->u.agg.op != AST_AGG_LIMIT_RATIO &&
+               lint_always_fires(n->u.agg.expr);
     case AST_CALL:
         switch (n->u.call.fn->id) {
         case FN_LABEL_REPLACE:
@@ -331,8 +360,10 @@ bool lint_always_fires(const struct ast_node *n)
         case FN_SORT:
         case FN_SORT_DESC:
         case FN_SORT_BY_LABEL:
-        case FN_SORT_BY_LABEL_DESC: return lint_always_fires(n->u.call.args[0]);
-        default: return false;
+        case FN_SORT_BY_LABEL_DESC:
+            return lint_always_fires(n->u.call.args[0]);
+        default:
+            return false;
         }
     case AST_BINARY:
         if (n->u.bin.op == AST_OP_LOR)
@@ -344,7 +375,8 @@ bool lint_always_fires(const struct ast_node *n)
         if (ast_node_type(n->u.bin.rhs) != AST_TYPE_VECTOR)
             return lint_always_fires(n->u.bin.lhs);
         return false;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -356,13 +388,19 @@ static bool survives_missing(const struct ast_node *n)
 {
     switch (n->kind) {
     case AST_VECTOR_SELECTOR:
-    case AST_MATRIX_SELECTOR: return false;
+    case AST_MATRIX_SELECTOR:
+        return false;
     case AST_NUMBER:
-    case AST_STRING: return true;
-    case AST_SUBQUERY: return survives_missing(n->u.sq.expr);
-    case AST_PAREN: return survives_missing(n->u.paren.expr);
-    case AST_UNARY: return survives_missing(n->u.unary.expr);
-    case AST_AGGREGATE: return survives_missing(n->u.agg.expr);
+    case AST_STRING:
+        return true;
+    case AST_SUBQUERY:
+        return survives_missing(n->u.sq.expr);
+    case AST_PAREN:
+        return survives_missing(n->u.paren.expr);
+    case AST_UNARY:
+        return survives_missing(n->u.unary.expr);
+    case AST_AGGREGATE:
+        return survives_missing(n->u.agg.expr);
     case AST_CALL:
         if (is_absent(n) || is_fn(n, FN_VECTOR))
             return true;
@@ -373,7 +411,8 @@ static bool survives_missing(const struct ast_node *n)
         }
         return true;
     case AST_BINARY: {
-        bool lv = ast_node_type(n->u.bin.lhs) == AST_TYPE_VECTOR, rv = ast_node_type(n->u.bin.rhs) == AST_TYPE_VECTOR;
+        bool lv = ast_node_type(n->u.bin.lhs) == AST_TYPE_VECTOR,
+             rv = ast_node_type(n->u.bin.rhs) == AST_TYPE_VECTOR;
         if (!lv)
             return survives_missing(n->u.bin.rhs);
         if (!rv)
@@ -411,10 +450,18 @@ static void selectors_outside_absent(const struct ast_node *n, struct sel_list *
         }
         out->items[out->len++] = n;
         return;
-    case AST_MATRIX_SELECTOR: selectors_outside_absent(n->u.ms.vs, out, a); return;
-    case AST_SUBQUERY: selectors_outside_absent(n->u.sq.expr, out, a); return;
-    case AST_PAREN: selectors_outside_absent(n->u.paren.expr, out, a); return;
-    case AST_UNARY: selectors_outside_absent(n->u.unary.expr, out, a); return;
+    case AST_MATRIX_SELECTOR:
+        selectors_outside_absent(n->u.ms.vs, out, a);
+        return;
+    case AST_SUBQUERY:
+        selectors_outside_absent(n->u.sq.expr, out, a);
+        return;
+    case AST_PAREN:
+        selectors_outside_absent(n->u.paren.expr, out, a);
+        return;
+    case AST_UNARY:
+        selectors_outside_absent(n->u.unary.expr, out, a);
+        return;
     case AST_AGGREGATE:
         selectors_outside_absent(n->u.agg.param, out, a);
         selectors_outside_absent(n->u.agg.expr, out, a);
@@ -427,7 +474,8 @@ static void selectors_outside_absent(const struct ast_node *n, struct sel_list *
         selectors_outside_absent(n->u.bin.lhs, out, a);
         selectors_outside_absent(n->u.bin.rhs, out, a);
         return;
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -472,16 +520,22 @@ static const struct ast_node *counter_rate_node(const struct lint_ctx *c, const 
         const struct rule *r = lint_map_get(&c->records, n->u.vs.name);
         return r && r->ast && counter_rate_node(c, r->ast, depth + 1) ? n : NULL;
     }
-    case AST_MATRIX_SELECTOR: return counter_rate_node(c, n->u.ms.vs, depth);
-    case AST_SUBQUERY: return counter_rate_node(c, n->u.sq.expr, depth);
-    case AST_PAREN: return counter_rate_node(c, n->u.paren.expr, depth);
-    case AST_UNARY: return counter_rate_node(c, n->u.unary.expr, depth);
-    case AST_AGGREGATE: return counter_rate_node(c, n->u.agg.expr, depth);
+    case AST_MATRIX_SELECTOR:
+        return counter_rate_node(c, n->u.ms.vs, depth);
+    case AST_SUBQUERY:
+        return counter_rate_node(c, n->u.sq.expr, depth);
+    case AST_PAREN:
+        return counter_rate_node(c, n->u.paren.expr, depth);
+    case AST_UNARY:
+        return counter_rate_node(c, n->u.unary.expr, depth);
+    case AST_AGGREGATE:
+        return counter_rate_node(c, n->u.agg.expr, depth);
     case AST_BINARY:
         if ((f = counter_rate_node(c, n->u.bin.lhs, depth)))
             return f;
         return counter_rate_node(c, n->u.bin.rhs, depth);
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
@@ -593,12 +647,17 @@ static struct lset infer_labels(struct arena *a, const struct ast_node *n)
     static const struct lset open = {true, NULL, 0}, none = {false, NULL, 0};
     switch (n->kind) {
     case AST_VECTOR_SELECTOR:
-    case AST_MATRIX_SELECTOR: return open;
+    case AST_MATRIX_SELECTOR:
+        return open;
     case AST_NUMBER:
-    case AST_STRING: return none;
-    case AST_SUBQUERY: return infer_labels(a, n->u.sq.expr);
-    case AST_PAREN: return infer_labels(a, n->u.paren.expr);
-    case AST_UNARY: return infer_labels(a, n->u.unary.expr);
+    case AST_STRING:
+        return none;
+    case AST_SUBQUERY:
+        return infer_labels(a, n->u.sq.expr);
+    case AST_PAREN:
+        return infer_labels(a, n->u.paren.expr);
+    case AST_UNARY:
+        return infer_labels(a, n->u.unary.expr);
     case AST_CALL: {
         enum fn_id id = n->u.call.fn->id;
         if (is_absent(n)) {
@@ -613,7 +672,8 @@ static struct lset infer_labels(struct arena *a, const struct ast_node *n)
                     continue;
                 size_t eq = 0;
                 for (size_t k = 0; k < vs->u.vs.nmatchers; k++)
-                    eq += vs->u.vs.matchers[k].op == AST_MATCH_EQ && !strcmp(vs->u.vs.matchers[k].name, m->name);
+                    eq += vs->u.vs.matchers[k].op == AST_MATCH_EQ &&
+                          !strcmp(vs->u.vs.matchers[k].name, m->name);
                 if (eq == 1)
                     r = ls_with(a, &r, m->name);
             }
@@ -656,7 +716,8 @@ static struct lset infer_labels(struct arena *a, const struct ast_node *n)
         return r;
     }
     case AST_BINARY: {
-        bool lv = ast_node_type(n->u.bin.lhs) == AST_TYPE_VECTOR, rv = ast_node_type(n->u.bin.rhs) == AST_TYPE_VECTOR;
+        bool lv = ast_node_type(n->u.bin.lhs) == AST_TYPE_VECTOR,
+             rv = ast_node_type(n->u.bin.rhs) == AST_TYPE_VECTOR;
         if (!lv)
             return infer_labels(a, n->u.bin.rhs);
         struct lset l = infer_labels(a, n->u.bin.lhs);
@@ -739,8 +800,9 @@ static struct cadence cadence_of(struct lint_ctx *c, const struct ast_node *vs)
         cd.why = "given by --cadence";
     } else {
         cd.ms = 60000;
-        cd.why = "assumed: 1m, as no cadence is known; declare it with '# heed: cadence=30s' above the group or "
-                 "rule, pass --cadence, or lint against the backend with --datasource";
+        cd.why =
+            "assumed: 1m, as no cadence is known; declare it with '# heed: cadence=30s' above the group or "
+            "rule, pass --cadence, or lint against the backend with --datasource";
     }
     return cd;
 }
@@ -777,11 +839,12 @@ static void check_no_series(struct walk *w, const struct ast_node *vs, bool in_a
     if (in_absent || lint_map_get(&w->seen_missing, text))
         return;
     lint_map_put(&w->seen_missing, text, (void *)text);
-    lint_add(c, LINT_SELECTOR_NO_SERIES, lint_expr_offset(c, vs->pos.start), true,
-             "%s matches no series on the backend in the last %s: check the metric name and label values (a "
-             "typo keeps the rule silent for ever); if the series only exists during incidents, watch its absence "
-             "with absent() in a companion alert, or disable this check here with the reason",
-             text, dur(&c->tmp, c->opts->backend->window_ms));
+    lint_add(
+        c, LINT_SELECTOR_NO_SERIES, lint_expr_offset(c, vs->pos.start), true,
+        "%s matches no series on the backend in the last %s: check the metric name and label values (a "
+        "typo keeps the rule silent for ever); if the series only exists during incidents, watch its absence "
+        "with absent() in a companion alert, or disable this check here with the reason",
+        text, dur(&c->tmp, c->opts->backend->window_ms));
 }
 
 static void check_rate_window(struct walk *w, const struct ast_node *call)
@@ -798,22 +861,25 @@ static void check_rate_window(struct walk *w, const struct ast_node *call)
     } else if (arg->kind == AST_SUBQUERY) {
         range = arg->u.sq.range_ms;
         cd.ms = arg->u.sq.step_ms > 0 ? arg->u.sq.step_ms : c->opts->eval_interval_ms;
-        cd.why = arg->u.sq.step_ms > 0 ? "the subquery's step" : "the subquery's default step, the global evaluation interval";
+        cd.why = arg->u.sq.step_ms > 0 ? "the subquery's step"
+                                       : "the subquery's default step, the global evaluation interval";
     } else {
         return;
     }
     const char *fn = call->u.call.fn->name;
     const char *text = node_text(&c->tmp, call);
     if (range < 2 * cd.ms) {
-        lint_add(c, LINT_RATE_WINDOW_EMPTY, lint_expr_offset(c, call->pos.start), true,
-                 "%s: the %s window is shorter than 2x the cadence %s (%s), so it often holds fewer than the two "
-                 "samples %s needs and returns nothing: use a window of at least %s (4x the cadence)",
-                 text, dur(&c->tmp, range), dur(&c->tmp, cd.ms), cd.why, fn, dur(&c->tmp, 4 * cd.ms));
+        lint_add(
+            c, LINT_RATE_WINDOW_EMPTY, lint_expr_offset(c, call->pos.start), true,
+            "%s: the %s window is shorter than 2x the cadence %s (%s), so it often holds fewer than the two "
+            "samples %s needs and returns nothing: use a window of at least %s (4x the cadence)",
+            text, dur(&c->tmp, range), dur(&c->tmp, cd.ms), cd.why, fn, dur(&c->tmp, 4 * cd.ms));
     } else if (range < 4 * cd.ms) {
-        lint_add(c, LINT_RATE_WINDOW_SHORT, lint_expr_offset(c, call->pos.start), true,
-                 "%s: the %s window is shorter than 4x the cadence %s (%s), so one or two missed scrapes leave "
-                 "too few samples and %s goes empty or jumps: use a window of at least %s",
-                 text, dur(&c->tmp, range), dur(&c->tmp, cd.ms), cd.why, fn, dur(&c->tmp, 4 * cd.ms));
+        lint_add(
+            c, LINT_RATE_WINDOW_SHORT, lint_expr_offset(c, call->pos.start), true,
+            "%s: the %s window is shorter than 4x the cadence %s (%s), so one or two missed scrapes leave "
+            "too few samples and %s goes empty or jumps: use a window of at least %s",
+            text, dur(&c->tmp, range), dur(&c->tmp, cd.ms), cd.why, fn, dur(&c->tmp, 4 * cd.ms));
     }
 }
 
@@ -843,12 +909,13 @@ static void check_absent_labels(struct walk *w, const struct ast_node *call)
         }
         if (!lost)
             continue;
-        lint_add(c, LINT_ABSENT_LABEL_LOST, lint_expr_offset(c, call->pos.start), true,
-                 "%s: the label %s (matched with %s) cannot appear in %s()'s output, which keeps only labels "
-                 "matched once with '=': the alert cannot say which %s is missing; write one %s() per value with "
-                 "%s=\"...\", or set %s in the rule's labels",
-                 node_text(&c->tmp, call), m->name, m->op == AST_MATCH_EQ ? "= more than once" : ops[m->op],
-                 call->u.call.fn->name, m->name, call->u.call.fn->name, m->name, m->name);
+        lint_add(
+            c, LINT_ABSENT_LABEL_LOST, lint_expr_offset(c, call->pos.start), true,
+            "%s: the label %s (matched with %s) cannot appear in %s()'s output, which keeps only labels "
+            "matched once with '=': the alert cannot say which %s is missing; write one %s() per value with "
+            "%s=\"...\", or set %s in the rule's labels",
+            node_text(&c->tmp, call), m->name, m->op == AST_MATCH_EQ ? "= more than once" : ops[m->op],
+            call->u.call.fn->name, m->name, call->u.call.fn->name, m->name, m->name);
     }
 }
 
@@ -861,19 +928,28 @@ static void walk_expr(struct walk *w, const struct ast_node *n, bool in_absent)
     case AST_VECTOR_SELECTOR: {
         struct cadence cd = cadence_of(c, n);
         if (cd.ms >= c->opts->lookback_ms)
-            lint_add(c, LINT_CADENCE_EXCEEDS_LOOKBACK, lint_expr_offset(c, n->pos.start), true,
-                     "%s: its cadence %s (%s) is not shorter than the lookback delta %s, so between samples the "
-                     "instant selector returns nothing%s: wrap it in last_over_time(...[%s]) or make the series "
-                     "report more often",
-                     node_text(&c->tmp, n), dur(&c->tmp, cd.ms), cd.why, dur(&c->tmp, c->opts->lookback_ms),
-                     in_absent ? " and absent() fires" : " and the rule resolves", dur(&c->tmp, 2 * cd.ms));
+            lint_add(
+                c, LINT_CADENCE_EXCEEDS_LOOKBACK, lint_expr_offset(c, n->pos.start), true,
+                "%s: its cadence %s (%s) is not shorter than the lookback delta %s, so between samples the "
+                "instant selector returns nothing%s: wrap it in last_over_time(...[%s]) or make the series "
+                "report more often",
+                node_text(&c->tmp, n), dur(&c->tmp, cd.ms), cd.why, dur(&c->tmp, c->opts->lookback_ms),
+                in_absent ? " and absent() fires" : " and the rule resolves", dur(&c->tmp, 2 * cd.ms));
         check_no_series(w, n, in_absent);
         return;
     }
-    case AST_MATRIX_SELECTOR: check_no_series(w, n->u.ms.vs, in_absent); return;
-    case AST_SUBQUERY: walk_expr(w, n->u.sq.expr, in_absent); return;
-    case AST_PAREN: walk_expr(w, n->u.paren.expr, in_absent); return;
-    case AST_UNARY: walk_expr(w, n->u.unary.expr, in_absent); return;
+    case AST_MATRIX_SELECTOR:
+        check_no_series(w, n->u.ms.vs, in_absent);
+        return;
+    case AST_SUBQUERY:
+        walk_expr(w, n->u.sq.expr, in_absent);
+        return;
+    case AST_PAREN:
+        walk_expr(w, n->u.paren.expr, in_absent);
+        return;
+    case AST_UNARY:
+        walk_expr(w, n->u.unary.expr, in_absent);
+        return;
     case AST_AGGREGATE:
         walk_expr(w, n->u.agg.param, in_absent);
         walk_expr(w, n->u.agg.expr, in_absent);
@@ -890,7 +966,8 @@ static void walk_expr(struct walk *w, const struct ast_node *n, bool in_absent)
         for (size_t i = 0; i < n->u.call.nargs; i++)
             walk_expr(w, n->u.call.args[i], in_absent || is_absent(n));
         return;
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -916,11 +993,13 @@ static void check_missing(struct lint_ctx *c)
     if (!uncovered)
         return;
     const char *sel = lint_selector_text(c, &c->tmp, uncovered);
-    lint_add(c, LINT_RESOLVES_ON_MISSING, lint_expr_offset(c, uncovered->pos.start), true,
-             "when %s returns nothing (target gone, exporter down, renamed metric) the expression returns nothing "
-             "and the alert resolves though nothing proved it healthy: add '# heed: on-missing=hold' above the rule "
-             "or its group so heed holds it until fresh data decides, or add a companion alert on absent(%s)",
-             sel, sel);
+    lint_add(
+        c, LINT_RESOLVES_ON_MISSING, lint_expr_offset(c, uncovered->pos.start), true,
+        "when %s returns nothing (target gone, exporter down, renamed metric) the expression returns nothing "
+        "and the alert resolves though nothing proved it healthy: add '# heed: on-missing=hold' above the "
+        "rule "
+        "or its group so heed holds it until fresh data decides, or add a companion alert on absent(%s)",
+        sel, sel);
 }
 
 static void check_counter_guard(struct lint_ctx *c)
@@ -935,11 +1014,12 @@ static void check_counter_guard(struct lint_ctx *c)
         strbuf_addf(&sb, "applies %s() to a counter", n->u.call.fn->name);
     else
         strbuf_addf(&sb, "reads %s, recorded from a counter rate", n->u.vs.name);
-    lint_add(c, LINT_COUNTER_NO_UNCHANGED_GUARD, lint_expr_offset(c, n->pos.start), true,
-             "the alert %s: an exporter that keeps serving a frozen value while scrapes succeed makes the rate 0, "
-             "so the alert resolves or never fires and nobody is told the data died: add '# heed: "
-             "max-unchanged=15m' (longer than the counter's longest normal quiet spell) above the rule or group",
-             sb.buf);
+    lint_add(
+        c, LINT_COUNTER_NO_UNCHANGED_GUARD, lint_expr_offset(c, n->pos.start), true,
+        "the alert %s: an exporter that keeps serving a frozen value while scrapes succeed makes the rate 0, "
+        "so the alert resolves or never fires and nobody is told the data died: add '# heed: "
+        "max-unchanged=15m' (longer than the counter's longest normal quiet spell) above the rule or group",
+        sb.buf);
     strbuf_release(&sb);
 }
 
@@ -951,18 +1031,20 @@ static void check_for(struct lint_ctx *c)
         return;
     uint32_t at = find_in_rule(c, "for:", true);
     if (r->for_ms < iv) {
-        lint_add(c, LINT_FOR_SHORTER_THAN_INTERVAL, at, true,
-                 "for: %s is shorter than the group's evaluation interval %s: the alert fires at the second "
-                 "evaluation that returns it, after %s, not %s: write for: %s (or shorten the group's interval)",
-                 dur(&c->tmp, r->for_ms), dur(&c->tmp, iv), dur(&c->tmp, iv), dur(&c->tmp, r->for_ms),
-                 dur(&c->tmp, iv));
+        lint_add(
+            c, LINT_FOR_SHORTER_THAN_INTERVAL, at, true,
+            "for: %s is shorter than the group's evaluation interval %s: the alert fires at the second "
+            "evaluation that returns it, after %s, not %s: write for: %s (or shorten the group's interval)",
+            dur(&c->tmp, r->for_ms), dur(&c->tmp, iv), dur(&c->tmp, iv), dur(&c->tmp, r->for_ms),
+            dur(&c->tmp, iv));
     } else if (r->for_ms % iv) {
         int64_t eff = (r->for_ms / iv + 1) * iv;
-        lint_add(c, LINT_FOR_NOT_MULTIPLE_OF_INTERVAL, at, true,
-                 "for: %s is not a multiple of the group's evaluation interval %s, so it takes effect as %s (the "
-                 "first evaluation after it): write for: %s or %s",
-                 dur(&c->tmp, r->for_ms), dur(&c->tmp, iv), dur(&c->tmp, eff), dur(&c->tmp, eff - iv),
-                 dur(&c->tmp, eff));
+        lint_add(
+            c, LINT_FOR_NOT_MULTIPLE_OF_INTERVAL, at, true,
+            "for: %s is not a multiple of the group's evaluation interval %s, so it takes effect as %s (the "
+            "first evaluation after it): write for: %s or %s",
+            dur(&c->tmp, r->for_ms), dur(&c->tmp, iv), dur(&c->tmp, eff), dur(&c->tmp, eff - iv),
+            dur(&c->tmp, eff));
     }
 }
 
@@ -978,16 +1060,18 @@ static void check_never_fires(struct lint_ctx *c)
                                          dur(&c->tmp, r->keep_firing_for_ms))
                           : "";
     if (run == 0) {
-        lint_add(c, LINT_ALERT_NEVER_FIRES, lint_expr_offset(c, why->pos.start), true,
-                 "%s is never true, so the expression never returns anything and the alert can never fire%s: fix "
-                 "the condition",
-                 node_text(&c->tmp, why), kff);
+        lint_add(
+            c, LINT_ALERT_NEVER_FIRES, lint_expr_offset(c, why->pos.start), true,
+            "%s is never true, so the expression never returns anything and the alert can never fire%s: fix "
+            "the condition",
+            node_text(&c->tmp, why), kff);
     } else if (r->for_ms >= run) {
-        lint_add(c, LINT_ALERT_NEVER_FIRES, find_in_rule(c, "for:", true), true,
-                 "for: %s can never elapse: the expression is true for at most %s without a break (%s), and an "
-                 "alert fires only after being returned for the whole for duration%s: make for shorter than %s or "
-                 "widen the condition",
-                 dur(&c->tmp, r->for_ms), dur(&c->tmp, run), node_text(&c->tmp, why), kff, dur(&c->tmp, run));
+        lint_add(
+            c, LINT_ALERT_NEVER_FIRES, find_in_rule(c, "for:", true), true,
+            "for: %s can never elapse: the expression is true for at most %s without a break (%s), and an "
+            "alert fires only after being returned for the whole for duration%s: make for shorter than %s or "
+            "widen the condition",
+            dur(&c->tmp, r->for_ms), dur(&c->tmp, run), node_text(&c->tmp, why), kff, dur(&c->tmp, run));
     }
 }
 
@@ -1012,8 +1096,9 @@ static void check_templates_in(struct lint_ctx *c, const struct lset *ls, const 
             if (!skip)
                 continue;
             const char *nm = q + skip, *e = nm;
-            while (e < end && (quoted ? *e != '"' : (*e == '_' || (*e >= 'a' && *e <= 'z') ||
-                                                      (*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9'))))
+            while (e < end && (quoted ? *e != '"'
+                                      : (*e == '_' || (*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') ||
+                                         (*e >= '0' && *e <= '9'))))
                 e++;
             if (e == nm)
                 continue;
@@ -1026,12 +1111,15 @@ static void check_templates_in(struct lint_ctx *c, const struct lset *ls, const 
                     strbuf_addf(&keeps, "%s%s", i ? ", " : "", ls->names[i]);
             }
             const char *ref = arena_strndup(&c->tmp, q, (size_t)(e - q) + (quoted ? 1 : 0));
-            lint_add(c, LINT_TEMPLATE_LABEL_DROPPED, find_in_rule(c, ref, false), true,
-                     "%s uses %s, but the expression's result can never carry the label %s (%s%s%s): keep it in "
-                     "the aggregation's by (...) or on (...) list, or stop using it in the template",
-                     where, ref, name,
-                     ls->open ? "it is dropped by a without/ignoring/function" : keeps.len ? "it keeps only " : "it carries no labels",
-                     ls->open ? "" : keeps.buf, "");
+            lint_add(
+                c, LINT_TEMPLATE_LABEL_DROPPED, find_in_rule(c, ref, false), true,
+                "%s uses %s, but the expression's result can never carry the label %s (%s%s%s): keep it in "
+                "the aggregation's by (...) or on (...) list, or stop using it in the template",
+                where, ref, name,
+                ls->open    ? "it is dropped by a without/ignoring/function"
+                : keeps.len ? "it keeps only "
+                            : "it carries no labels",
+                ls->open ? "" : keeps.buf, "");
             strbuf_release(&keeps);
             q = e;
         }
@@ -1085,16 +1173,24 @@ void lint_collect_rule(struct lint_ctx *c)
                 c->sel_list[c->nsel++] = s;
             }
         }
-#define PUSH(x)                                                                                                        \
-    do {                                                                                                               \
-        if (sp < sizeof stack / sizeof *stack)                                                                         \
-            stack[sp++] = (x);                                                                                         \
+#define PUSH(x)                                                                                              \
+    do {                                                                                                     \
+        if (sp < sizeof stack / sizeof *stack)                                                               \
+            stack[sp++] = (x);                                                                               \
     } while (0)
         switch (n->kind) {
-        case AST_MATRIX_SELECTOR: PUSH(n->u.ms.vs); break;
-        case AST_SUBQUERY: PUSH(n->u.sq.expr); break;
-        case AST_PAREN: PUSH(n->u.paren.expr); break;
-        case AST_UNARY: PUSH(n->u.unary.expr); break;
+        case AST_MATRIX_SELECTOR:
+            PUSH(n->u.ms.vs);
+            break;
+        case AST_SUBQUERY:
+            PUSH(n->u.sq.expr);
+            break;
+        case AST_PAREN:
+            PUSH(n->u.paren.expr);
+            break;
+        case AST_UNARY:
+            PUSH(n->u.unary.expr);
+            break;
         case AST_AGGREGATE:
             PUSH(n->u.agg.param);
             PUSH(n->u.agg.expr);
@@ -1107,7 +1203,8 @@ void lint_collect_rule(struct lint_ctx *c)
             for (size_t i = 0; i < n->u.call.nargs; i++)
                 PUSH(n->u.call.args[i]);
             break;
-        default: break;
+        default:
+            break;
         }
 #undef PUSH
     }
@@ -1147,9 +1244,10 @@ void lint_check_group_end(struct lint_ctx *c)
     if (suggest - lag < 15000)
         suggest += 60000;
     lint_add(c, LINT_QUERY_OFFSET_BELOW_LAG, c->g->offset, false,
-             "the group evaluates with query_offset %s, but the backend's newest sample of %s is %s old at a cadence "
+             "the group evaluates with query_offset %s, but the backend's newest sample of %s is %s old at a "
+             "cadence "
              "of %s, so data arrives at least %s late: the rules see incomplete data and resolve on it; set "
              "query_offset: %s on the group (if these series stopped instead, see selector-no-series)",
-             dur(c->a, offset), c->group_lag_sel, dur(c->a, c->group_lag_age), dur(c->a, c->group_lag_cadence),
-             dur(c->a, lag), dur(c->a, suggest));
+             dur(c->a, offset), c->group_lag_sel, dur(c->a, c->group_lag_age),
+             dur(c->a, c->group_lag_cadence), dur(c->a, lag), dur(c->a, suggest));
 }

@@ -25,10 +25,10 @@ void lint_map_put(struct lint_map *m, const char *key, void *val);
 /* The freshness policy and cadence a rule is linted with: its group's
  * directives overlaid by its own. */
 struct lint_policy {
-    bool has_on_missing;     /* on-missing= given */
-    bool has_max_unchanged;  /* max-unchanged= given */
-    int64_t cadence_ms;      /* cadence= (0: not declared) */
-    bool cadence_on_rule;    /* declared above the rule (else above the group) */
+    bool has_on_missing;    /* on-missing= given */
+    bool has_max_unchanged; /* max-unchanged= given */
+    int64_t cadence_ms;     /* cadence= (0: not declared) */
+    bool cadence_on_rule;   /* declared above the rule (else above the group) */
 };
 
 /* A disable=<check> directive. */
@@ -47,43 +47,43 @@ struct lint_absent_sel {
 
 /* The selector text an online lookup is keyed by, and what was observed. */
 struct lint_sel {
-    const char *text;   /* canonical selector without offset/@ */
-    struct lint_obs obs;/* filled online */
+    const char *text;    /* canonical selector without offset/@ */
+    struct lint_obs obs; /* filled online */
 };
 
 struct lint_ctx {
     const struct lint_opts *opts;
     struct lint_report *rep;
-    struct arena *a;                   /* long-lived strings (report arena) */
-    struct arena tmp;                  /* per-rule scratch, reset after each rule */
+    struct arena *a;  /* long-lived strings (report arena) */
+    struct arena tmp; /* per-rule scratch, reset after each rule */
     const struct rulefile *const *files;
     size_t nfiles;
-    uint32_t **line_starts;            /* per file: byte offset of each line */
-    size_t *nlines;                    /* per file */
+    uint32_t **line_starts; /* per file: byte offset of each line */
+    size_t *nlines;         /* per file */
     /* the current position in the walk */
-    size_t fi, gi, ri;                 /* file, group, rule indexes */
+    size_t fi, gi, ri; /* file, group, rule indexes */
     const struct rulefile *rf;
     const struct rule_group *g;
     const struct rule *r;
-    struct lint_policy pol;            /* the current rule's policy */
-    int64_t interval_ms;               /* the current group's interval */
+    struct lint_policy pol; /* the current rule's policy */
+    int64_t interval_ms;    /* the current group's interval */
     /* set-wide facts */
-    struct lint_map records;           /* record name -> its struct rule */
-    struct lint_absent_sel *absents;   /* selectors watched by absent() in alerting rules */
+    struct lint_map records;         /* record name -> its struct rule */
+    struct lint_absent_sel *absents; /* selectors watched by absent() in alerting rules */
     size_t nabsents, capabsents;
-    struct lint_map sels;              /* selector text -> struct lint_sel (online) */
-    struct lint_sel **sel_list;        /* in first-seen order */
+    struct lint_map sels;       /* selector text -> struct lint_sel (online) */
+    struct lint_sel **sel_list; /* in first-seen order */
     size_t nsel, capsel;
-    bool online;                       /* observations are available */
-    bool have_watchdog;                /* an always-firing alert exists */
+    bool online;        /* observations are available */
+    bool have_watchdog; /* an always-firing alert exists */
     /* online, per group: the largest ingestion-lag estimate among its rules */
-    int64_t group_lag;                 /* INT64_MIN: none */
-    const char *group_lag_sel;         /* the selector it was seen on */
+    int64_t group_lag;                        /* INT64_MIN: none */
+    const char *group_lag_sel;                /* the selector it was seen on */
     int64_t group_lag_age, group_lag_cadence; /* that selector's newest-sample age and cadence */
     /* findings before disables are applied; scope per finding */
     struct lint_disable *disables;
     size_t ndisables, capdisables;
-    long *finding_rule;                /* per finding: rule index or -1 (group) or -2 (set) */
+    long *finding_rule; /* per finding: rule index or -1 (group) or -2 (set) */
     size_t *finding_file, *finding_group;
     size_t capscope;
 };

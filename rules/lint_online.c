@@ -22,10 +22,10 @@ struct lint_online {
 struct obs_acc {
     struct lint_obs *obs; /* where the result goes */
     int64_t now_ms;
-    int64_t last;         /* previous sample of the current series (INT64_MIN: none) */
-    int64_t *gaps;        /* gaps of the current series */
+    int64_t last;  /* previous sample of the current series (INT64_MIN: none) */
+    int64_t *gaps; /* gaps of the current series */
     size_t ngaps, capgaps;
-    int64_t newest;       /* newest sample over all series */
+    int64_t newest; /* newest sample over all series */
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -73,7 +73,8 @@ static int on_series_end(void *ctx)
     return 0;
 }
 
-static int observe(void *ctx, const char *const *sels, size_t n, struct lint_obs *obs, char *err, size_t errlen)
+static int observe(void *ctx, const char *const *sels, size_t n, struct lint_obs *obs, char *err,
+                   size_t errlen)
 {
     struct lint_online *o = ctx;
     struct strbuf win = STRBUF_INIT;
@@ -92,14 +93,16 @@ static int observe(void *ctx, const char *const *sels, size_t n, struct lint_obs
             acc[i] = (struct obs_acc){.obs = &obs[base + i], .now_ms = o->now_ms, .newest = INT64_MIN};
             q[i].query = texts[i];
             q[i].time_ms = o->now_ms;
-            q[i].cb = (struct promjson_callbacks){
-                .ctx = &acc[i], .series_start = on_series_start, .sample = on_sample, .series_end = on_series_end};
+            q[i].cb = (struct promjson_callbacks){.ctx = &acc[i],
+                                                  .series_start = on_series_start,
+                                                  .sample = on_sample,
+                                                  .series_end = on_series_end};
         }
         if (datasource_run(o->ds, q, m) < 0) {
             for (size_t i = 0; i < m; i++)
                 if (q[i].err.type != PROMJSON_OK) {
-                    snprintf(err, errlen, "query %s failed (%s): %s", texts[i], promjson_errtype_name(q[i].err.type),
-                             q[i].err.msg);
+                    snprintf(err, errlen, "query %s failed (%s): %s", texts[i],
+                             promjson_errtype_name(q[i].err.type), q[i].err.msg);
                     break;
                 }
             rc = -1;
@@ -122,7 +125,8 @@ static int observe(void *ctx, const char *const *sels, size_t n, struct lint_obs
     return rc;
 }
 
-struct lint_online *lint_online_new(const char *url, int64_t now_ms, int64_t window_ms, char *err, size_t errlen)
+struct lint_online *lint_online_new(const char *url, int64_t now_ms, int64_t window_ms, char *err,
+                                    size_t errlen)
 {
     struct datasource_config cfg = {.url = url};
     struct promjson_error e = {0};

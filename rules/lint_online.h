@@ -17,7 +17,8 @@ struct lint_backend;
 
 /* now_ms: the time to look from; window_ms: how far back (0: 30m).
  * Returns NULL with err filled when the URL or client is unusable. */
-struct lint_online *lint_online_new(const char *url, int64_t now_ms, int64_t window_ms, char *err, size_t errlen);
+struct lint_online *lint_online_new(const char *url, int64_t now_ms, int64_t window_ms, char *err,
+                                    size_t errlen);
 const struct lint_backend *lint_online_backend(struct lint_online *o);
 void lint_online_free(struct lint_online *o); /* NULL is fine */
 

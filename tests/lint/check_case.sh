@@ -33,6 +33,10 @@ EOF2
             echo "  unexpected $check"
         fi
     done
+    if grep -q "Sanitizer\|runtime error:" "$out"; then
+        good=0
+        echo "  sanitizer report"
+    fi
     [ $good = 1 ] || sed 's/^/    | /' "$out"
     rm -f "$out"
     [ $good = 1 ]

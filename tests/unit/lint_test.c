@@ -100,8 +100,8 @@ static void test_durations(void)
     static const struct {
         long long ms;
         const char *want;
-    } cases[] = {{0, "0s"}, {90000, "1m30s"}, {250, "250ms"}, {3600000, "1h"}, {86400000LL * 8, "1w1d"},
-                 {61001, "1m1s1ms"}};
+    } cases[] = {{0, "0s"},       {90000, "1m30s"},         {250, "250ms"},
+                 {3600000, "1h"}, {86400000LL * 8, "1w1d"}, {61001, "1m1s1ms"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct strbuf sb = STRBUF_INIT;
         lint_format_duration(&sb, cases[i].ms);
@@ -117,11 +117,16 @@ static void test_escaping(void)
     size_t errors = 0;
     char *gh = lint_text(src, LINT_FORMAT_GITHUB, &errors);
     T_EQ_INT(errors, 1);
-    T_CHECK(!strncmp(gh, "::error file=t.yml,line=7,col=16,title=rate-window-empty::rate(x{p=\"a%25,b\"}[1m])", 79));
+    T_CHECK(!strncmp(
+        gh, "::error file=t.yml,line=7,col=16,title=rate-window-empty::rate(x{p=\"a%25,b\"}[1m])", 79));
     free(gh);
     char *js = lint_text(src, LINT_FORMAT_JSON, NULL);
     T_CHECK(strstr(js, "\"message\":\"rate(x{p=\\\"a%,b\\\"}[1m]): the 1m window") != NULL);
-    T_CHECK(!strncmp(js, "[\n {\"file\":\"t.yml\",\"line\":7,\"column\":16,\"severity\":\"error\",\"check\":\"rate-window-empty\"", 86));
+    T_CHECK(!strncmp(
+        js,
+        "[\n "
+        "{\"file\":\"t.yml\",\"line\":7,\"column\":16,\"severity\":\"error\",\"check\":\"rate-window-empty\"",
+        86));
     free(js);
 }
 
