@@ -19,6 +19,14 @@ e2e_init
 END=1700010800
 python3 tests/lint/online/gen_data.py --end $END >"$E2E_DIR/data.om" || exit 2
 e2e_backfill "$E2E_DIR/data.om" || { echo "0 passed, 1 failed"; exit 1; }
+# a live target scraped every second, for the checks at "now"
+expo=$E2E_DIR/exposition
+printf '# TYPE live counter\nlive_total 1\n' >"$expo"
+python3 tests/e2e/scrape_target.py "$E2E_DIR/tport" "$expo" &
+e2e_track $!
+n=0
+while [ ! -s "$E2E_DIR/tport" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+e2e_prometheus_config "127.0.0.1:$(cat "$E2E_DIR/tport")" 1s
 e2e_prometheus_start || { echo "0 passed, 1 failed"; exit 1; }
 URL=$E2E_PROM_URL
 
@@ -43,6 +51,19 @@ if "$HEED" lint --datasource "$URL" --time $((END + 5)) trigger.yml |
 else
     e2e_not_ok "message does not name the observed cadence"
 fi
+
+# live: wait for a few scrapes, then lint at the current time. The observed
+# cadence is the 1s scrape interval, and a healthy pipeline shows no lag
+# (no query_offset needed).
+n=0
+while [ $n -lt 100 ]; do
+    c=$(curl -s "$URL/api/v1/query" --data-urlencode 'query=count_over_time(live_total[1m])' |
+        python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(int(r[0]["value"][1]) if r else 0)')
+    [ "$c" -ge 6 ] && break
+    sleep 0.5
+    n=$((n + 1))
+done
+if lint_case live.yml --datasource "$URL"; then e2e_ok "live.yml (1s scrape)"; else e2e_not_ok "live.yml (1s scrape)"; fi
 
 # a backend that does not answer: exit 2 with the reason
 port=$(e2e_free_port)
