@@ -1236,8 +1236,11 @@ void lint_check_rule(struct lint_ctx *c)
 void lint_check_group_end(struct lint_ctx *c)
 {
     int64_t offset = c->g->has_query_offset ? c->g->query_offset_ms : c->opts->query_offset_ms;
-    /* below a second the estimate is scrape jitter, not a lagging pipeline */
-    if (!c->group_lag_sel || c->group_lag < 1000 || c->group_lag <= offset)
+    /* In a healthy pipeline the newest sample is up to two cadences old (one
+     * interval, plus the scrape's own duration before it is stored), so a lag
+     * estimate below one cadence, or below a second, is scrape timing. */
+    if (!c->group_lag_sel || c->group_lag < 1000 || c->group_lag < c->group_lag_cadence ||
+        c->group_lag <= offset)
         return;
     int64_t lag = c->group_lag;
     int64_t suggest = (lag + 59999) / 60000 * 60000;
