@@ -1075,9 +1075,12 @@ static void check_never_fires(struct lint_ctx *c)
     }
 }
 
-/* Label names a template refers to: $labels.x, .Labels.x, index $labels "x". */
+/* Label names a template refers to: $labels.x, .Labels.x, index $labels "x".
+ * Inside range or with, the dot is something else (a query result), so
+ * .Labels is then left alone; $labels always means the alert's. */
 static void check_templates_in(struct lint_ctx *c, const struct lset *ls, const char *where, const char *tmpl)
 {
+    bool dot_moves = strstr(tmpl, "range") || strstr(tmpl, "with");
     for (const char *p = tmpl; (p = strstr(p, "{{"));) {
         const char *end = strstr(p, "}}");
         if (!end)
@@ -1087,11 +1090,12 @@ static void check_templates_in(struct lint_ctx *c, const struct lset *ls, const 
             bool quoted = false;
             if (!strncmp(q, "$labels.", 8))
                 skip = 8;
-            else if (!strncmp(q, ".Labels.", 8) && (q == p || q[-1] != 's'))
+            else if (!dot_moves && !strncmp(q, ".Labels.", 8) &&
+                     (q[-1] == ' ' || q[-1] == '(' || q[-1] == '{'))
                 skip = 8;
             else if (!strncmp(q, "index $labels \"", 15))
                 skip = 15, quoted = true;
-            else if (!strncmp(q, "index .Labels \"", 15))
+            else if (!dot_moves && !strncmp(q, "index .Labels \"", 15))
                 skip = 15, quoted = true;
             if (!skip)
                 continue;
