@@ -38,6 +38,18 @@ else
     not_ok "json output does not parse or lacks fields"
 fi
 
+# a clean file: exit 0, an empty JSON list, no annotation
+printf 'groups:\n  - name: g\n    rules:\n      - alert: Watchdog\n        expr: vector(1)\n' >"$tmp/clean.yml"
+if [ "$("$HEED" lint --format json "$tmp/clean.yml")" = "[]" ] && [ -z "$("$HEED" lint --format github "$tmp/clean.yml")" ] &&
+    [ -z "$("$HEED" lint "$tmp/clean.yml")" ]; then
+    ok "clean file: no output, [] in json"
+else
+    not_ok "clean file"
+fi
+"$HEED" lint formats/input.yml "$tmp/clean.yml" >/dev/null 2>&1
+rc=$?
+if [ $rc = 1 ]; then ok "two files, errors in one: exit 1"; else not_ok "two files: exit $rc"; fi
+
 # usage errors and files that do not load: exit 2 with the loader's positions
 expect_exit2() {
     name=$1 pattern=$2
