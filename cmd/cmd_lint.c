@@ -1,6 +1,6 @@
 /* heed lint FILE... [--datasource URL] [--format text|json|github] [--cadence D]
  *                   [--interval D] [--lookback-delta D] [--query-offset D]
- *                   [--time T] [--window D]:
+ *                   [--time T] [--window D], or heed lint --list-checks:
  * stale-data risk in rule files (rules/lint.h). Exit 1 when a finding is an
  * error, 2 for usage errors and files that do not load. */
 #include <ctype.h>
@@ -19,7 +19,7 @@
 
 static const char usage[] =
     "heed lint FILE... [--datasource URL] [--format text|json|github] [--cadence D] [--interval D] "
-    "[--lookback-delta D] [--query-offset D] [--time UNIX_SECONDS] [--window D]";
+    "[--lookback-delta D] [--query-offset D] [--time UNIX_SECONDS] [--window D] | heed lint --list-checks";
 
 static int parse_dur(const char *flag, const char *v, int64_t *ms)
 {
@@ -73,6 +73,14 @@ int cmd_lint(int argc, char **argv)
         if (!strcmp(a, "--")) {
             flags_done = true;
             continue;
+        }
+        if (!strcmp(a, "--list-checks")) {
+            for (int k = 0; k < LINT_CHECK_COUNT; k++) {
+                const struct lint_check_info *ci = lint_check_info((enum lint_check)k);
+                printf("%-32s %-8s %s\n", ci->id, lint_severity_name(ci->severity), ci->summary);
+            }
+            free(files);
+            return 0;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: %s\n", usage);

@@ -38,6 +38,19 @@ else
     not_ok "json output does not parse or lacks fields"
 fi
 
+# every check is documented and has a triggering and a near-miss case
+# (the online ones in tests/lint/online/)
+for id in $("$HEED" lint --list-checks | awk '{ print $1 }'); do
+    if ! grep -q "^### $id (" ../../docs/lint.md; then
+        not_ok "$id: no section in docs/lint.md"
+    elif { [ -f "$id.trigger.yml" ] && [ -f "$id.nearmiss.yml" ]; } ||
+        { grep -q "^# expect: $id" online/*.yml && grep -q "^# reject: $id" online/*.yml; }; then
+        ok "$id: documented, triggered and near-missed"
+    else
+        not_ok "$id: no trigger/near-miss case"
+    fi
+done
+
 # a clean file: exit 0, an empty JSON list, no annotation
 printf 'groups:\n  - name: g\n    rules:\n      - alert: Watchdog\n        expr: vector(1)\n' >"$tmp/clean.yml"
 if [ "$("$HEED" lint --format json "$tmp/clean.yml")" = "[]" ] && [ -z "$("$HEED" lint --format github "$tmp/clean.yml")" ] &&
