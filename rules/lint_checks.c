@@ -539,11 +539,6 @@ static const struct ast_node *counter_rate_node(const struct lint_ctx *c, const 
     }
 }
 
-bool lint_uses_counter_rate(const struct lint_ctx *c, const struct ast_node *n, int depth)
-{
-    return counter_rate_node(c, n, depth) != NULL;
-}
-
 /* ---- label sets ---- */
 
 /* The labels a result can carry: closed (exactly a subset of names) or

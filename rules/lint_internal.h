@@ -103,10 +103,6 @@ const char *lint_selector_text(struct lint_ctx *c, struct arena *a, const struct
 /* The online observation for a selector (NULL offline or unknown). */
 const struct lint_obs *lint_observed(const struct lint_ctx *c, const char *sel_text);
 
-/* Whether the rule (or one it reads through a recorded series) applies
- * rate/irate/increase to counters. */
-bool lint_uses_counter_rate(const struct lint_ctx *c, const struct ast_node *n, int depth);
-
 /* Whether an expression always returns at least one series (a watchdog). */
 bool lint_always_fires(const struct ast_node *n);
 
