@@ -162,7 +162,8 @@ int promtool_check_rules_files(const struct promtool_check_opts *o, const char *
                                const struct promtool_sink *sink)
 {
     bool failed = false, has_errors = false;
-    struct rulefile_opts ro = {.ignore_unknown_fields = o->ignore_unknown_fields, .names = RULEFILE_NAMES_UTF8};
+    struct rulefile_opts ro = {.ignore_unknown_fields = o->ignore_unknown_fields, .names = RULEFILE_NAMES_UTF8,
+                              .experimental = o->experimental_functions};
     for (size_t i = 0; i < nfiles; i++) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "Checking %s\n", files[i]);
@@ -192,7 +193,8 @@ int promtool_check_rules_stdin(const struct promtool_check_opts *o, const char *
         strbuf_release(&sb);
         return PROMTOOL_EXIT_FAILURE;
     }
-    struct rulefile_opts ro = {.ignore_unknown_fields = o->ignore_unknown_fields, .names = RULEFILE_NAMES_UTF8};
+    struct rulefile_opts ro = {.ignore_unknown_fields = o->ignore_unknown_fields, .names = RULEFILE_NAMES_UTF8,
+                              .experimental = o->experimental_functions};
     struct diag_list dl;
     diag_list_init(&dl);
     dl.max = (size_t)-1;

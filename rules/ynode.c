@@ -289,8 +289,12 @@ static void attach(struct builder *b, struct ynode *n, struct ynode **root)
 static int open_collection(struct builder *b, struct ynode *n)
 {
     if (b->depth >= b->lim.max_depth) {
-        set_error(b->err, n->line, n->col, "yaml: line %u: exceeded max depth of %zu", n->line,
-                  b->lim.max_depth);
+        /* Go's scanner reports this with a 0-based line, omitted when 0 */
+        if (n->line > 1)
+            set_error(b->err, n->line, n->col, "yaml: line %u: exceeded max depth of %zu", n->line,
+                      b->lim.max_depth);
+        else
+            set_error(b->err, n->line, n->col, "yaml: exceeded max depth of %zu", b->lim.max_depth);
         return -1;
     }
     XGROW(b->stack, b->stack_cap, b->depth + 1);
