@@ -15,6 +15,7 @@
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 #include "rules/rulefile_yaml.h"
+#include "rules/template.h"
 #include "rules/ynode.h"
 
 /* ---- names, UTF-8, Go quoting ---- */
@@ -351,6 +352,26 @@ static void check_expr(struct vctx *v, const struct rule_group *g, struct rule *
     diag_list_release(&pd);
 }
 
+/* Alerting rules' label and annotation values are templates: parsed (not
+ * run) as Prometheus's testTemplateParsing does, labels first. */
+static void check_templates(struct vctx *v, const struct rule_group *g, const struct rule *r)
+{
+    const struct rule_kvs *sets[2] = {&r->labels, &r->annotations};
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < sets[s]->len; i++) {
+            const struct rule_kv *kv = &sets[s]->items[i];
+            char *err = tmpl_alert_check(r->alert, kv->value);
+            if (!err)
+                continue;
+            struct strbuf q = STRBUF_INIT;
+            rulefile_go_quote(&q, kv->name, strlen(kv->name));
+            rule_error(v, g, r, NULL, false, "%s %s: %s", s ? "annotation" : "label", q.buf, err);
+            strbuf_release(&q);
+            free(err);
+        }
+    }
+}
+
 static void validate_rule(struct vctx *v, const struct rule_group *g, struct rule *r)
 {
     bool rec = *r->record, al = *r->alert;
@@ -379,6 +400,8 @@ static void validate_rule(struct vctx *v, const struct rule_group *g, struct rul
     for (size_t i = 0; i < r->annotations.len; i++)
         if (!valid_label_name(v->opts->names, r->annotations.items[i].name))
             rule_error(v, g, r, NULL, false, "invalid annotation name: %s", r->annotations.items[i].name);
+    if (al)
+        check_templates(v, g, r);
     r->type = al ? RULE_ALERTING : RULE_RECORDING;
     r->name = al ? r->alert : r->record;
 }

@@ -321,6 +321,52 @@ static void test_expressions(void)
                   "unexpected end of input");
 }
 
+/* rulefmt_test.go TestTemplateParsing: labels and annotations of alerting
+ * rules are parsed as templates; recording rules' labels are not. */
+static void test_templates(void)
+{
+    static const struct {
+        const char *labels, *annotations;
+        const char *want; /* NULL: accepted */
+    } cases[] = {
+        {"severity: \"page\"", "summary: \"Instance {{ $labels.instance }} down\"", NULL},
+        {"severity: \"page\"", "summary: \"Instance {{ $label.instance }} down\"",
+         "group \"example\", rule 1, \"InstanceDown\": annotation \"summary\": template: "
+         "__alert_InstanceDown:1: undefined variable \"$label\""},
+        {"severity: \"{{$this_is_wrong}}\"", "summary: \"Instance {{ $labels.instance }} down\"",
+         "group \"example\", rule 1, \"InstanceDown\": label \"severity\": template: "
+         "__alert_InstanceDown:1: undefined variable \"$this_is_wrong\""},
+        {"severity: \"page\"", "description: \"{{$labels.quantile * 100}}\"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+        strbuf_addf(&src, "groups:\n- name: example\n  labels:\n    team: myteam\n  rules:\n"
+                          "  - alert: InstanceDown\n    expr: up == 0\n    for: 5m\n"
+                          "    labels:\n      %s\n    annotations:\n      %s\n",
+                    cases[i].labels, cases[i].annotations);
+        struct rulefile rf;
+        int rc = parse(src.buf, NULL, &rf, &out);
+        printf("# template case %zu\n", i);
+        if (!cases[i].want) {
+            T_EQ_INT(rc, 0);
+        } else {
+            T_EQ_INT(rc, -1);
+            if (*cases[i].want)
+                T_EQ_STR(out.buf, cases[i].want);
+        }
+        rulefile_release(&rf);
+        strbuf_release(&src);
+        strbuf_release(&out);
+    }
+    /* a recording rule's label is not a template */
+    struct rulefile rf;
+    struct strbuf out = STRBUF_INIT;
+    T_EQ_INT(parse("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels: {a: \"{{\"}\n", NULL,
+                   &rf, &out), 0);
+    rulefile_release(&rf);
+    strbuf_release(&out);
+}
+
 static void test_unknown_fields_ignored_and_multidoc(void)
 {
     const char *src = "groups:\n- name: g\n  owner: x\n  rules: []\n---\ngroups: [{name: h}]\n";
@@ -418,6 +464,7 @@ int main(void)
     t_run("nulls and merge keys", test_nulls_and_merges);
     t_run("validation", test_validation);
     t_run("expressions", test_expressions);
+    t_run("templates", test_templates);
     t_run("unknown fields ignored, multi-document", test_unknown_fields_ignored_and_multidoc);
     t_run("comment directives", test_directives);
     t_run("files and globs", test_set_globs);
