@@ -253,11 +253,57 @@ static struct span node_span(const struct ynode *n)
     return n ? (struct span){n->offset, n->offset} : (struct span){0, 0};
 }
 
+/* Template texts already known to parse: a file repeats its annotation
+ * texts across many rules, and whether a text parses does not depend on
+ * the rule (the alert's name only appears in error messages). */
+struct text_set {
+    const char **slots; /* open addressing; NULL: empty */
+    size_t cap, len;    /* cap is a power of two */
+};
+
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static bool text_set_has(const struct text_set *ts, const char *s, uint64_t h)
+{
+    if (!ts->cap)
+        return false;
+    for (size_t i = h & (ts->cap - 1);; i = (i + 1) & (ts->cap - 1)) {
+        if (!ts->slots[i])
+            return false;
+        if (!strcmp(ts->slots[i], s))
+            return true;
+    }
+}
+
+static void text_set_add(struct text_set *ts, const char *s, uint64_t h)
+{
+    if (2 * (ts->len + 1) > ts->cap) {
+        struct text_set big = {xcalloc(ts->cap ? 2 * ts->cap : 64, sizeof *big.slots), ts->cap ? 2 * ts->cap : 64, 0};
+        for (size_t i = 0; i < ts->cap; i++)
+            if (ts->slots[i])
+                text_set_add(&big, ts->slots[i], text_hash(ts->slots[i]));
+        free(ts->slots);
+        *ts = big;
+    }
+    size_t i = h & (ts->cap - 1);
+    while (ts->slots[i])
+        i = (i + 1) & (ts->cap - 1);
+    ts->slots[i] = s;
+    ts->len++;
+}
+
 struct vctx {
     struct rulefile *rf;
     const struct rulefile_opts *opts;
     struct diag_list *diags;
     int errors;
+    struct text_set good_templates; /* texts that parsed (see text_set) */
 };
 
 /* One rule error, worded as rulefmt.Error: positions of the node (and the
@@ -360,9 +406,18 @@ static void check_templates(struct vctx *v, const struct rule_group *g, const st
     for (int s = 0; s < 2; s++) {
         for (size_t i = 0; i < sets[s]->len; i++) {
             const struct rule_kv *kv = &sets[s]->items[i];
-            char *err = tmpl_alert_check(r->alert, kv->value);
-            if (!err)
+            /* without "{{" a text has no action and always parses (the
+             * prepended definitions are fixed), so the parse can be skipped */
+            if (!strstr(kv->value, "{{"))
                 continue;
+            uint64_t h = text_hash(kv->value);
+            if (text_set_has(&v->good_templates, kv->value, h))
+                continue;
+            char *err = tmpl_alert_check(r->alert, kv->value);
+            if (!err) {
+                text_set_add(&v->good_templates, kv->value, h);
+                continue;
+            }
             struct strbuf q = STRBUF_INIT;
             rulefile_go_quote(&q, kv->name, strlen(kv->name));
             rule_error(v, g, r, NULL, false, "%s %s: %s", s ? "annotation" : "label", q.buf, err);
@@ -495,6 +550,7 @@ int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_
     finish_groups(rf);
     struct vctx v = {.rf = rf, .opts = opts, .diags = diags};
     validate(&v);
+    free(v.good_templates.slots);
     return v.errors ? -1 : 0;
 }
 
