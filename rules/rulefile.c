@@ -503,12 +503,12 @@ static void finish_groups(struct rulefile *rf)
     }
 }
 
+/* Parses the NUL-terminated text already owned by rf (rf->src, rf->len). */
+static int parse_source(struct rulefile *rf, const struct rulefile_opts *opts, struct diag_list *diags);
+
 int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_t len,
                    const struct rulefile_opts *opts, struct diag_list *diags)
 {
-    static const struct rulefile_opts defaults;
-    if (!opts)
-        opts = &defaults;
     memset(rf, 0, sizeof *rf);
     arena_init(&rf->arena, 64 * 1024);
     rf->path = arena_strdup(&rf->arena, name);
@@ -517,6 +517,14 @@ int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_
     copy[len] = 0;
     rf->src = copy;
     rf->len = len;
+    return parse_source(rf, opts, diags);
+}
+
+static int parse_source(struct rulefile *rf, const struct rulefile_opts *opts, struct diag_list *diags)
+{
+    static const struct rulefile_opts defaults;
+    if (!opts)
+        opts = &defaults;
 
     struct ynode_doc doc;
     struct ynode_error yerr;
@@ -573,9 +581,14 @@ int rulefile_load(struct rulefile *rf, const char *path, const struct rulefile_o
         strbuf_release(&sb);
         return -1;
     }
-    int rc = rulefile_parse(rf, path, sb.buf, sb.len, opts, diags);
-    strbuf_release(&sb);
-    return rc;
+    /* the file's buffer becomes the rulefile's source: no second copy */
+    memset(rf, 0, sizeof *rf);
+    arena_init(&rf->arena, 64 * 1024);
+    rf->path = arena_strdup(&rf->arena, path);
+    rf->len = sb.len;
+    rf->src = strbuf_detach(&sb);
+    arena_on_release(&rf->arena, free, (void *)rf->src);
+    return parse_source(rf, opts, diags);
 }
 
 void rulefile_release(struct rulefile *rf)
