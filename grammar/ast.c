@@ -53,49 +53,21 @@ const char *ast_aggop_name(enum ast_aggop op)
     return (unsigned)op < sizeof aggop_names / sizeof aggop_names[0] ? aggop_names[op] : "?";
 }
 
-static enum ast_type type_of_letter(char c)
-{
-    switch (c) {
-    case 's': return AST_TYPE_SCALAR;
-    case 'v': return AST_TYPE_VECTOR;
-    case 'm': return AST_TYPE_MATRIX;
-    case 'S': return AST_TYPE_STRING;
-    }
-    return AST_TYPE_NONE;
-}
+/* funcs.def's return-type letter as an enum, usable in a static initializer. */
+#define TYPE_OF_LETTER(c)                                                                     \
+    ((c) == 's' ? AST_TYPE_SCALAR : (c) == 'v' ? AST_TYPE_VECTOR : (c) == 'm' ? AST_TYPE_MATRIX \
+                                     : (c) == 'S' ? AST_TYPE_STRING : AST_TYPE_NONE)
 
 static const struct fn_info fn_table[] = {
 #define X(id, name, ret, args, variadic, experimental) \
-    {FN_##id, name, (enum ast_type)0, args, variadic, experimental},
+    {FN_##id, name, TYPE_OF_LETTER(ret), args, variadic, experimental},
 #include "grammar/funcs.def"
 #undef X
 };
-static const char fn_ret_letters[] = {
-#define X(id, name, ret, args, variadic, experimental) ret,
-#include "grammar/funcs.def"
-#undef X
-};
-
-/* The table with return types resolved; built once, read-only afterwards. */
-static struct fn_info fn_resolved[FN__COUNT];
-static int fn_resolved_ready;
-
-static const struct fn_info *resolved(void)
-{
-    if (!fn_resolved_ready) {
-        /* Idempotent: racing threads write identical bytes. */
-        for (size_t i = 0; i < FN__COUNT; i++) {
-            fn_resolved[i] = fn_table[i];
-            fn_resolved[i].ret = type_of_letter(fn_ret_letters[i]);
-        }
-        fn_resolved_ready = 1;
-    }
-    return fn_resolved;
-}
 
 const struct fn_info *ast_fn_lookup(const char *name, size_t len)
 {
-    const struct fn_info *t = resolved();
+    const struct fn_info *t = fn_table;
     size_t lo = 0, hi = FN__COUNT; /* the table is sorted by name (ORDER funcs) */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -114,7 +86,7 @@ const struct fn_info *ast_fn_lookup(const char *name, size_t len)
 
 const struct fn_info *ast_fn_info(enum fn_id id)
 {
-    return (unsigned)id < FN__COUNT ? &resolved()[id] : NULL;
+    return (unsigned)id < FN__COUNT ? &fn_table[id] : NULL;
 }
 
 enum ast_type ast_node_type(const struct ast_node *n)
@@ -282,6 +254,10 @@ int pq_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *er
         strbuf_addf(err, "error parsing regexp: %s: `%s`", (const char *)msg, re);
         return -1;
     }
+    /* Label matching runs once per series: JIT-compile when the platform
+     * allows (pcre2_match falls back to the interpreter otherwise). */
+    if (!m->re_literal)
+        (void)pcre2_jit_compile(code_p, PCRE2_JIT_COMPLETE);
     m->re = code_p;
     arena_on_release(a, free_regex, code_p);
     return 0;

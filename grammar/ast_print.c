@@ -327,7 +327,8 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         return;
     switch (n->kind) {
     case AST_NUMBER:
-        if (n->duration) {
+        /* -0 has no duration spelling ("0s" would lose the sign): written as a number. */
+        if (n->duration && !(n->u.number == 0 && signbit(n->u.number))) {
             /* As model.Duration(v*1e9).String(): nanoseconds truncated to ms. */
             double ns = n->u.number * 1e9;
             int64_t ms = (fabs(ns) < 9.2e18) ? (int64_t)ns / 1000000 : 0;
@@ -395,7 +396,13 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         strbuf_addch(out, ')');
         break;
     case AST_BINARY:
-        ast_print(out, n->u.bin.lhs);
+        /* Upstream writes +Inf; before ^ that would read back as +(Inf ^ ...),
+         * since a sign binds weaker than ^, so there it is written Inf. */
+        if (n->u.bin.op == AST_OP_POW && n->u.bin.lhs->kind == AST_NUMBER && isinf(n->u.bin.lhs->u.number) &&
+            n->u.bin.lhs->u.number > 0)
+            strbuf_addstr(out, "Inf");
+        else
+            ast_print(out, n->u.bin.lhs);
         strbuf_addch(out, ' ');
         strbuf_addstr(out, ast_binop_name(n->u.bin.op));
         if (n->u.bin.return_bool)
@@ -480,7 +487,7 @@ void ast_dump(struct strbuf *out, const struct ast_node *n)
     case AST_NUMBER:
         strbuf_addstr(out, "(number ");
         pq_format_float(out, n->u.number);
-        strbuf_addstr(out, n->duration ? " duration)" : ")");
+        strbuf_addch(out, ')'); /* the duration spelling is print-only, not part of the tree */
         break;
     case AST_STRING:
         strbuf_addstr(out, "(string ");

@@ -115,7 +115,16 @@ static int go_number(const char *s, size_t len, double *out, const char **why)
     } else if (all_digits) {
         errno = 0;
         long long v = strtoll(digits, &end, 10);
-        *out = errno ? strtod(digits, NULL) : (double)v;
+        if (errno) {
+            errno = 0;
+            *out = strtod(digits, NULL);
+            if (errno == ERANGE && isinf(*out)) {
+                rc = -1;
+                *why = "value out of range";
+            }
+        } else {
+            *out = (double)v;
+        }
     } else {
         errno = 0;
         *out = strtod(digits, &end);
@@ -206,6 +215,10 @@ struct ast_node *pq_build_positive(struct pq_ctx *c, struct ast_node *num)
     }
     if (num->u.number <= 0)
         pq_error(c, DIAG_SYNTAX, num->pos, "duration must be greater than 0");
+    else if (num->u.number < 0.001)
+        /* Times are milliseconds here; Prometheus would keep nanoseconds but
+         * print such a range as "0s", which does not read back. */
+        pq_error(c, DIAG_SYNTAX, num->pos, "duration must be at least 1ms");
     return num;
 }
 
