@@ -464,6 +464,7 @@ static void validate_rule(struct vctx *v, const struct rule_group *g, struct rul
 static void validate(struct vctx *v)
 {
     struct rulefile *rf = v->rf;
+    struct text_set names = {0}; /* group names seen so far */
     for (size_t j = 0; j < rf->ngroups; j++) {
         struct rule_group *g = &rf->groups[j];
         if (!*g->name) {
@@ -471,18 +472,19 @@ static void validate(struct vctx *v)
                      "%u:%u: Groupname must not be empty", g->line, g->col);
             v->errors++;
         }
-        for (size_t k = 0; k < j; k++) {
-            if (!strcmp(rf->groups[k].name, g->name)) {
-                diag_add(v->diags, DIAG_SEMANTIC, (struct span){g->offset, g->offset}, rf->path,
-                         "%u:%u: groupname: \"%s\" is repeated in the same file", g->line, g->col, g->name);
-                v->errors++;
-                break;
-            }
+        uint64_t h = text_hash(g->name);
+        if (text_set_has(&names, g->name, h)) {
+            diag_add(v->diags, DIAG_SEMANTIC, (struct span){g->offset, g->offset}, rf->path,
+                     "%u:%u: groupname: \"%s\" is repeated in the same file", g->line, g->col, g->name);
+            v->errors++;
+        } else {
+            text_set_add(&names, g->name, h);
         }
         check_labels(v, g, NULL, &g->labels);
         for (size_t i = 0; i < g->nrules; i++)
             validate_rule(v, g, &g->rules[i]);
     }
+    free(names.slots);
 }
 
 /* Sorts label sets and fills the derived fields every group needs. */

@@ -238,6 +238,26 @@ static void test_decode_errors(void)
                             "yaml: line 1: did not find expected node content");
 }
 
+/* Large mappings take the sorted path; pairs must still come in Go's order. */
+static void test_many_duplicate_keys(void)
+{
+    struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+    strbuf_addstr(&src, "groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels:\n");
+    for (int i = 0; i < 100; i++)
+        strbuf_addf(&src, "      k%d: v\n", i % 3);
+    struct rulefile rf;
+    T_EQ_INT(parse(src.buf, NULL, &rf, &out), -1);
+    size_t count = 0;
+    for (const char *p = out.buf; (p = strstr(p, "already defined")); p++)
+        count++;
+    T_EQ_INT(count, 2 * (34 * 33 / 2 + 2 * (33 * 32 / 2))); /* both passes */
+    T_CHECK(!strncmp(out.buf, "yaml: unmarshal errors:\n  line 10: mapping key \"k0\" already defined at line 7\n"
+                              "  line 13: mapping key \"k0\" already defined at line 7\n", 132));
+    rulefile_release(&rf);
+    strbuf_release(&src);
+    strbuf_release(&out);
+}
+
 static void test_nulls_and_merges(void)
 {
     /* null values leave fields at their zero values; null list items are skipped */
@@ -462,6 +482,7 @@ int main(void)
     t_run("typed fields", test_typed_fields);
     t_run("decode errors", test_decode_errors);
     t_run("nulls and merge keys", test_nulls_and_merges);
+    t_run("many duplicate keys", test_many_duplicate_keys);
     t_run("validation", test_validation);
     t_run("expressions", test_expressions);
     t_run("templates", test_templates);
