@@ -911,6 +911,50 @@ static const char *re2_unsupported(struct texec *s, const char *re, size_t n)
     return NULL;
 }
 
+/* Rewrites the escapes whose meaning differs between RE2 and PCRE2:
+ * RE2's \s is [\t\n\f\r ] (PCRE2 adds \v) and RE2's \v is the vertical
+ * tab alone (PCRE2: any vertical space). */
+static void re2_translate(struct strbuf *out, const char *re, size_t n)
+{
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = re[i + 1];
+            if (e == 'Q') {
+                const char *end = memmem(re + i + 2, n - i - 2, "\\E", 2);
+                size_t stop = end ? (size_t)(end - re) + 2 : n;
+                strbuf_add(out, re + i, stop - i);
+                i = stop - 1;
+                continue;
+            }
+            if (e == 's')
+                strbuf_addstr(out, in_class ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]");
+            else if (e == 'S' && !in_class)
+                strbuf_addstr(out, "[^\\t\\n\\f\\r ]");
+            else if (e == 'v')
+                strbuf_addstr(out, "\\x0B");
+            else
+                strbuf_add(out, re + i, 2);
+            i++;
+            continue;
+        }
+        if (in_class) {
+            if (c == ']')
+                in_class = false;
+        } else if (c == '[') {
+            in_class = true;
+            strbuf_addch(out, c);
+            if (i + 1 < n && re[i + 1] == '^')
+                strbuf_addch(out, re[++i]);
+            if (i + 1 < n && re[i + 1] == ']')
+                strbuf_addch(out, re[++i]);
+            continue;
+        }
+        strbuf_addch(out, c);
+    }
+}
+
 static void free_code(void *p)
 {
     pcre2_code_free(p);
@@ -926,10 +970,19 @@ static pcre2_code *re_compile(struct texec *s, const char *re, size_t n, const c
     }
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, n,
-                                     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF |
-                                         PCRE2_ALLOW_EMPTY_CLASS,
-                                     &ec, &off, NULL);
+    struct strbuf tr = STRBUF_INIT;
+    re2_translate(&tr, re, n);
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
+    const uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)tr.buf, tr.len, opts, &ec, &off, cc);
+    strbuf_release(&tr);
+    if (!code) {
+        /* Report positions in the user's pattern, not the translated one. */
+        pcre2_code *again = pcre2_compile((PCRE2_SPTR)re, n, opts, &ec, &off, cc);
+        pcre2_code_free(again);
+    }
+    pcre2_compile_context_free(cc);
     if (!code) {
         const char *what;
         const char *frag = re;
