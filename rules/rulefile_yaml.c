@@ -152,8 +152,8 @@ static int alias(struct dec *d, const struct ynode *n, enum dtype t, void *out)
     return good;
 }
 
-/* Go's strconv.ParseInt(s, 0, 64) after yaml.v3 removed underscores; *ok
- * says whether it fit in int64. Also the 0b/0o forms yaml.v3 accepts. */
+/* Go's strconv.ParseInt(s, 0, 64) after yaml.v3 removed underscores, with
+ * the 0b/0o forms yaml.v3 accepts. Returns 0, or -1 if s is no int64. */
 static int parse_go_int(const char *s, size_t n, int64_t *v)
 {
     char buf[128];
@@ -201,8 +201,9 @@ static int decode_int(struct dec *d, const struct ynode *n, int64_t *out)
     if (!strcmp(n->tag, "!!float")) {
         char *end;
         double f = strtod(n->value, &end);
-        /* yaml.v3 truncates floats that fit into an int */
-        if (!isnan(f) && f <= 9223372036854775807.0 && f >= -9223372036854775808.0) {
+        /* yaml.v3 truncates floats that fit into an int (bounds kept strict
+         * here: converting an out-of-range double is undefined in C) */
+        if (!isnan(f) && f < 9223372036854775808.0 && f >= -9223372036854775808.0) {
             *out = (int64_t)f;
             return 1;
         }
