@@ -33,6 +33,7 @@ struct builder {
     const char *src;
     size_t len;
     uint32_t *line_start; /* byte offset of each line (0-based index), malloc'd */
+    int8_t *line_ascii;   /* per line: -1 not yet known, 1 only ASCII, 0 not; malloc'd */
     size_t nlines;
     struct open_coll *stack; /* malloc'd */
     size_t depth, stack_cap;
@@ -89,15 +90,27 @@ static void build_line_table(struct builder *b)
         }
         b->line_start[b->nlines++] = (uint32_t)(p - b->src);
     }
+    b->line_ascii = xmalloc(b->nlines);
+    memset(b->line_ascii, -1, b->nlines);
 }
 
 /* Byte offset of a libyaml mark: its line's start plus column characters
- * (libyaml counts columns in characters, not bytes). */
-static uint32_t mark_offset(const struct builder *b, const yaml_mark_t *m)
+ * (libyaml counts columns in characters, not bytes; on an ASCII line the
+ * two agree, and whether a line is ASCII is found out once). */
+static uint32_t mark_offset(struct builder *b, const yaml_mark_t *m)
 {
     if (m->line >= b->nlines)
         return (uint32_t)b->len;
     size_t off = b->line_start[m->line];
+    if (b->line_ascii[m->line] < 0) {
+        size_t end = m->line + 1 < b->nlines ? b->line_start[m->line + 1] : b->len;
+        int8_t ascii = 1;
+        for (size_t i = off; i < end && ascii; i++)
+            ascii = (unsigned char)b->src[i] < 0x80;
+        b->line_ascii[m->line] = ascii;
+    }
+    if (b->line_ascii[m->line])
+        return (uint32_t)(off + m->column);
     for (size_t c = 0; c < m->column && off < b->len && b->src[off] != '\n'; c++) {
         off++;
         while (off < b->len && ((unsigned char)b->src[off] & 0xC0) == 0x80)
@@ -457,6 +470,7 @@ out:
         free(b.stack[--b.depth].items);
     free(b.stack);
     free(b.line_start);
+    free(b.line_ascii);
     doc->nodes = b.nodes;
     yaml_parser_delete(&p);
     return rc;
