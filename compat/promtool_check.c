@@ -163,7 +163,7 @@ int promtool_check_rules_files(const struct promtool_check_opts *o, const char *
 {
     bool failed = false, has_errors = false;
     struct rulefile_opts ro = {.ignore_unknown_fields = o->ignore_unknown_fields, .names = RULEFILE_NAMES_UTF8,
-                              .experimental = o->experimental_functions};
+                              .experimental = o->experimental_functions, .check_only = true};
     for (size_t i = 0; i < nfiles; i++) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "Checking %s\n", files[i]);
@@ -194,7 +194,7 @@ int promtool_check_rules_stdin(const struct promtool_check_opts *o, const char *
         return PROMTOOL_EXIT_FAILURE;
     }
     struct rulefile_opts ro = {.ignore_unknown_fields = o->ignore_unknown_fields, .names = RULEFILE_NAMES_UTF8,
-                              .experimental = o->experimental_functions};
+                              .experimental = o->experimental_functions, .check_only = true};
     struct diag_list dl;
     diag_list_init(&dl);
     dl.max = (size_t)-1;

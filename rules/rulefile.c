@@ -304,6 +304,7 @@ struct vctx {
     struct diag_list *diags;
     int errors;
     struct text_set good_templates; /* texts that parsed (see text_set) */
+    struct arena scratch;           /* check_only: expression trees, reset after each rule */
 };
 
 /* One rule error, worded as rulefmt.Error: positions of the node (and the
@@ -382,7 +383,17 @@ static void check_expr(struct vctx *v, const struct rule_group *g, struct rule *
     struct diag_list pd;
     diag_list_init(&pd);
     size_t len = strlen(r->expr);
-    r->ast = parse_expr(r->expr, len, &v->rf->arena, &po, &pd);
+    if (v->opts->check_only) {
+        struct arena_mark m = arena_mark(&v->scratch);
+        bool ok = parse_expr(r->expr, len, &v->scratch, &po, &pd) != NULL;
+        arena_reset(&v->scratch, m);
+        if (ok) {
+            diag_list_release(&pd);
+            return;
+        }
+    } else {
+        r->ast = parse_expr(r->expr, len, &v->rf->arena, &po, &pd);
+    }
     if (r->ast) {
         struct strbuf sb = STRBUF_INIT;
         ast_print(&sb, r->ast);
@@ -559,7 +570,9 @@ static int parse_source(struct rulefile *rf, const struct rulefile_opts *opts, s
     strbuf_release(&err);
     finish_groups(rf);
     struct vctx v = {.rf = rf, .opts = opts, .diags = diags};
+    arena_init(&v.scratch, 64 * 1024);
     validate(&v);
+    arena_release(&v.scratch);
     free(v.good_templates.slots);
     return v.errors ? -1 : 0;
 }

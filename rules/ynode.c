@@ -280,7 +280,7 @@ static void define_anchor(struct builder *b, struct ynode *n, const yaml_char_t 
     if (!anchor)
         return;
     struct anchor_def *d = ARENA_NEW(b->a, struct anchor_def);
-    d->name = n->anchor = arena_strdup(b->a, (const char *)anchor);
+    d->name = arena_strdup(b->a, (const char *)anchor);
     d->node = n;
     d->next = b->anchors;
     b->anchors = d;
@@ -322,7 +322,7 @@ static struct ynode *close_collection(struct builder *b)
     n->items = ARENA_NEWN(b->a, struct ynode *, c->len ? c->len : 1);
     if (c->len)
         memcpy(n->items, c->items, c->len * sizeof *c->items);
-    n->n = n->kind == YNODE_MAP ? c->len / 2 : c->len;
+    n->n = (uint32_t)(n->kind == YNODE_MAP ? c->len / 2 : c->len);
     free(c->items);
     return n;
 }
@@ -337,7 +337,7 @@ static int handle_event(struct builder *b, const yaml_event_t *ev, struct ynode 
         if (!(n = new_node(b, YNODE_SCALAR, ev)))
             return -1;
         n->value = arena_memdup(b->a, ev->data.scalar.value, ev->data.scalar.length + 1);
-        n->len = ev->data.scalar.length;
+        n->len = (uint32_t)ev->data.scalar.length;
         switch (ev->data.scalar.style) {
         case YAML_SINGLE_QUOTED_SCALAR_STYLE: n->style = YNODE_SINGLE_QUOTED; break;
         case YAML_DOUBLE_QUOTED_SCALAR_STYLE: n->style = YNODE_DOUBLE_QUOTED; break;
@@ -369,7 +369,7 @@ static int handle_event(struct builder *b, const yaml_event_t *ev, struct ynode 
         if (!(n = new_node(b, YNODE_ALIAS, ev)))
             return -1;
         n->value = d->name;
-        n->len = strlen(d->name);
+        n->len = (uint32_t)strlen(d->name);
         n->target = d->node;
         n->tag = d->node->tag;
         attach(b, n, root);
@@ -417,6 +417,8 @@ int ynode_parse(const char *src, size_t len, struct arena *a, const struct ynode
     b.lim.max_depth = limits && limits->max_depth ? limits->max_depth : YNODE_DEFAULT_DEPTH;
     b.lim.max_nodes = limits && limits->max_nodes ? limits->max_nodes : YNODE_DEFAULT_NODES;
     b.lim.max_bytes = limits && limits->max_bytes ? limits->max_bytes : YNODE_DEFAULT_BYTES;
+    if (b.lim.max_bytes > UINT32_MAX)
+        b.lim.max_bytes = UINT32_MAX; /* offsets and lengths are 32-bit */
     memset(doc, 0, sizeof *doc);
     memset(err, 0, sizeof *err);
     if (len > b.lim.max_bytes) {
