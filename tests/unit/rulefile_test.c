@@ -334,11 +334,19 @@ static void test_expressions(void)
     T_EQ_STR(r->expr, "sum without(instance)\n  (rate(x[5m]))\n");
     T_EQ_STR(r->expr_canonical, "sum without (instance) (rate(x[5m]))");
     rulefile_release(&rf);
-    strbuf_release(&out);
+    /* check_only validates the same but keeps no trees */
+    struct rulefile_opts co = {.check_only = true};
+    T_EQ_INT(parse(src, &co, &rf, &out), 0);
+    T_CHECK(rf.groups[0].rules[0].ast == NULL && rf.groups[0].rules[0].expr_canonical == NULL);
+    rulefile_release(&rf);
+    T_EQ_INT(parse("groups:\n- name: g\n  rules:\n  - record: r\n    expr: sum(\n", &co, &rf, &out), -1);
+    T_CHECK(strstr(out.buf, "could not parse expression: 1:5: parse error: unclosed left parenthesis") != NULL);
+    rulefile_release(&rf);
     /* positions inside the expression count its own lines */
     expect_errors("groups:\n- name: g\n  rules:\n  - record: r\n    expr: |\n      sum(x)\n      +\n",
                   "5:11: group \"g\", rule 1, \"r\": could not parse expression: 3:1: parse error: "
                   "unexpected end of input");
+    strbuf_release(&out);
 }
 
 /* rulefmt_test.go TestTemplateParsing: labels and annotations of alerting
