@@ -11,7 +11,7 @@
 #include "base/xalloc.h"
 
 #define YNODE_DEFAULT_DEPTH 10000
-#define YNODE_DEFAULT_NODES ((size_t)50 * 1000 * 1000)
+#define YNODE_DEFAULT_NODES ((size_t)10 * 1000 * 1000)
 #define YNODE_DEFAULT_BYTES ((size_t)1 << 30)
 
 /* An anchor definition; newest first, so a redefinition shadows the older one. */

@@ -54,7 +54,7 @@ struct ynode {
 /* Bounds on what a document may hold (0 in a field: the default). */
 struct ynode_limits {
     size_t max_depth; /* nesting of collections (default 10000, as Go's yaml) */
-    size_t max_nodes; /* nodes in the document (default 50 million) */
+    size_t max_nodes; /* nodes in the document (default 10 million: ~500 MB; 10,000 rules take ~120,000) */
     size_t max_bytes; /* source size (default 1 GiB; never above 4 GiB, offsets are 32-bit) */
 };
 
