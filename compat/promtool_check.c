@@ -1,5 +1,13 @@
 /* promtool_check: `promtool check rules` (see promtool_check.h), after
- * cmd/promtool/main.go CheckRules, checkRules, checkRuleGroups, checkDuplicates. */
+ * cmd/promtool/main.go CheckRules, checkRules, checkRuleGroups, checkDuplicates.
+ * Known differences from promtool 3.x, on purpose:
+ *  - group-level errors (empty or repeated group name) carry the group's real
+ *    line:col; 3.x's node pass never fills its embedded yaml.Node, so it
+ *    appears to print 0:0 there;
+ *  - the multi-document warning is logged only for a real second document;
+ *    3.x also logs it after any YAML syntax error (its second Decode fails);
+ *  - that log line has heed's timestamp and no source line number;
+ *  - labels and annotations are checked in name order (Go iterates maps randomly). */
 #include "compat/promtool_check.h"
 
 #include <stdlib.h>
