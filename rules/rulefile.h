@@ -101,7 +101,8 @@ struct rulefile {
 int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_t len,
                    const struct rulefile_opts *opts, struct diag_list *diags);
 
-/* Reads path and parses it; a read error is one diag "<strerror text>". */
+/* Reads path and parses it; a read error is one diag worded as Go's
+ * ("open <path>: no such file or directory"). */
 int rulefile_load(struct rulefile *rf, const char *path, const struct rulefile_opts *opts,
                   struct diag_list *diags);
 
