@@ -178,6 +178,37 @@ void pq_format_float(struct strbuf *out, double v)
     }
 }
 
+void parse_format_duration(struct strbuf *out, int64_t ms)
+{
+    static const struct {
+        const char *unit;
+        int64_t mult;
+        bool exact;
+    } units[] = {
+        {"y", 1000LL * 60 * 60 * 24 * 365, true}, {"w", 1000LL * 60 * 60 * 24 * 7, true},
+        {"d", 1000LL * 60 * 60 * 24, false},      {"h", 1000LL * 60 * 60, false},
+        {"m", 1000LL * 60, false},                {"s", 1000, false},
+        {"ms", 1, false},
+    };
+    if (ms == 0) {
+        strbuf_addstr(out, "0s");
+        return;
+    }
+    uint64_t left = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    if (ms < 0)
+        strbuf_addch(out, '-');
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        uint64_t mult = (uint64_t)units[i].mult;
+        if (units[i].exact && left % mult != 0)
+            continue;
+        uint64_t v = left / mult;
+        if (v > 0) {
+            strbuf_addf(out, "%llu%s", (unsigned long long)v, units[i].unit);
+            left -= v * mult;
+        }
+    }
+}
+
 /* A label name as Prometheus writes it in by/on lists: bare when legacy-valid, else quoted. */
 static void write_label(struct strbuf *out, const char *s)
 {
