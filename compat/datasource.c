@@ -57,6 +57,7 @@ struct datasource {
     struct labels_table table;  /* label sets of fetched series */
     struct fetch *fetches;      /* newest first */
     struct storage iface;       /* eval/storage.h vtable */
+    struct storage planner;     /* the recording vtable (datasource_planner) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -152,6 +153,8 @@ out:
 
 static int ds_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
                      struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err);
+static int plan_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
+                       struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err);
 
 struct datasource *datasource_new(const struct datasource_config *cfg, struct promjson_error *err)
 {
@@ -178,6 +181,8 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
     labels_table_init(&ds->table, &ds->arena, true);
     ds->iface.select = ds_select;
     ds->iface.impl = ds;
+    ds->planner.select = plan_select;
+    ds->planner.impl = ds;
     if (setup_url(ds, cfg, err) < 0)
         goto fail;
     if (cfg->basic_user) {
@@ -1063,6 +1068,24 @@ static int ds_select(struct storage *st, const struct ast_matcher *m, size_t n, 
 struct storage *datasource_storage(struct datasource *ds)
 {
     return &ds->iface;
+}
+
+/* Records the select and answers "no series": a planning pass of the engine
+ * over this storage costs no request and leaves every fetch planned. */
+static int plan_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
+                       struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err)
+{
+    (void)ea;
+    (void)err;
+    datasource_plan(st->impl, m, n, mint, maxt);
+    *out = NULL;
+    *nout = 0;
+    return 0;
+}
+
+struct storage *datasource_planner(struct datasource *ds)
+{
+    return &ds->planner;
 }
 
 void datasource_end_eval(struct datasource *ds)

@@ -85,6 +85,12 @@ int datasource_run(struct datasource *ds, struct datasource_query *q, size_t n);
 /* The eval/storage.h view of this datasource (owned by it). */
 struct storage *datasource_storage(struct datasource *ds);
 
+/* A storage that only records: every select becomes a datasource_plan and
+ * returns no series. Evaluating an expression once over it (cheap: no data)
+ * and then over datasource_storage() fetches all its selectors in one
+ * parallel batch instead of one after another. */
+struct storage *datasource_planner(struct datasource *ds);
+
 /* Announces a select the coming evaluation will make, so that everything
  * planned is fetched at once, in parallel, at the first select; identical
  * plans and selects are fetched once. Matchers are rendered at once (not kept). */

@@ -39,7 +39,14 @@ e2e_cleanup() {
 }
 
 e2e_init() {
-    E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/heed-e2e.XXXXXX") || exit 2
+    # Under the build folder when the test runner says where it is: shared
+    # /tmp is swept by other jobs on busy machines.
+    base=${TMPDIR:-/tmp}
+    if [ -n "${BUILD:-}" ]; then
+        base=$BUILD/tmp
+        mkdir -p "$base" || exit 2
+    fi
+    E2E_DIR=$(mktemp -d "$base/heed-e2e.XXXXXX") || exit 2
     trap 'e2e_cleanup' EXIT
     trap 'e2e_cleanup; exit 130' INT
     trap 'e2e_cleanup; exit 143' TERM
