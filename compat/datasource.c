@@ -38,7 +38,10 @@ struct datasource {
     char *base_url;            /* without trailing slash */
     char *display_url;         /* base URL without credentials, for messages */
     struct curl_slist *connect_to; /* "name:port:host:port" when server_name is set */
-    struct curl_slist *headers; /* extra headers, bearer token included */
+    struct curl_slist *headers; /* extra headers and the bearer token, rebuilt per batch */
+    struct curl_slist *extra_headers; /* configured extra headers */
+    char *bearer_file;         /* bearer token file, re-read per batch (tokens rotate) */
+    char *password_file;       /* basic auth password file, re-read per batch */
     char *basic_user;          /* owned copies */
     char *basic_password;
     char *ca_file, *cert_file, *key_file;
@@ -151,6 +154,48 @@ out:
     return rc;
 }
 
+static void secret_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+/* (Re)reads the credential files and rebuilds the header list, so rotated
+ * tokens and passwords take effect at the next batch, as in Prometheus.
+ * Only between batches: no transfer uses the list meanwhile. */
+static int load_credentials(struct datasource *ds, struct promjson_error *err)
+{
+    char *tok = NULL;
+    if (ds->bearer_file && !(tok = read_secret(ds->bearer_file, "bearer token", err)))
+        return -1;
+    if (ds->password_file) {
+        char *pw = read_secret(ds->password_file, "basic auth password", err);
+        if (!pw)
+            return -1;
+        secret_free(ds->basic_password);
+        ds->basic_password = pw;
+    }
+    if (ds->headers) {
+        for (struct curl_slist *h = ds->headers; h; h = h->next)
+            memset(h->data, 0, strlen(h->data));
+        curl_slist_free_all(ds->headers);
+    }
+    ds->headers = NULL;
+    for (struct curl_slist *h = ds->extra_headers; h; h = h->next)
+        ds->headers = curl_slist_append(ds->headers, h->data);
+    if (tok) {
+        struct strbuf h = STRBUF_INIT;
+        strbuf_addf(&h, "Authorization: Bearer %s", tok);
+        ds->headers = curl_slist_append(ds->headers, h.buf);
+        memset(h.buf, 0, h.len); /* wipe the copies we no longer need */
+        strbuf_release(&h);
+        secret_free(tok);
+    }
+    return 0;
+}
+
 static int ds_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
                      struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err);
 static int plan_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
@@ -187,9 +232,7 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
         goto fail;
     if (cfg->basic_user) {
         ds->basic_user = xstrdup(cfg->basic_user);
-        if (cfg->basic_password_file &&
-            !(ds->basic_password = read_secret(cfg->basic_password_file, "basic auth password", err)))
-            goto fail;
+        ds->password_file = opt_strdup(cfg->basic_password_file);
     } else if (cfg->basic_password_file) {
         promjson_error_set(err, PROMJSON_BAD_DATA, "basic auth password file given without a user");
         goto fail;
@@ -199,17 +242,7 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
             promjson_error_set(err, PROMJSON_BAD_DATA, "basic auth and a bearer token are mutually exclusive");
             goto fail;
         }
-        char *tok = read_secret(cfg->bearer_token_file, "bearer token", err);
-        if (!tok)
-            goto fail;
-        struct strbuf h = STRBUF_INIT;
-        strbuf_addf(&h, "Authorization: Bearer %s", tok);
-        ds->headers = curl_slist_append(ds->headers, h.buf);
-        /* Wipe the copies we no longer need. */
-        memset(h.buf, 0, h.len);
-        memset(tok, 0, strlen(tok));
-        strbuf_release(&h);
-        free(tok);
+        ds->bearer_file = xstrdup(cfg->bearer_token_file);
     }
     for (size_t i = 0; i < cfg->nheaders; i++) {
         const char *h = cfg->headers[i];
@@ -218,8 +251,10 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
             promjson_error_set(err, PROMJSON_BAD_DATA, "header %zu is not \"Name: value\"", i + 1);
             goto fail;
         }
-        ds->headers = curl_slist_append(ds->headers, h);
+        ds->extra_headers = curl_slist_append(ds->extra_headers, h);
     }
+    if (load_credentials(ds, err) < 0)
+        goto fail;
     ds->multi = curl_multi_init();
     if (!ds->multi)
         abort();
@@ -241,11 +276,14 @@ void datasource_free(struct datasource *ds)
     free(ds->pool);
     if (ds->multi)
         curl_multi_cleanup(ds->multi);
-    if (ds->basic_password) {
-        memset(ds->basic_password, 0, strlen(ds->basic_password));
-        free(ds->basic_password);
-    }
+    secret_free(ds->basic_password);
+    if (ds->headers)
+        for (struct curl_slist *h = ds->headers; h; h = h->next)
+            memset(h->data, 0, strlen(h->data));
     curl_slist_free_all(ds->headers);
+    curl_slist_free_all(ds->extra_headers);
+    free(ds->bearer_file);
+    free(ds->password_file);
     free(ds->basic_user);
     free(ds->base_url);
     free(ds->display_url);
@@ -484,6 +522,15 @@ int datasource_run(struct datasource *ds, struct datasource_query *q, size_t n)
 {
     if (!n)
         return 0;
+    struct promjson_error cerr;
+    if ((ds->bearer_file || ds->password_file) && load_credentials(ds, &cerr) < 0) {
+        for (size_t i = 0; i < n; i++) {
+            q[i].err = cerr;
+            q[i].attempts = 0;
+        }
+        ds->stats.failures += n;
+        return -1;
+    }
     struct transfer *ts = xcalloc(n, sizeof *ts);
     for (size_t i = 0; i < n; i++) {
         ts[i] = (struct transfer){.ds = ds, .q = &q[i], .post = form_body(q[i].query, q[i].time_ms)};

@@ -18,6 +18,12 @@
  * Errors are struct promjson_error values with Prometheus's errorType names;
  * no message ever contains a password or token.
  *
+ * Credential files are re-read at every batch of requests, so rotated
+ * tokens and passwords take effect without a restart.
+ *
+ * Not thread-safe: use one datasource per evaluating thread (each keeps its
+ * own connections and fetch cache).
+ *
  * Ownership rule: a datasource owns its connections, credentials and the
  * fetch cache of the current evaluation; series returned by select (and the
  * storage_series arrays) live in that cache until datasource_end_eval() or
@@ -42,8 +48,8 @@ struct datasource_config {
     long retry_backoff_ms;         /* first backoff, doubled each retry, capped at 10 s (200) */
     int max_parallel;              /* concurrent connections (8) */
     const char *basic_user;        /* basic auth user, or NULL */
-    const char *basic_password_file; /* its password, read from this file (trailing newline dropped) */
-    const char *bearer_token_file; /* bearer token, read from this file, or NULL */
+    const char *basic_password_file; /* its password, read from this file per batch (trailing newline dropped) */
+    const char *bearer_token_file; /* bearer token, read from this file per batch, or NULL */
     const char *ca_file;           /* CA bundle to verify the server, or NULL (system) */
     const char *cert_file;         /* client certificate (PEM), or NULL */
     const char *key_file;          /* its key (PEM), or NULL */

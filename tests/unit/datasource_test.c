@@ -45,6 +45,7 @@ static int mock_requests;
 static int mock_delay_ms;
 static int mock_status; /* 0: answer from the data; else this HTTP status with an error body */
 static char mock_queries[64][640];
+static char mock_auth[256]; /* Authorization header of the last request */
 
 static int visible_at(const struct mock_series *s, int64_t t)
 {
@@ -118,7 +119,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         else if (!strcmp(tok, "time"))
             snprintf(time_s, sizeof time_s, "%s", eq + 1);
     }
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     pthread_mutex_lock(&mock_lock);
+    snprintf(mock_auth, sizeof mock_auth, "%s", auth ? auth : "");
     int n = mock_requests++, delay = mock_delay_ms, status = mock_status;
     if (n < 64)
         snprintf(mock_queries[n], sizeof mock_queries[n], "%s @%s", query, time_s);
@@ -376,6 +379,35 @@ static void test_errors(void)
     arena_release(&a);
 }
 
+/* A rotated token file takes effect at the next batch. */
+static void test_token_rotation(void)
+{
+    mock_reset();
+    char path[] = "/tmp/heed-ds-token.XXXXXX";
+    int fd = mkstemp(path);
+    T_CHECK(fd >= 0);
+    T_CHECK(write(fd, "first\n", 6) == 6);
+    close(fd);
+    struct datasource *ds = new_ds((struct datasource_config){.bearer_token_file = path, .no_exact_staleness = true});
+    if (ds) {
+        struct datasource_query q = {.query = "{__name__=\"m\"}", .time_ms = 9000};
+        T_EQ_INT(datasource_run(ds, &q, 1), 0);
+        T_EQ_STR(mock_auth, "Bearer first");
+        FILE *f = fopen(path, "w");
+        fputs("second\n", f);
+        fclose(f);
+        T_EQ_INT(datasource_run(ds, &q, 1), 0);
+        T_EQ_STR(mock_auth, "Bearer second");
+        unlink(path);
+        T_EQ_INT(datasource_run(ds, &q, 1), -1);
+        T_EQ_INT(q.err.type, PROMJSON_BAD_DATA);
+        T_CHECK(strstr(q.err.msg, "cannot read bearer token file") != NULL);
+        T_CHECK(strstr(q.err.msg, "second") == NULL);
+        datasource_free(ds);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -393,6 +425,7 @@ int main(void)
     t_run("select reconstructs staleness markers", test_select_reconstructs_markers);
     t_run("dedupe and parallel fetches", test_dedupe_and_parallel);
     t_run("errors", test_errors);
+    t_run("token rotation", test_token_rotation);
     MHD_stop_daemon(mock);
     return t_done();
 }
