@@ -30,6 +30,9 @@ struct gmap {
 static const struct labels *grouping_labels(struct ev *ev, const struct ast_node *n,
                                             const struct labels *ls)
 {
+    const struct labels *memo = ev_memo_get(ev, n, ls);
+    if (memo)
+        return memo;
     labels_builder_reset(&ev->lb, ls);
     if (n->u.agg.without) {
         for (size_t i = 0; i < n->u.agg.ngrouping; i++)
@@ -38,7 +41,9 @@ static const struct labels *grouping_labels(struct ev *ev, const struct ast_node
     } else {
         labels_builder_keep(&ev->lb, n->u.agg.grouping, n->u.agg.ngrouping);
     }
-    return labels_builder_finish(&ev->lb, &ev->lt);
+    memo = labels_builder_finish(&ev->lb, &ev->lt);
+    ev_memo_put(ev, n, ls, memo);
+    return memo;
 }
 
 static void add_member(struct ev *ev, struct group *g, struct vsample *s)

@@ -32,6 +32,8 @@ int ev_fail(struct ev *ev, enum eval_error_type t, const char *fmt, ...)
 }
 
 static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
                       const char *fmt, va_list ap)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -100,17 +102,69 @@ int ev_hold(struct ev *ev, size_t n)
     return 0;
 }
 
+static size_t memo_hash(const void *node, const struct labels *in)
+{
+    return (size_t)(in->hash ^ ((uintptr_t)node * 0x9e3779b97f4a7c15ull));
+}
+
+const struct labels *ev_memo_get(struct ev *ev, const void *node, const struct labels *in)
+{
+    if (!ev->memo)
+        return NULL;
+    size_t j = memo_hash(node, in) & (ev->memo_cap - 1);
+    while (ev->memo[j].in) {
+        if (ev->memo[j].in == in && ev->memo[j].node == node)
+            return ev->memo[j].out;
+        j = (j + 1) & (ev->memo_cap - 1);
+    }
+    return NULL;
+}
+
+void ev_memo_put(struct ev *ev, const void *node, const struct labels *in, const struct labels *out)
+{
+    if ((ev->memo_len + 1) * 2 > ev->memo_cap) {
+        size_t ncap = ev->memo_cap ? ev->memo_cap * 2 : 256;
+        struct ev_memo_slot *nm = ARENA_NEWN(ev->keep, struct ev_memo_slot, ncap);
+        for (size_t i = 0; i < ev->memo_cap; i++) {
+            if (!ev->memo[i].in)
+                continue;
+            size_t j = memo_hash(ev->memo[i].node, ev->memo[i].in) & (ncap - 1);
+            while (nm[j].in)
+                j = (j + 1) & (ncap - 1);
+            nm[j] = ev->memo[i];
+        }
+        ev->memo = nm;
+        ev->memo_cap = ncap;
+    }
+    size_t j = memo_hash(node, in) & (ev->memo_cap - 1);
+    while (ev->memo[j].in) {
+        if (ev->memo[j].in == in && ev->memo[j].node == node) {
+            ev->memo[j].out = out;
+            return;
+        }
+        j = (j + 1) & (ev->memo_cap - 1);
+    }
+    ev->memo[j] = (struct ev_memo_slot){node, in, out};
+    ev->memo_len++;
+}
+
 const struct labels *ev_without_name(struct ev *ev, const struct labels *ls)
 {
     /* Prometheus drops the metadata labels together (DropReserved(IsMetadataLabel)). */
     if (!labels_has(ls, LABELS_METRIC_NAME) && !labels_has(ls, "__type__") &&
         !labels_has(ls, "__unit__"))
         return ls;
+    static const char tag = 0; /* memo key for this transformation */
+    const struct labels *r = ev_memo_get(ev, &tag, ls);
+    if (r)
+        return r;
     labels_builder_reset(&ev->lb, ls);
     labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
     labels_builder_del(&ev->lb, "__type__");
     labels_builder_del(&ev->lb, "__unit__");
-    return labels_builder_finish(&ev->lb, &ev->lt);
+    r = labels_builder_finish(&ev->lb, &ev->lt);
+    ev_memo_put(ev, &tag, ls, r);
+    return r;
 }
 
 void ev_drop_name(struct ev *ev, struct vsample *s)
@@ -139,26 +193,50 @@ const char *ev_format_float(struct ev *ev, double v)
         return "NaN";
     if (isinf(v))
         return v > 0 ? "+Inf" : "-Inf";
-    char buf[64];
-    /* Shortest representation that round-trips, in plain decimal as Go's 'f' -1. */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
+    /* The shortest digits that round-trip (as Go), then placed without an
+     * exponent: Go pads with zeros where printf would print the exact
+     * binary value (1e23 is "100000000000000000000000"). */
+    char e[40];
+    int prec = 0;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
             break;
     }
-    if (strchr(buf, 'e')) {
-        /* Re-print without exponent, keeping only significant digits. */
-        int digits = 0;
-        for (const char *p = buf; *p && *p != 'e'; p++)
-            if (*p >= '0' && *p <= '9')
-                digits++;
-        int exp = atoi(strchr(buf, 'e') + 1);
-        int decimals = digits - 1 - exp;
-        if (decimals < 0)
-            decimals = 0;
-        snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    char digits[24];
+    size_t nd = 0;
+    const char *p = e;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    char out[400];
+    size_t k = 0;
+    if (neg)
+        out[k++] = '-';
+    if (exp < 0) {
+        out[k++] = '0';
+        out[k++] = '.';
+        for (int i = 0; i < -exp - 1; i++)
+            out[k++] = '0';
+        for (size_t i = 0; i < nd; i++)
+            out[k++] = digits[i];
+    } else {
+        for (int i = 0; i <= exp; i++)
+            out[k++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)exp + 1 < nd) {
+            out[k++] = '.';
+            for (size_t i = (size_t)exp + 1; i < nd; i++)
+                out[k++] = digits[i];
+        }
     }
-    return arena_strdup(ev->keep, buf);
+    out[k] = '\0';
+    return arena_strdup(ev->keep, out);
 }
 
 /* ---- time and limits ---- */
@@ -194,7 +272,8 @@ static int64_t at_time(struct ev *ev, const struct ast_time_mod *tm, int64_t t)
     return t;
 }
 
-static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back)
+static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back,
+                      const struct ast_node *owner)
 {
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
@@ -202,6 +281,7 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
+    s->owner = owner;
     struct storage_series *ss = NULL;
     size_t n = 0;
     if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->keep, &ss,
@@ -220,7 +300,9 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
 
 static int count_selectors_cb(const struct ast_node *n, void *ctx)
 {
-    *(size_t *)ctx += n->kind == AST_VECTOR_SELECTOR;
+    /* info() fetches one selector of its own */
+    *(size_t *)ctx += n->kind == AST_VECTOR_SELECTOR ||
+                      (n->kind == AST_CALL && n->u.call.fn->id == FN_INFO);
     return 0;
 }
 
@@ -232,9 +314,9 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
     case AST_STRING:
         return 0;
     case AST_VECTOR_SELECTOR:
-        return plan_fetch(ev, n, lo, hi, ev->lookback_ms);
+        return plan_fetch(ev, n, lo, hi, ev->lookback_ms, NULL);
     case AST_MATRIX_SELECTOR:
-        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms);
+        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms, NULL);
     case AST_SUBQUERY: {
         const struct ast_time_mod *tm = &n->u.sq.tm;
         if (tm->at != AST_AT_NONE)
@@ -242,6 +324,8 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         return plan(ev, n->u.sq.expr, lo - tm->offset_ms - n->u.sq.range_ms, hi - tm->offset_ms);
     }
     case AST_CALL:
+        if (n->u.call.fn->id == FN_INFO) /* its second argument is a label filter, not a selector */
+            return plan(ev, n->u.call.args[0], lo, hi) < 0 ? -1 : fn_info_plan(ev, n, lo, hi);
         for (size_t i = 0; i < n->u.call.nargs; i++)
             if (plan(ev, n->u.call.args[i], lo, hi) < 0)
                 return -1;
@@ -260,6 +344,20 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         return plan(ev, n->u.paren.expr, lo, hi);
     }
     return 0;
+}
+
+int ev_plan_selector(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi,
+                     const struct ast_node *owner)
+{
+    return plan_fetch(ev, vs, lo, hi, ev->lookback_ms, owner);
+}
+
+const struct ev_sel *ev_find_owned(const struct ev *ev, const struct ast_node *owner)
+{
+    for (size_t i = 0; i < ev->nsels; i++)
+        if (ev->sels[i].owner == owner)
+            return &ev->sels[i];
+    return NULL;
 }
 
 static const struct ev_sel *find_sel(struct ev *ev, const struct ast_node *vs)
@@ -305,8 +403,8 @@ static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int
     return p;
 }
 
-static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
-                                struct value *out)
+int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
+                       struct value *out)
 {
     const struct ev_sel *s = find_sel(ev, n);
     if (!s)
@@ -587,10 +685,15 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
     if (fi->id == FN_TIMESTAMP && na == 1) {
         const struct ast_node *arg = ev_unparen(n->u.call.args[0]);
         if (arg->kind == AST_VECTOR_SELECTOR) {
-            if (eval_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
+            if (ev_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
                 return -1;
             return fn_timestamp(&fa, out);
         }
+    }
+    if (fi->id == FN_INFO) { /* evaluates only its first argument */
+        if (ev_eval(ev, n->u.call.args[0], t, &fa.args[0]) < 0)
+            return -1;
+        return fn_info(&fa, out);
     }
     for (size_t i = 0; i < na; i++) {
         const struct ast_node *arg = n->u.call.args[i];
@@ -660,7 +763,7 @@ int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *ou
         }
         return 0;
     case AST_VECTOR_SELECTOR:
-        return eval_vector_selector(ev, n, t, false, out);
+        return ev_vector_selector(ev, n, t, false, out);
     case AST_MATRIX_SELECTOR: {
         int64_t ref;
         return eval_matrix_selector(ev, n, t, out, &ref);

@@ -28,6 +28,17 @@ static void free_series(struct memstore *ms)
     free(ms->s);
     ms->s = NULL;
     ms->n = ms->cap = 0;
+    free(ms->index);
+    ms->index = NULL;
+    ms->icap = 0;
+}
+
+static void index_insert(struct memstore_series **idx, size_t cap, struct memstore_series *s)
+{
+    size_t j = (size_t)s->ls->hash & (cap - 1);
+    while (idx[j])
+        j = (j + 1) & (cap - 1);
+    idx[j] = s;
 }
 
 void memstore_release(struct memstore *ms)
@@ -47,15 +58,27 @@ void memstore_clear(struct memstore *ms)
 struct memstore_series *memstore_series_get(struct memstore *ms, const struct label *ls, size_t n)
 {
     const struct labels *set = labels_intern(&ms->table, ls, n);
-    /* Interning makes equal sets pointer-equal, so a linear scan by pointer is
-     * exact; loads are small and the store is not the hot path of a query. */
-    for (size_t i = ms->n; i-- > 0;)
-        if (ms->s[i]->ls == set)
-            return ms->s[i];
+    /* Interning makes equal sets pointer-equal: the index compares pointers. */
+    if (ms->icap) {
+        for (size_t j = (size_t)set->hash & (ms->icap - 1); ms->index[j]; j = (j + 1) & (ms->icap - 1))
+            if (ms->index[j]->ls == set)
+                return ms->index[j];
+    }
     struct memstore_series *s = xcalloc(1, sizeof *s);
     s->ls = set;
     XGROW(ms->s, ms->cap, ms->n + 1);
     ms->s[ms->n++] = s;
+    if (ms->n * 2 > ms->icap) {
+        size_t ncap = ms->icap ? ms->icap * 2 : 64;
+        struct memstore_series **ni = xcalloc(ncap, sizeof *ni);
+        for (size_t i = 0; i < ms->n; i++)
+            index_insert(ni, ncap, ms->s[i]);
+        free(ms->index);
+        ms->index = ni;
+        ms->icap = ncap;
+    } else {
+        index_insert(ms->index, ms->icap, s);
+    }
     return s;
 }
 

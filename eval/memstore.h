@@ -26,6 +26,8 @@ struct memstore {
     struct memstore_series **s;    /* series, in insertion order (malloc) */
     size_t n;                      /* series count */
     size_t cap;                    /* allocated */
+    struct memstore_series **index; /* open addressing by label set pointer (malloc) */
+    size_t icap;                   /* index slots, a power of two (0: none yet) */
     struct storage iface;          /* storage vtable bound to this store */
 };
 

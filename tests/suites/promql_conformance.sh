@@ -50,5 +50,13 @@ for f in $core; do
         grep -qx "$id" "$tmp/$f.fails" || echo "now passing (remove from $known): $id"
     done
 done
+# Experimental-feature files: reported, not held (most need parser or
+# native-histogram support heed does not have yet).
+for f in duration_expression extended_vectors fill-modifier info limit native_histograms \
+    start_timestamps type_and_unit; do
+    [ -f "$conf/$f.test" ] || continue
+    "$HEED" promql test "$conf/$f.test" 2>&1 | grep -E "^$conf/$f.test: " | tail -n 1 |
+        sed "s|^$conf/|experimental (not held): |"
+done
 echo "$passed passed, $unexpected failed"
 [ "$unexpected" = 0 ]

@@ -52,6 +52,17 @@ static void setup(void)
     put("http_requests_total", "db", "1", 0, 600, v3);
     put("flat", "api", NULL, 0, 600, five);
     put("late", "api", NULL, 0, 300, five);
+    static const char *les[] = {"0.1", "1", "+Inf"};
+    for (int b = 0; b < 3; b++) {
+        struct label hl[] = {{"__name__", "lat_bucket"}, {"job", "api"}, {"le", les[b]}};
+        struct memstore_series *hs = memstore_series_get(&ms, hl, 3);
+        for (int64_t t = 0; t <= 600; t += 15)
+            memstore_append(hs, t * 1000, (double)(b + 1) * (double)t);
+    }
+    struct label ti[] = {{"__name__", "target_info"}, {"job", "db"}, {"instance", "1"}, {"version", "v1"}};
+    struct memstore_series *tis = memstore_series_get(&ms, ti, 4);
+    for (int64_t t = 0; t <= 600; t += 60)
+        memstore_append(tis, t * 1000, 1);
     put("gone", "api", NULL, 0, 300, five);
     struct label g[] = {{"__name__", "gone"}, {"job", "api"}};
     memstore_append(memstore_series_get(&ms, g, 2), 315000, value_stale_nan());
@@ -162,6 +173,14 @@ static void test_prov_functions_and_aggregation(void)
     T_EQ_INT(total, 3);
 }
 
+static void test_prov_histogram_quantile(void)
+{
+    struct vector v = vec_at("histogram_quantile(0.5, rate(lat_bucket[1m]))", 600000);
+    T_EQ_INT(v.n, 1);
+    T_CHECK(v.n && !labels_has(v.s[0].ls, "le") && !labels_has(v.s[0].ls, "__name__"));
+    T_CHECK(v.n && v.s[0].prov->ninputs == 3); /* every bucket series */
+}
+
 static void test_prov_binary(void)
 {
     struct vector v =
@@ -176,6 +195,16 @@ static void test_prov_binary(void)
     T_EQ_INT(v.s[0].prov->worst_age_ms, 200000);
     v = vec_at("late and on(job) flat", 500000);
     T_EQ_INT(v.s[0].prov->ninputs, 2);
+}
+
+static void test_info(void)
+{
+    struct vector v = vec_at("info(http_requests_total{job=\"db\"})", 600000);
+    T_EQ_INT(v.n, 1);
+    T_CHECK(v.n && labels_get(v.s[0].ls, "version") && !strcmp(labels_get(v.s[0].ls, "version"), "v1"));
+    T_CHECK(v.n && v.s[0].prov->ninputs == 2); /* the base series and its target_info */
+    v = vec_at("info(http_requests_total{job=\"api\"}, {version=~\".+\"})", 600000);
+    T_EQ_INT(v.n, 0); /* no info series, and the filter does not accept "" */
 }
 
 static void test_prov_no_inputs(void)
@@ -203,7 +232,7 @@ static void test_classification_hook(void)
     struct engine_opts o = {.delayed_name_removal = true, .not_fresh = older_than_1m,
                             .not_fresh_ctx = &calls};
     struct engine_result res;
-    T_EQ_INT(eval_at("count({job=\"api\"})", 500000, &res, &o), 0);
+    T_EQ_INT(eval_at("count({job=\"api\", le=\"\"})", 500000, &res, &o), 0);
     T_EQ_INT(res.v.u.vec.n, 1);
     const struct prov *p = res.v.u.vec.s[0].prov;
     T_EQ_INT(p->ninputs, 4);    /* 2 counters, flat, late ("gone" ended with a marker) */
@@ -281,7 +310,9 @@ int main(void)
     t_run("provenance of a selector: age, unchanged_for, identity", test_prov_selector);
     t_run("provenance through functions and aggregations", test_prov_functions_and_aggregation);
     t_run("provenance through binary operators", test_prov_binary);
+    t_run("provenance of histogram_quantile: all buckets", test_prov_histogram_quantile);
     t_run("absent, literals: no inputs", test_prov_no_inputs);
+    t_run("info() joins target_info", test_info);
     t_run("classification hook counts inputs that are not fresh", test_classification_hook);
     t_run("errors and limits", test_errors_and_limits);
     t_run("eager and delayed __name__ removal", test_name_removal_modes);
