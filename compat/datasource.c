@@ -453,8 +453,19 @@ static int transfer_finish(struct transfer *t, CURLcode rc)
     if (rc == CURLE_WRITE_ERROR && t->dec && promjson_error(t->dec)->type != PROMJSON_OK && ok_status) {
         q->err = *promjson_error(t->dec);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        promjson_error_set(&q->err, PROMJSON_TIMEOUT, "request to %s timed out after %ld ms (%zu bytes received)",
-                           ds->display_url, ds->timeout_ms, q->bytes);
+        curl_off_t connected = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connected);
+        if (!connected) {
+            /* Never connected: as safe to retry as a refused connection. */
+            retry = 1;
+            promjson_error_set(&q->err, PROMJSON_UNAVAILABLE, "connecting to %s timed out after %ld ms",
+                               ds->display_url,
+                               ds->connect_timeout_ms < ds->timeout_ms ? ds->connect_timeout_ms : ds->timeout_ms);
+        } else {
+            promjson_error_set(&q->err, PROMJSON_TIMEOUT,
+                               "request to %s timed out after %ld ms (%zu bytes received)", ds->display_url,
+                               ds->timeout_ms, q->bytes);
+        }
     } else if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR && !(t->status && !ok_status && t->dec)) {
         /* Transport failure; retry only if nothing reached the consumer. */
         retry = retryable_curl(rc) && !(ok_status && q->bytes);
