@@ -50,6 +50,7 @@ struct datasource {
     int max_retries;
     struct promjson_limits limits;
     bool exact;
+    bool no_stale_set;          /* the backend drops names in last_over_time: ask bare selectors */
     int64_t lookback_ms;
     CURL **pool; /* idle easy handles, reused */
     size_t npool, pool_cap;
@@ -656,7 +657,11 @@ struct collect {
     const struct labels *cur; /* current series' labels */
     struct storage_series *out; /* finished series (malloc, moved to the arena at the end) */
     size_t nout, ocap;
+    int64_t mint_ms, maxt_ms; /* raw queries: samples outside are dropped (window ends differ by version) */
 };
+
+/* The label that carries a copy of __name__ through visibility queries. */
+#define STALE_NAME_LABEL "__heed_name__"
 
 static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
 {
@@ -665,9 +670,11 @@ static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
         c->lbuf = xrealloc(c->lbuf, n * sizeof *c->lbuf);
         c->lcap = n;
     }
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        c->lbuf[i] = (struct label){l[i].name, l[i].value};
-    c->cur = labels_intern(&c->ds->table, c->lbuf, n);
+        if (strcmp(l[i].name, STALE_NAME_LABEL) != 0)
+            c->lbuf[k++] = (struct label){l[i].name, l[i].value};
+    c->cur = labels_intern(&c->ds->table, c->lbuf, k);
     c->npts = 0;
     return 0;
 }
@@ -675,6 +682,10 @@ static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
 static int collect_sample(void *ctx, int64_t t_ms, double v)
 {
     struct collect *c = ctx;
+    /* Prometheus 2 closes range windows on the left, 3 does not: one sample
+     * at mint - 1 ms may come back; the interface promises [mint, maxt]. */
+    if (t_ms < c->mint_ms || t_ms > c->maxt_ms)
+        return 0;
     if (c->npts && t_ms <= c->pts[c->npts - 1].t_ms) {
         promjson_fail(c->q->dec, PROMJSON_BAD_RESPONSE, "samples of a series out of time order");
         return -1;
@@ -807,18 +818,71 @@ struct marker_search {
     int guessed;     /* the guess was probed */
 };
 
+/* Which series of a selector are visible at an instant (instant-selector
+ * rules, markers honoured). Asked as
+ *   label_replace(last_over_time(sel[lookback]), N, "$1", "__name__", "(.+)")
+ *     unless label_replace(sel, N, "$1", "__name__", "(.+)")
+ * the answer lists only the series with a sample in the lookback that are
+ * NOT visible, so it stays small however many series the selector has. The
+ * name is copied into the label N (STALE_NAME_LABEL, stripped again from
+ * the answer) because vector matching, `unless` included, ignores __name__:
+ * without it a stale series would hide behind a visible one of another
+ * metric with the same other labels. This relies on last_over_time keeping
+ * the metric name (Prometheus 2.x and 3.x do); a backend that drops it
+ * answers with name-less series, which is detected, and from then on the
+ * bare selector is asked instead (its answer lists the visible series). */
 struct probe_result {
-    struct fetch *f;  /* selector probed */
-    int64_t t_ms;     /* instant */
-    struct collect c; /* series visible there */
+    struct fetch *f;    /* selector probed */
+    int64_t t_ms;       /* instant */
+    struct collect c;   /* series of the answer */
+    int stale_set;      /* c lists the series not visible (else the visible ones) */
+    int usable;         /* answered and checked */
+    struct strbuf text; /* the query */
 };
 
 static int probe_visible(const struct probe_result *p, const struct labels *ls)
 {
-    for (size_t i = 0; i < p->c.nout; i++)
-        if (p->c.out[i].ls == ls)
-            return 1;
-    return 0;
+    int listed = 0;
+    for (size_t i = 0; i < p->c.nout && !listed; i++)
+        listed = p->c.out[i].ls == ls;
+    return p->stale_set ? !listed : listed;
+}
+
+static void probe_query(struct datasource *ds, struct probe_result *p, struct datasource_query *q)
+{
+    strbuf_init(&p->text);
+    p->stale_set = !ds->no_stale_set;
+    if (p->stale_set)
+        strbuf_addf(&p->text,
+                    "label_replace(last_over_time(%s[%lldms]), \"" STALE_NAME_LABEL "\", \"$1\", \"__name__\", "
+                    "\"(.+)\") unless label_replace(%s, \"" STALE_NAME_LABEL "\", \"$1\", \"__name__\", \"(.+)\")",
+                    p->f->selector, (long long)ds->lookback_ms, p->f->selector);
+    else
+        strbuf_addstr(&p->text, p->f->selector);
+    p->c.ds = ds;
+    p->c.q = q;
+    q->query = p->text.buf;
+    q->time_ms = p->t_ms;
+    q->cb = (struct promjson_callbacks){.ctx = &p->c, .series_start = presence_start};
+}
+
+/* After the query ran: usable unless it failed (then *err) or a stale-set
+ * answer lost the metric names (then bare selectors from now on). */
+static void probe_check(struct datasource *ds, struct probe_result *p, const struct datasource_query *q)
+{
+    p->usable = q->err.type == PROMJSON_OK;
+    for (size_t i = 0; p->usable && p->stale_set && i < p->c.nout; i++)
+        if (!labels_has(p->c.out[i].ls, LABELS_METRIC_NAME)) {
+            ds->no_stale_set = true;
+            p->usable = 0;
+        }
+}
+
+static void probe_release(struct probe_result *p)
+{
+    collect_release(&p->c);
+    strbuf_release(&p->text);
+    memset(p, 0, sizeof *p);
 }
 
 static struct probe_result *probe_lookup(struct probe_result *pr, size_t n, const struct fetch *f, int64_t t)
@@ -880,8 +944,8 @@ static int search_cmp(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* present[i]: the series visible at maxt of fetch fs[i] (the presence query). */
-static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, struct collect *const *present)
+/* vis[i]: visibility at maxt of fetch fs[i]. */
+static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, const struct probe_result *vis)
 {
     struct marker_search *ss = NULL;
     size_t nss = 0, sscap = 0;
@@ -904,7 +968,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
                                                     .guess = prev + cad});
             }
             int64_t last = s->pts[s->n - 1].t_ms;
-            if (last <= f->maxt_ms - ds->lookback_ms || probe_visible(&(struct probe_result){.c = *present[i]}, s->ls))
+            if (last <= f->maxt_ms - ds->lookback_ms || probe_visible(&vis[i], s->ls))
                 continue;
             int64_t hi = f->maxt_ms < last + ds->lookback_ms ? f->maxt_ms : last + ds->lookback_ms;
             searches_add(&ss, &nss, &sscap,
@@ -925,20 +989,17 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
         if (!np)
             break;
         struct datasource_query *q = xcalloc(np, sizeof *q);
-        for (size_t i = 0; i < np; i++) {
-            pr[i].c.ds = ds;
-            pr[i].c.q = &q[i];
-            q[i].query = pr[i].f->selector;
-            q[i].time_ms = pr[i].t_ms;
-            q[i].cb = (struct promjson_callbacks){.ctx = &pr[i].c, .series_start = presence_start};
-        }
+        for (size_t i = 0; i < np; i++)
+            probe_query(ds, &pr[i], &q[i]);
         ds->stats.probes += np;
         datasource_run(ds, q, np);
-        for (size_t i = 0; i < np; i++)
+        for (size_t i = 0; i < np; i++) {
+            probe_check(ds, &pr[i], &q[i]);
             if (q[i].err.type != PROMJSON_OK && pr[i].f->state == 1) {
                 pr[i].f->state = -1; /* no exact answer without the probe */
                 pr[i].f->err = q[i].err;
             }
+        }
         for (size_t i = 0; i < nss; i++) {
             struct marker_search *s = &ss[i];
             if (s->f->state != 1)
@@ -946,7 +1007,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
             size_t k = search_wants(s, t);
             for (size_t m = 0; m < k; m++) {
                 struct probe_result *p = probe_lookup(pr, np, s->f, t[m]);
-                if (p)
+                if (p && p->usable)
                     search_learn(s, t[m], probe_visible(p, s->f->series[s->series].ls));
             }
             if (k == 2 || (k == 1 && s->state == 1 && (t[0] == s->guess || t[0] == s->guess - 1)))
@@ -955,8 +1016,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
                 s->state = 2;
         }
         for (size_t i = 0; i < np; i++)
-            collect_release(&pr[i].c);
-        memset(pr, 0, np * sizeof *pr);
+            probe_release(&pr[i]);
         free(q);
     }
     free(pr);
@@ -999,7 +1059,8 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
     free(ss);
 }
 
-/* Fetches every planned entry at once. */
+/* Fetches every planned entry at once: the raw samples of each and, for
+ * exact staleness, its visibility at maxt, all in one parallel batch. */
 static void fetch_planned(struct datasource *ds)
 {
     size_t n = 0;
@@ -1009,10 +1070,10 @@ static void fetch_planned(struct datasource *ds)
         return;
     size_t per = ds->exact ? 2 : 1;
     struct datasource_query *q = xcalloc(n * per, sizeof *q);
-    struct collect *c = xcalloc(n * per, sizeof *c);
+    struct collect *c = xcalloc(n, sizeof *c);
     struct fetch **fs = xcalloc(n, sizeof *fs);
     struct strbuf *texts = xcalloc(n, sizeof *texts);
-    struct collect **present = xcalloc(n, sizeof *present);
+    struct probe_result *vis = xcalloc(n, sizeof *vis);
     size_t k = 0;
     for (struct fetch *f = ds->fetches; f; f = f->next) {
         if (f->state != 0)
@@ -1021,49 +1082,77 @@ static void fetch_planned(struct datasource *ds)
         strbuf_init(&texts[k]);
         /* (maxt - window, maxt] = [mint, maxt] in milliseconds. */
         strbuf_addf(&texts[k], "%s[%lldms]", f->selector, (long long)(f->maxt_ms - f->mint_ms + 1));
-        for (size_t j = 0; j < per; j++) {
-            struct collect *cc = &c[k * per + j];
-            struct datasource_query *qq = &q[k * per + j];
-            cc->ds = ds;
-            cc->q = qq;
-            qq->query = j == 0 ? texts[k].buf : f->selector;
-            qq->time_ms = f->maxt_ms;
-            qq->cb = (struct promjson_callbacks){
-                .ctx = cc,
-                .series_start = j == 0 ? collect_start : presence_start,
-                .sample = j == 0 ? collect_sample : NULL,
-                .series_end = j == 0 ? collect_end : NULL,
-            };
+        c[k] = (struct collect){.ds = ds, .q = &q[k * per], .mint_ms = f->mint_ms, .maxt_ms = f->maxt_ms};
+        q[k * per] = (struct datasource_query){
+            .query = texts[k].buf,
+            .time_ms = f->maxt_ms,
+            .cb = {.ctx = &c[k], .series_start = collect_start, .sample = collect_sample, .series_end = collect_end},
+        };
+        if (per == 2) {
+            vis[k] = (struct probe_result){.f = f, .t_ms = f->maxt_ms};
+            probe_query(ds, &vis[k], &q[k * per + 1]);
         }
         k++;
     }
     datasource_run(ds, q, n * per);
     for (size_t i = 0; i < n; i++) {
         struct fetch *f = fs[i];
-        struct datasource_query *raw = &q[i * per];
-        struct datasource_query *inst = per == 2 ? &q[i * per + 1] : NULL;
-        if (raw->err.type != PROMJSON_OK || (inst && inst->err.type != PROMJSON_OK)) {
+        const struct datasource_query *raw = &q[i * per];
+        if (raw->err.type != PROMJSON_OK) {
             f->state = -1;
-            f->err = raw->err.type != PROMJSON_OK ? raw->err : inst->err;
+            f->err = raw->err;
         } else {
-            struct collect *cr = &c[i * per];
             f->state = 1;
-            f->nseries = cr->nout;
-            f->series = cr->nout ? arena_memdup(&ds->arena, cr->out, cr->nout * sizeof *cr->out) : NULL;
-            if (inst)
-                present[i] = &c[i * per + 1];
+            f->nseries = c[i].nout;
+            f->series = c[i].nout ? arena_memdup(&ds->arena, c[i].out, c[i].nout * sizeof *c[i].out) : NULL;
         }
         strbuf_release(&texts[i]);
-    }
-    if (ds->exact)
-        place_markers(ds, fs, n, present);
-    for (size_t i = 0; i < n * per; i++)
         collect_release(&c[i]);
+    }
+    if (per == 2) {
+        /* Visibility answers that cannot be used are asked again (then with
+         * bare selectors); failures fail their fetch. */
+        size_t redo = 0;
+        for (size_t i = 0; i < n; i++) {
+            probe_check(ds, &vis[i], &q[i * per + 1]);
+            redo += !vis[i].usable && q[i * per + 1].err.type == PROMJSON_OK;
+        }
+        if (redo) {
+            struct datasource_query *rq = xcalloc(redo, sizeof *rq);
+            size_t *idx = xcalloc(redo, sizeof *idx);
+            size_t r = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!vis[i].usable && q[i * per + 1].err.type == PROMJSON_OK) {
+                    probe_release(&vis[i]);
+                    vis[i] = (struct probe_result){.f = fs[i], .t_ms = fs[i]->maxt_ms};
+                    probe_query(ds, &vis[i], &rq[r]);
+                    idx[r++] = i;
+                }
+            datasource_run(ds, rq, redo);
+            for (size_t j = 0; j < redo; j++) {
+                probe_check(ds, &vis[idx[j]], &rq[j]);
+                q[idx[j] * per + 1].err = rq[j].err;
+            }
+            free(rq);
+            free(idx);
+        }
+        for (size_t i = 0; i < n; i++)
+            if (fs[i]->state == 1 && !vis[i].usable) {
+                fs[i]->state = -1;
+                fs[i]->err = q[i * per + 1].err;
+                if (fs[i]->err.type == PROMJSON_OK)
+                    promjson_error_set(&fs[i]->err, PROMJSON_BAD_RESPONSE,
+                                       "no usable answer about staleness of %s", fs[i]->selector);
+            }
+        place_markers(ds, fs, n, vis);
+        for (size_t i = 0; i < n; i++)
+            probe_release(&vis[i]);
+    }
     free(q);
     free(c);
     free(fs);
     free(texts);
-    free(present);
+    free(vis);
 }
 
 static enum eval_error_type eval_type(enum promjson_errtype t)

@@ -44,6 +44,7 @@ static pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
 static int mock_requests;
 static int mock_delay_ms;
 static int mock_status; /* 0: answer from the data; else this HTTP status with an error body */
+static int mock_drop_names; /* last_over_time answers lose __name__ (an older backend) */
 static char mock_queries[64][640];
 static char mock_auth[256]; /* Authorization header of the last request */
 
@@ -62,6 +63,32 @@ static int visible_at(const struct mock_series *s, int64_t t)
 
 static void answer(struct strbuf *out, const char *query, int64_t t)
 {
+    if (strstr(query, "last_over_time(")) {
+        /* "last_over_time(sel[Nms]) unless sel": series with a sample in
+         * the window that are not visible. A name-dropping backend (mode
+         * mock_drop_names) answers without __name__, as old ones would. */
+        long long window = atoll(strchr(query, '[') + 1);
+        strbuf_addstr(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[");
+        int first = 1;
+        for (size_t i = 0; i < sizeof mock_data / sizeof mock_data[0]; i++) {
+            const struct mock_series *s = &mock_data[i];
+            int recent = 0;
+            for (size_t k = 0; k < s->n; k++)
+                recent |= s->samples[k] > t - window && s->samples[k] <= t;
+            if (!recent || visible_at(s, t))
+                continue;
+            /* As label_replace leaves it: the name copied into __heed_name__
+             * (or, without a name, no copy either). */
+            if (mock_drop_names)
+                strbuf_addf(out, "%s{\"metric\":{%s},", first ? "" : ",", strchr(s->labels_json, ',') + 1);
+            else
+                strbuf_addf(out, "%s{\"metric\":{%s,\"__heed_name__\":\"m\"},", first ? "" : ",", s->labels_json);
+            strbuf_addf(out, "\"value\":[%lld.%03lld,\"1\"]}", (long long)(t / 1000), (long long)(t % 1000));
+            first = 0;
+        }
+        strbuf_addstr(out, "]}}");
+        return;
+    }
     const char *open = strchr(query, '[');
     strbuf_addf(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"%s\",\"result\":[", open ? "matrix" : "vector");
     int first = 1;
@@ -169,6 +196,7 @@ static void mock_reset(void)
     mock_requests = 0;
     mock_delay_ms = 0;
     mock_status = 0;
+    mock_drop_names = 0;
     memset(mock_queries, 0, sizeof mock_queries);
     pthread_mutex_unlock(&mock_lock);
 }
@@ -262,12 +290,14 @@ static void test_select_reconstructs_markers(void)
     T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
                       "b: 1000:1 2000:2 2500:stale 6000:6 7000:7 8000:8 9000:9\n"
                       "c: 1000:1 2000:2 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
-    /* The first two requests: raw samples of the window, presence at maxt. */
+    /* The raw samples of the window, and visibility at maxt. */
     T_CHECK(mock_requests >= 2);
     int raw = 0, inst = 0;
     for (int i = 0; i < mock_requests && i < 64; i++) {
         raw += !strcmp(mock_queries[i], "{__name__=\"m\"}[9000ms] @9.000");
-        inst += !strcmp(mock_queries[i], "{__name__=\"m\"} @9.000");
+        inst += !strcmp(mock_queries[i], "label_replace(last_over_time({__name__=\"m\"}[300000ms]), \"__heed_name__\", "
+                                         "\"$1\", \"__name__\", \"(.+)\") unless label_replace({__name__=\"m\"}, "
+                                         "\"__heed_name__\", \"$1\", \"__name__\", \"(.+)\") @9.000");
     }
     T_EQ_INT(raw, 1);
     T_EQ_INT(inst, 1);
@@ -275,6 +305,24 @@ static void test_select_reconstructs_markers(void)
     T_EQ_INT(stats->markers, 2);
     T_EQ_INT(stats->markers_unresolved, 0);
     printf("# %d requests, %llu of them probes\n", mock_requests, (unsigned long long)stats->probes);
+    /* A backend whose last_over_time drops the metric name: detected, the
+     * bare selector asked instead, the same markers found. */
+    datasource_free(ds);
+    mock_reset();
+    mock_drop_names = 1;
+    ds = new_ds((struct datasource_config){0});
+    st = datasource_storage(ds);
+    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    strbuf_reset(&got);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
+                      "b: 1000:1 2000:2 2500:stale 6000:6 7000:7 8000:8 9000:9\n"
+                      "c: 1000:1 2000:2 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
+    int bare = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++)
+        bare += !strncmp(mock_queries[i], "{__name__=\"m\"} @", 16);
+    T_CHECK(bare >= 1);
+    printf("# name-dropping backend: %d requests, %d with bare selectors\n", mock_requests, bare);
     /* Without reconstruction the markers are simply missing. */
     datasource_free(ds);
     ds = new_ds((struct datasource_config){.no_exact_staleness = true});
