@@ -19,6 +19,12 @@ START=1700000000
 python3 tests/e2e/gen_openmetrics.py --start $START >"$E2E_DIR/data.om" || exit 2
 e2e_backfill "$E2E_DIR/data.om" || { echo "0 passed, 1 failed"; exit 1; }
 e2e_prometheus_start || { echo "0 passed, 1 failed"; exit 1; }
-python3 tests/e2e/gen_exprs.py |
-    TMPDIR=$E2E_DIR python3 tests/e2e/differential.py "$E2E_PROM_URL" "$HEED" \
-        $((START + 3700)).5 $((START + 4000)).5 $((START + 6000)).5
+python3 tests/e2e/gen_exprs.py >"$E2E_DIR/exprs" || { echo "not ok: gen_exprs.py failed"; echo "0 passed, 1 failed"; exit 1; }
+echo "$(wc -l <"$E2E_DIR/exprs") expressions at 3 instants"
+TMPDIR=$E2E_DIR python3 tests/e2e/differential.py "$E2E_PROM_URL" "$HEED" \
+    $((START + 3700)).5 $((START + 4000)).5 $((START + 6000)).5 <"$E2E_DIR/exprs" >"$E2E_DIR/out" 2>&1
+rc=$?
+cat "$E2E_DIR/out"
+# A driver that died without its summary line is a failure, never a silent 0.
+tail -n 1 "$E2E_DIR/out" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || { echo "0 passed, 1 failed"; exit 1; }
+exit $rc
