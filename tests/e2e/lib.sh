@@ -8,7 +8,8 @@
 #   ... curl "$E2E_PROM_URL/api/v1/query" ...
 #
 # Every server listens on 127.0.0.1 only, on a free port, with its data in
-# the test's temporary folder. e2e_init installs an EXIT/INT/TERM trap that
+# the test's temporary folder ($BUILD/tmp/heed-e2e.* under the test runner,
+# else $TMPDIR or /tmp). e2e_init installs an EXIT/INT/TERM trap that
 # stops every process started here (by its pid, never by name) and removes
 # the folder, so a failing or interrupted test leaves nothing running.
 

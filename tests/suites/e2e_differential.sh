@@ -17,8 +17,8 @@ fi
 e2e_init
 START=1700000000
 python3 tests/e2e/gen_openmetrics.py --start $START >"$E2E_DIR/data.om" || exit 2
-e2e_backfill "$E2E_DIR/data.om" || { echo "0 passed, 1 failed"; exit 1; }
-e2e_prometheus_start || { echo "0 passed, 1 failed"; exit 1; }
+e2e_backfill "$E2E_DIR/data.om" || { echo "not ok: the driver ended without its summary (exit $rc)"; echo "0 passed, 1 failed"; exit 1; }
+e2e_prometheus_start || { echo "not ok: the driver ended without its summary (exit $rc)"; echo "0 passed, 1 failed"; exit 1; }
 python3 tests/e2e/gen_exprs.py >"$E2E_DIR/exprs" || { echo "not ok: gen_exprs.py failed"; echo "0 passed, 1 failed"; exit 1; }
 echo "$(wc -l <"$E2E_DIR/exprs") expressions at 3 instants"
 TMPDIR=$E2E_DIR python3 tests/e2e/differential.py "$E2E_PROM_URL" "$HEED" \
@@ -26,5 +26,5 @@ TMPDIR=$E2E_DIR python3 tests/e2e/differential.py "$E2E_PROM_URL" "$HEED" \
 rc=$?
 cat "$E2E_DIR/out"
 # A driver that died without its summary line is a failure, never a silent 0.
-tail -n 1 "$E2E_DIR/out" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || { echo "0 passed, 1 failed"; exit 1; }
+tail -n 1 "$E2E_DIR/out" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || { echo "not ok: the driver ended without its summary (exit $rc)"; echo "0 passed, 1 failed"; exit 1; }
 exit $rc
