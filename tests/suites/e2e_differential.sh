@@ -21,7 +21,7 @@ e2e_backfill "$E2E_DIR/data.om" || { echo "not ok: the driver ended without its 
 e2e_prometheus_start || { echo "not ok: the driver ended without its summary (exit $rc)"; echo "0 passed, 1 failed"; exit 1; }
 python3 tests/e2e/gen_exprs.py >"$E2E_DIR/exprs" || { echo "not ok: gen_exprs.py failed"; echo "0 passed, 1 failed"; exit 1; }
 echo "$(wc -l <"$E2E_DIR/exprs") expressions at 3 instants"
-TMPDIR=$E2E_DIR python3 tests/e2e/differential.py "$E2E_PROM_URL" "$HEED" \
+TMPDIR=$E2E_DIR python3 -u tests/e2e/differential.py "$E2E_PROM_URL" "$HEED" \
     $((START + 3700)).5 $((START + 4000)).5 $((START + 6000)).5 <"$E2E_DIR/exprs" >"$E2E_DIR/out" 2>&1
 rc=$?
 cat "$E2E_DIR/out"

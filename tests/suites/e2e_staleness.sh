@@ -48,7 +48,7 @@ wait_samples() {
 }
 
 check() {
-    TMPDIR=$E2E_DIR python3 tests/e2e/staleness_check.py "$URL" "$HEED" "$@" >"$E2E_DIR/check" 2>&1 || echo "not ok: $* crashed" >>"$E2E_DIR/check"
+    TMPDIR=$E2E_DIR python3 -u tests/e2e/staleness_check.py "$URL" "$HEED" "$@" >"$E2E_DIR/check" 2>&1 || echo "not ok: $* crashed" >>"$E2E_DIR/check"
     cat "$E2E_DIR/check"
     E2E_PASS=$((E2E_PASS + $(grep -c '^ok:' "$E2E_DIR/check")))
     E2E_FAIL=$((E2E_FAIL + $(grep -c '^not ok:' "$E2E_DIR/check")))
