@@ -26,7 +26,8 @@ struct fetch {
     char *selector;   /* rendered selector (arena) */
     int64_t mint_ms;  /* window, both ends inclusive */
     int64_t maxt_ms;
-    int state;        /* 0 planned, 1 fetched, -1 failed */
+    int state;        /* 0 planned, 1 fetched, -1 failed, 2 to be cut from carrier */
+    struct fetch *carrier; /* state 2: the fetch whose window covers this one */
     struct storage_series *series; /* result (arena) */
     size_t nseries;
     struct promjson_error err; /* why it failed */
@@ -1061,7 +1062,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, co
 
 /* Fetches every planned entry at once: the raw samples of each and, for
  * exact staleness, its visibility at maxt, all in one parallel batch. */
-static void fetch_planned(struct datasource *ds)
+static void fetch_batch(struct datasource *ds)
 {
     size_t n = 0;
     for (struct fetch *f = ds->fetches; f; f = f->next)
@@ -1153,6 +1154,92 @@ static void fetch_planned(struct datasource *ds)
     free(fs);
     free(texts);
     free(vis);
+}
+
+static int fetch_order(const void *a, const void *b)
+{
+    const struct fetch *x = *(struct fetch *const *)a, *y = *(struct fetch *const *)b;
+    int c = strcmp(x->selector, y->selector);
+    if (c)
+        return c;
+    return x->mint_ms < y->mint_ms ? -1 : x->mint_ms > y->mint_ms ? 1 : (x->maxt_ms > y->maxt_ms) - (x->maxt_ms < y->maxt_ms);
+}
+
+/* The part of a carrier's series inside [mint, maxt] (markers are exact, so
+ * a cut is what a fetch of that window would have given). */
+static void cut_from_carrier(struct datasource *ds, struct fetch *f)
+{
+    const struct fetch *c = f->carrier;
+    if (c->state < 0) {
+        f->state = -1;
+        f->err = c->err;
+        return;
+    }
+    f->state = 1;
+    f->series = c->nseries ? ARENA_NEWN(&ds->arena, struct storage_series, c->nseries) : NULL;
+    f->nseries = 0;
+    for (size_t i = 0; i < c->nseries; i++) {
+        const struct storage_series *s = &c->series[i];
+        size_t lo = 0, hi = s->n;
+        while (lo < hi) { /* first sample at or after mint */
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->pts[mid].t_ms < f->mint_ms)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t end = lo;
+        while (end < s->n && s->pts[end].t_ms <= f->maxt_ms)
+            end++;
+        if (end > lo)
+            f->series[f->nseries++] = (struct storage_series){.ls = s->ls, .pts = s->pts + lo, .n = end - lo};
+    }
+}
+
+/* Before fetching, planned windows of one selector that overlap or touch
+ * are merged: one request for their union (never larger than their sum),
+ * each window then cut from it. Evaluations and ticks that use a metric at
+ * several ranges (rate(x[5m]) / rate(x[1h]), x and rate(x[5m])) fetch it
+ * once; disjoint windows (x and x offset 1d) stay separate requests. */
+static void fetch_planned(struct datasource *ds)
+{
+    size_t n = 0;
+    for (struct fetch *f = ds->fetches; f; f = f->next)
+        n += f->state == 0;
+    if (!n)
+        return;
+    struct fetch **p = xcalloc(n, sizeof *p);
+    size_t k = 0;
+    for (struct fetch *f = ds->fetches; f; f = f->next)
+        if (f->state == 0)
+            p[k++] = f;
+    qsort(p, n, sizeof *p, fetch_order);
+    for (size_t i = 0; i < n;) {
+        int64_t mint = p[i]->mint_ms, maxt = p[i]->maxt_ms;
+        size_t j = i + 1;
+        while (j < n && !strcmp(p[j]->selector, p[i]->selector) && p[j]->mint_ms <= maxt + 1) {
+            if (p[j]->maxt_ms > maxt)
+                maxt = p[j]->maxt_ms;
+            j++;
+        }
+        if (j - i > 1) {
+            struct fetch *carrier = fetch_find(ds, p[i]->selector, mint, maxt);
+            if (!carrier)
+                carrier = fetch_add(ds, p[i]->selector, mint, maxt);
+            for (size_t m = i; m < j; m++)
+                if (p[m] != carrier) {
+                    p[m]->state = 2;
+                    p[m]->carrier = carrier;
+                    ds->stats.fetches_merged++;
+                }
+        }
+        i = j;
+    }
+    fetch_batch(ds);
+    for (size_t i = 0; i < n; i++)
+        if (p[i]->state == 2)
+            cut_from_carrier(ds, p[i]);
+    free(p);
 }
 
 static enum eval_error_type eval_type(enum promjson_errtype t)

@@ -99,7 +99,9 @@ struct storage *datasource_planner(struct datasource *ds);
 
 /* Announces a select the coming evaluation will make, so that everything
  * planned is fetched at once, in parallel, at the first select; identical
- * plans and selects are fetched once. Matchers are rendered at once (not kept). */
+ * plans and selects are fetched once, and overlapping windows of one
+ * selector with one request for their union. Matchers are rendered at once
+ * (not kept). */
 void datasource_plan(struct datasource *ds, const struct ast_matcher *m, size_t n, int64_t mint_ms,
                      int64_t maxt_ms);
 
@@ -135,6 +137,7 @@ struct datasource_stats {
     uint64_t selects;    /* storage selects answered */
     uint64_t cache_hits; /* of them, answered from an earlier fetch of the same evaluation */
     uint64_t markers;    /* staleness markers reconstructed */
+    uint64_t fetches_merged; /* windows cut from a fetch of an overlapping wider one */
     uint64_t probes;     /* instant queries made to find where markers are */
     uint64_t markers_unresolved; /* markers placed at their earliest possible time (search bound reached) */
 };

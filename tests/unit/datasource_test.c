@@ -338,8 +338,8 @@ static void test_select_reconstructs_markers(void)
     datasource_free(ds);
 }
 
-/* Identical selects of one evaluation are fetched once; distinct planned
- * ones in parallel; datasource_end_eval forgets them. */
+/* Distinct planned selects are fetched in parallel; identical ones once;
+ * datasource_end_eval forgets them. */
 static void test_dedupe_and_parallel(void)
 {
     mock_reset();
@@ -350,19 +350,25 @@ static void test_dedupe_and_parallel(void)
     struct storage *st = datasource_storage(ds);
     struct arena a;
     arena_init(&a, 0);
+    static const char *const other[] = {"k0", "k1", "k2", "k3", "k4", "k5"};
+    struct ast_matcher m[6][2];
+    for (int i = 0; i < 6; i++) {
+        m[i][0] = m_name;
+        m[i][1] = (struct ast_matcher){.op = AST_MATCH_NEQ, .name = "i", .value = other[i]};
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < 6; i++)
-        datasource_plan(ds, &m_name, 1, 1000 * i + 1, 9000);
-    datasource_plan(ds, &m_name, 1, 1, 9000); /* the same as i = 0 */
+        datasource_plan(ds, m[i], 2, 1, 9000);
+    datasource_plan(ds, m[0], 2, 1, 9000); /* the same as the first */
     struct storage_series *s;
     size_t n;
     struct eval_error err = {0};
     for (int i = 0; i < 6; i++) {
-        T_EQ_INT(st->select(st, &m_name, 1, 1000 * i + 1, 9000, &a, &s, &n, &err), 0);
-        T_CHECK(n >= 2);
+        T_EQ_INT(st->select(st, m[i], 2, 1, 9000, &a, &s, &n, &err), 0);
+        T_EQ_INT(n, 3);
     }
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    T_EQ_INT(st->select(st, m[0], 2, 1, 9000, &a, &s, &n, &err), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     printf("# 6 planned fetches of 200 ms each took %ld ms\n", ms);
@@ -373,8 +379,64 @@ static void test_dedupe_and_parallel(void)
     T_EQ_INT(stats->cache_hits, 6); /* all but the first, which fetched everything planned */
     datasource_end_eval(ds);
     mock_delay_ms = 0;
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    T_EQ_INT(st->select(st, m[0], 2, 1, 9000, &a, &s, &n, &err), 0);
     T_EQ_INT(mock_requests, 7);
+    arena_release(&a);
+    datasource_free(ds);
+}
+
+/* Overlapping windows of one selector: one request for their union, each
+ * window cut from it (markers included); disjoint windows stay apart. */
+static void test_overlapping_windows_merged(void)
+{
+    mock_reset();
+    struct datasource *ds = new_ds((struct datasource_config){0});
+    if (!ds)
+        return;
+    struct storage *st = datasource_storage(ds);
+    struct arena a;
+    arena_init(&a, 0);
+    datasource_plan(ds, &m_name, 1, 1, 5000);
+    datasource_plan(ds, &m_name, 1, 3000, 9000);
+    datasource_plan(ds, &m_name, 1, 4000, 6000);
+    struct storage_series *s;
+    size_t n;
+    struct eval_error err = {0};
+    struct strbuf got = STRBUF_INIT;
+    T_EQ_INT(st->select(st, &m_name, 1, 3000, 9000, &a, &s, &n, &err), 0);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 3000:3 4000:stale\n"
+                      "b: 6000:6 7000:7 8000:8 9000:9\n"
+                      "c: 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
+    strbuf_reset(&got);
+    T_EQ_INT(st->select(st, &m_name, 1, 1, 5000, &a, &s, &n, &err), 0);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
+                      "b: 1000:1 2000:2 2500:stale\n"
+                      "c: 1000:1 2000:2 3000:3 4000:4 5000:5\n");
+    strbuf_reset(&got);
+    T_EQ_INT(st->select(st, &m_name, 1, 4000, 6000, &a, &s, &n, &err), 0);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 4000:stale\nb: 6000:6\nc: 4000:4 5000:5 6000:6\n");
+    int raw = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++)
+        raw += strstr(mock_queries[i], "ms] @") && !strstr(mock_queries[i], "last_over_time");
+    T_EQ_INT(raw, 1);
+    T_CHECK(strcmp(mock_queries[0], "{__name__=\"m\"}[9000ms] @9.000") == 0 ||
+            strcmp(mock_queries[1], "{__name__=\"m\"}[9000ms] @9.000") == 0);
+    T_EQ_INT(datasource_stats(ds)->fetches_merged, 3);
+    datasource_end_eval(ds);
+    /* Disjoint windows: two requests. */
+    mock_reset();
+    datasource_plan(ds, &m_name, 1, 1, 2000);
+    datasource_plan(ds, &m_name, 1, 8000, 9000);
+    T_EQ_INT(st->select(st, &m_name, 1, 1, 2000, &a, &s, &n, &err), 0);
+    T_EQ_INT(st->select(st, &m_name, 1, 8000, 9000, &a, &s, &n, &err), 0);
+    raw = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++)
+        raw += strstr(mock_queries[i], "ms] @") && !strstr(mock_queries[i], "last_over_time");
+    T_EQ_INT(raw, 2);
+    strbuf_release(&got);
     arena_release(&a);
     datasource_free(ds);
 }
@@ -472,6 +534,7 @@ int main(void)
     t_run("split range", test_split_range);
     t_run("select reconstructs staleness markers", test_select_reconstructs_markers);
     t_run("dedupe and parallel fetches", test_dedupe_and_parallel);
+    t_run("overlapping windows merged", test_overlapping_windows_merged);
     t_run("errors", test_errors);
     t_run("token rotation", test_token_rotation);
     MHD_stop_daemon(mock);
