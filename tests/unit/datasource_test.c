@@ -135,7 +135,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     char query[512] = "", time_s[64] = "";
-    for (char *tok = strtok(body->buf, "&"); tok; tok = strtok(NULL, "&")) {
+    char *save = NULL; /* strtok_r: handlers run on several threads at once */
+    for (char *tok = strtok_r(body->buf, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq)
             continue;
@@ -214,6 +215,14 @@ static struct datasource *new_ds(struct datasource_config cfg)
 
 static const struct ast_matcher m_name = {.op = AST_MATCH_EQ, .name = "__name__", .value = "m"};
 
+/* A select that must succeed; on failure says why. */
+#define SELECT_OK(st, m, nm, mint, maxt, a, s, n, err)                                      \
+    do {                                                                                     \
+        if ((st)->select((st), (m), (nm), (mint), (maxt), (a), (s), (n), (err)) != 0)        \
+            T_FAIL_("select [%d, %d] failed: %s: %s", (int)(mint), (int)(maxt),             \
+                    eval_error_type_name((err)->type), (err)->msg);                          \
+    } while (0)
+
 /* Prints a selected series as "i=<label> t:v t:stale ..." for comparison. */
 static void series_text(struct strbuf *sb, const struct storage_series *s, size_t n)
 {
@@ -283,7 +292,7 @@ static void test_select_reconstructs_markers(void)
     struct storage_series *s;
     size_t n;
     struct eval_error err = {0};
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 9000, &a, &s, &n, &err);
     T_EQ_INT(n, 3);
     struct strbuf got = STRBUF_INIT;
     series_text(&got, s, n);
@@ -312,7 +321,7 @@ static void test_select_reconstructs_markers(void)
     mock_drop_names = 1;
     ds = new_ds((struct datasource_config){0});
     st = datasource_storage(ds);
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 9000, &a, &s, &n, &err);
     strbuf_reset(&got);
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
@@ -327,7 +336,7 @@ static void test_select_reconstructs_markers(void)
     datasource_free(ds);
     ds = new_ds((struct datasource_config){.no_exact_staleness = true});
     st = datasource_storage(ds);
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 9000, &a, &s, &n, &err);
     strbuf_reset(&got);
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3\n"
@@ -365,10 +374,10 @@ static void test_dedupe_and_parallel(void)
     size_t n;
     struct eval_error err = {0};
     for (int i = 0; i < 6; i++) {
-        T_EQ_INT(st->select(st, m[i], 2, 1, 9000, &a, &s, &n, &err), 0);
+        SELECT_OK(st, m[i], 2, 1, 9000, &a, &s, &n, &err);
         T_EQ_INT(n, 3);
     }
-    T_EQ_INT(st->select(st, m[0], 2, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, m[0], 2, 1, 9000, &a, &s, &n, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     printf("# 6 planned fetches of 200 ms each took %ld ms\n", ms);
@@ -379,7 +388,7 @@ static void test_dedupe_and_parallel(void)
     T_EQ_INT(stats->cache_hits, 6); /* all but the first, which fetched everything planned */
     datasource_end_eval(ds);
     mock_delay_ms = 0;
-    T_EQ_INT(st->select(st, m[0], 2, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, m[0], 2, 1, 9000, &a, &s, &n, &err);
     T_EQ_INT(mock_requests, 7);
     arena_release(&a);
     datasource_free(ds);
@@ -403,19 +412,19 @@ static void test_overlapping_windows_merged(void)
     size_t n;
     struct eval_error err = {0};
     struct strbuf got = STRBUF_INIT;
-    T_EQ_INT(st->select(st, &m_name, 1, 3000, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 3000, 9000, &a, &s, &n, &err);
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 3000:3 4000:stale\n"
                       "b: 6000:6 7000:7 8000:8 9000:9\n"
                       "c: 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
     strbuf_reset(&got);
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 5000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 5000, &a, &s, &n, &err);
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
                       "b: 1000:1 2000:2 2500:stale\n"
                       "c: 1000:1 2000:2 3000:3 4000:4 5000:5\n");
     strbuf_reset(&got);
-    T_EQ_INT(st->select(st, &m_name, 1, 4000, 6000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 4000, 6000, &a, &s, &n, &err);
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 4000:stale\nb: 6000:6\nc: 4000:4 5000:5 6000:6\n");
     int raw = 0;
@@ -430,8 +439,8 @@ static void test_overlapping_windows_merged(void)
     mock_reset();
     datasource_plan(ds, &m_name, 1, 1, 2000);
     datasource_plan(ds, &m_name, 1, 8000, 9000);
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 2000, &a, &s, &n, &err), 0);
-    T_EQ_INT(st->select(st, &m_name, 1, 8000, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 2000, &a, &s, &n, &err);
+    SELECT_OK(st, &m_name, 1, 8000, 9000, &a, &s, &n, &err);
     raw = 0;
     for (int i = 0; i < mock_requests && i < 64; i++)
         raw += strstr(mock_queries[i], "ms] @") && !strstr(mock_queries[i], "last_over_time");
