@@ -111,9 +111,13 @@ def main():
     instants = sorted(i for i in instants if t0 <= i <= t1)
     bad_per, bad_single = [], []
     bad_eval = {e: [] for e in exprs}
-    neval = len([t for t in instants if t in eval_at])
+    neval = len([t for t in instants if t in eval_at and t % 50 != 0])
     for t in instants:
-        for e in exprs if t in eval_at else []:
+        # Prometheus 2 closes a subquery's range on the left, 3 (heed's
+        # engine) does not: at instants on a multiple of the subquery steps
+        # used here (100 ms, 250 ms) the two differ by one inner step by
+        # design, so the engine comparison skips them.
+        for e in exprs if t in eval_at and t % 50 != 0 else []:
             ok, why = eval_agrees(url, heed, e, t, tmp)
             if not ok:
                 bad_eval[e].append((t, why))
