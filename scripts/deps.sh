@@ -32,7 +32,5 @@ trap '[ $had_policy = 0 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends $missing
-# Stop anything a package started anyway.
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
-    pkill -x "$svc" 2>/dev/null || true
-done
+# policy-rc.d above kept the package scripts from starting the services;
+# nothing is killed by name here, so no one else's servers are touched.
