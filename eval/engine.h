@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval/fresh.h"
 #include "eval/value.h"
 
 struct arena;
@@ -24,6 +25,7 @@ struct engine_opts {
     int64_t timeout_ms;        /* wall-clock budget; 0: none */
     bool delayed_name_removal; /* drop __name__ at the end (promqltest), not per operator */
     bool no_provenance;        /* skip freshness provenance (benchmarks) */
+    const struct fresh_hook *fresh; /* classify inputs and fill engine_result.inputs; NULL: no classes */
 };
 
 /* An annotation: Prometheus's text, bare (as promqltest compares it) and
@@ -48,6 +50,7 @@ struct engine_result {
     struct engine_annots ann; /* warnings and infos */
     struct eval_error err;   /* type EVAL_ERR_NONE unless the evaluation failed */
     size_t samples_read;     /* raw samples selectors took (statistics, benchmarks) */
+    struct fresh_table inputs; /* distinct input series with their figures (only with opts.fresh) */
 };
 
 /* Query text given so annotations can carry positions; may be NULL. */

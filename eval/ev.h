@@ -45,6 +45,7 @@ struct ev {
     unsigned tick;                /* timeout check counter */
     bool range_mode;              /* top-level query is a range query */
     bool prov;                    /* track provenance */
+    struct fresh_table *inputs;   /* with opts.fresh: the result's input table */
 };
 
 int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out);
