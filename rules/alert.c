@@ -174,7 +174,7 @@ static void remove_at(struct alert_set *s, size_t i)
 /* ---- freshness (heed semantics) ---- */
 
 /* A series as people write it: name{label="value", ...}. */
-static void format_series(struct strbuf *sb, const struct labels *ls)
+void alert_format_series(struct strbuf *sb, const struct labels *ls)
 {
     const char *name = labels_get(ls, LABELS_METRIC_NAME);
     if (name)
@@ -241,7 +241,7 @@ static enum fresh_class judge(const struct fresh_table *t, const uint64_t *fps, 
             strbuf_addstr(&sb, names[i]);
         } else {
             const struct fresh_input *e = fresh_table_find(t, fps[i]);
-            format_series(&sb, e->ls);
+            alert_format_series(&sb, e->ls);
         }
         strbuf_addf(&sb, " (%s)", fresh_class_name(c));
     }
@@ -268,7 +268,7 @@ static void set_sources(struct alert *a, const struct prov *p, const struct fres
         const struct fresh_input *e = t ? fresh_table_find(t, p->ids[i]) : NULL;
         struct strbuf sb = STRBUF_INIT;
         if (e)
-            format_series(&sb, e->ls);
+            alert_format_series(&sb, e->ls);
         else
             strbuf_addf(&sb, "series %016llx", (unsigned long long)p->ids[i]);
         a->src_names[i] = strbuf_detach(&sb);

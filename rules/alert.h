@@ -111,6 +111,11 @@ int alert_set_update(struct alert_set *s, const struct alert_input *in, size_t n
 #define ALERT_ANN_STALE_SERIES "heed_stale_series"   /* the series, formatted */
 #define ALERT_ANN_RESOLVE_REASON "heed_resolve_reason" /* why it resolved */
 
+struct strbuf;
+/* A series as people write it, name{label="value", ...}: how heed names
+ * input series in reasons. */
+void alert_format_series(struct strbuf *sb, const struct labels *ls);
+
 /* The annotation's value, or NULL. */
 const char *alert_annotation(const struct alert *a, const char *name);
 

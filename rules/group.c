@@ -110,6 +110,7 @@ void group_release(struct group *gr)
             free(r->dis[j].why);
         }
         free(r->dis);
+        free(r->stale_inputs);
         series_set_release(&r->prev);
         series_set_release(&r->cur);
         free(r->last_error);
@@ -461,33 +462,62 @@ static int eval_alerting(struct rule_run *rr, const struct vector *vec, const st
     return 0;
 }
 
+/* Untrusted inputs named in a rule's summary; the rest are counted. */
+#define STALE_INPUTS_SHOWN 5
+
+static void add_stale_name(struct strbuf *sb, size_t *shown, const char *name, const char *cls)
+{
+    if ((*shown)++ >= STALE_INPUTS_SHOWN)
+        return;
+    strbuf_addf(sb, "%s%s (%s)", sb->len ? ", " : "", name, cls);
+}
+
 /* The last evaluation's untrusted inputs: late and frozen from the table,
  * gone from the inputs that produced the rule's active instances. */
 static void count_inputs(struct group_rule *r, const struct fresh_table *t)
 {
     r->inputs_late = r->inputs_frozen = r->inputs_gone = 0;
     r->worst_input_age_ms = 0;
+    struct strbuf sb = STRBUF_INIT, name = STRBUF_INIT;
+    size_t shown = 0;
     for (size_t i = 0; i < t->n; i++) {
-        r->inputs_late += t->in[i].cls == FRESH_CLASS_LATE;
-        r->inputs_frozen += t->in[i].cls == FRESH_CLASS_FROZEN;
-        if (t->in[i].f.age_ms > r->worst_input_age_ms)
-            r->worst_input_age_ms = t->in[i].f.age_ms;
+        const struct fresh_input *e = &t->in[i];
+        r->inputs_late += e->cls == FRESH_CLASS_LATE;
+        r->inputs_frozen += e->cls == FRESH_CLASS_FROZEN;
+        if (e->f.age_ms > r->worst_input_age_ms)
+            r->worst_input_age_ms = e->f.age_ms;
+        if (e->cls != FRESH_CLASS_FRESH) {
+            strbuf_reset(&name);
+            alert_format_series(&name, e->ls);
+            add_stale_name(&sb, &shown, name.buf, fresh_class_name(e->cls));
+        }
     }
     const struct alert_set *s = r->policy.compat ? &r->shadow : &r->alerts;
     for (size_t i = 0; i < s->n; i++) {
         const struct alert *a = &s->items[i];
-        if (alert_is_active(a))
-            for (size_t j = 0; j < a->nsrc; j++) {
-                const struct fresh_input *e = fresh_table_find(t, a->src[j]);
-                r->inputs_gone += !e || e->f.ended;
-            }
+        if (!alert_is_active(a))
+            continue;
+        for (size_t j = 0; j < a->nsrc; j++) {
+            const struct fresh_input *e = fresh_table_find(t, a->src[j]);
+            if (e && !e->f.ended)
+                continue;
+            r->inputs_gone++;
+            add_stale_name(&sb, &shown, a->src_names[j], "gone");
+        }
     }
+    if (shown > STALE_INPUTS_SHOWN)
+        strbuf_addf(&sb, " and %zu more", shown - STALE_INPUTS_SHOWN);
+    free(r->stale_inputs);
+    r->stale_inputs = shown ? strbuf_detach(&sb) : NULL;
+    strbuf_release(&sb);
+    strbuf_release(&name);
 }
 
 static void set_health(struct group_rule *r, const struct eval_error *err)
 {
     free(r->last_error);
     r->last_error = NULL;
+    r->last_error_type = err ? err->type : EVAL_ERR_NONE;
     if (err && err->type != EVAL_ERR_NONE) {
         r->health = RULE_HEALTH_ERR;
         r->last_error = xstrdup(err->msg);

@@ -72,6 +72,8 @@ struct group_rule {
     uint64_t dis_started;           /* disagreements begun since the group started */
     uint32_t inputs_late, inputs_frozen, inputs_gone; /* last evaluation's untrusted input counts */
     int64_t worst_input_age_ms;     /* last evaluation: oldest input (ingestion lag seen) */
+    char *stale_inputs;             /* malloc: the last evaluation's untrusted inputs, formatted; NULL */
+    enum eval_error_type last_error_type; /* type of last_error */
 };
 
 /* Where a group's output samples go: the test runner's memstore, the

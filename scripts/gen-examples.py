@@ -147,7 +147,8 @@ def scenario2():
   - name: worker
     interval: 1m
     rules:
-      # heed: max-unchanged=15m max-hold=4h
+      # an error counter may rightly stay flat: only requests_total must move
+      # heed: max-unchanged=requests_total:15m max-hold=4h
       - alert: ErrorBudgetBurn
         expr: rate(errors_total[30m]) / rate(requests_total[30m]) > 0.05
         for: 5m

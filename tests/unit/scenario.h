@@ -17,6 +17,7 @@
 #include "rules/group.h"
 #include "rules/policy.h"
 #include "rules/rulefile.h"
+#include "rules/selfmon.h"
 
 #define SCEN_MIN (60 * 1000)
 
@@ -40,6 +41,7 @@ struct scen {
     size_t ng;
     struct engine_opts eo;
     bool shadow;                 /* shadow mode */
+    struct selfmon sm;           /* heed's own alerts, evaluated every minute */
     struct scen_note *notes;     /* every notification, in order */
     size_t nnotes, capnotes;
 };
@@ -72,6 +74,7 @@ static inline int scen_open(struct scen *sc, const char *name, enum policy_profi
     sc->st.impl = sc;
     sc->shadow = shadow;
     sc->eo.lookback_ms = 5 * SCEN_MIN;
+    selfmon_init(&sc->sm, NULL);
     char path[512];
     struct strbuf sb = STRBUF_INIT;
     struct diag_list dl;
@@ -109,12 +112,13 @@ static inline void scen_close(struct scen *sc)
     for (size_t i = 0; i < sc->ng; i++)
         group_release(&sc->g[i]);
     free(sc->g);
+    selfmon_release(&sc->sm);
     rulefile_release(&sc->rf);
     memstore_release(&sc->ms);
     free(sc->notes);
 }
 
-static inline void scen_notify(void *ctx, const struct group_rule *r, const struct alert *a)
+static inline void scen_notify_alert(void *ctx, const struct alert *a)
 {
     struct scen *sc = ctx;
     XGROW(sc->notes, sc->capnotes, sc->nnotes + 1);
@@ -129,9 +133,17 @@ static inline void scen_notify(void *ctx, const struct group_rule *r, const stru
     for (size_t i = 0; i < a->nann; i++)
         if (!strncmp(a->ann[i].name, "heed_", 5))
             strbuf_addf(&sb, "%s%s=%s", sb.len ? "; " : "", a->ann[i].name, a->ann[i].value);
+    const char *d = alert_annotation(a, "description");
+    if (d && *d) /* selfmon alerts explain themselves in description */
+        strbuf_addf(&sb, "%sdescription=%s", sb.len ? "; " : "", d);
     snprintf(n->why, sizeof n->why, "%s", sb.len ? sb.buf : "");
     strbuf_release(&sb);
+}
+
+static inline void scen_notify(void *ctx, const struct group_rule *r, const struct alert *a)
+{
     (void)r;
+    scen_notify_alert(ctx, a);
 }
 
 /* Evaluates every group due at t (t a multiple of its interval) and sends. */
@@ -148,6 +160,13 @@ static inline void scen_tick(struct scen *sc, int64_t t)
         group_eval(&sc->g[i], &env, t);
         group_send_alerts(&sc->g[i], t, interval, SCEN_MIN, scen_notify, sc);
     }
+    struct group **gs = xcalloc(sc->ng + 1, sizeof *gs);
+    for (size_t i = 0; i < sc->ng; i++)
+        gs[i] = &sc->g[i];
+    struct selfmon_snapshot snap = {gs, sc->ng, NULL, 0, false, NULL};
+    selfmon_eval(&sc->sm, &snap, t);
+    selfmon_send_alerts(&sc->sm, t, SCEN_MIN, SCEN_MIN, scen_notify_alert, sc);
+    free(gs);
 }
 
 /* Runs ticks every minute over [from, to]. */

@@ -99,8 +99,71 @@ static void test_s1_shadow(void)
     scen_close(&sc);
 }
 
+/* ---- 2. the frozen /metrics endpoint ---- */
+
+static void test_s2_heed(void)
+{
+    struct scen sc;
+    T_EQ_INT(scen_open(&sc, "2-frozen-endpoint", POLICY_PROFILE_DEFAULT, false), 0);
+    scen_run(&sc, 0, M(44));
+    T_EQ_STR(scen_state(&sc, "ErrorBudgetBurn", "instance", "w1"), "firing");
+    T_EQ_STR(scen_state(&sc, "HighLatency", "instance", "w1"), "pending");
+    T_CHECK(selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, NULL, NULL) == NULL);
+    /* 15m after the freeze (max-unchanged): the inputs are frozen */
+    scen_run(&sc, M(45), M(45));
+    T_EQ_STR(scen_state(&sc, "ErrorBudgetBurn", "instance", "w1"), "firing/stale");
+    T_EQ_STR(scen_state(&sc, "HighLatency", "instance", "w1"), "pending/stale");
+    const struct alert *a = selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "ErrorBudgetBurn");
+    T_CHECK(a && a->state == ALERT_FIRING);
+    T_EQ_STR(a ? alert_annotation(a, "description") : NULL, "requests_total{instance=\"w1\"} (frozen)");
+    a = selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "HighLatency");
+    T_EQ_STR(a ? alert_annotation(a, "description") : NULL, "latency_seconds{instance=\"w1\"} (frozen)");
+    T_CHECK(scen_note_at(&sc, M(45), "HeedRuleInputsStale", false) != NULL);
+    /* rate over the frozen window empties: not returned, but held (frozen) */
+    scen_run(&sc, M(46), M(209));
+    T_EQ_STR(scen_state(&sc, "ErrorBudgetBurn", "instance", "w1"), "firing/held");
+    /* the frozen latency never became firing: its for clock stood still */
+    T_EQ_STR(scen_state(&sc, "HighLatency", "instance", "w1"), "pending/stale");
+    const struct scen_note *n = scen_note_at(&sc, M(200), "ErrorBudgetBurn", false);
+    T_CHECK(n && !strcmp(n->why, "heed_freshness=held; heed_stale_reason=inputs frozen; "
+                                 "heed_stale_series=requests_total{instance=\"w1\"} (frozen); "
+                                 "heed_stale_since=1970-01-01T00:45:00Z"));
+    T_EQ_INT(scen_resolved_at(&sc, "ErrorBudgetBurn"), -1);
+    /* values move again, no errors: fresh evidence resolves it, with the reason */
+    scen_run(&sc, M(210), M(212));
+    T_EQ_STR(scen_state(&sc, "ErrorBudgetBurn", "instance", "w1"), "resolved");
+    T_EQ_STR(scen_state(&sc, "HighLatency", "instance", "w1"), "none");
+    T_EQ_INT(scen_resolved_at(&sc, "ErrorBudgetBurn"), M(210));
+    n = scen_note_at(&sc, M(210), "ErrorBudgetBurn", true);
+    T_CHECK(n && !strcmp(n->why, "heed_resolve_reason=no longer returned; its inputs are fresh"));
+    T_CHECK(selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "HighLatency")->state == ALERT_INACTIVE);
+    scen_trace(&sc);
+    scen_close(&sc);
+}
+
+static void test_s2_compat(void)
+{
+    struct scen sc;
+    T_EQ_INT(scen_open(&sc, "2-frozen-endpoint", POLICY_PROFILE_COMPAT, false), 0);
+    /* directives opt rules into heed's semantics: turn them off to see Prometheus */
+    for (size_t i = 0; i < sc.g[0].n; i++)
+        group_set_policy(&sc.g[0], i, NULL);
+    scen_run(&sc, 0, M(239));
+    /* the error alert resolves once rate() over the frozen window is 0/0 */
+    T_EQ_INT(scen_resolved_at(&sc, "ErrorBudgetBurn"), M(60));
+    /* the latency alert fires on the frozen value for hours */
+    const struct scen_note *n = scen_note_at(&sc, M(50), "HighLatency", false);
+    T_CHECK(n && !strcmp(n->why, ""));
+    T_CHECK(scen_note_at(&sc, M(200), "HighLatency", false) != NULL);
+    T_CHECK(selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, NULL, NULL) == NULL);
+    scen_trace(&sc);
+    scen_close(&sc);
+}
+
 int main(void)
 {
+    t_run("scenario 2: heed", test_s2_heed);
+    t_run("scenario 2: compat", test_s2_compat);
     t_run("scenario 1: heed", test_s1_heed);
     t_run("scenario 1: compat", test_s1_compat);
     t_run("scenario 1: shadow", test_s1_shadow);
