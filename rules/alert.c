@@ -577,6 +577,33 @@ int alert_set_update(struct alert_set *s, const struct alert_input *in, size_t n
     return 0;
 }
 
+void alert_set_hold_all(struct alert_set *s, int64_t ts_ms, const struct policy *pol, const char *error)
+{
+    if (!pol || pol->compat)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        struct alert *a = &s->items[i];
+        if (a->state != ALERT_INACTIVE) {
+            mark_stale(a, FRESH_CLASS_LATE, printf_dup("backend: %s", error), ts_ms);
+            a->held = true;
+            if (a->state == ALERT_PENDING && a->last_eval_ms)
+                a->active_at_ms += ts_ms - a->last_eval_ms;
+            if (ts_ms - a->stale_since_ms >= pol->max_hold_ms) {
+                char since[32], hold[32];
+                format_time(since, sizeof since, a->stale_since_ms);
+                format_duration(hold, sizeof hold, pol->max_hold_ms);
+                set_reason(a, printf_dup("max_hold %s passed; inputs late since %s: %s", hold, since,
+                                         a->stale_series));
+                clear_stale(a);
+                a->state = ALERT_INACTIVE;
+                a->resolved_at_ms = ts_ms;
+            }
+        }
+        a->last_eval_ms = ts_ms;
+        refresh_annotations(a);
+    }
+}
+
 bool alert_needs_sending(const struct alert *a, int64_t ts_ms, int64_t resend_delay_ms)
 {
     if (a->state == ALERT_PENDING)

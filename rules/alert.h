@@ -119,6 +119,12 @@ void alert_format_series(struct strbuf *sb, const struct labels *ls);
 /* The annotation's value, or NULL. */
 const char *alert_annotation(const struct alert *a, const char *name);
 
+/* heed semantics when the rule's query failed (backend down): every active
+ * instance is held as it is, marked with inputs late and the error as the
+ * series, its for clock standing still; after max_hold it resolves with
+ * that reason. Under compat (or pol NULL) nothing changes, as in Prometheus. */
+void alert_set_hold_all(struct alert_set *s, int64_t ts_ms, const struct policy *pol, const char *error);
+
 /* Instances that are pending or firing: what /api/v1/alerts lists and what
  * gets ALERTS series (keep-firing ones are firing). */
 static inline bool alert_is_active(const struct alert *a)

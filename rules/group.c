@@ -546,6 +546,12 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
     } else if (run_query(&rr, rr.out_ms, &res) != 0) {
         err = res.err;
         rc = -1;
+        if (r->rule->type == RULE_ALERTING) {
+            /* heed: the instances are held and keep being sent, marked */
+            alert_set_hold_all(&r->alerts, ts_ms, &r->policy, err.msg);
+            if (env->shadow)
+                alert_set_hold_all(&r->shadow, ts_ms, &r->shadow_policy, err.msg);
+        }
     } else if (r->rule->type == RULE_RECORDING) {
         if (gr->g->limit > 0 && (int64_t)res.v.u.vec.n > gr->g->limit) {
             eval_error_set(&err, EVAL_ERR_EXECUTION, "exceeded limit of %lld with %zu series",
@@ -591,7 +597,9 @@ void group_send_alerts(struct group *gr, int64_t ts_ms, int64_t interval_ms, int
 {
     for (size_t i = 0; i < gr->n; i++) {
         struct group_rule *r = &gr->rules[i];
-        if (r->rule->type != RULE_ALERTING || r->health == RULE_HEALTH_ERR)
+        /* Prometheus sends nothing for a failing rule; heed keeps its held
+         * instances alive at Alertmanager */
+        if (r->rule->type != RULE_ALERTING || (r->health == RULE_HEALTH_ERR && r->policy.compat))
             continue;
         for (size_t j = 0; j < r->alerts.n; j++) {
             struct alert *a = &r->alerts.items[j];

@@ -215,7 +215,7 @@ def scenario4():
 
 def scenario5():
     """Watchdog and a backend that goes away (the group level)."""
-    total = 30 * 4
+    total = 40 * 4
     write("5-watchdog",
           series_file("15s", [('up{job="api"}', [1] * total),
                               ('errors_total{job="api"}', counter(total, lambda i: 5)),

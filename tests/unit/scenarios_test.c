@@ -160,8 +160,69 @@ static void test_s2_compat(void)
     scen_close(&sc);
 }
 
+/* ---- 5. who watches the watcher (group level) ---- */
+
+static void s5_run(struct scen *sc)
+{
+    scen_run(sc, 0, M(19));
+    T_EQ_STR(scen_state(sc, "ApiErrors", "job", "api"), "firing");
+    const struct alert *w = selfmon_find(&sc->sm, SELFMON_WATCHDOG, NULL, NULL);
+    T_CHECK(w && w->state == ALERT_FIRING);
+    T_CHECK(scen_note_at(sc, M(2), "HeedWatchdog", false) != NULL); /* resent every 2m from 2m */
+    T_CHECK(selfmon_find(&sc->sm, SELFMON_DATASOURCE_FAILING, NULL, NULL) == NULL);
+    sc->down = true;
+    scen_run(sc, M(20), M(29));
+    struct group_rule *r = scen_rule(sc, "ApiErrors");
+    T_EQ_STR(rule_health_name(r->health), "err");
+    T_EQ_STR(r->last_error, "connection refused");
+    const struct alert *d = selfmon_find(&sc->sm, SELFMON_DATASOURCE_FAILING, "rulegroup", "api");
+    T_CHECK(d && d->state == ALERT_FIRING);
+    T_EQ_STR(d ? alert_annotation(d, "description") : NULL, "connection refused");
+    T_CHECK(scen_note_at(sc, M(20), "HeedDatasourceFailing", false) != NULL);
+    T_CHECK(scen_note_at(sc, M(28), "HeedWatchdog", false) != NULL);
+    /* no alert resolved while the backend was down */
+    T_EQ_INT(scen_resolved_at(sc, "ApiErrors"), -1);
+    sc->down = false;
+    scen_run(sc, M(30), M(30));
+    T_EQ_STR(rule_health_name(r->health), "ok");
+    T_EQ_STR(scen_state(sc, "ApiErrors", "job", "api"), "firing");
+    T_EQ_INT(scen_resolved_at(sc, "HeedDatasourceFailing"), M(30));
+}
+
+static void test_s5_heed(void)
+{
+    struct scen sc;
+    T_EQ_INT(scen_open(&sc, "5-watchdog", POLICY_PROFILE_DEFAULT, false), 0);
+    s5_run(&sc);
+    /* heed kept sending the firing alert, marked held with the backend's error */
+    const struct scen_note *n = scen_note_at(&sc, M(23), "ApiErrors", false);
+    T_CHECK(n && !strcmp(n->why, "heed_freshness=held; heed_stale_reason=inputs late; "
+                                 "heed_stale_series=backend: connection refused; "
+                                 "heed_stale_since=1970-01-01T00:20:00Z"));
+    /* fresh again: the marks are gone */
+    scen_run(&sc, M(31), M(31));
+    n = scen_note_at(&sc, M(31), "ApiErrors", false);
+    T_CHECK(n && !strcmp(n->why, ""));
+    scen_trace(&sc);
+    scen_close(&sc);
+}
+
+static void test_s5_compat(void)
+{
+    struct scen sc;
+    T_EQ_INT(scen_open(&sc, "5-watchdog", POLICY_PROFILE_COMPAT, false), 0);
+    s5_run(&sc);
+    /* Prometheus sends nothing for a failing rule: Alertmanager would time
+     * the alert out by itself after endsAt */
+    T_CHECK(scen_note_at(&sc, M(23), "ApiErrors", false) == NULL);
+    scen_trace(&sc);
+    scen_close(&sc);
+}
+
 int main(void)
 {
+    t_run("scenario 5: heed", test_s5_heed);
+    t_run("scenario 5: compat", test_s5_compat);
     t_run("scenario 2: heed", test_s2_heed);
     t_run("scenario 2: compat", test_s2_compat);
     t_run("scenario 1: heed", test_s1_heed);
