@@ -160,6 +160,66 @@ static void test_s2_compat(void)
     scen_close(&sc);
 }
 
+/* ---- 3. the lagging pipeline ---- */
+
+static void s3_open(struct scen *sc, enum policy_profile p)
+{
+    T_EQ_INT(scen_open(sc, "3-lagging-pipeline", p, false), 0);
+    /* from 20m the backend shows each sample 4 minutes after it was taken */
+    sc->lag_ms = M(4);
+    sc->lag_from_ms = M(20);
+}
+
+static void test_s3_heed(void)
+{
+    struct scen sc;
+    s3_open(&sc, POLICY_PROFILE_DEFAULT);
+    scen_run(&sc, 0, M(20));
+    T_EQ_STR(scen_state(&sc, "ApiErrors", "job", "api"), "firing");
+    T_EQ_INT(scen_rule(&sc, "ApiErrors")->worst_input_age_ms, 0);
+    /* the lag passes max_age (auto: 1m): inputs late, the rule says so */
+    scen_run(&sc, M(21), M(30));
+    struct group_rule *r = scen_rule(&sc, "ApiErrors");
+    T_EQ_INT(r->worst_input_age_ms, M(4)); /* the ingestion lag, per rule */
+    T_EQ_INT(r->inputs_late, 2);
+    T_EQ_STR(scen_state(&sc, "ApiErrors", "job", "api"), "firing/stale");
+    const struct alert *a = selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "ApiErrors");
+    T_CHECK(a && a->state == ALERT_FIRING);
+    T_EQ_STR(a ? alert_annotation(a, "description") : NULL,
+             "errors_total{job=\"api\"} (late), requests_total{job=\"api\"} (late)");
+    T_CHECK(scen_note_at(&sc, M(22), "HeedRuleInputsStale", false) != NULL);
+    /* with query_offset above the lag the same expression is fresh */
+    T_EQ_STR(scen_state(&sc, "ApiErrorsOffset", "job", "api"), "firing");
+    T_EQ_INT(scen_rule(&sc, "ApiErrorsOffset")->inputs_late, 0);
+    T_CHECK(selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "ApiErrorsOffset") == NULL);
+    /* errors stopped at 40m: the offset rule resolves on fresh evidence;
+     * the plain one refuses to resolve on late data and holds */
+    scen_run(&sc, M(31), M(59));
+    T_EQ_INT(scen_resolved_at(&sc, "ApiErrorsOffset"), M(48));
+    const struct scen_note *n = scen_note_at(&sc, M(48), "ApiErrorsOffset", true);
+    T_CHECK(n && !strcmp(n->why, "heed_resolve_reason=no longer returned; its inputs are fresh"));
+    T_EQ_STR(scen_state(&sc, "ApiErrors", "job", "api"), "firing/held");
+    T_EQ_INT(scen_resolved_at(&sc, "alertname=\"ApiErrors\""), -1);
+    scen_trace(&sc);
+    scen_close(&sc);
+}
+
+static void test_s3_compat(void)
+{
+    struct scen sc;
+    s3_open(&sc, POLICY_PROFILE_COMPAT);
+    scen_run(&sc, 0, M(59));
+    /* Prometheus resolves on whatever the lagging backend shows: rate()
+     * sees one minute of data in its 5m window, errors already gone */
+    T_EQ_INT(scen_resolved_at(&sc, "alertname=\"ApiErrors\""), M(45));
+    T_EQ_INT(scen_resolved_at(&sc, "ApiErrorsOffset"), M(48));
+    const struct scen_note *n = scen_note_at(&sc, M(45), "alertname=\"ApiErrors\"", true);
+    T_CHECK(n && !strcmp(n->why, ""));
+    T_CHECK(selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, NULL, NULL) == NULL);
+    scen_trace(&sc);
+    scen_close(&sc);
+}
+
 /* ---- 5. who watches the watcher (group level) ---- */
 
 static void s5_run(struct scen *sc)
@@ -221,6 +281,8 @@ static void test_s5_compat(void)
 
 int main(void)
 {
+    t_run("scenario 3: heed", test_s3_heed);
+    t_run("scenario 3: compat", test_s3_compat);
     t_run("scenario 5: heed", test_s5_heed);
     t_run("scenario 5: compat", test_s5_compat);
     t_run("scenario 2: heed", test_s2_heed);
