@@ -74,6 +74,58 @@ static void test_s1_compat(void)
     scen_close(&sc);
 }
 
+/* Scenario 1 under each on_stale / on_missing setting. */
+static void s1_with(struct scen *sc, enum policy_on_stale st, enum policy_on_missing mi)
+{
+    T_EQ_INT(scen_open(sc, "1-spike-restart", POLICY_PROFILE_DEFAULT, false), 0);
+    struct policy p = policy_profile(POLICY_PROFILE_DEFAULT);
+    p.on_stale = st;
+    p.on_missing = mi;
+    group_set_policy(&sc->g[0], 0, &p);
+}
+
+static void test_s1_policies(void)
+{
+    struct scen sc;
+    /* on_stale=resolve: b resolves as soon as its inputs are untrusted */
+    s1_with(&sc, POLICY_STALE_RESOLVE, POLICY_MISSING_HOLD);
+    scen_run(&sc, 0, M(16));
+    T_EQ_INT(scen_resolved_at(&sc, "pod=\"b\""), M(16));
+    const struct scen_note *n = scen_note_at(&sc, M(16), "pod=\"b\"", true);
+    T_CHECK(n && !strcmp(n->why, "heed_resolve_reason=inputs gone (on_stale=resolve): "
+                                 "errors_total{pod=\"b\"} (gone), requests_total{pod=\"b\"} (gone)"));
+    /* ... and no new instance starts on untrusted inputs */
+    scen_run(&sc, M(17), M(19));
+    T_EQ_STR(scen_state(&sc, "HighErrorRate", "pod", "b"), "resolved");
+    scen_close(&sc);
+
+    /* on_stale=fire: Prometheus's lifecycle, but marked stale */
+    s1_with(&sc, POLICY_STALE_FIRE, POLICY_MISSING_HOLD);
+    scen_run(&sc, 0, M(16));
+    T_EQ_STR(scen_state(&sc, "HighErrorRate", "pod", "b"), "firing/stale");
+    scen_run(&sc, M(17), M(20));
+    T_EQ_STR(scen_state(&sc, "HighErrorRate", "pod", "b"), "firing/held");
+    scen_close(&sc);
+
+    /* on_missing=resolve: resolves when no longer returned, saying why */
+    s1_with(&sc, POLICY_STALE_HOLD, POLICY_MISSING_RESOLVE);
+    scen_run(&sc, 0, M(20));
+    T_EQ_INT(scen_resolved_at(&sc, "pod=\"b\""), M(20));
+    n = scen_note_at(&sc, M(20), "pod=\"b\"", true);
+    T_CHECK(n && !strcmp(n->why, "heed_resolve_reason=no longer returned; inputs gone (on_missing=resolve): "
+                                 "errors_total{pod=\"b\"} (gone), requests_total{pod=\"b\"} (gone)"));
+    scen_close(&sc);
+
+    /* a shorter max_hold ends the hold sooner */
+    s1_with(&sc, POLICY_STALE_HOLD, POLICY_MISSING_HOLD);
+    struct policy p = sc.g[0].rules[0].policy;
+    p.max_hold_ms = M(10);
+    group_set_policy(&sc.g[0], 0, &p);
+    scen_run(&sc, 0, M(30));
+    T_EQ_INT(scen_resolved_at(&sc, "pod=\"b\""), M(26));
+    scen_close(&sc);
+}
+
 /* Shadow mode over scenario 1: the disagreements are recorded with their start. */
 static void test_s1_shadow(void)
 {
@@ -290,5 +342,6 @@ int main(void)
     t_run("scenario 1: heed", test_s1_heed);
     t_run("scenario 1: compat", test_s1_compat);
     t_run("scenario 1: shadow", test_s1_shadow);
+    t_run("scenario 1: each policy", test_s1_policies);
     return t_done();
 }
