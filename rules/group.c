@@ -188,7 +188,7 @@ static struct engine_opts rule_engine_opts(struct group_rule *r, const struct gr
     const struct policy *heed = !r->policy.compat ? &r->policy
                                 : env->shadow ? &r->shadow_policy
                                               : NULL;
-    if (heed && r->rule->type == RULE_ALERTING) {
+    if (heed) {
         policy_hook(heed, o.lookback_ms ? o.lookback_ms : 5 * 60 * 1000, &r->hook);
         o.fresh = &r->hook;
         o.no_provenance = false;
@@ -560,6 +560,8 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
             rc = -1;
         } else {
             rc = eval_recording(&rr, &res.v.u.vec, &lt, &err);
+            if (rc == 0)
+                count_inputs(r, &res.inputs); /* recording rules report untrusted inputs too */
         }
     } else {
         rc = eval_alerting(&rr, &res.v.u.vec, &res.inputs, &lt, ts_ms, (int)gr->g->limit, &err);

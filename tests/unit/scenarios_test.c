@@ -316,6 +316,14 @@ static void test_s4(void)
     compat.max_age_ms = M(7 * 24 * 60);
     T_EQ_INT(coverage_eval(&sc.st, &sc.eo, &compat, &q, M(10), week, M(5), &cr, &err), 0);
     T_EQ_INT(cr.untrusted, 0);
+
+    /* evaluated as a rule, the recording rule reports its frozen input */
+    int64_t day4 = M(4 * 24 * 60);
+    scen_run(&sc, day4 - M(10), day4 + M(30));
+    const struct alert *st = selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "job:availability:ratio_rate5m");
+    T_CHECK(st && st->state == ALERT_FIRING);
+    T_EQ_STR(st ? alert_annotation(st, "description") : NULL, "requests_total{job=\"shop\"} (frozen)");
+    T_EQ_INT(sc.g[0].rules[0].inputs_frozen, 1);
     scen_close(&sc);
 }
 
