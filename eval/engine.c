@@ -278,6 +278,8 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
         lo = hi = at_time(ev, tm, lo);
+    if (ev->prov && ev->o->fresh)
+        back += ev->o->fresh->extra_window_ms; /* unchanged_for beyond the lookback */
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
@@ -394,14 +396,6 @@ static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 /* ---- selectors ---- */
 
 /* The provenance of one input series, classified by the options' hook. */
-static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int64_t age,
-                                     int64_t unchanged)
-{
-    struct prov *p = prov_single(ev->a, ls->hash, age, unchanged);
-    if (ev->o->not_fresh && ev->o->not_fresh(ev->o->not_fresh_ctx, ls, age, unchanged))
-        p->nnot_fresh = 1;
-    return p;
-}
 
 int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
                        struct value *out)
@@ -411,6 +405,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
     struct vsample *vs = ev_vec_alloc(ev, s->n);
+    if (ev->inputs)
+        fresh_table_reserve(ev->inputs, ev->a, s->n);
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -424,9 +420,12 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         vs[k].v = p->v;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
-                                           unchanged_for(ss->pts, j - 1, ref))
-                              : NULL;
+        if (ev->prov && ev->o->fresh)
+            vs[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref);
+        else
+            vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
+                                                unchanged_for(ss->pts, j - 1, ref))
+                                  : NULL;
         k++;
     }
     *ev->samples_read += k;
@@ -449,6 +448,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     int64_t from = ref - n->u.ms.range_ms;
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
+    if (ev->inputs)
+        fresh_table_reserve(ev->inputs, ev->a, s->n);
     size_t k = 0, total = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -475,9 +476,12 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
-        ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
-                                           unchanged_for(pts, np - 1, ref))
-                              : NULL;
+        if (ev->prov && ev->o->fresh)
+            ms[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref);
+        else
+            ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
+                                                unchanged_for(pts, np - 1, ref))
+                                  : NULL;
         total += np;
         k++;
     }
@@ -804,6 +808,8 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
     ev->err = &res->err;
     ev->samples_read = &res->samples_read;
     ev->prov = !o->no_provenance;
+    if (ev->prov && o->fresh)
+        ev->inputs = &res->inputs;
     if (o->timeout_ms)
         ev->deadline_ns = now_ns() + o->timeout_ms * 1000000;
 }
@@ -913,6 +919,7 @@ int engine_eval_range(struct storage *st, const struct engine_opts *o, const str
 {
     struct ev ev;
     ev_init(&ev, st, o, q, a, res);
+    ev.inputs = NULL; /* a table per step grows with the steps: instant evaluations only */
     if (step_ms <= 0)
         return ev_fail(&ev, EVAL_ERR_BAD_DATA, "zero or negative query resolution step widths are not accepted. Try a positive integer");
     ev.qstart = start_ms;
