@@ -395,8 +395,6 @@ static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 
 /* ---- selectors ---- */
 
-/* The provenance of one input series, classified by the options' hook. */
-
 int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
                        struct value *out)
 {
