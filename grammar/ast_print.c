@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 #include "grammar/pq.h"
@@ -28,24 +29,6 @@ static bool rune_printable(uint32_t r)
     return true;
 }
 
-/* Length of a valid UTF-8 sequence at p (decoded into *r), or 0. */
-static int utf8_seq(const unsigned char *p, size_t left, uint32_t *r)
-{
-    unsigned char b = p[0];
-    int n = (b >= 0xC2 && b <= 0xDF) ? 2 : (b >= 0xE0 && b <= 0xEF) ? 3 : (b >= 0xF0 && b <= 0xF4) ? 4 : 0;
-    if (!n || (size_t)n > left)
-        return 0;
-    uint32_t v = b & (0x3F >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v < 0xE000))
-        return 0;
-    *r = v;
-    return n;
-}
 
 static void quote_rune_body(struct strbuf *out, uint32_t r, int quote, const unsigned char *raw, int rawlen)
 {
@@ -90,7 +73,7 @@ void pq_quote(struct strbuf *out, const char *s, size_t len)
             i++;
             continue;
         }
-        int n = utf8_seq(p + i, len - i, &r);
+        int n = (int)utf8_decode(p + i, len - i, &r);
         if (!n) {
             strbuf_addf(out, "\\x%02x", p[i]);
             i++;

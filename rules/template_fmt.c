@@ -12,6 +12,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "base/utf8.h"
 #include "rules/template_impl.h"
 
 /* snprintf with a format built at run time from Go flags (vsnprintf keeps
@@ -32,35 +33,13 @@ static int cfmt(char *buf, size_t n, const char *fmt, ...)
 
 int goutf8_decode(const char *p, size_t n, uint32_t *r)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    if (n == 0) {
+    /* Go's range over a string: an invalid byte is one U+FFFD */
+    size_t len = n ? utf8_decode((const unsigned char *)p, n, r) : 0;
+    if (len == 0) {
         *r = 0xFFFD;
         return 1;
     }
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-    if (len == 0 || (size_t)len > n) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    uint32_t v = c & (0x7F >> len);
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *r = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v < 0xE000))) || (len == 4 && (v < 0x10000 || v > 0x10FFFF))) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    *r = v;
-    return len;
+    return (int)len;
 }
 
 void goutf8_encode(struct strbuf *sb, uint32_t r)
