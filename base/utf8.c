@@ -34,3 +34,16 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     *cp = v;
     return len;
 }
+
+bool utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        if (!n)
+            return false;
+        i += n;
+    }
+    return true;
+}
