@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "eval/ev.h"
 #include "eval/fn.h"
+#include "eval/histogram.h"
 
 #define DEFAULT_LOOKBACK_MS (5 * 60 * 1000)
 #define DEFAULT_SUBQ_STEP_MS (60 * 1000)
@@ -422,6 +423,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
             continue;
         vs[k].ls = s->ls[i];
         vs[k].v = p->v;
+        vs[k].h = p->h;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
         vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
@@ -556,7 +558,7 @@ static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool 
 }
 
 static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int64_t t, double v,
-                    const struct prov *prov)
+                    const struct histogram *h, const struct prov *prov)
 {
     struct acc_series *s = acc_get(ac, ls, drop_name);
     if (s->n == s->cap) {
@@ -569,6 +571,8 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     }
     s->pts[s->n].t_ms = t;
     s->pts[s->n].v = v;
+    /* a step's histogram dies with the step's scratch: keep a copy */
+    s->pts[s->n].h = h && ac->arena != ac->ev->a ? histogram_copy(ac->arena, h) : h;
     s->n++;
     if (!ac->ev->prov || !prov)
         return;
@@ -583,11 +587,11 @@ static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
     case VALUE_VECTOR:
         for (size_t i = 0; i < v->u.vec.n; i++) {
             const struct vsample *s = &v->u.vec.s[i];
-            acc_add(ac, s->ls, s->drop_name, t, s->v, s->prov);
+            acc_add(ac, s->ls, s->drop_name, t, s->v, s->h, s->prov);
         }
         return 0;
     case VALUE_SCALAR:
-        acc_add(ac, labels_empty(&ac->ev->lt), false, t, v->u.scalar.v, v->u.scalar.prov);
+        acc_add(ac, labels_empty(&ac->ev->lt), false, t, v->u.scalar.v, NULL, v->u.scalar.prov);
         return 0;
     default:
         return ev_fail(ac->ev, EVAL_ERR_BAD_DATA, "unexpected value type in range evaluation");
@@ -677,6 +681,66 @@ static int check_same_labelset(struct ev *ev, const struct vector *v)
     return 0;
 }
 
+/* Removes native histogram samples from a function argument, for the
+ * functions that read floats only: vectors lose them silently, a range
+ * holding both kinds keeps its floats with Prometheus's info. */
+static void strip_histograms(struct ev *ev, const struct ast_node *call, struct value *v)
+{
+    if (v->type == VALUE_VECTOR) {
+        size_t k = 0;
+        for (size_t i = 0; i < v->u.vec.n; i++)
+            if (!v->u.vec.s[i].h)
+                k++;
+        if (k == v->u.vec.n)
+            return;
+        struct vsample *s = ev_vec_alloc(ev, k);
+        k = 0;
+        for (size_t i = 0; i < v->u.vec.n; i++)
+            if (!v->u.vec.s[i].h)
+                s[k++] = v->u.vec.s[i];
+        v->u.vec.s = s;
+        v->u.vec.n = k;
+        return;
+    }
+    if (v->type != VALUE_MATRIX)
+        return;
+    struct series *out = NULL;
+    size_t ko = 0;
+    for (size_t i = 0; i < v->u.mat.n; i++) {
+        const struct series *se = &v->u.mat.s[i];
+        size_t nh = 0;
+        for (size_t j = 0; j < se->n; j++)
+            nh += se->pts[j].h != NULL;
+        if (!out && nh == 0)
+            continue;
+        if (!out) {
+            out = ARENA_NEWN(ev->a, struct series, v->u.mat.n);
+            memcpy(out, v->u.mat.s, i * sizeof *out);
+            ko = i;
+        }
+        if (nh == se->n)
+            continue;
+        out[ko] = *se;
+        if (nh) {
+            const char *name = labels_get(se->ls, LABELS_METRIC_NAME);
+            ev_info(ev, call->u.call.args[0], "ignored histograms in a range containing both floats and histograms for metric name \"%s\"",
+                    name ? name : "");
+            struct sample *p = ARENA_NEWN(ev->a, struct sample, se->n - nh);
+            size_t m = 0;
+            for (size_t j = 0; j < se->n; j++)
+                if (!se->pts[j].h)
+                    p[m++] = se->pts[j];
+            out[ko].pts = p;
+            out[ko].n = m;
+        }
+        ko++;
+    }
+    if (out) {
+        v->u.mat.s = out;
+        v->u.mat.n = ko;
+    }
+}
+
 static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out)
 {
     const struct fn_info *fi = n->u.call.fn;
@@ -710,6 +774,9 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
             return -1;
         }
     }
+    if (!fn_sees_histograms(fi->id))
+        for (size_t i = 0; i < na; i++)
+            strip_histograms(ev, n, &fa.args[i]);
     if (ev->range_mode && (fi->id == FN_SORT || fi->id == FN_SORT_DESC ||
                            fi->id == FN_SORT_BY_LABEL || fi->id == FN_SORT_BY_LABEL_DESC))
         ev_warn(ev, n, "sort is ineffective for range queries since results are always ordered by labels");

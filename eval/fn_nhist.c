@@ -1,0 +1,359 @@
+/* fn_nhist: the functions of native histograms (histogram_count, _sum,
+ * _avg, _stddev, _stdvar, the native side of histogram_quantile and
+ * histogram_fraction) and the range functions that return whole samples
+ * (last_over_time, first_over_time), following Prometheus's functions.go
+ * and quantile.go. */
+#include <math.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "eval/fn.h"
+#include "eval/fn_matrix.h"
+#include "eval/histogram.h"
+
+/* One bucket in the order of Prometheus's AllBucketIterator. */
+struct nh_bucket {
+    double lo, hi, count;
+};
+
+/* Negative buckets from the lowest value up, the zero bucket (when
+ * populated), then the positive buckets; bounds clipped at the zero bucket. */
+static size_t nh_buckets(struct arena *a, const struct histogram *h, struct nh_bucket **out)
+{
+    struct nh_bucket *b = ARENA_NEWN(a, struct nh_bucket, h->npos + h->nneg + 1);
+    size_t n = 0;
+    double zt = h->zero_threshold;
+    for (uint32_t i = h->nneg; i-- > 0;) {
+        histogram_bucket_bounds(h, false, i, &b[n].lo, &b[n].hi);
+        if (b[n].hi < 0 && b[n].hi > -zt)
+            b[n].hi = -zt;
+        b[n].count = h->neg[i];
+        n++;
+    }
+    if (h->zero_count > 0)
+        b[n++] = (struct nh_bucket){-zt, zt, h->zero_count};
+    for (uint32_t i = 0; i < h->npos; i++) {
+        histogram_bucket_bounds(h, true, i, &b[n].lo, &b[n].hi);
+        if (b[n].lo > 0 && b[n].lo < zt)
+            b[n].lo = zt;
+        b[n].count = h->pos[i];
+        n++;
+    }
+    *out = b;
+    return n;
+}
+
+static bool has_buckets(const double *v, uint32_t n)
+{
+    return n > 0 && v != NULL;
+}
+
+static const char *metric_name(const struct labels *ls)
+{
+    const char *n = labels_get(ls, LABELS_METRIC_NAME);
+    return n ? n : "";
+}
+
+/* HistogramQuantile for one native histogram. */
+static double nh_quantile(struct ev *ev, double q, const struct histogram *h, const struct labels *ls,
+                          const struct ast_node *pos)
+{
+    if (q < 0)
+        return -INFINITY;
+    if (q > 1)
+        return INFINITY;
+    if (h->count == 0 || isnan(q))
+        return NAN;
+    struct nh_bucket *b;
+    size_t n = nh_buckets(ev->a, h, &b);
+    bool fwd = isnan(h->sum) || q < 0.5;
+    double rank = fwd ? q * h->count : (1 - q) * h->count, count = 0;
+    struct nh_bucket bk = {0, 0, 0};
+    size_t k = 0;
+    for (; k < n; k++) {
+        bk = b[fwd ? k : n - 1 - k];
+        if (bk.count == 0)
+            continue;
+        count += bk.count;
+        if (count >= rank)
+            break;
+    }
+    if (!histogram_is_custom(h) && bk.lo < 0 && bk.hi > 0) {
+        if (!has_buckets(h->neg, h->nneg) && has_buckets(h->pos, h->npos))
+            bk.lo = 0;
+        else if (!has_buckets(h->pos, h->npos) && has_buckets(h->neg, h->nneg))
+            bk.hi = 0;
+    } else if (histogram_is_custom(h)) {
+        if (bk.lo == -INFINITY) {
+            if (bk.hi <= 0)
+                return bk.hi;
+            bk.lo = 0;
+        } else if (bk.hi == INFINITY) {
+            return bk.lo;
+        }
+    }
+    if (count > h->count)
+        count = h->count;
+    if (count < rank) {
+        if (isnan(h->sum)) {
+            ev_info(ev, pos, "input to histogram_quantile has NaN observations, result is NaN for metric name \"%s\"",
+                    metric_name(ls));
+            return NAN;
+        }
+        return bk.hi;
+    }
+    if (fwd)
+        rank -= count - bk.count;
+    else
+        rank = count - rank;
+    if (isnan(h->sum)) {
+        for (k++; k < n; k++)
+            count += b[k].count;
+        if (count < h->count)
+            ev_info(ev, pos, "input to histogram_quantile has NaN observations, result is skewed higher for metric name \"%s\"",
+                    metric_name(ls));
+    }
+    double fraction = rank / bk.count;
+    if (histogram_is_custom(h) || (bk.lo <= 0 && bk.hi >= 0))
+        return bk.lo + (bk.hi - bk.lo) * fraction;
+    double ll = log2(fabs(bk.lo)), lu = log2(fabs(bk.hi));
+    if (bk.lo > 0)
+        return exp2(ll + (lu - ll) * fraction);
+    return -exp2(lu + (ll - lu) * (1 - fraction));
+}
+
+static double fraction_below(const struct nh_bucket *b, double v, bool linear)
+{
+    if (linear)
+        return (v - b->lo) / (b->hi - b->lo);
+    double ll = log2(fabs(b->lo)), lu = log2(fabs(b->hi)), lv = log2(fabs(v));
+    if (v > 0)
+        return (lv - ll) / (lu - ll);
+    return 1 - ((lv - lu) / (ll - lu));
+}
+
+/* HistogramFraction for one native histogram. */
+static double nh_fraction(struct ev *ev, double lower, double upper, const struct histogram *h,
+                          const struct labels *ls, const struct ast_node *pos)
+{
+    if (h->count == 0 || isnan(lower) || isnan(upper))
+        return NAN;
+    if (lower >= upper)
+        return 0;
+    struct nh_bucket *b;
+    size_t n = nh_buckets(ev->a, h, &b);
+    double count = 0, rank = 0, lr = 0, ur = 0;
+    bool ls_set = false, us_set = false;
+    size_t k = 0;
+    for (; k < n; k++) {
+        struct nh_bucket bk = b[k];
+        count += bk.count;
+        bool zero = false;
+        if (bk.lo <= 0 && bk.hi >= 0) {
+            zero = true;
+            if (!has_buckets(h->neg, h->nneg) && has_buckets(h->pos, h->npos))
+                bk.lo = 0;
+            else if (!has_buckets(h->pos, h->npos) && has_buckets(h->neg, h->nneg))
+                bk.hi = 0;
+        }
+        bool linear = histogram_is_custom(h) || zero;
+        if (!ls_set && bk.lo >= lower) {
+            lr = rank;
+            ls_set = true;
+        }
+        if (!us_set && bk.lo >= upper) {
+            ur = rank;
+            us_set = true;
+        }
+        if (ls_set && us_set)
+            break;
+        if (!ls_set && bk.lo < lower && bk.hi > lower) {
+            lr = linear && bk.lo == -INFINITY ? bk.count : rank + bk.count * fraction_below(&bk, lower, linear);
+            ls_set = true;
+        }
+        if (!us_set && bk.lo < upper && bk.hi > upper) {
+            ur = linear && bk.lo == -INFINITY ? bk.count : rank + bk.count * fraction_below(&bk, upper, linear);
+            us_set = true;
+        }
+        if (ls_set && us_set)
+            break;
+        rank += bk.count;
+    }
+    if (isnan(h->sum)) {
+        for (k++; k < n; k++)
+            count += b[k].count;
+        if (count < h->count)
+            ev_info(ev, pos, "input to histogram_fraction has NaN observations, which are excluded from all fractions for metric name \"%s\"",
+                    metric_name(ls));
+    } else {
+        count = h->count;
+    }
+    if (!ls_set || lr > count)
+        lr = count;
+    if (!us_set || ur > count)
+        ur = count;
+    return (ur - lr) / h->count;
+}
+
+static double nh_variance(struct ev *ev, const struct histogram *h)
+{
+    double mean = h->sum / h->count, var = 0, c = 0;
+    struct nh_bucket *b;
+    size_t n = nh_buckets(ev->a, h, &b);
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].count == 0)
+            continue;
+        double val;
+        if (histogram_is_custom(h))
+            val = (b[i].hi + b[i].lo) / 2;
+        else if (b[i].lo <= 0 && b[i].hi >= 0)
+            val = 0;
+        else
+            val = b[i].hi < 0 ? -sqrt(b[i].hi * b[i].lo) : sqrt(b[i].hi * b[i].lo);
+        double d = val - mean;
+        fn_kahan_inc(b[i].count * d * d, &var, &c);
+    }
+    return (var + c) / h->count;
+}
+
+int fn_nhist_simple(struct fn_args *fa, struct value *out)
+{
+    const struct vector *in = &fa->args[0].u.vec;
+    enum fn_id id = fa->call->u.call.fn->id;
+    struct vector v = fn_out_vec(fa, in->n);
+    for (size_t i = 0; i < in->n; i++) {
+        const struct histogram *h = in->s[i].h;
+        if (!h)
+            continue;
+        struct vsample *s = &v.s[v.n++];
+        *s = in->s[i];
+        s->h = NULL;
+        s->t_ms = fa->t;
+        switch (id) {
+        case FN_HISTOGRAM_COUNT: s->v = h->count; break;
+        case FN_HISTOGRAM_SUM: s->v = h->sum; break;
+        case FN_HISTOGRAM_AVG: s->v = h->sum / h->count; break;
+        case FN_HISTOGRAM_STDVAR: s->v = nh_variance(fa->ev, h); break;
+        default: s->v = sqrt(nh_variance(fa->ev, h)); break;
+        }
+        ev_drop_name(fa->ev, s);
+    }
+    out->type = VALUE_VECTOR;
+    out->u.vec = v;
+    return 0;
+}
+
+/* Splits a vector into its float samples (kept in *in) and appends to v the
+ * native result of each histogram sample. */
+static struct vector split_native(struct fn_args *fa, struct value *arg, size_t extra)
+{
+    struct vector *in = &arg->u.vec;
+    struct vector floats = fn_out_vec(fa, in->n);
+    struct vector hs = fn_out_vec(fa, in->n + extra);
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->s[i].h)
+            hs.s[hs.n++] = in->s[i];
+        else
+            floats.s[floats.n++] = in->s[i];
+    }
+    *in = floats;
+    return hs;
+}
+
+static void append_results(struct fn_args *fa, struct value *out, struct vector *hs)
+{
+    struct vector r = fn_out_vec(fa, out->u.vec.n + hs->n);
+    memcpy(r.s, out->u.vec.s, out->u.vec.n * sizeof *r.s);
+    r.n = out->u.vec.n;
+    for (size_t i = 0; i < hs->n; i++)
+        r.s[r.n++] = hs->s[i];
+    out->u.vec = r;
+}
+
+static void mixed_warning(struct fn_args *fa, const struct vector *classic, const struct vector *hs,
+                          const struct ast_node *pos)
+{
+    /* a group holding both bucket series and a native histogram */
+    for (size_t i = 0; i < hs->n; i++)
+        for (size_t j = 0; j < classic->n; j++) {
+            const struct labels *a = fa->ev->o->delayed_name_removal ? hs->s[i].ls
+                                                                    : ev_without_name(fa->ev, hs->s[i].ls);
+            labels_builder_reset(&fa->ev->lb, classic->s[j].ls);
+            labels_builder_del(&fa->ev->lb, "le");
+            const struct labels *b = labels_builder_finish(&fa->ev->lb, &fa->ev->lt);
+            if (!fa->ev->o->delayed_name_removal)
+                b = ev_without_name(fa->ev, b);
+            if (a == b) {
+                const char *name = labels_get(hs->s[i].ls, LABELS_METRIC_NAME);
+                ev_warn(fa->ev, pos, "vector contains a mix of classic and native histograms for metric name \"%s\"",
+                        name ? name : "");
+                return;
+            }
+        }
+}
+
+int fn_nhist_quantile(struct fn_args *fa, struct value *out)
+{
+    double q = fa->args[0].u.scalar.v;
+    const struct ast_node *pos = fa->call->u.call.args[1];
+    struct vector hs = split_native(fa, &fa->args[1], 0);
+    struct vector classic = fa->args[1].u.vec;
+    if (fn_histogram_quantile(fa, out) < 0)
+        return -1;
+    for (size_t i = 0; i < hs.n; i++) {
+        struct vsample *s = &hs.s[i];
+        s->v = nh_quantile(fa->ev, q, s->h, s->ls, pos);
+        s->h = NULL;
+        s->t_ms = fa->t;
+        ev_drop_name(fa->ev, s);
+    }
+    if (hs.n && classic.n)
+        mixed_warning(fa, &classic, &hs, pos);
+    append_results(fa, out, &hs);
+    return 0;
+}
+
+int fn_nhist_fraction(struct fn_args *fa, struct value *out)
+{
+    double lo = fa->args[0].u.scalar.v, hi = fa->args[1].u.scalar.v;
+    const struct ast_node *pos = fa->call->u.call.args[2];
+    struct vector hs = split_native(fa, &fa->args[2], 0);
+    struct vector classic = fa->args[2].u.vec;
+    if (fn_histogram_fraction(fa, out) < 0)
+        return -1;
+    for (size_t i = 0; i < hs.n; i++) {
+        struct vsample *s = &hs.s[i];
+        s->v = nh_fraction(fa->ev, lo, hi, s->h, s->ls, pos);
+        s->h = NULL;
+        s->t_ms = fa->t;
+        ev_drop_name(fa->ev, s);
+    }
+    if (hs.n && classic.n)
+        mixed_warning(fa, &classic, &hs, pos);
+    append_results(fa, out, &hs);
+    return 0;
+}
+
+/* last_over_time/first_over_time: the last (first) sample, float or histogram. */
+int fn_nhist_edge_over_time(struct fn_args *fa, struct value *out)
+{
+    const struct matrix *m = &fa->args[0].u.mat;
+    bool last = fa->call->u.call.fn->id == FN_LAST_OVER_TIME;
+    struct vector v = fn_out_vec(fa, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct series *se = &m->s[i];
+        if (!se->n)
+            continue;
+        const struct sample *p = &se->pts[last ? se->n - 1 : 0];
+        struct vsample *s = &v.s[v.n++];
+        s->ls = se->ls;
+        s->v = p->v;
+        s->h = p->h;
+        s->t_ms = fa->t;
+        s->prov = se->prov;
+        s->drop_name = se->drop_name;
+    }
+    out->type = VALUE_VECTOR;
+    out->u.vec = v;
+    return 0;
+}
