@@ -14,9 +14,11 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_TIME] = fn_time, [FN_DAYS_IN_MONTH] = fn_date, [FN_DAY_OF_MONTH] = fn_date,
     [FN_DAY_OF_WEEK] = fn_date, [FN_DAY_OF_YEAR] = fn_date, [FN_HOUR] = fn_date,
     [FN_MINUTE] = fn_date, [FN_MONTH] = fn_date, [FN_YEAR] = fn_date,
-    [FN_RATE] = fn_rate, [FN_INCREASE] = fn_increase, [FN_DELTA] = fn_delta,
-    [FN_IRATE] = fn_irate, [FN_IDELTA] = fn_idelta, [FN_DERIV] = fn_deriv,
-    [FN_PREDICT_LINEAR] = fn_predict_linear, [FN_RESETS] = fn_resets, [FN_CHANGES] = fn_changes,
+    [FN_RATE] = fn_nhist_rate_family, [FN_INCREASE] = fn_nhist_rate_family,
+    [FN_DELTA] = fn_nhist_rate_family, [FN_IRATE] = fn_nhist_rate_family,
+    [FN_IDELTA] = fn_nhist_rate_family, [FN_DERIV] = fn_deriv,
+    [FN_PREDICT_LINEAR] = fn_predict_linear, [FN_RESETS] = fn_nhist_rate_family,
+    [FN_CHANGES] = fn_nhist_rate_family,
     [FN_DOUBLE_EXPONENTIAL_SMOOTHING] = fn_double_exponential_smoothing,
     [FN_AVG_OVER_TIME] = fn_avg_over_time, [FN_SUM_OVER_TIME] = fn_sum_over_time,
     [FN_COUNT_OVER_TIME] = fn_count_over_time, [FN_MIN_OVER_TIME] = fn_min_over_time,
@@ -52,7 +54,9 @@ bool fn_sees_histograms(enum fn_id id)
     case FN_TS_OF_FIRST_OVER_TIME: case FN_TS_OF_LAST_OVER_TIME: case FN_LAST_OVER_TIME:
     case FN_FIRST_OVER_TIME: case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_FRACTION:
     case FN_HISTOGRAM_AVG: case FN_HISTOGRAM_COUNT: case FN_HISTOGRAM_SUM:
-    case FN_HISTOGRAM_STDDEV: case FN_HISTOGRAM_STDVAR: case FN_INFO:
+    case FN_HISTOGRAM_STDDEV: case FN_HISTOGRAM_STDVAR: case FN_INFO: case FN_RATE:
+    case FN_INCREASE: case FN_DELTA: case FN_IRATE: case FN_IDELTA: case FN_RESETS:
+    case FN_CHANGES:
         return true;
     default:
         return false;

@@ -357,3 +357,262 @@ int fn_nhist_edge_over_time(struct fn_args *fa, struct value *out)
     out->u.vec = v;
     return 0;
 }
+
+/* ---- rate, increase, delta, irate, idelta, resets, changes ---- */
+
+enum { W_MIXED, W_NOT_COUNTER, W_NOT_GAUGE, W_MIXED_SCHEMA };
+
+static void series_warn(struct fn_args *fa, int kind, const struct series *se)
+{
+    const char *name = labels_get(se->ls, LABELS_METRIC_NAME);
+    const struct ast_node *pos = fa->call->u.call.args[0];
+    if (!name)
+        name = "";
+    switch (kind) {
+    case W_MIXED:
+        ev_warn(fa->ev, pos, "encountered a mix of histograms and floats for metric name \"%s\"", name);
+        break;
+    case W_NOT_COUNTER:
+        ev_warn(fa->ev, pos, "this native histogram metric is not a counter: \"%s\"", name);
+        break;
+    case W_NOT_GAUGE:
+        ev_warn(fa->ev, pos, "this native histogram metric is not a gauge: \"%s\"", name);
+        break;
+    default:
+        ev_warn(fa->ev, pos, "vector contains a mix of histograms with exponential and custom buckets schemas for metric name \"%s\"",
+                name);
+        break;
+    }
+}
+
+static void reconciled_info(struct fn_args *fa, unsigned flags, bool sub)
+{
+    if (flags & HISTOGRAM_OP_RECONCILED)
+        ev_info(fa->ev, fa->call->u.call.args[0], "mismatched custom buckets were reconciled during %s",
+                sub ? "subtraction" : "addition");
+}
+
+/* histogramRate: last - first, plus each value before a counter reset. */
+static struct histogram *hist_rate(struct fn_args *fa, const struct series *se, bool counter)
+{
+    struct ev *ev = fa->ev;
+    const struct sample *p = se->pts;
+    size_t n = se->n;
+    const struct histogram *prev = p[0].h, *last = p[n - 1].h;
+    bool custom = histogram_is_custom(prev);
+    if (counter && (prev->hint == HISTOGRAM_HINT_GAUGE || last->hint == HISTOGRAM_HINT_GAUGE))
+        series_warn(fa, W_NOT_COUNTER, se);
+    if (counter && histogram_detect_reset(p[1].h, prev)) {
+        struct histogram *z = histogram_new(ev->a);
+        z->schema = p[1].h->schema;
+        z->custom = p[1].h->custom;
+        z->ncustom = p[1].h->ncustom;
+        prev = z;
+        custom = histogram_is_custom(z);
+    }
+    if (histogram_is_custom(last) != custom) {
+        series_warn(fa, W_MIXED_SCHEMA, se);
+        return NULL;
+    }
+    int32_t min_schema = last->schema < prev->schema ? last->schema : prev->schema;
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (!counter)
+            continue;
+        if (p[i].h->hint == HISTOGRAM_HINT_GAUGE)
+            series_warn(fa, W_NOT_COUNTER, se);
+        if (p[i].h->schema < min_schema)
+            min_schema = p[i].h->schema;
+        if (histogram_is_custom(p[i].h) != custom) {
+            series_warn(fa, W_MIXED_SCHEMA, se);
+            return NULL;
+        }
+    }
+    struct histogram *h = histogram_copy(ev->a, last);
+    histogram_reduce(ev->a, h, min_schema);
+    unsigned flags;
+    if (histogram_add(ev->a, h, prev, true, &flags) < 0) {
+        series_warn(fa, W_MIXED_SCHEMA, se);
+        return NULL;
+    }
+    reconciled_info(fa, flags, true);
+    if (counter) {
+        for (size_t i = 1; i < n; i++) {
+            if (histogram_detect_reset(p[i].h, prev)) {
+                if (histogram_add(ev->a, h, prev, false, &flags) < 0) {
+                    series_warn(fa, W_MIXED_SCHEMA, se);
+                    return NULL;
+                }
+                reconciled_info(fa, flags, false);
+            }
+            prev = p[i].h;
+        }
+    } else if (p[0].h->hint != HISTOGRAM_HINT_GAUGE || p[n - 1].h->hint != HISTOGRAM_HINT_GAUGE) {
+        series_warn(fa, W_NOT_GAUGE, se);
+    }
+    h->hint = HISTOGRAM_HINT_GAUGE;
+    return h;
+}
+
+/* extrapolatedRate over a series of histograms only. */
+static struct histogram *hist_extrapolated(struct fn_args *fa, const struct series *se, bool counter,
+                                           bool rate)
+{
+    if (se->n < 2)
+        return NULL;
+    struct histogram *h = hist_rate(fa, se, counter);
+    if (!h)
+        return NULL;
+    const struct sample *p = se->pts;
+    size_t n = se->n;
+    int64_t range_start = fa->ref_ms - fa->range_ms, range_end = fa->ref_ms;
+    double to_start = (double)(p[0].t_ms - range_start) / 1000;
+    double to_end = (double)(range_end - p[n - 1].t_ms) / 1000;
+    double sampled = (double)(p[n - 1].t_ms - p[0].t_ms) / 1000;
+    double avg = sampled / (double)(n - 1), threshold = avg * 1.1;
+    if (to_start >= threshold)
+        to_start = avg / 2;
+    if (counter) {
+        double to_zero = to_start;
+        if (h->count > 0 && p[0].h->count >= 0)
+            to_zero = sampled * (p[0].h->count / h->count);
+        if (to_zero < to_start)
+            to_start = to_zero;
+    }
+    if (to_end >= threshold)
+        to_end = avg / 2;
+    double factor = 1;
+    if (sampled != 0)
+        factor = (sampled + to_start + to_end) / sampled;
+    if (rate)
+        factor /= (double)fa->range_ms / 1000;
+    histogram_mul(h, factor);
+    return h;
+}
+
+/* instantValue over the last two samples when a histogram is among them. */
+static bool hist_instant(struct fn_args *fa, const struct series *se, bool rate, double *v,
+                         const struct histogram **out)
+{
+    const struct sample *a = &se->pts[se->n - 2], *b = &se->pts[se->n - 1];
+    int64_t dt = b->t_ms - a->t_ms;
+    if (dt == 0)
+        return false;
+    if (!a->h || !b->h) {
+        series_warn(fa, W_MIXED, se);
+        return false;
+    }
+    struct histogram *h = histogram_copy(fa->ev->a, b->h);
+    if (rate && (a->h->hint == HISTOGRAM_HINT_GAUGE || b->h->hint == HISTOGRAM_HINT_GAUGE))
+        series_warn(fa, W_NOT_COUNTER, se);
+    if (!rate && (a->h->hint != HISTOGRAM_HINT_GAUGE || b->h->hint != HISTOGRAM_HINT_GAUGE))
+        series_warn(fa, W_NOT_GAUGE, se);
+    if (!rate || !histogram_detect_reset(b->h, a->h)) {
+        unsigned flags;
+        if (histogram_add(fa->ev->a, h, a->h, true, &flags) < 0) {
+            series_warn(fa, W_MIXED_SCHEMA, se);
+            return false;
+        }
+        reconciled_info(fa, flags, true);
+    }
+    h->hint = HISTOGRAM_HINT_GAUGE;
+    if (rate)
+        histogram_div(h, (double)dt / 1000);
+    *v = 0;
+    *out = h;
+    return true;
+}
+
+/* resets/changes over a series holding histograms (and maybe floats). */
+static double hist_resets_changes(const struct series *se, bool resets)
+{
+    double r = 0;
+    for (size_t i = 1; i < se->n; i++) {
+        const struct sample *a = &se->pts[i - 1], *b = &se->pts[i];
+        if (!a->h && !b->h) {
+            if (resets)
+                r += b->v < a->v;
+            else
+                r += b->v != a->v && !(isnan(a->v) && isnan(b->v));
+        } else if (!a->h || !b->h) {
+            r++;
+        } else if (resets) {
+            r += histogram_detect_reset(b->h, a->h);
+        } else {
+            r += !histogram_equal(b->h, a->h);
+        }
+    }
+    return r;
+}
+
+int fn_nhist_rate_family(struct fn_args *fa, struct value *out)
+{
+    enum fn_id id = fa->call->u.call.fn->id;
+    struct matrix *m = &fa->args[0].u.mat;
+    struct series *fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+    struct series *hs = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+    size_t nf = 0, nh = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        bool any = false;
+        for (size_t j = 0; j < m->s[i].n && !any; j++)
+            any = m->s[i].pts[j].h != NULL;
+        if (any)
+            hs[nh++] = m->s[i];
+        else
+            fl[nf++] = m->s[i];
+    }
+    struct matrix all = *m;
+    m->s = fl;
+    m->n = nf;
+    int rc;
+    switch (id) {
+    case FN_RATE: rc = fn_rate(fa, out); break;
+    case FN_INCREASE: rc = fn_increase(fa, out); break;
+    case FN_DELTA: rc = fn_delta(fa, out); break;
+    case FN_IRATE: rc = fn_irate(fa, out); break;
+    case FN_IDELTA: rc = fn_idelta(fa, out); break;
+    case FN_RESETS: rc = fn_resets(fa, out); break;
+    default: rc = fn_changes(fa, out); break;
+    }
+    *m = all;
+    if (rc < 0 || nh == 0)
+        return rc;
+    struct vector v = fn_out_vec(fa, out->u.vec.n + nh);
+    memcpy(v.s, out->u.vec.s, out->u.vec.n * sizeof *v.s);
+    v.n = out->u.vec.n;
+    for (size_t i = 0; i < nh; i++) {
+        const struct series *se = &hs[i];
+        double val = 0;
+        const struct histogram *h = NULL;
+        bool ok;
+        if (id == FN_RESETS || id == FN_CHANGES) {
+            val = hist_resets_changes(se, id == FN_RESETS);
+            ok = true;
+        } else if (id == FN_IRATE || id == FN_IDELTA) {
+            ok = se->n >= 2 && hist_instant(fa, se, id == FN_IRATE, &val, &h);
+        } else {
+            bool mixed = false;
+            for (size_t j = 0; j < se->n && !mixed; j++)
+                mixed = se->pts[j].h == NULL;
+            if (mixed) {
+                series_warn(fa, W_MIXED, se);
+                ok = false;
+            } else {
+                h = hist_extrapolated(fa, se, id != FN_DELTA, id == FN_RATE);
+                ok = h != NULL;
+            }
+        }
+        if (!ok)
+            continue;
+        struct vsample *s = &v.s[v.n++];
+        s->ls = se->ls;
+        s->v = val;
+        s->h = h;
+        s->t_ms = fa->t;
+        s->prov = se->prov;
+        s->drop_name = se->drop_name;
+        ev_drop_name(fa->ev, s);
+    }
+    out->type = VALUE_VECTOR;
+    out->u.vec = v;
+    return 0;
+}

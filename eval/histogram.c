@@ -367,6 +367,11 @@ bool histogram_detect_reset(const struct histogram *cur, const struct histogram 
     return r;
 }
 
+static bool exact_eq(double a, double b)
+{
+    return a == b;
+}
+
 static bool dense_match(int32_t eo, uint32_t en, const double *ev, int32_t go, uint32_t gn,
                         const double *gv, bool (*eq)(double, double))
 {
@@ -458,4 +463,18 @@ void histogram_format(struct strbuf *sb, const struct histogram *h)
     if (h->hint != HISTOGRAM_HINT_UNKNOWN)
         strbuf_addf(sb, " counter_reset_hint:%s", hints[h->hint]);
     strbuf_addstr(sb, "}}");
+}
+
+void histogram_reduce(struct arena *a, struct histogram *h, int32_t schema)
+{
+    if (histogram_is_custom(h) || schema >= h->schema)
+        return;
+    reduce(a, h->schema, schema, h->pos_off, h->npos, h->pos, &h->pos_off, &h->npos, &h->pos);
+    reduce(a, h->schema, schema, h->neg_off, h->nneg, h->neg, &h->neg_off, &h->nneg, &h->neg);
+    h->schema = schema;
+}
+
+bool histogram_equal(const struct histogram *x, const struct histogram *y)
+{
+    return histogram_matches(x, y, false, exact_eq) && x->ncustom == y->ncustom;
 }

@@ -72,6 +72,12 @@ int histogram_add(struct arena *a, struct histogram *h, const struct histogram *
 void histogram_mul(struct histogram *h, double f);
 void histogram_div(struct histogram *h, double f);
 
+/* Lowers h's resolution to schema (no-op when not lower, or custom buckets). */
+void histogram_reduce(struct arena *a, struct histogram *h, int32_t schema);
+/* Exact equality of values and layout, ignoring empty buckets and the hint
+ * (FloatHistogram.Equals on compacted histograms). */
+bool histogram_equal(const struct histogram *x, const struct histogram *y);
+
 /* Whether cur is a counter reset against prev (FloatHistogram.DetectReset). */
 bool histogram_detect_reset(const struct histogram *cur, const struct histogram *prev);
 
