@@ -145,7 +145,16 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
     size_t ng = 0;
     for (size_t i = 0; i < in->n; i++) {
         labels_builder_reset(&ev->lb, in->s[i].ls);
-        labels_builder_set(&ev->lb, label, ev_format_float(ev, in->s[i].v));
+        const char *val;
+        if (in->s[i].h) {
+            struct strbuf hs = STRBUF_INIT;
+            histogram_go_string(&hs, in->s[i].h);
+            val = arena_strdup(ev->keep, hs.buf);
+            strbuf_release(&hs);
+        } else {
+            val = ev_format_float(ev, in->s[i].v);
+        }
+        labels_builder_set(&ev->lb, label, val);
         const struct labels *with = labels_builder_finish(&ev->lb, &ev->lt);
         labels_builder_reset(&ev->lb, with);
         if (n->u.agg.without) {

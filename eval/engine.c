@@ -645,6 +645,17 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
     }
     out->type = VALUE_MATRIX;
     out->u.mat = acc_matrix(&ac);
+    /* A subquery may skip or repeat raw samples, so the stored counter reset
+     * hints no longer describe neighbours: they become unknown (Prometheus). */
+    for (size_t i = 0; i < out->u.mat.n; i++)
+        for (size_t j = 0; j < out->u.mat.s[i].n; j++) {
+            struct sample *p = &out->u.mat.s[i].pts[j];
+            if (p->h && (p->h->hint == HISTOGRAM_HINT_RESET || p->h->hint == HISTOGRAM_HINT_NOT_RESET)) {
+                struct histogram *c = arena_memdup(ev->a, p->h, sizeof *c);
+                c->hint = HISTOGRAM_HINT_UNKNOWN;
+                p->h = c;
+            }
+        }
     size_t total = 0;
     for (size_t i = 0; i < out->u.mat.n; i++)
         total += out->u.mat.s[i].n;
@@ -821,6 +832,11 @@ int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *ou
             for (size_t i = 0; i < out->u.vec.n; i++) {
                 s[i] = out->u.vec.s[i];
                 s[i].v = -s[i].v;
+                if (s[i].h) {
+                    struct histogram *h = histogram_copy(ev->a, s[i].h);
+                    histogram_mul(h, -1);
+                    s[i].h = h;
+                }
                 s[i].t_ms = t;
                 ev_drop_name(ev, &s[i]);
             }

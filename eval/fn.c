@@ -20,7 +20,8 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_PREDICT_LINEAR] = fn_predict_linear, [FN_RESETS] = fn_nhist_rate_family,
     [FN_CHANGES] = fn_nhist_rate_family,
     [FN_DOUBLE_EXPONENTIAL_SMOOTHING] = fn_double_exponential_smoothing,
-    [FN_AVG_OVER_TIME] = fn_avg_over_time, [FN_SUM_OVER_TIME] = fn_sum_over_time,
+    [FN_AVG_OVER_TIME] = fn_nhist_sum_avg_over_time,
+    [FN_SUM_OVER_TIME] = fn_nhist_sum_avg_over_time,
     [FN_COUNT_OVER_TIME] = fn_count_over_time, [FN_MIN_OVER_TIME] = fn_min_over_time,
     [FN_MAX_OVER_TIME] = fn_max_over_time, [FN_LAST_OVER_TIME] = fn_nhist_edge_over_time,
     [FN_FIRST_OVER_TIME] = fn_nhist_edge_over_time, [FN_STDDEV_OVER_TIME] = fn_stddev_over_time,
@@ -48,15 +49,14 @@ const fn_impl fn_table[FN__COUNT] = {
 bool fn_sees_histograms(enum fn_id id)
 {
     switch (id) {
-    case FN_LABEL_REPLACE: case FN_LABEL_JOIN: case FN_SORT: case FN_SORT_DESC:
-    case FN_SORT_BY_LABEL: case FN_SORT_BY_LABEL_DESC: case FN_TIMESTAMP: case FN_ABSENT:
+    case FN_LABEL_REPLACE: case FN_LABEL_JOIN: case FN_SORT_BY_LABEL: case FN_SORT_BY_LABEL_DESC: case FN_TIMESTAMP: case FN_ABSENT:
     case FN_ABSENT_OVER_TIME: case FN_COUNT_OVER_TIME: case FN_PRESENT_OVER_TIME:
     case FN_TS_OF_FIRST_OVER_TIME: case FN_TS_OF_LAST_OVER_TIME: case FN_LAST_OVER_TIME:
     case FN_FIRST_OVER_TIME: case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_FRACTION:
     case FN_HISTOGRAM_AVG: case FN_HISTOGRAM_COUNT: case FN_HISTOGRAM_SUM:
     case FN_HISTOGRAM_STDDEV: case FN_HISTOGRAM_STDVAR: case FN_INFO: case FN_RATE:
     case FN_INCREASE: case FN_DELTA: case FN_IRATE: case FN_IDELTA: case FN_RESETS:
-    case FN_CHANGES:
+    case FN_CHANGES: case FN_SUM_OVER_TIME: case FN_AVG_OVER_TIME:
         return true;
     default:
         return false;

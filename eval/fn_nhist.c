@@ -616,3 +616,69 @@ int fn_nhist_rate_family(struct fn_args *fa, struct value *out)
     out->u.vec = v;
     return 0;
 }
+
+/* sum_over_time/avg_over_time: floats as before; a series of histograms
+ * sums them; a series mixing both yields nothing with a warning. */
+int fn_nhist_sum_avg_over_time(struct fn_args *fa, struct value *out)
+{
+    bool avg = fa->call->u.call.fn->id == FN_AVG_OVER_TIME;
+    struct matrix *m = &fa->args[0].u.mat;
+    struct series *fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+    struct series *hs = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+    size_t nf = 0, nh = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        bool any = false;
+        for (size_t j = 0; j < m->s[i].n && !any; j++)
+            any = m->s[i].pts[j].h != NULL;
+        if (any)
+            hs[nh++] = m->s[i];
+        else
+            fl[nf++] = m->s[i];
+    }
+    struct matrix all = *m;
+    m->s = fl;
+    m->n = nf;
+    int rc = avg ? fn_avg_over_time(fa, out) : fn_sum_over_time(fa, out);
+    *m = all;
+    if (rc < 0 || nh == 0)
+        return rc;
+    struct vector v = fn_out_vec(fa, out->u.vec.n + nh);
+    memcpy(v.s, out->u.vec.s, out->u.vec.n * sizeof *v.s);
+    v.n = out->u.vec.n;
+    for (size_t i = 0; i < nh; i++) {
+        const struct series *se = &hs[i];
+        bool mixed = false;
+        for (size_t j = 0; j < se->n && !mixed; j++)
+            mixed = se->pts[j].h == NULL;
+        if (mixed) {
+            series_warn(fa, W_MIXED, se);
+            continue;
+        }
+        struct histogram *h = histogram_copy(fa->ev->a, se->pts[0].h);
+        bool bad = false;
+        for (size_t j = 1; j < se->n && !bad; j++) {
+            unsigned flags;
+            if (histogram_add(fa->ev->a, h, se->pts[j].h, false, &flags) < 0) {
+                series_warn(fa, W_MIXED_SCHEMA, se);
+                bad = true;
+            } else {
+                reconciled_info(fa, flags, false);
+            }
+        }
+        if (bad)
+            continue;
+        if (avg)
+            histogram_div(h, (double)se->n);
+        struct vsample *s = &v.s[v.n++];
+        s->ls = se->ls;
+        s->v = 0;
+        s->h = h;
+        s->t_ms = fa->t;
+        s->prov = se->prov;
+        s->drop_name = se->drop_name;
+        ev_drop_name(fa->ev, s);
+    }
+    out->type = VALUE_VECTOR;
+    out->u.vec = v;
+    return 0;
+}

@@ -1,6 +1,8 @@
 #include "eval/histogram.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
@@ -477,4 +479,77 @@ void histogram_reduce(struct arena *a, struct histogram *h, int32_t schema)
 bool histogram_equal(const struct histogram *x, const struct histogram *y)
 {
     return histogram_matches(x, y, false, exact_eq) && x->ncustom == y->ncustom;
+}
+
+/* Go's %g (and %v) for a float64: the shortest digits that round-trip, in
+ * exponent form when the decimal exponent is below -4 or at least 6. */
+static void go_g(struct strbuf *sb, double v)
+{
+    if (isnan(v)) {
+        strbuf_addstr(sb, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        strbuf_addstr(sb, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == 0) {
+        strbuf_addstr(sb, signbit(v) ? "-0" : "0");
+        return;
+    }
+    char e[40];
+    int prec = 0;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    int nd = prec + 1;
+    const char *ep = strchr(e, 'e');
+    int x = atoi(ep + 1);
+    if (x < -4 || x >= 6) {
+        char mant[32];
+        size_t m = (size_t)(ep - e);
+        memcpy(mant, e, m);
+        mant[m] = 0;
+        strbuf_addf(sb, "%se%c%02d", mant, x < 0 ? '-' : '+', x < 0 ? -x : x);
+        return;
+    }
+    int decimals = nd - 1 - x;
+    strbuf_addf(sb, "%.*f", decimals > 0 ? decimals : 0, v);
+}
+
+static void go_bucket(struct strbuf *sb, double lo, double hi, bool lo_in, bool hi_in, double c)
+{
+    strbuf_addstr(sb, ", ");
+    strbuf_addch(sb, lo_in ? '[' : '(');
+    go_g(sb, lo);
+    strbuf_addch(sb, ',');
+    go_g(sb, hi);
+    strbuf_addstr(sb, hi_in ? "]:" : "):");
+    go_g(sb, c);
+}
+
+void histogram_go_string(struct strbuf *sb, const struct histogram *h)
+{
+    strbuf_addstr(sb, "{count:");
+    go_g(sb, h->count);
+    strbuf_addstr(sb, ", sum:");
+    go_g(sb, h->sum);
+    double lo, hi;
+    for (uint32_t i = h->nneg; i-- > 0;) {
+        if (h->neg[i] == 0)
+            continue;
+        histogram_bucket_bounds(h, false, i, &lo, &hi);
+        go_bucket(sb, lo, hi, true, false, h->neg[i]);
+    }
+    if (h->zero_count != 0)
+        go_bucket(sb, -h->zero_threshold, h->zero_threshold, true, true, h->zero_count);
+    for (uint32_t i = 0; i < h->npos; i++) {
+        if (h->pos[i] == 0)
+            continue;
+        histogram_bucket_bounds(h, true, i, &lo, &hi);
+        go_bucket(sb, lo, hi, false, true, h->pos[i]);
+    }
+    strbuf_addch(sb, '}');
 }

@@ -87,6 +87,10 @@ bool histogram_detect_reset(const struct histogram *cur, const struct histogram 
 bool histogram_matches(const struct histogram *exp, const struct histogram *got, bool check_hint,
                        bool (*eq)(double, double));
 
+/* Go's FloatHistogram.String(), "{count:20, sum:10, [-2,-1):2, (0.5,1]:1}"
+ * (count_values uses it as the label value of a histogram). */
+void histogram_go_string(struct strbuf *sb, const struct histogram *h);
+
 /* The test notation {{schema:0 count:3 sum:5 buckets:[1 2] ...}}. */
 void histogram_format(struct strbuf *sb, const struct histogram *h);
 
