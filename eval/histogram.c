@@ -553,3 +553,68 @@ void histogram_go_string(struct strbuf *sb, const struct histogram *h)
     }
     strbuf_addch(sb, '}');
 }
+
+/* "[a b c]" of %g values. */
+static void go_list(struct strbuf *sb, const double *v, uint32_t n)
+{
+    strbuf_addch(sb, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            strbuf_addch(sb, ' ');
+        go_g(sb, v[i]);
+    }
+    strbuf_addch(sb, ']');
+}
+
+static void go_side(struct strbuf *sb, bool *first, const char *bk, const char *ok, int32_t off,
+                    uint32_t n, const double *v)
+{
+    uint32_t a = 0, b = n;
+    while (a < b && v[a] == 0)
+        a++;
+    while (b > a && v[b - 1] == 0)
+        b--;
+    if (a == b)
+        return;
+    if (off + (int32_t)a != 0) {
+        strbuf_addf(sb, "%s%s:%d", *first ? "" : " ", ok, off + (int32_t)a);
+        *first = false;
+    }
+    strbuf_addf(sb, "%s%s:", *first ? "" : " ", bk);
+    *first = false;
+    go_list(sb, v + a, b - a);
+}
+
+void histogram_test_expression(struct strbuf *sb, const struct histogram *h)
+{
+    bool first = true;
+    strbuf_addstr(sb, "{{");
+#define FIELD(cond, key, val)                                   \
+    if (cond) {                                                 \
+        strbuf_addf(sb, "%s" key ":", first ? "" : " ");        \
+        first = false;                                          \
+        go_g(sb, val);                                          \
+    }
+    if (h->schema != 0) {
+        strbuf_addf(sb, "schema:%d", (int)h->schema);
+        first = false;
+    }
+    FIELD(h->count != 0, "count", h->count)
+    FIELD(h->sum != 0, "sum", h->sum)
+    FIELD(h->zero_count != 0, "z_bucket", h->zero_count)
+    FIELD(h->zero_threshold != 0, "z_bucket_w", h->zero_threshold)
+#undef FIELD
+    if (histogram_is_custom(h)) {
+        strbuf_addf(sb, "%scustom_values:", first ? "" : " ");
+        first = false;
+        go_list(sb, h->custom, h->ncustom);
+    }
+    static const char *hints[] = {NULL, "reset", "not_reset", "gauge"};
+    if (h->hint != HISTOGRAM_HINT_UNKNOWN) {
+        strbuf_addf(sb, "%scounter_reset_hint:%s", first ? "" : " ", hints[h->hint]);
+        first = false;
+    }
+    go_side(sb, &first, "buckets", "offset", h->pos_off, h->npos, h->pos);
+    go_side(sb, &first, "n_buckets", "n_offset", h->neg_off, h->nneg, h->neg);
+    strbuf_addstr(sb, "}}");
+}

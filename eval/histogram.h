@@ -91,6 +91,10 @@ bool histogram_matches(const struct histogram *exp, const struct histogram *got,
  * (count_values uses it as the label value of a histogram). */
 void histogram_go_string(struct strbuf *sb, const struct histogram *h);
 
+/* Go's FloatHistogram.TestExpression(): the notation with default fields left
+ * out and one span per side, as promtool prints and compares histograms. */
+void histogram_test_expression(struct strbuf *sb, const struct histogram *h);
+
 /* The test notation {{schema:0 count:3 sum:5 buckets:[1 2] ...}}. */
 void histogram_format(struct strbuf *sb, const struct histogram *h);
 
