@@ -40,7 +40,7 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_HISTOGRAM_AVG] = fn_nhist_simple, [FN_HISTOGRAM_COUNT] = fn_nhist_simple,
     [FN_HISTOGRAM_SUM] = fn_nhist_simple, [FN_HISTOGRAM_STDDEV] = fn_nhist_simple,
     [FN_HISTOGRAM_STDVAR] = fn_nhist_simple,
-    [FN_HISTOGRAM_QUANTILES] = fn_histogram_quantiles,
+    [FN_HISTOGRAM_QUANTILES] = fn_nhist_quantiles,
     [FN_START_TIMESTAMP] = fn_histogram_native_only, /* no start timestamps are stored: empty */
     [FN_START] = fn_query_time, [FN_END] = fn_query_time, [FN_RANGE] = fn_query_time,
     [FN_STEP] = fn_query_time, [FN_MIN_OF] = fn_min_max_of, [FN_MAX_OF] = fn_min_max_of,
@@ -52,7 +52,7 @@ bool fn_sees_histograms(enum fn_id id)
     case FN_LABEL_REPLACE: case FN_LABEL_JOIN: case FN_SORT_BY_LABEL: case FN_SORT_BY_LABEL_DESC: case FN_TIMESTAMP: case FN_ABSENT:
     case FN_ABSENT_OVER_TIME: case FN_COUNT_OVER_TIME: case FN_PRESENT_OVER_TIME:
     case FN_TS_OF_FIRST_OVER_TIME: case FN_TS_OF_LAST_OVER_TIME: case FN_LAST_OVER_TIME:
-    case FN_FIRST_OVER_TIME: case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_FRACTION:
+    case FN_FIRST_OVER_TIME: case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_FRACTION: case FN_HISTOGRAM_QUANTILES:
     case FN_HISTOGRAM_AVG: case FN_HISTOGRAM_COUNT: case FN_HISTOGRAM_SUM:
     case FN_HISTOGRAM_STDDEV: case FN_HISTOGRAM_STDVAR: case FN_INFO: case FN_RATE:
     case FN_INCREASE: case FN_DELTA: case FN_IRATE: case FN_IDELTA: case FN_RESETS:

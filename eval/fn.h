@@ -61,7 +61,7 @@ FN_DECL(fn_sort) FN_DECL(fn_sort_by_label)
 FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_quantiles) FN_DECL(fn_histogram_fraction) FN_DECL(fn_histogram_native_only)
 /* fn_nhist.c (native histograms) */
 FN_DECL(fn_nhist_simple) FN_DECL(fn_nhist_quantile) FN_DECL(fn_nhist_fraction)
-FN_DECL(fn_nhist_edge_over_time) FN_DECL(fn_nhist_rate_family) FN_DECL(fn_nhist_sum_avg_over_time)
+FN_DECL(fn_nhist_edge_over_time) FN_DECL(fn_nhist_rate_family) FN_DECL(fn_nhist_sum_avg_over_time) FN_DECL(fn_nhist_quantiles)
 #undef FN_DECL
 
 /* Whether function id handles native histogram samples itself; the others

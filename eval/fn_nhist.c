@@ -270,26 +270,43 @@ static void append_results(struct fn_args *fa, struct value *out, struct vector 
     out->u.vec = r;
 }
 
-static void mixed_warning(struct fn_args *fa, const struct vector *classic, const struct vector *hs,
-                          const struct ast_node *pos)
+/* A group holding both bucket series and a native histogram yields nothing,
+ * with a warning: drops both kinds of input of such groups (classic from
+ * *classic, native from *hs). */
+static void drop_mixed(struct fn_args *fa, struct vector *classic, struct vector *hs,
+                       const struct ast_node *pos)
 {
-    /* a group holding both bucket series and a native histogram */
-    for (size_t i = 0; i < hs->n; i++)
-        for (size_t j = 0; j < classic->n; j++) {
-            const struct labels *a = fa->ev->o->delayed_name_removal ? hs->s[i].ls
-                                                                    : ev_without_name(fa->ev, hs->s[i].ls);
-            labels_builder_reset(&fa->ev->lb, classic->s[j].ls);
-            labels_builder_del(&fa->ev->lb, "le");
-            const struct labels *b = labels_builder_finish(&fa->ev->lb, &fa->ev->lt);
-            if (!fa->ev->o->delayed_name_removal)
-                b = ev_without_name(fa->ev, b);
-            if (a == b) {
-                const char *name = labels_get(hs->s[i].ls, LABELS_METRIC_NAME);
-                ev_warn(fa->ev, pos, "vector contains a mix of classic and native histograms for metric name \"%s\"",
-                        name ? name : "");
-                return;
-            }
+    struct ev *ev = fa->ev;
+    if (!hs->n || !classic->n)
+        return;
+    const struct labels **ckey = ARENA_NEWN(ev->a, const struct labels *, classic->n);
+    bool *cdrop = ARENA_NEWN(ev->a, bool, classic->n);
+    for (size_t j = 0; j < classic->n; j++) {
+        labels_builder_reset(&ev->lb, classic->s[j].ls);
+        labels_builder_del(&ev->lb, "le");
+        ckey[j] = ev_without_name(ev, labels_builder_finish(&ev->lb, &ev->lt));
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < hs->n; i++) {
+        const struct labels *a = ev_without_name(ev, hs->s[i].ls);
+        bool mixed = false;
+        for (size_t j = 0; j < classic->n; j++)
+            if (ckey[j] == a)
+                mixed = cdrop[j] = true;
+        if (!mixed) {
+            hs->s[k++] = hs->s[i];
+            continue;
         }
+        const char *name = labels_get(hs->s[i].ls, LABELS_METRIC_NAME);
+        ev_warn(ev, pos, "vector contains a mix of classic and native histograms for metric name \"%s\"",
+                name ? name : "");
+    }
+    hs->n = k;
+    size_t m = 0;
+    for (size_t j = 0; j < classic->n; j++)
+        if (!cdrop[j])
+            classic->s[m++] = classic->s[j];
+    classic->n = m;
 }
 
 int fn_nhist_quantile(struct fn_args *fa, struct value *out)
@@ -297,7 +314,7 @@ int fn_nhist_quantile(struct fn_args *fa, struct value *out)
     double q = fa->args[0].u.scalar.v;
     const struct ast_node *pos = fa->call->u.call.args[1];
     struct vector hs = split_native(fa, &fa->args[1], 0);
-    struct vector classic = fa->args[1].u.vec;
+    drop_mixed(fa, &fa->args[1].u.vec, &hs, pos);
     if (fn_histogram_quantile(fa, out) < 0)
         return -1;
     for (size_t i = 0; i < hs.n; i++) {
@@ -307,8 +324,6 @@ int fn_nhist_quantile(struct fn_args *fa, struct value *out)
         s->t_ms = fa->t;
         ev_drop_name(fa->ev, s);
     }
-    if (hs.n && classic.n)
-        mixed_warning(fa, &classic, &hs, pos);
     append_results(fa, out, &hs);
     return 0;
 }
@@ -318,7 +333,7 @@ int fn_nhist_fraction(struct fn_args *fa, struct value *out)
     double lo = fa->args[0].u.scalar.v, hi = fa->args[1].u.scalar.v;
     const struct ast_node *pos = fa->call->u.call.args[2];
     struct vector hs = split_native(fa, &fa->args[2], 0);
-    struct vector classic = fa->args[2].u.vec;
+    drop_mixed(fa, &fa->args[2].u.vec, &hs, pos);
     if (fn_histogram_fraction(fa, out) < 0)
         return -1;
     for (size_t i = 0; i < hs.n; i++) {
@@ -328,9 +343,43 @@ int fn_nhist_fraction(struct fn_args *fa, struct value *out)
         s->t_ms = fa->t;
         ev_drop_name(fa->ev, s);
     }
-    if (hs.n && classic.n)
-        mixed_warning(fa, &classic, &hs, pos);
     append_results(fa, out, &hs);
+    return 0;
+}
+
+/* histogram_quantiles(v, label, q...): one output per quantile, labelled. */
+int fn_nhist_quantiles(struct fn_args *fa, struct value *out)
+{
+    struct ev *ev = fa->ev;
+    const struct ast_node *pos = fa->call->u.call.args[0];
+    struct vector hs = split_native(fa, &fa->args[0], 0);
+    drop_mixed(fa, &fa->args[0].u.vec, &hs, pos);
+    if (fn_histogram_quantiles(fa, out) < 0)
+        return -1;
+    const char *label = fa->args[1].u.str;
+    size_t nq = fa->nargs - 2;
+    struct vector r = fn_out_vec(fa, out->u.vec.n + hs.n * nq);
+    memcpy(r.s, out->u.vec.s, out->u.vec.n * sizeof *r.s);
+    r.n = out->u.vec.n;
+    for (size_t k = 0; k < nq; k++) {
+        double q = fa->args[k + 2].u.scalar.v;
+        const char *qs = ev_format_float(ev, q);
+        if (isfinite(q) && q == floor(q) && !strchr(qs, '.'))
+            qs = arena_printf(ev->keep, "%s.0", qs); /* FormatOpenMetricsFloat */
+        for (size_t i = 0; i < hs.n; i++) {
+            struct vsample *s = &r.s[r.n++];
+            *s = hs.s[i];
+            s->v = nh_quantile(ev, q, hs.s[i].h, hs.s[i].ls, pos);
+            s->h = NULL;
+            s->t_ms = fa->t;
+            labels_builder_reset(&ev->lb, hs.s[i].ls);
+            labels_builder_set(&ev->lb, label, qs);
+            s->ls = labels_builder_finish(&ev->lb, &ev->lt);
+            ev_drop_name(ev, s);
+        }
+    }
+    out->type = VALUE_VECTOR;
+    out->u.vec = r;
     return 0;
 }
 
