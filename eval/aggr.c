@@ -224,6 +224,8 @@ static const char *agg_name(enum ast_aggop op)
 struct hgroup {
     const struct labels *ls;
     struct histogram *h;  /* running sum (own copy) */
+    struct histogram_comp c; /* its Kahan compensation */
+    struct histogram_mean mean; /* avg */
     double count;
     bool incompatible, reset_seen, not_reset_seen, drop_name;
     struct prov_acc prov;
@@ -266,14 +268,19 @@ static int aggr_histograms(struct ev *ev, const struct ast_node *n, struct value
         if (ev->prov)
             prov_acc_add(&gr->prov, ev->a, s->prov);
         gr->count++;
-        if (!gr->h) {
-            gr->h = histogram_copy(ev->a, s->h);
-            continue;
-        }
         if (gr->incompatible)
             continue;
-        unsigned flags;
-        if (histogram_add(ev->a, gr->h, s->h, false, &flags) < 0) {
+        unsigned flags = 0;
+        int rc;
+        if (n->u.agg.op == AST_AGG_AVG) {
+            rc = histogram_mean_add(ev->a, &gr->mean, s->h, &flags);
+        } else if (!gr->h) {
+            gr->h = histogram_copy(ev->a, s->h);
+            continue;
+        } else {
+            rc = histogram_add_kahan(ev->a, gr->h, s->h, &gr->c, &flags);
+        }
+        if (rc < 0) {
             const char *name = labels_get(s->ls, LABELS_METRIC_NAME);
             ev_warn(ev, pos, "vector contains a mix of histograms with exponential and custom buckets schemas for metric name \"%s\"",
                     name ? name : "");
@@ -303,7 +310,9 @@ static int aggr_histograms(struct ev *ev, const struct ast_node *n, struct value
         if (gr->incompatible)
             continue;
         if (n->u.agg.op == AST_AGG_AVG)
-            histogram_div(gr->h, gr->count);
+            gr->h = histogram_mean_finish(&gr->mean);
+        else
+            histogram_kahan_finish(gr->h, &gr->c);
         if (gr->reset_seen && gr->not_reset_seen)
             ev_warn(ev, pos, "conflicting counter resets during histogram aggregation");
         o[k].ls = gr->ls;

@@ -704,20 +704,30 @@ int fn_nhist_sum_avg_over_time(struct fn_args *fa, struct value *out)
             continue;
         }
         struct histogram *h = histogram_copy(fa->ev->a, se->pts[0].h);
+        struct histogram_comp c = {0, 0};
+        struct histogram_mean mean = {0};
         bool bad = false;
+        unsigned flags0;
+        if (avg)
+            histogram_mean_add(fa->ev->a, &mean, se->pts[0].h, &flags0);
         for (size_t j = 1; j < se->n && !bad; j++) {
             unsigned flags;
-            if (histogram_add(fa->ev->a, h, se->pts[j].h, false, &flags) < 0) {
+            int rc = avg ? histogram_mean_add(fa->ev->a, &mean, se->pts[j].h, &flags)
+                         : histogram_add_kahan(fa->ev->a, h, se->pts[j].h, &c, &flags);
+            if (rc < 0) {
                 series_warn(fa, W_MIXED_SCHEMA, se);
                 bad = true;
-            } else {
-                reconciled_info(fa, flags, false);
+            } else if (flags & HISTOGRAM_OP_RECONCILED) {
+                ev_info(fa->ev, fa->call->u.call.args[0],
+                        "mismatched custom buckets were reconciled during aggregation");
             }
         }
         if (bad)
             continue;
         if (avg)
-            histogram_div(h, (double)se->n);
+            h = histogram_mean_finish(&mean);
+        else
+            histogram_kahan_finish(h, &c);
         struct vsample *s = &v.s[v.n++];
         s->ls = se->ls;
         s->v = 0;

@@ -618,3 +618,93 @@ void histogram_test_expression(struct strbuf *sb, const struct histogram *h)
     go_side(sb, &first, "n_buckets", "n_offset", h->neg_off, h->nneg, h->neg);
     strbuf_addstr(sb, "}}");
 }
+
+/* kahansum.Inc */
+static void kahan_inc(double inc, double *sum, double *c)
+{
+    double t = *sum + inc;
+    if (isinf(t))
+        *c = 0;
+    else if (fabs(*sum) >= fabs(inc))
+        *c += (*sum - t) + inc;
+    else
+        *c += (inc - t) + *sum;
+    *sum = t;
+}
+
+int histogram_add_kahan(struct arena *a, struct histogram *h, const struct histogram *o,
+                        struct histogram_comp *c, unsigned *flags)
+{
+    double count = h->count, sum = h->sum;
+    if (histogram_add(a, h, o, false, flags) < 0)
+        return -1;
+    h->count = count;
+    h->sum = sum;
+    kahan_inc(o->count, &h->count, &c->count);
+    kahan_inc(o->sum, &h->sum, &c->sum);
+    return 0;
+}
+
+void histogram_kahan_finish(struct histogram *h, const struct histogram_comp *c)
+{
+    h->count += c->count;
+    h->sum += c->sum;
+}
+
+static bool has_overflow(const struct histogram *h)
+{
+    if (isinf(h->zero_count) || isinf(h->count) || isinf(h->sum))
+        return true;
+    for (uint32_t i = 0; i < h->npos; i++)
+        if (isinf(h->pos[i]))
+            return true;
+    for (uint32_t i = 0; i < h->nneg; i++)
+        if (isinf(h->neg[i]))
+            return true;
+    return false;
+}
+
+int histogram_mean_add(struct arena *a, struct histogram_mean *m, const struct histogram *h,
+                       unsigned *flags)
+{
+    *flags = 0;
+    m->n++;
+    if (!m->sum) {
+        m->sum = histogram_copy(a, h);
+        return 0;
+    }
+    if (!m->incremental) {
+        struct histogram *v = histogram_copy(a, m->sum);
+        struct histogram_comp c = m->c;
+        if (histogram_add_kahan(a, v, h, &c, flags) < 0)
+            return -1;
+        if (!has_overflow(v)) {
+            m->sum = v;
+            m->c = c;
+            return 0;
+        }
+        /* the sum would overflow: continue with an incremental mean */
+        m->incremental = true;
+        histogram_div(m->sum, m->n - 1);
+        m->c.count /= m->n - 1;
+        m->c.sum /= m->n - 1;
+    }
+    double q = (m->n - 1) / m->n;
+    m->c.count *= q;
+    m->c.sum *= q;
+    struct histogram *add = histogram_copy(a, h);
+    histogram_div(add, m->n);
+    histogram_mul(m->sum, q);
+    return histogram_add_kahan(a, m->sum, add, &m->c, flags);
+}
+
+struct histogram *histogram_mean_finish(struct histogram_mean *m)
+{
+    if (!m->incremental) {
+        histogram_div(m->sum, m->n);
+        m->c.count /= m->n;
+        m->c.sum /= m->n;
+    }
+    histogram_kahan_finish(m->sum, &m->c);
+    return m->sum;
+}

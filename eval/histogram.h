@@ -68,6 +68,29 @@ void histogram_bucket_bounds(const struct histogram *h, bool positive, uint32_t 
  * and the other custom-bucket (ErrHistogramsIncompatibleSchema). */
 int histogram_add(struct arena *a, struct histogram *h, const struct histogram *o, bool sub,
                   unsigned *flags);
+/* Compensation terms of a Kahan sum of histograms (count and sum; bucket
+ * populations are summed plainly). Zero-initialise. */
+struct histogram_comp {
+    double count, sum;
+};
+/* h += o with Kahan compensation in c; histogram_kahan_finish adds c in. */
+int histogram_add_kahan(struct arena *a, struct histogram *h, const struct histogram *o,
+                        struct histogram_comp *c, unsigned *flags);
+void histogram_kahan_finish(struct histogram *h, const struct histogram_comp *c);
+
+/* The mean of histograms as Prometheus's avg: a Kahan sum divided at the end,
+ * switching to an incremental mean once the sum would overflow.
+ * Zero-initialise; add returns -1 on incompatible schemas. */
+struct histogram_mean {
+    struct histogram *sum;    /* running sum, or mean when incremental (own copy) */
+    struct histogram_comp c;  /* compensation */
+    double n;                 /* histograms added */
+    bool incremental;         /* switched to the incremental mean */
+};
+int histogram_mean_add(struct arena *a, struct histogram_mean *m, const struct histogram *h,
+                       unsigned *flags);
+struct histogram *histogram_mean_finish(struct histogram_mean *m);
+
 /* h *= f; h /= f (division by zero drops the buckets, as Prometheus). */
 void histogram_mul(struct histogram *h, double f);
 void histogram_div(struct histogram *h, double f);
