@@ -273,6 +273,8 @@ static int64_t at_time(struct ev *ev, const struct ast_time_mod *tm, int64_t t)
     return t;
 }
 
+static void stats_hints(struct ev *ev, struct storage_series *ss, size_t n);
+
 static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back,
                       const struct ast_node *owner)
 {
@@ -291,12 +293,95 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
             ev_fail(ev, EVAL_ERR_INTERNAL, "storage select failed");
         return -1;
     }
+    for (size_t i = 0; i < ev->nstats; i++)
+        if (ev->stats_sels[i] == vs) {
+            stats_hints(ev, ss, n);
+            break;
+        }
     s->ss = ss;
     s->n = n;
     s->ls = ARENA_NEWN(ev->keep, const struct labels *, n);
     for (size_t i = 0; i < n; i++)
         s->ls[i] = labels_import(&ev->lt, ss[i].ls);
     return 0;
+}
+
+/* Prometheus reads a selector whose histograms only feed histogram_count,
+ * histogram_sum or histogram_avg (no subquery, quantile or fraction on the
+ * way up) through its HistogramStatsIterator, which rebuilds unknown counter
+ * reset hints by comparing each histogram with the previous one. */
+static void find_stats_selectors(struct ev *ev, const struct ast_node *n, bool stats, bool blocked)
+{
+    switch (n->kind) {
+    case AST_VECTOR_SELECTOR:
+        if (stats && !blocked)
+            ev->stats_sels[ev->nstats++] = n;
+        return;
+    case AST_MATRIX_SELECTOR:
+        find_stats_selectors(ev, n->u.ms.vs, stats, blocked);
+        return;
+    case AST_SUBQUERY:
+        find_stats_selectors(ev, n->u.sq.expr, stats, true);
+        return;
+    case AST_CALL:
+        switch (n->u.call.fn->id) {
+        case FN_HISTOGRAM_COUNT: case FN_HISTOGRAM_SUM: case FN_HISTOGRAM_AVG:
+            stats = true;
+            break;
+        case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_QUANTILES: case FN_HISTOGRAM_FRACTION:
+            blocked = true;
+            break;
+        default:
+            break;
+        }
+        for (size_t i = 0; i < n->u.call.nargs; i++)
+            find_stats_selectors(ev, n->u.call.args[i], stats, blocked);
+        return;
+    case AST_AGGREGATE:
+        if (n->u.agg.param)
+            find_stats_selectors(ev, n->u.agg.param, stats, blocked);
+        find_stats_selectors(ev, n->u.agg.expr, stats, blocked);
+        return;
+    case AST_BINARY:
+        find_stats_selectors(ev, n->u.bin.lhs, stats, blocked);
+        find_stats_selectors(ev, n->u.bin.rhs, stats, blocked);
+        return;
+    case AST_UNARY:
+        find_stats_selectors(ev, n->u.unary.expr, stats, blocked);
+        return;
+    case AST_PAREN:
+        find_stats_selectors(ev, n->u.paren.expr, stats, blocked);
+        return;
+    default:
+        return;
+    }
+}
+
+/* The series of a stats-read selector with unknown hints rebuilt (copies in keep). */
+static void stats_hints(struct ev *ev, struct storage_series *ss, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool any = false;
+        for (size_t j = 0; j < ss[i].n && !any; j++)
+            any = ss[i].pts[j].h != NULL;
+        if (!any)
+            continue;
+        struct sample *p = arena_memdup(ev->keep, ss[i].pts, ss[i].n * sizeof *p);
+        const struct histogram *last = NULL;
+        for (size_t j = 0; j < ss[i].n; j++) {
+            if (!p[j].h || p[j].h->hint != HISTOGRAM_HINT_UNKNOWN) {
+                if (p[j].h)
+                    last = p[j].h;
+                continue;
+            }
+            struct histogram *c = arena_memdup(ev->keep, p[j].h, sizeof *c);
+            if (last)
+                c->hint = histogram_detect_reset(c, last) ? HISTOGRAM_HINT_RESET : HISTOGRAM_HINT_NOT_RESET;
+            p[j].h = c;
+            last = c;
+        }
+        ss[i].pts = p;
+    }
 }
 
 static int count_selectors_cb(const struct ast_node *n, void *ctx)
@@ -896,6 +981,8 @@ static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start,
     size_t nsel = 0;
     ast_walk(expr, count_selectors_cb, &nsel);
     ev->sels = ARENA_NEWN(ev->keep, struct ev_sel, nsel ? nsel : 1);
+    ev->stats_sels = ARENA_NEWN(ev->keep, const struct ast_node *, nsel ? nsel : 1);
+    find_stats_selectors(ev, expr, false, false);
     return plan(ev, expr, start, end);
 }
 

@@ -724,6 +724,14 @@ int fn_nhist_sum_avg_over_time(struct fn_args *fa, struct value *out)
         }
         if (bad)
             continue;
+        bool reset_seen = false, not_reset_seen = false;
+        for (size_t j = 0; j < se->n; j++) {
+            reset_seen |= se->pts[j].h->hint == HISTOGRAM_HINT_RESET;
+            not_reset_seen |= se->pts[j].h->hint == HISTOGRAM_HINT_NOT_RESET;
+        }
+        if (reset_seen && not_reset_seen)
+            ev_warn(fa->ev, fa->call->u.call.args[0],
+                    "conflicting counter resets during histogram aggregation");
         if (avg)
             h = histogram_mean_finish(&mean);
         else

@@ -276,13 +276,14 @@ void memstore_histogram_hints(struct memstore *ms)
                 continue;
             }
             if (prev && prev->hint != HISTOGRAM_HINT_GAUGE) {
-                bool reset = h->hint == HISTOGRAM_HINT_RESET;
-                if (!reset) {
+                /* a detected reset starts a new chunk whose first sample
+                 * reads back as unknown (prometheus/prometheus#15346) */
+                if (h->hint != HISTOGRAM_HINT_RESET) {
                     struct histogram probe = *h;
                     probe.hint = HISTOGRAM_HINT_UNKNOWN;
-                    reset = histogram_detect_reset(&probe, prev);
+                    h->hint = histogram_detect_reset(&probe, prev) ? HISTOGRAM_HINT_UNKNOWN
+                                                                   : HISTOGRAM_HINT_NOT_RESET;
                 }
-                h->hint = reset ? HISTOGRAM_HINT_RESET : HISTOGRAM_HINT_NOT_RESET;
             } else if (h->hint == HISTOGRAM_HINT_NOT_RESET) {
                 h->hint = HISTOGRAM_HINT_UNKNOWN;
             }

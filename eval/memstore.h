@@ -58,8 +58,9 @@ void memstore_append_histogram(struct memstore *ms, struct memstore_series *s, i
 /* Sets the counter reset hints of stored histograms as Prometheus's TSDB
  * returns them: a gauge stays a gauge; the first histogram after a float,
  * a staleness marker or nothing keeps its own hint (a reset or unknown);
- * each following one is CounterReset when it resets against the previous
- * one (or says so), else NotCounterReset. Call after loading. */
+ * each following one keeps an explicit CounterReset, reads back as unknown
+ * when it resets against the previous one (a new chunk), else as
+ * NotCounterReset. Call after loading. */
 void memstore_histogram_hints(struct memstore *ms);
 /* Removes every sample of the series (a redefinition inside one load). */
 void memstore_series_truncate(struct memstore_series *s);
