@@ -57,7 +57,6 @@ struct eval_cmd {
     bool exclude_range;        /* no range-mode re-run */
     struct exp_series *ser;    /* expected series */
     size_t nser, capser;
-    bool skip;                 /* native-histogram expectation: not evaluated */
 };
 
 struct runner {
@@ -1288,9 +1287,6 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
             if (parse_eval(&r, lines, nlines, &i, &c) < 0) {
                 failf(&r, (int)i + 1, "invalid eval command: %s", l);
                 rep->failed++;
-            } else if (c.skip) {
-                rep->skipped++;
-                strbuf_addf(log, "SKIP %s:%d: native histogram expectation: %s\n", path, c.line, c.expr);
             } else {
                 struct strbuf err = STRBUF_INIT;
                 if (run_eval(&r, &c, &err) < 0) {

@@ -468,11 +468,21 @@ static size_t upper_bound(const struct sample *p, size_t n, int64_t t)
     return lo;
 }
 
+/* Whether a (an earlier sample) continues the value of b: equal, or a staleness marker. */
+static bool same_value(const struct sample *a, const struct sample *b)
+{
+    if (!a->h && value_is_stale_nan(a->v))
+        return true;
+    if (a->h || b->h)
+        return a->h && b->h && histogram_equal(a->h, b->h);
+    return a->v == b->v;
+}
+
 /* ref minus the start of the trailing run of equal values ending at index last. */
 static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 {
     size_t i = last;
-    while (i > 0 && (p[i - 1].v == p[last].v || value_is_stale_nan(p[i - 1].v)))
+    while (i > 0 && same_value(&p[i - 1], &p[last]))
         i--;
     return ref - p[i].t_ms;
 }

@@ -245,11 +245,11 @@ int fn_nhist_simple(struct fn_args *fa, struct value *out)
 
 /* Splits a vector into its float samples (kept in *in) and appends to v the
  * native result of each histogram sample. */
-static struct vector split_native(struct fn_args *fa, struct value *arg, size_t extra)
+static struct vector split_native(struct fn_args *fa, struct value *arg)
 {
     struct vector *in = &arg->u.vec;
     struct vector floats = fn_out_vec(fa, in->n);
-    struct vector hs = fn_out_vec(fa, in->n + extra);
+    struct vector hs = fn_out_vec(fa, in->n);
     for (size_t i = 0; i < in->n; i++) {
         if (in->s[i].h)
             hs.s[hs.n++] = in->s[i];
@@ -313,7 +313,7 @@ int fn_nhist_quantile(struct fn_args *fa, struct value *out)
 {
     double q = fa->args[0].u.scalar.v;
     const struct ast_node *pos = fa->call->u.call.args[1];
-    struct vector hs = split_native(fa, &fa->args[1], 0);
+    struct vector hs = split_native(fa, &fa->args[1]);
     drop_mixed(fa, &fa->args[1].u.vec, &hs, pos);
     if (fn_histogram_quantile(fa, out) < 0)
         return -1;
@@ -332,7 +332,7 @@ int fn_nhist_fraction(struct fn_args *fa, struct value *out)
 {
     double lo = fa->args[0].u.scalar.v, hi = fa->args[1].u.scalar.v;
     const struct ast_node *pos = fa->call->u.call.args[2];
-    struct vector hs = split_native(fa, &fa->args[2], 0);
+    struct vector hs = split_native(fa, &fa->args[2]);
     drop_mixed(fa, &fa->args[2].u.vec, &hs, pos);
     if (fn_histogram_fraction(fa, out) < 0)
         return -1;
@@ -352,7 +352,7 @@ int fn_nhist_quantiles(struct fn_args *fa, struct value *out)
 {
     struct ev *ev = fa->ev;
     const struct ast_node *pos = fa->call->u.call.args[0];
-    struct vector hs = split_native(fa, &fa->args[0], 0);
+    struct vector hs = split_native(fa, &fa->args[0]);
     drop_mixed(fa, &fa->args[0].u.vec, &hs, pos);
     if (fn_histogram_quantiles(fa, out) < 0)
         return -1;
