@@ -553,8 +553,11 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         if (a >= b)
             continue;
         size_t stale = 0;
-        for (size_t j = a; j < b; j++)
+        bool has_hist = false;
+        for (size_t j = a; j < b; j++) {
             stale += value_is_stale_nan(ss->pts[j].v);
+            has_hist |= ss->pts[j].h != NULL;
+        }
         struct sample *pts;
         size_t np = b - a - stale;
         if (np == 0)
@@ -572,6 +575,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
+        ms[k].has_hist = has_hist;
         ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
                                            unchanged_for(pts, np - 1, ref))
                               : NULL;
@@ -590,6 +594,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
 /* ---- accumulating per-step results into series ---- */
 
 struct acc_series {
+    bool has_hist;
     const struct labels *ls;
     struct sample *pts;
     size_t n, cap;
@@ -668,6 +673,7 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     s->pts[s->n].v = v;
     /* a step's histogram dies with the step's scratch: keep a copy */
     s->pts[s->n].h = h && ac->arena != ac->ev->a ? histogram_copy(ac->arena, h) : h;
+    s->has_hist |= h != NULL;
     s->n++;
     if (!ac->ev->prov || !prov)
         return;
@@ -704,6 +710,7 @@ static struct matrix acc_matrix(struct acc *ac)
         m.s[i].n = ac->s[i].n;
         m.s[i].prov = ac->s[i].prov;
         m.s[i].drop_name = ac->s[i].drop_name;
+        m.s[i].has_hist = ac->s[i].has_hist;
     }
     return m;
 }
@@ -743,7 +750,7 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
     /* A subquery may skip or repeat raw samples, so the stored counter reset
      * hints no longer describe neighbours: they become unknown (Prometheus). */
     for (size_t i = 0; i < out->u.mat.n; i++)
-        for (size_t j = 0; j < out->u.mat.s[i].n; j++) {
+        for (size_t j = 0; out->u.mat.s[i].has_hist && j < out->u.mat.s[i].n; j++) {
             struct sample *p = &out->u.mat.s[i].pts[j];
             if (p->h && (p->h->hint == HISTOGRAM_HINT_RESET || p->h->hint == HISTOGRAM_HINT_NOT_RESET)) {
                 struct histogram *c = arena_memdup(ev->a, p->h, sizeof *c);
@@ -815,7 +822,7 @@ static void strip_histograms(struct ev *ev, const struct ast_node *call, struct 
     for (size_t i = 0; i < v->u.mat.n; i++) {
         const struct series *se = &v->u.mat.s[i];
         size_t nh = 0;
-        for (size_t j = 0; j < se->n; j++)
+        for (size_t j = 0; se->has_hist && j < se->n; j++)
             nh += se->pts[j].h != NULL;
         if (!out && nh == 0)
             continue;
@@ -827,6 +834,7 @@ static void strip_histograms(struct ev *ev, const struct ast_node *call, struct 
         if (nh == se->n)
             continue;
         out[ko] = *se;
+        out[ko].has_hist = false;
         if (nh) {
             const char *name = labels_get(se->ls, LABELS_METRIC_NAME);
             ev_info(ev, call->u.call.args[0], "ignored histograms in a range containing both floats and histograms for metric name \"%s\"",

@@ -597,17 +597,22 @@ int fn_nhist_rate_family(struct fn_args *fa, struct value *out)
 {
     enum fn_id id = fa->call->u.call.fn->id;
     struct matrix *m = &fa->args[0].u.mat;
-    struct series *fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
-    struct series *hs = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
-    size_t nf = 0, nh = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        bool any = false;
-        for (size_t j = 0; j < m->s[i].n && !any; j++)
-            any = m->s[i].pts[j].h != NULL;
-        if (any)
-            hs[nh++] = m->s[i];
-        else
-            fl[nf++] = m->s[i];
+    size_t nh = 0, nf = 0;
+    for (size_t i = 0; i < m->n; i++)
+        nh += m->s[i].has_hist;
+    struct series *fl = m->s, *hs = NULL;
+    if (nh) {
+        fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+        hs = ARENA_NEWN(fa->ev->a, struct series, nh);
+        nh = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            if (m->s[i].has_hist)
+                hs[nh++] = m->s[i];
+            else
+                fl[nf++] = m->s[i];
+        }
+    } else {
+        nf = m->n;
     }
     struct matrix all = *m;
     m->s = fl;
@@ -672,17 +677,22 @@ int fn_nhist_sum_avg_over_time(struct fn_args *fa, struct value *out)
 {
     bool avg = fa->call->u.call.fn->id == FN_AVG_OVER_TIME;
     struct matrix *m = &fa->args[0].u.mat;
-    struct series *fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
-    struct series *hs = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
-    size_t nf = 0, nh = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        bool any = false;
-        for (size_t j = 0; j < m->s[i].n && !any; j++)
-            any = m->s[i].pts[j].h != NULL;
-        if (any)
-            hs[nh++] = m->s[i];
-        else
-            fl[nf++] = m->s[i];
+    size_t nh = 0, nf = 0;
+    for (size_t i = 0; i < m->n; i++)
+        nh += m->s[i].has_hist;
+    struct series *fl = m->s, *hs = NULL;
+    if (nh) {
+        fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+        hs = ARENA_NEWN(fa->ev->a, struct series, nh);
+        nh = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            if (m->s[i].has_hist)
+                hs[nh++] = m->s[i];
+            else
+                fl[nf++] = m->s[i];
+        }
+    } else {
+        nf = m->n;
     }
     struct matrix all = *m;
     m->s = fl;

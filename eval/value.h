@@ -99,6 +99,7 @@ struct series {
     size_t n;                /* points */
     const struct prov *prov; /* NULL: no inputs */
     bool drop_name;          /* delayed __name__ removal pending */
+    bool has_hist;           /* some point is a native histogram (float-only code skips a scan) */
 };
 
 struct matrix {
