@@ -179,6 +179,10 @@ static long long scan_times(struct series_scan *sc)
     return n;
 }
 
+/* Bound on bucket offsets and counts of the notation (bucket indexes stay far
+ * from int32 overflow through any arithmetic on them). */
+#define HIST_MAX_OFFSET (1 << 20)
+
 /* "[1 2 3]" of numbers, into the arena. */
 static int scan_list(struct series_scan *sc, double **out, uint32_t *n)
 {
@@ -279,6 +283,22 @@ static int scan_hist(struct series_scan *sc, struct histogram **out, bool *hint_
                 return fail(sc, ks, "unknown key in histogram description");
         }
 #undef KEY
+    }
+    /* What the TSDB would refuse to store, and what bucket arithmetic needs
+     * bounded: a schema in range, offsets within spans' reach, custom
+     * buckets within their sorted bounds. */
+    if (h->schema != HISTOGRAM_CUSTOM_SCHEMA && (h->schema < -4 || h->schema > 8))
+        return fail(sc, sc->pos - 1, "histogram schema is out of range (-4..8, or -53 for custom buckets)");
+    if (h->pos_off < -HIST_MAX_OFFSET || h->pos_off > HIST_MAX_OFFSET ||
+        h->neg_off < -HIST_MAX_OFFSET || h->neg_off > HIST_MAX_OFFSET ||
+        h->npos > HIST_MAX_OFFSET || h->nneg > HIST_MAX_OFFSET)
+        return fail(sc, sc->pos - 1, "histogram bucket offset or count is out of range");
+    if (histogram_is_custom(h)) {
+        for (uint32_t i = 1; i < h->ncustom; i++)
+            if (!(h->custom[i - 1] < h->custom[i]))
+                return fail(sc, sc->pos - 1, "histogram custom_values must be strictly increasing");
+        if (h->nneg || h->pos_off < 0 || (int64_t)h->pos_off + h->npos > (int64_t)h->ncustom + 1)
+            return fail(sc, sc->pos - 1, "histogram buckets do not fit its custom_values");
     }
     *out = h;
     return 0;

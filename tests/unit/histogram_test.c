@@ -67,6 +67,16 @@ static void test_notation(void)
     struct diag_list dl;
     diag_list_init(&dl);
     T_CHECK(parse_series_desc("m {{count:1}}", 13, &A, &ps, &dl) != 0);
+    /* what could not be stored, or would break bucket arithmetic, is refused */
+    static const char *bad[] = {
+        "m {{schema:9 count:1}}",
+        "m {{schema:-53 custom_values:[1 2] buckets:[1 1 1 1]}}",
+        "m {{schema:-53 custom_values:[2 1] buckets:[1]}}",
+        "m {{offset:99999999 buckets:[1]}}",
+        "m {{count:1 foo:2}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        T_CHECK(parse_series_desc_histograms(bad[i], strlen(bad[i]), &A, &ps, &dl) != 0);
     diag_list_release(&dl);
 }
 
