@@ -58,7 +58,7 @@ FN_DECL(fn_info)
 /* fn_sort.c */
 FN_DECL(fn_sort) FN_DECL(fn_sort_by_label)
 /* fn_histogram.c */
-FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_quantiles) FN_DECL(fn_histogram_fraction) FN_DECL(fn_histogram_native_only)
+FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_quantiles) FN_DECL(fn_histogram_fraction) FN_DECL(fn_empty_vector)
 /* fn_nhist.c (native histograms) */
 FN_DECL(fn_nhist_simple) FN_DECL(fn_nhist_quantile) FN_DECL(fn_nhist_fraction)
 FN_DECL(fn_nhist_edge_over_time) FN_DECL(fn_nhist_rate_family) FN_DECL(fn_nhist_sum_avg_over_time) FN_DECL(fn_nhist_quantiles)
