@@ -19,7 +19,7 @@
 static void test_measure(void)
 {
     /* 15s cadence, one missed scrape, value flat since 60s */
-    struct sample p[] = {{0, 1}, {15000, 2}, {45000, 3}, {60000, 3}, {75000, 3}, {90000, 3}};
+    struct sample p[] = {{0, 1, NULL}, {15000, 2, NULL}, {45000, 3, NULL}, {60000, 3, NULL}, {75000, 3, NULL}, {90000, 3, NULL}};
     struct fresh_figures f;
     T_CHECK(fresh_measure(p, 5, 100000, &f));
     T_EQ_INT(f.age_ms, 10000);
@@ -28,16 +28,16 @@ static void test_measure(void)
     T_CHECK(!f.unchanged_at_least);
     T_CHECK(!f.ended);
     /* whole window flat: a lower bound */
-    struct sample q[] = {{0, 7}, {15000, 7}, {30000, 7}};
+    struct sample q[] = {{0, 7, NULL}, {15000, 7, NULL}, {30000, 7, NULL}};
     T_CHECK(fresh_measure(q, 2, 30000, &f));
     T_EQ_INT(f.unchanged_ms, 30000);
     T_CHECK(f.unchanged_at_least);
     /* ended with a staleness marker: age from the last real sample */
-    struct sample r[] = {{0, 1}, {15000, 2}, {20000, value_stale_nan()}};
+    struct sample r[] = {{0, 1, NULL}, {15000, 2, NULL}, {20000, value_stale_nan(), NULL}};
     T_CHECK(fresh_measure(r, 2, 30000, &f));
     T_CHECK(f.ended);
     T_EQ_INT(f.age_ms, 15000);
-    struct sample s[] = {{0, value_stale_nan()}};
+    struct sample s[] = {{0, value_stale_nan(), NULL}};
     T_CHECK(!fresh_measure(s, 0, 30000, &f));
 }
 
