@@ -154,6 +154,8 @@ const struct fn_info *ast_fn_info(enum fn_id id);
 struct ast_node {
     enum ast_kind kind;   /* which union member is valid */
     struct span pos;      /* source range, for errors and annotations */
+    uint32_t height;      /* levels from here to the deepest leaf (1 for a leaf): bounds recursion */
+    bool duration;        /* AST_NUMBER written as a duration ("5m"): printed back as one */
     union {
         double number; /* AST_NUMBER */
         struct {

@@ -1,0 +1,103 @@
+/* heed check rules [--lint=...] [--lint-fatal] [--ignore-unknown-fields] [FILE...]:
+ * promtool's check rules. Without files it reads standard input. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/strbuf.h"
+#include "cmd/cmd.h"
+#include "compat/promtool_check.h"
+
+static const char usage[] =
+    "heed check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields] [FILE...]";
+
+/* Writes to the stream asked for, flushing the other first so the two stay
+ * in the order promtool writes them when they share a terminal or a file. */
+static void write_stream(void *ctx, enum promtool_stream s, const char *text, size_t n)
+{
+    (void)ctx;
+    FILE *f = s == PROMTOOL_STDERR ? stderr : stdout;
+    fflush(s == PROMTOOL_STDERR ? stdout : stderr);
+    fwrite(text, 1, n, f);
+    if (s == PROMTOOL_STDERR)
+        fflush(stderr);
+}
+
+/* --lint takes a comma-separated list; unknown words are warned about on
+ * stdout and ignored, as promtool does. */
+static void parse_lint(const char *v, struct promtool_check_opts *o)
+{
+    o->lint_duplicate_rules = false;
+    while (*v) {
+        size_t n = strcspn(v, ",");
+        if ((n == 3 && !strncmp(v, "all", 3)) || (n == 15 && !strncmp(v, "duplicate-rules", 15)))
+            o->lint_duplicate_rules = true;
+        else if (!(n == 4 && !strncmp(v, "none", 4)))
+            printf("WARNING: unknown lint option: \"%.*s\"\n", (int)n, v);
+        v += n;
+        if (*v == ',')
+            v++;
+    }
+}
+
+int cmd_check_rules(int argc, char **argv)
+{
+    struct promtool_check_opts o = {.lint_duplicate_rules = true};
+    const char **files = (const char **)argv + 1;
+    size_t nfiles = 0;
+    bool flags_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!flags_done && a[0] == '-' && a[1] == '-') {
+            if (!strcmp(a, "--")) {
+                flags_done = true;
+            } else if (!strncmp(a, "--lint=", 7)) {
+                parse_lint(a + 7, &o);
+            } else if (!strcmp(a, "--lint")) {
+                if (++i >= argc)
+                    return cmd_usage_error(usage, "--lint needs a value");
+                parse_lint(argv[i], &o);
+            } else if (!strcmp(a, "--lint-fatal")) {
+                o.lint_fatal = true;
+            } else if (!strcmp(a, "--ignore-unknown-fields")) {
+                o.ignore_unknown_fields = true;
+            } else if (!strcmp(a, "--help")) {
+                printf("usage: %s\n", usage);
+                return 0;
+            } else {
+                return cmd_usage_error(usage, "unknown flag '%s'", a);
+            }
+            continue;
+        }
+        files[nfiles++] = a;
+    }
+    /* promtool refuses missing files and directories before checking any (exit 1) */
+    for (size_t i = 0; i < nfiles; i++) {
+        struct stat st;
+        if (stat(files[i], &st) < 0) {
+            fprintf(stderr, "heed: error: path '%s' does not exist, try --help\n", files[i]);
+            return 1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "heed: error: '%s' is a directory, try --help\n", files[i]);
+            return 1;
+        }
+    }
+    struct promtool_sink sink = {write_stream, NULL};
+    int rc;
+    if (nfiles) {
+        rc = promtool_check_rules_files(&o, files, nfiles, &sink);
+    } else {
+        struct strbuf in = STRBUF_INIT;
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+            strbuf_add(&in, buf, n);
+        const char *err = ferror(stdin) ? "read /dev/stdin: input/output error" : NULL;
+        rc = promtool_check_rules_stdin(&o, in.buf, in.len, err, &sink);
+        strbuf_release(&in);
+    }
+    fflush(stdout);
+    return rc;
+}
