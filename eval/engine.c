@@ -1,0 +1,814 @@
+/* engine: the AST walker, selectors, subqueries, the range-query loop and
+ * the final delayed __name__ removal. Operators live in binop.c and aggr.c,
+ * functions in fn_*.c. */
+#include "eval/engine.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/arena.h"
+#include "base/strbuf.h"
+#include "eval/ev.h"
+#include "eval/fn.h"
+
+#define DEFAULT_LOOKBACK_MS (5 * 60 * 1000)
+#define DEFAULT_SUBQ_STEP_MS (60 * 1000)
+#define DEFAULT_MAX_SAMPLES 50000000
+
+int ev_fail(struct ev *ev, enum eval_error_type t, const char *fmt, ...)
+{
+    if (ev->err->type != EVAL_ERR_NONE)
+        return -1; /* keep the first error */
+    va_list ap;
+    va_start(ap, fmt);
+    ev->err->type = t;
+    vsnprintf(ev->err->msg, sizeof ev->err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *fmt,
+                      va_list ap)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, warn ? "PromQL warning: " : "PromQL info: ");
+    strbuf_vaddf(&sb, fmt, ap);
+    if (pos && ev->src) {
+        int line, col;
+        diag_line_col(ev->src, ev->srclen, pos->pos.start, &line, &col);
+        strbuf_addf(&sb, " (%d:%d)", line, col);
+    }
+    const char ***list = warn ? &ev->ann->warn : &ev->ann->info;
+    size_t *n = warn ? &ev->ann->nwarn : &ev->ann->ninfo;
+    size_t *cap = warn ? &ev->ann->capw : &ev->ann->capi;
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*list)[i], sb.buf)) {
+            strbuf_release(&sb);
+            return;
+        }
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        const char **nl = ARENA_NEWN(ev->a, const char *, ncap);
+        if (*n)
+            memcpy(nl, *list, *n * sizeof *nl);
+        *list = nl;
+        *cap = ncap;
+    }
+    (*list)[(*n)++] = arena_strdup(ev->a, sb.buf);
+    strbuf_release(&sb);
+}
+
+void ev_warn(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_annot(ev, true, pos, fmt, ap);
+    va_end(ap);
+}
+
+void ev_info(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_annot(ev, false, pos, fmt, ap);
+    va_end(ap);
+}
+
+int ev_hold(struct ev *ev, size_t n)
+{
+    ev->cur_samples += n;
+    if (ev->cur_samples > ev->max_samples)
+        return ev_fail(ev, EVAL_ERR_EXECUTION,
+                       "query processing would load too many samples into memory in query execution");
+    return 0;
+}
+
+const struct labels *ev_without_name(struct ev *ev, const struct labels *ls)
+{
+    if (!labels_has(ls, LABELS_METRIC_NAME))
+        return ls;
+    labels_builder_reset(&ev->lb, ls);
+    labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
+    return labels_builder_finish(&ev->lb, &ev->lt);
+}
+
+void ev_drop_name(struct ev *ev, struct vsample *s)
+{
+    if (ev->o->delayed_name_removal)
+        s->drop_name = true;
+    else
+        s->ls = ev_without_name(ev, s->ls);
+}
+
+struct vsample *ev_vec_alloc(struct ev *ev, size_t n)
+{
+    return ARENA_NEWN(ev->a, struct vsample, n ? n : 1);
+}
+
+const struct ast_node *ev_unparen(const struct ast_node *n)
+{
+    while (n && n->kind == AST_PAREN)
+        n = n->u.paren.expr;
+    return n;
+}
+
+const char *ev_format_float(struct ev *ev, double v)
+{
+    if (isnan(v))
+        return "NaN";
+    if (isinf(v))
+        return v > 0 ? "+Inf" : "-Inf";
+    char buf[64];
+    /* Shortest representation that round-trips, in plain decimal as Go's 'f' -1. */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (strchr(buf, 'e')) {
+        /* Re-print without exponent, keeping only significant digits. */
+        int digits = 0;
+        for (const char *p = buf; *p && *p != 'e'; p++)
+            if (*p >= '0' && *p <= '9')
+                digits++;
+        int exp = atoi(strchr(buf, 'e') + 1);
+        int decimals = digits - 1 - exp;
+        if (decimals < 0)
+            decimals = 0;
+        snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    }
+    return arena_strdup(ev->a, buf);
+}
+
+/* ---- time and limits ---- */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int check_deadline(struct ev *ev)
+{
+    if (!ev->deadline_ns || (++ev->tick & 63))
+        return 0;
+    if (now_ns() > ev->deadline_ns)
+        return ev_fail(ev, EVAL_ERR_TIMEOUT, "query timed out in expression evaluation");
+    return 0;
+}
+
+/* ---- planning and fetching selectors ---- */
+
+static int64_t at_time(struct ev *ev, const struct ast_time_mod *tm, int64_t t)
+{
+    switch (tm->at) {
+    case AST_AT_TIME: return tm->at_ms;
+    case AST_AT_START: return ev->qstart;
+    case AST_AT_END: return ev->qend;
+    case AST_AT_NONE: break;
+    }
+    return t;
+}
+
+static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back)
+{
+    const struct ast_time_mod *tm = &vs->u.vs.tm;
+    if (tm->at != AST_AT_NONE)
+        lo = hi = at_time(ev, tm, lo);
+    int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
+    struct ev_sel *s = &ev->sels[ev->nsels++];
+    s->vs = vs;
+    struct storage_series *ss = NULL;
+    size_t n = 0;
+    if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->a, &ss, &n,
+                       ev->err) < 0) {
+        if (ev->err->type == EVAL_ERR_NONE)
+            ev_fail(ev, EVAL_ERR_INTERNAL, "storage select failed");
+        return -1;
+    }
+    s->ss = ss;
+    s->n = n;
+    s->ls = ARENA_NEWN(ev->a, const struct labels *, n);
+    for (size_t i = 0; i < n; i++)
+        s->ls[i] = labels_import(&ev->lt, ss[i].ls);
+    return 0;
+}
+
+static size_t count_selectors(const struct ast_node *n, void *ctx)
+{
+    (void)ctx;
+    return n->kind == AST_VECTOR_SELECTOR;
+}
+
+static int count_cb(const struct ast_node *n, void *ctx)
+{
+    *(size_t *)ctx += count_selectors(n, NULL);
+    return 0;
+}
+
+/* Fetches each selector once with the window all evaluation times need. */
+static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
+{
+    switch (n->kind) {
+    case AST_NUMBER:
+    case AST_STRING:
+        return 0;
+    case AST_VECTOR_SELECTOR:
+        return plan_fetch(ev, n, lo, hi, ev->lookback_ms);
+    case AST_MATRIX_SELECTOR:
+        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms);
+    case AST_SUBQUERY: {
+        const struct ast_time_mod *tm = &n->u.sq.tm;
+        if (tm->at != AST_AT_NONE)
+            lo = hi = at_time(ev, tm, lo);
+        return plan(ev, n->u.sq.expr, lo - tm->offset_ms - n->u.sq.range_ms, hi - tm->offset_ms);
+    }
+    case AST_CALL:
+        for (size_t i = 0; i < n->u.call.nargs; i++)
+            if (plan(ev, n->u.call.args[i], lo, hi) < 0)
+                return -1;
+        return 0;
+    case AST_AGGREGATE:
+        if (n->u.agg.param && plan(ev, n->u.agg.param, lo, hi) < 0)
+            return -1;
+        return plan(ev, n->u.agg.expr, lo, hi);
+    case AST_BINARY:
+        if (plan(ev, n->u.bin.lhs, lo, hi) < 0)
+            return -1;
+        return plan(ev, n->u.bin.rhs, lo, hi);
+    case AST_UNARY:
+        return plan(ev, n->u.unary.expr, lo, hi);
+    case AST_PAREN:
+        return plan(ev, n->u.paren.expr, lo, hi);
+    }
+    return 0;
+}
+
+static const struct ev_sel *find_sel(struct ev *ev, const struct ast_node *vs)
+{
+    for (size_t i = 0; i < ev->nsels; i++)
+        if (ev->sels[i].vs == vs)
+            return &ev->sels[i];
+    return NULL;
+}
+
+/* Index of the first sample with time > t. */
+static size_t upper_bound(const struct sample *p, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p[mid].t_ms <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ref minus the start of the trailing run of equal values ending at index last. */
+static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
+{
+    size_t i = last;
+    while (i > 0 && (p[i - 1].v == p[last].v || value_is_stale_nan(p[i - 1].v)))
+        i--;
+    return ref - p[i].t_ms;
+}
+
+/* ---- selectors ---- */
+
+static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
+                                struct value *out)
+{
+    const struct ev_sel *s = find_sel(ev, n);
+    if (!s)
+        return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
+    int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
+    struct vsample *vs = ev_vec_alloc(ev, s->n);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct storage_series *ss = &s->ss[i];
+        size_t j = upper_bound(ss->pts, ss->n, ref);
+        if (j == 0)
+            continue;
+        const struct sample *p = &ss->pts[j - 1];
+        if (p->t_ms <= ref - ev->lookback_ms || value_is_stale_nan(p->v))
+            continue;
+        vs[k].ls = s->ls[i];
+        vs[k].v = p->v;
+        vs[k].t_ms = own_time ? p->t_ms : t;
+        vs[k].drop_name = false;
+        vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
+                                            unchanged_for(ss->pts, j - 1, ref))
+                              : NULL;
+        k++;
+    }
+    if (ev_hold(ev, k) < 0)
+        return -1;
+    out->type = VALUE_VECTOR;
+    out->u.vec.s = vs;
+    out->u.vec.n = k;
+    return 0;
+}
+
+static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t t,
+                                struct value *out, int64_t *ref_out)
+{
+    const struct ast_node *vsn = n->u.ms.vs;
+    const struct ev_sel *s = find_sel(ev, vsn);
+    if (!s)
+        return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
+    int64_t ref = at_time(ev, &vsn->u.vs.tm, t) - vsn->u.vs.tm.offset_ms;
+    int64_t from = ref - n->u.ms.range_ms;
+    *ref_out = ref;
+    struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
+    size_t k = 0, total = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct storage_series *ss = &s->ss[i];
+        size_t a = upper_bound(ss->pts, ss->n, from), b = upper_bound(ss->pts, ss->n, ref);
+        if (a >= b)
+            continue;
+        size_t stale = 0;
+        for (size_t j = a; j < b; j++)
+            stale += value_is_stale_nan(ss->pts[j].v);
+        struct sample *pts;
+        size_t np = b - a - stale;
+        if (np == 0)
+            continue;
+        if (!stale) {
+            pts = (struct sample *)(ss->pts + a); /* read-only use by functions */
+        } else {
+            pts = ARENA_NEWN(ev->a, struct sample, np);
+            size_t m = 0;
+            for (size_t j = a; j < b; j++)
+                if (!value_is_stale_nan(ss->pts[j].v))
+                    pts[m++] = ss->pts[j];
+        }
+        ms[k].ls = s->ls[i];
+        ms[k].pts = pts;
+        ms[k].n = np;
+        ms[k].drop_name = false;
+        ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
+                                            unchanged_for(pts, np - 1, ref))
+                              : NULL;
+        total += np;
+        k++;
+    }
+    if (ev_hold(ev, total) < 0)
+        return -1;
+    out->type = VALUE_MATRIX;
+    out->u.mat.s = ms;
+    out->u.mat.n = k;
+    return 0;
+}
+
+/* ---- accumulating per-step results into series ---- */
+
+struct acc_series {
+    const struct labels *ls;
+    struct sample *pts;
+    size_t n, cap;
+    const struct prov *prov;
+    bool drop_name;
+};
+
+struct acc {
+    struct ev *ev;
+    struct acc_series *s;
+    size_t n, cap;
+    size_t *idx; /* open addressing over labels pointers: index+1, 0 empty */
+    size_t icap;
+};
+
+static void acc_init(struct acc *ac, struct ev *ev)
+{
+    memset(ac, 0, sizeof *ac);
+    ac->ev = ev;
+    ac->icap = 64;
+    ac->idx = ARENA_NEWN(ev->a, size_t, ac->icap);
+}
+
+static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool drop_name)
+{
+    size_t j = (size_t)ls->hash & (ac->icap - 1);
+    while (ac->idx[j]) {
+        struct acc_series *s = &ac->s[ac->idx[j] - 1];
+        if (s->ls == ls)
+            return s;
+        j = (j + 1) & (ac->icap - 1);
+    }
+    if (ac->n == ac->cap) {
+        size_t ncap = ac->cap ? ac->cap * 2 : 16;
+        struct acc_series *ns = ARENA_NEWN(ac->ev->a, struct acc_series, ncap);
+        if (ac->n)
+            memcpy(ns, ac->s, ac->n * sizeof *ns);
+        ac->s = ns;
+        ac->cap = ncap;
+    }
+    struct acc_series *s = &ac->s[ac->n++];
+    memset(s, 0, sizeof *s);
+    s->ls = ls;
+    s->drop_name = drop_name;
+    ac->idx[j] = ac->n;
+    if (ac->n * 2 > ac->icap) {
+        size_t ncap = ac->icap * 2;
+        size_t *ni = ARENA_NEWN(ac->ev->a, size_t, ncap);
+        for (size_t i = 0; i < ac->n; i++) {
+            size_t h = (size_t)ac->s[i].ls->hash & (ncap - 1);
+            while (ni[h])
+                h = (h + 1) & (ncap - 1);
+            ni[h] = i + 1;
+        }
+        ac->idx = ni;
+        ac->icap = ncap;
+    }
+    return s;
+}
+
+static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int64_t t, double v,
+                    const struct prov *prov)
+{
+    struct acc_series *s = acc_get(ac, ls, drop_name);
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 8;
+        struct sample *np = ARENA_NEWN(ac->ev->a, struct sample, ncap);
+        if (s->n)
+            memcpy(np, s->pts, s->n * sizeof *np);
+        s->pts = np;
+        s->cap = ncap;
+    }
+    s->pts[s->n].t_ms = t;
+    s->pts[s->n].v = v;
+    s->n++;
+    s->prov = ev_prov_merge(ac->ev, s->prov, prov);
+}
+
+static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
+{
+    switch (v->type) {
+    case VALUE_VECTOR:
+        for (size_t i = 0; i < v->u.vec.n; i++) {
+            const struct vsample *s = &v->u.vec.s[i];
+            acc_add(ac, s->ls, s->drop_name, t, s->v, s->prov);
+        }
+        return 0;
+    case VALUE_SCALAR:
+        acc_add(ac, labels_empty(&ac->ev->lt), false, t, v->u.scalar.v, v->u.scalar.prov);
+        return 0;
+    default:
+        return ev_fail(ac->ev, EVAL_ERR_BAD_DATA, "unexpected value type in range evaluation");
+    }
+}
+
+static struct matrix acc_matrix(struct acc *ac)
+{
+    struct matrix m;
+    m.s = ARENA_NEWN(ac->ev->a, struct series, ac->n ? ac->n : 1);
+    m.n = ac->n;
+    for (size_t i = 0; i < ac->n; i++) {
+        m.s[i].ls = ac->s[i].ls;
+        m.s[i].pts = ac->s[i].pts;
+        m.s[i].n = ac->s[i].n;
+        m.s[i].prov = ac->s[i].prov;
+        m.s[i].drop_name = ac->s[i].drop_name;
+    }
+    return m;
+}
+
+/* ---- subqueries ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out,
+                         int64_t *ref_out)
+{
+    const struct ast_time_mod *tm = &n->u.sq.tm;
+    int64_t ref = at_time(ev, tm, t) - tm->offset_ms;
+    int64_t step = n->u.sq.step_ms ? n->u.sq.step_ms : ev->subq_step_ms;
+    int64_t from = ref - n->u.sq.range_ms;
+    int64_t first = (floor_div(from, step) + 1) * step; /* strictly after from, aligned to 0 */
+    *ref_out = ref;
+    struct acc ac;
+    acc_init(&ac, ev);
+    size_t held = ev->cur_samples;
+    for (int64_t ti = first; ti <= ref; ti += step) {
+        struct value v;
+        if (check_deadline(ev) < 0 || ev_eval(ev, n->u.sq.expr, ti, &v) < 0)
+            return -1;
+        if (acc_add_value(&ac, &v, ti) < 0)
+            return -1;
+        ev->cur_samples = held; /* inner intermediate values are gone after each step */
+    }
+    out->type = VALUE_MATRIX;
+    out->u.mat = acc_matrix(&ac);
+    size_t total = 0;
+    for (size_t i = 0; i < out->u.mat.n; i++)
+        total += out->u.mat.s[i].n;
+    return ev_hold(ev, total);
+}
+
+/* ---- functions ---- */
+
+struct vector fn_out_vec(struct fn_args *fa, size_t n)
+{
+    struct vector v = {ev_vec_alloc(fa->ev, n), 0};
+    return v;
+}
+
+static int check_same_labelset(struct ev *ev, const struct vector *v)
+{
+    if (v->n < 2)
+        return 0;
+    size_t cap = 16;
+    while (cap < v->n * 2)
+        cap *= 2;
+    const struct labels **set = ARENA_NEWN(ev->a, const struct labels *, cap);
+    for (size_t i = 0; i < v->n; i++) {
+        const struct labels *ls = v->s[i].ls;
+        size_t j = (size_t)ls->hash & (cap - 1);
+        while (set[j]) {
+            if (set[j] == ls)
+                return ev_fail(ev, EVAL_ERR_EXECUTION,
+                               "vector cannot contain metrics with the same labelset");
+            j = (j + 1) & (cap - 1);
+        }
+        set[j] = ls;
+    }
+    return 0;
+}
+
+static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out)
+{
+    const struct fn_info *fi = n->u.call.fn;
+    size_t na = n->u.call.nargs;
+    struct fn_args fa = {ev, n, ARENA_NEWN(ev->a, struct value, na ? na : 1), na, t, 0, t};
+    if (fi->id == FN_TIMESTAMP && na == 1) {
+        const struct ast_node *arg = ev_unparen(n->u.call.args[0]);
+        if (arg->kind == AST_VECTOR_SELECTOR) {
+            if (eval_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
+                return -1;
+            return fn_timestamp(&fa, out);
+        }
+    }
+    for (size_t i = 0; i < na; i++) {
+        const struct ast_node *arg = n->u.call.args[i];
+        const struct ast_node *u = ev_unparen(arg);
+        if (u->kind == AST_MATRIX_SELECTOR) {
+            fa.range_ms = u->u.ms.range_ms;
+            if (eval_matrix_selector(ev, u, t, &fa.args[i], &fa.ref_ms) < 0)
+                return -1;
+        } else if (u->kind == AST_SUBQUERY) {
+            fa.range_ms = u->u.sq.range_ms;
+            if (eval_subquery(ev, u, t, &fa.args[i], &fa.ref_ms) < 0)
+                return -1;
+        } else if (ev_eval(ev, arg, t, &fa.args[i]) < 0) {
+            return -1;
+        }
+    }
+    if (ev->range_mode && (fi->id == FN_SORT || fi->id == FN_SORT_DESC ||
+                           fi->id == FN_SORT_BY_LABEL || fi->id == FN_SORT_BY_LABEL_DESC))
+        ev_warn(ev, n, "sort is ineffective for range queries since results are always ordered by labels");
+    fn_impl impl = fn_table[fi->id];
+    if (!impl)
+        return ev_fail(ev, EVAL_ERR_BAD_DATA, "function %s is not supported", fi->name);
+    if (impl(&fa, out) < 0)
+        return -1;
+    if (out->type == VALUE_VECTOR && !ev->o->delayed_name_removal &&
+        check_same_labelset(ev, &out->u.vec) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- the walker ---- */
+
+int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out)
+{
+    if (check_deadline(ev) < 0)
+        return -1;
+    switch (n->kind) {
+    case AST_NUMBER:
+        out->type = VALUE_SCALAR;
+        out->u.scalar.v = n->u.number;
+        out->u.scalar.prov = NULL;
+        return 0;
+    case AST_STRING:
+        out->type = VALUE_STRING;
+        out->u.str = n->u.string.val;
+        return 0;
+    case AST_PAREN:
+        return ev_eval(ev, n->u.paren.expr, t, out);
+    case AST_UNARY:
+        if (ev_eval(ev, n->u.unary.expr, t, out) < 0)
+            return -1;
+        if (n->u.unary.op != '-')
+            return 0;
+        if (out->type == VALUE_SCALAR) {
+            out->u.scalar.v = -out->u.scalar.v;
+        } else if (out->type == VALUE_VECTOR) {
+            struct vsample *s = ev_vec_alloc(ev, out->u.vec.n);
+            for (size_t i = 0; i < out->u.vec.n; i++) {
+                s[i] = out->u.vec.s[i];
+                s[i].v = -s[i].v;
+                s[i].t_ms = t;
+                ev_drop_name(ev, &s[i]);
+            }
+            out->u.vec.s = s;
+            if (!ev->o->delayed_name_removal && check_same_labelset(ev, &out->u.vec) < 0)
+                return -1;
+        }
+        return 0;
+    case AST_VECTOR_SELECTOR:
+        return eval_vector_selector(ev, n, t, false, out);
+    case AST_MATRIX_SELECTOR: {
+        int64_t ref;
+        return eval_matrix_selector(ev, n, t, out, &ref);
+    }
+    case AST_SUBQUERY: {
+        int64_t ref;
+        return eval_subquery(ev, n, t, out, &ref);
+    }
+    case AST_CALL:
+        return eval_call(ev, n, t, out);
+    case AST_AGGREGATE:
+        return aggr_eval(ev, n, t, out);
+    case AST_BINARY:
+        return binop_eval(ev, n, t, out);
+    }
+    return ev_fail(ev, EVAL_ERR_INTERNAL, "unknown expression node");
+}
+
+/* ---- entry points ---- */
+
+static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts *o,
+                    const struct engine_query *q, struct arena *a, struct engine_result *res)
+{
+    memset(ev, 0, sizeof *ev);
+    memset(res, 0, sizeof *res);
+    ev->a = a;
+    labels_table_init(&ev->lt, a, false);
+    labels_builder_init(&ev->lb, a, NULL);
+    ev->o = o;
+    ev->lookback_ms = o->lookback_ms ? o->lookback_ms : DEFAULT_LOOKBACK_MS;
+    ev->subq_step_ms = o->subquery_step_ms ? o->subquery_step_ms : DEFAULT_SUBQ_STEP_MS;
+    ev->max_samples = o->max_samples ? o->max_samples : DEFAULT_MAX_SAMPLES;
+    ev->st = st;
+    ev->src = q->src;
+    ev->srclen = q->srclen;
+    ev->ann = &res->ann;
+    ev->err = &res->err;
+    ev->prov = !o->no_provenance;
+    if (o->timeout_ms)
+        ev->deadline_ns = now_ns() + o->timeout_ms * 1000000;
+}
+
+static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start, int64_t end)
+{
+    size_t nsel = 0;
+    ast_walk(expr, count_cb, &nsel);
+    ev->sels = ARENA_NEWN(ev->a, struct ev_sel, nsel ? nsel : 1);
+    return plan(ev, expr, start, end);
+}
+
+/* Applies delayed __name__ removal to a vector; fails on collisions. */
+static int finish_vector(struct ev *ev, struct vector *v)
+{
+    if (ev->o->delayed_name_removal)
+        for (size_t i = 0; i < v->n; i++)
+            if (v->s[i].drop_name) {
+                v->s[i].ls = ev_without_name(ev, v->s[i].ls);
+                v->s[i].drop_name = false;
+            }
+    return check_same_labelset(ev, v);
+}
+
+static int cmp_sample_t(const void *a, const void *b)
+{
+    const struct sample *x = a, *y = b;
+    return x->t_ms < y->t_ms ? -1 : x->t_ms > y->t_ms;
+}
+
+/* Drops pending names in a matrix and merges series that then collide,
+ * failing when they share a timestamp (mergeSeriesWithSameLabelset). */
+static int finish_matrix(struct ev *ev, struct matrix *m)
+{
+    bool any = false;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->s[i].drop_name) {
+            m->s[i].ls = ev_without_name(ev, m->s[i].ls);
+            m->s[i].drop_name = false;
+            any = true;
+        }
+    if (!any && !ev->o->delayed_name_removal)
+        return 0;
+    struct acc ac;
+    acc_init(&ac, ev);
+    for (size_t i = 0; i < m->n; i++) {
+        struct acc_series *s = acc_get(&ac, m->s[i].ls, false);
+        if (s->n == 0) {
+            s->pts = m->s[i].pts;
+            s->n = s->cap = m->s[i].n;
+            s->prov = m->s[i].prov;
+            continue;
+        }
+        struct sample *np = ARENA_NEWN(ev->a, struct sample, s->n + m->s[i].n);
+        memcpy(np, s->pts, s->n * sizeof *np);
+        memcpy(np + s->n, m->s[i].pts, m->s[i].n * sizeof *np);
+        size_t tot = s->n + m->s[i].n;
+        qsort(np, tot, sizeof *np, cmp_sample_t);
+        for (size_t j = 1; j < tot; j++)
+            if (np[j].t_ms == np[j - 1].t_ms)
+                return ev_fail(ev, EVAL_ERR_EXECUTION,
+                               "vector cannot contain metrics with the same labelset");
+        s->pts = np;
+        s->n = s->cap = tot;
+        s->prov = ev_prov_merge(ev, s->prov, m->s[i].prov);
+    }
+    *m = acc_matrix(&ac);
+    return 0;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    const struct series *x = a, *y = b;
+    return labels_compare(x->ls, y->ls);
+}
+
+void engine_sort_matrix(struct matrix *m)
+{
+    if (m->n > 1)
+        qsort(m->s, m->n, sizeof m->s[0], cmp_series);
+}
+
+int engine_eval_instant(struct storage *st, const struct engine_opts *o,
+                        const struct engine_query *q, int64_t t_ms, struct arena *a,
+                        struct engine_result *res)
+{
+    struct ev ev;
+    ev_init(&ev, st, o, q, a, res);
+    ev.qstart = ev.qend = t_ms;
+    if (ev_prepare(&ev, q->expr, t_ms, t_ms) < 0)
+        return -1;
+    if (ev_eval(&ev, q->expr, t_ms, &res->v) < 0)
+        return -1;
+    if (res->v.type == VALUE_VECTOR)
+        return finish_vector(&ev, &res->v.u.vec);
+    if (res->v.type == VALUE_MATRIX) {
+        if (finish_matrix(&ev, &res->v.u.mat) < 0)
+            return -1;
+        engine_sort_matrix(&res->v.u.mat);
+    }
+    return 0;
+}
+
+int engine_eval_range(struct storage *st, const struct engine_opts *o, const struct engine_query *q,
+                      int64_t start_ms, int64_t end_ms, int64_t step_ms, struct arena *a,
+                      struct engine_result *res)
+{
+    struct ev ev;
+    ev_init(&ev, st, o, q, a, res);
+    if (step_ms <= 0)
+        return ev_fail(&ev, EVAL_ERR_BAD_DATA, "zero or negative query resolution step widths are not accepted. Try a positive integer");
+    ev.qstart = start_ms;
+    ev.qend = end_ms;
+    ev.qstep = step_ms;
+    ev.range_mode = start_ms != end_ms;
+    enum ast_type ty = ast_node_type(q->expr);
+    if (ty != AST_TYPE_SCALAR && ty != AST_TYPE_VECTOR)
+        return ev_fail(&ev, EVAL_ERR_BAD_DATA,
+                       "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
+                       ast_type_name(ty));
+    if (ev_prepare(&ev, q->expr, start_ms, end_ms) < 0)
+        return -1;
+    struct acc ac;
+    acc_init(&ac, &ev);
+    size_t points = 0;
+    for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
+        struct value v;
+        ev.cur_samples = points;
+        if (ev_eval(&ev, q->expr, t, &v) < 0)
+            return -1;
+        if (v.type == VALUE_VECTOR && !o->delayed_name_removal &&
+            check_same_labelset(&ev, &v.u.vec) < 0)
+            return -1;
+        if (acc_add_value(&ac, &v, t) < 0)
+            return -1;
+        points += v.type == VALUE_VECTOR ? v.u.vec.n : 1;
+    }
+    res->v.type = VALUE_MATRIX;
+    res->v.u.mat = acc_matrix(&ac);
+    if (finish_matrix(&ev, &res->v.u.mat) < 0)
+        return -1;
+    engine_sort_matrix(&res->v.u.mat);
+    return 0;
+}

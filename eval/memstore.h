@@ -1,0 +1,47 @@
+/* memstore: an in-memory series store implementing eval/storage.h, for the
+ * PromQL test runner, unit tests and benchmarks.
+ * Ownership rule: the store owns its label sets (in its own arena and intern
+ * table) and sample arrays (malloc); memstore_clear/memstore_release free them,
+ * so nothing selected may be used after either. */
+#ifndef HEED_EVAL_MEMSTORE_H
+#define HEED_EVAL_MEMSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "eval/labels.h"
+#include "eval/storage.h"
+
+struct memstore_series {
+    const struct labels *ls; /* interned in the store's table */
+    struct sample *pts;      /* ascending time, unique timestamps */
+    size_t n;                /* samples */
+    size_t cap;              /* allocated samples */
+};
+
+struct memstore {
+    struct arena arena;            /* label strings and sets */
+    struct labels_table table;     /* intern table of series labels */
+    struct memstore_series **s;    /* series, in insertion order (malloc) */
+    size_t n;                      /* series count */
+    size_t cap;                    /* allocated */
+    struct storage iface;          /* storage vtable bound to this store */
+};
+
+void memstore_init(struct memstore *ms);
+void memstore_release(struct memstore *ms);
+/* Drops all series and samples (promqltest "clear"). */
+void memstore_clear(struct memstore *ms);
+
+/* The series with these labels, created when new. */
+struct memstore_series *memstore_series_get(struct memstore *ms, const struct label *ls, size_t n);
+/* Adds a sample; a sample at an existing timestamp replaces it. */
+void memstore_append(struct memstore_series *s, int64_t t_ms, double v);
+/* Removes every sample of the series (a redefinition inside one load). */
+void memstore_series_truncate(struct memstore_series *s);
+
+/* Total number of samples held. */
+size_t memstore_samples(const struct memstore *ms);
+
+#endif
