@@ -115,7 +115,16 @@ static int go_number(const char *s, size_t len, double *out, const char **why)
     } else if (all_digits) {
         errno = 0;
         long long v = strtoll(digits, &end, 10);
-        *out = errno ? strtod(digits, NULL) : (double)v;
+        if (errno) {
+            errno = 0;
+            *out = strtod(digits, NULL);
+            if (errno == ERANGE && isinf(*out)) {
+                rc = -1;
+                *why = "value out of range";
+            }
+        } else {
+            *out = (double)v;
+        }
     } else {
         errno = 0;
         *out = strtod(digits, &end);

@@ -303,7 +303,7 @@ static int scan_number(struct pq_ctx *c)
                 c->cur = q;
                 return TOK_DURATION;
             }
-            p = q + (at(c, q) != -1 ? 1 : 0);
+            p = q + (good && at(c, q) != -1 ? 1 : 0);
         }
     }
     c->cur = p;
@@ -425,8 +425,10 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
             int t = bracket_punct(c, TOK_RIGHT_PAREN);
             if (t < 0)
                 return -1;
-            if (--c->paren_depth < 0)
+            if (--c->paren_depth < 0) {
+                c->tok = c->cur; /* upstream reports it after the parenthesis */
                 return lex_fail(c, "unexpected right parenthesis %s", "')'", 0, 0);
+            }
             c->depth--;
             if (c->cond == yycBRACKET)
                 c->bracket_dur_state = false;
