@@ -15,8 +15,8 @@
 
 static _Atomic int log_level_ = LOG_LEVEL_INFO;
 static pthread_mutex_t log_lock_ = PTHREAD_MUTEX_INITIALIZER;
-static FILE *log_out_;                  /* NULL: stderr; guarded by log_lock_ */
-static int64_t (*log_clock_)(void);     /* NULL: wall clock; guarded by log_lock_ */
+static FILE *log_out_;              /* NULL: stderr; guarded by log_lock_ */
+static int64_t (*log_clock_)(void); /* NULL: wall clock; guarded by log_lock_ */
 
 /* ORDER log_level */
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -170,21 +170,16 @@ void log_append_value(struct strbuf *out, const char *v, size_t len)
             }
             continue;
         }
-        switch (c) {
-        case '"': strbuf_addstr(out, "\\\""); break;
-        case '\\': strbuf_addstr(out, "\\\\"); break;
-        case '\a': strbuf_addstr(out, "\\a"); break;
-        case '\b': strbuf_addstr(out, "\\b"); break;
-        case '\f': strbuf_addstr(out, "\\f"); break;
-        case '\n': strbuf_addstr(out, "\\n"); break;
-        case '\r': strbuf_addstr(out, "\\r"); break;
-        case '\t': strbuf_addstr(out, "\\t"); break;
-        case '\v': strbuf_addstr(out, "\\v"); break;
-        default:
-            if (c < ' ' || c == 0x7f)
-                strbuf_addf(out, "\\x%02x", c);
-            else
-                strbuf_addch(out, (int)c);
+        /* Go's strconv.Quote: short escapes where C has them, \xNN for other controls. */
+        static const char from[] = "\"\\\a\b\f\n\r\t\v", to[] = "\"\\abfnrtv";
+        const char *e = c ? memchr(from, (int)c, sizeof from - 1) : NULL;
+        if (e) {
+            strbuf_addch(out, '\\');
+            strbuf_addch(out, to[e - from]);
+        } else if (c < ' ' || c == 0x7f) {
+            strbuf_addf(out, "\\x%02x", c);
+        } else {
+            strbuf_addch(out, (int)c);
         }
         i++;
     }
@@ -271,8 +266,8 @@ void log_write(enum log_level level, const char *file, int line, const char *msg
 /* Query parameter names whose values are credentials often enough to hide. */
 static int secret_param(const char *name, size_t len)
 {
-    static const char *const words[] = {"token", "password", "passwd", "secret", "key",
-                                        "auth",  "signature", "credential"};
+    static const char *const words[] = {"token", "password", "passwd",    "secret",
+                                        "key",   "auth",     "signature", "credential"};
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t wl = strlen(words[w]);
         for (size_t i = 0; i + wl <= len; i++)

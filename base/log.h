@@ -69,10 +69,10 @@ const char *log_fmt_float_(char *buf, double v);
 #define LOG_UINT(v) log_fmt_uint_((char[24]){0}, (unsigned long long)(v))
 #define LOG_FLOAT(v) log_fmt_float_((char[32]){0}, (double)(v))
 
-#define LOG_AT_(level, ...)                                                                    \
-    do {                                                                                       \
-        if (log_enabled(level))                                                                \
-            log_write((level), __FILE__, __LINE__, __VA_ARGS__, (const char *)NULL);           \
+#define LOG_AT_(level, ...)                                                                                  \
+    do {                                                                                                     \
+        if (log_enabled(level))                                                                              \
+            log_write((level), __FILE__, __LINE__, __VA_ARGS__, (const char *)NULL);                         \
     } while (0)
 /* LOG_INFO("msg", "key", value, ...): values are strings (LOG_INT etc. for numbers). */
 #define LOG_DEBUG(...) LOG_AT_(LOG_LEVEL_DEBUG, __VA_ARGS__)

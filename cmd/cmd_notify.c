@@ -16,7 +16,8 @@ static const char usage[] =
     "       [--external-label NAME=VALUE]... [--generator-url URL] [--starts-at TIME] [--ends-at TIME]\n"
     "       [--timeout SECONDS] [--flush-timeout SECONDS] [--header 'NAME: VALUE']...\n"
     "       [--bearer-token-file FILE | --basic-auth-user USER --basic-auth-password-file FILE]\n"
-    "       [--ca-file FILE] [--cert-file FILE --key-file FILE] [--server-name NAME] [--insecure-skip-verify]\n"
+    "       [--ca-file FILE] [--cert-file FILE --key-file FILE] [--server-name NAME] "
+    "[--insecure-skip-verify]\n"
     "       [--log.level debug|info|warn|error] NAME=VALUE...\n"
     "  TIME is RFC 3339 (2025-01-01T00:00:00Z, fractions allowed) or Unix seconds.\n"
     "  A firing alert starts now and is valid for an hour; --resolve ends it now.\n"
@@ -119,8 +120,8 @@ int cmd_notify(int argc, char **argv)
         int takes = !strcmp(a, "--alertmanager") || !strcmp(a, "--annotation") ||
                     !strcmp(a, "--external-label") || !strcmp(a, "--generator-url") ||
                     !strcmp(a, "--starts-at") || !strcmp(a, "--ends-at") || !strcmp(a, "--timeout") ||
-                    !strcmp(a, "--flush-timeout") || !strcmp(a, "--log.level") ||
-                    !strcmp(a, "--header") || target_opt(a) >= 0;
+                    !strcmp(a, "--flush-timeout") || !strcmp(a, "--log.level") || !strcmp(a, "--header") ||
+                    target_opt(a) >= 0;
         if (takes && !val) {
             cmd_usage_error(usage, "%s needs a value", a);
             goto out;
@@ -231,16 +232,21 @@ int cmd_notify(int argc, char **argv)
     };
     alertmanager_send(am, &alert, 1); /* the label check above makes it valid */
     int flushed = alertmanager_flush(am, flush_ms);
+    int dropped = 0;
     for (size_t i = 0; i < alertmanager_ntargets(am); i++) {
         struct alertmanager_stats st;
         alertmanager_stats(am, i, &st);
+        dropped |= st.dropped > 0;
         printf("alertmanager=%s sent=%llu errors=%llu dropped=%llu queue_length=%zu%s%s\n", st.url,
                (unsigned long long)st.sent, (unsigned long long)st.errors, (unsigned long long)st.dropped,
                st.queue_length + st.in_flight, st.last_error[0] ? " last_error=" : "", st.last_error);
     }
     if (flushed < 0)
-        fprintf(stderr, "heed: not every Alertmanager took the alert within %.3gs\n", (double)flush_ms / 1000);
-    rc = flushed < 0 ? 1 : 0;
+        fprintf(stderr, "heed: not every Alertmanager took the alert within %.3gs\n",
+                (double)flush_ms / 1000);
+    else if (dropped)
+        fprintf(stderr, "heed: an Alertmanager rejected the alert\n");
+    rc = flushed < 0 || dropped ? 1 : 0;
 out:
     alertmanager_free(am);
     free(targets);

@@ -26,7 +26,7 @@ struct alert_queue_item {
     uint64_t seq;                   /* order of states of one alert: higher is newer */
     const char *key;                /* coalescing key, key_len bytes, in the same allocation */
     size_t key_len;
-    const char *json;               /* the alert as a JSON object, json_len bytes, same allocation */
+    const char *json; /* the alert as a JSON object, json_len bytes, same allocation */
     size_t json_len;
 };
 
@@ -35,10 +35,10 @@ struct alert_queue {
     struct alert_queue_item *tail;     /* newest item */
     struct alert_queue_item **buckets; /* key index, nbuckets (a power of two) chains */
     size_t nbuckets;
-    size_t len;                        /* items queued */
-    size_t capacity;                   /* bound on len */
-    uint64_t dropped;                  /* items dropped because the queue was full */
-    uint64_t superseded;               /* items replaced by a newer state of the same alert */
+    size_t len;          /* items queued */
+    size_t capacity;     /* bound on len */
+    uint64_t dropped;    /* items dropped because the queue was full */
+    uint64_t superseded; /* items replaced by a newer state of the same alert */
 };
 
 /* One allocation holding the item and copies of key and json. */

@@ -36,10 +36,10 @@ struct am_target {
 
     /* Guarded by am->lock. */
     struct alert_queue queue;
-    size_t in_flight;     /* alerts in the POST under way */
-    int64_t retry_at_ms;  /* monotonic time before which no POST starts */
-    int64_t backoff_ms;   /* current retry delay; 0 after a success */
-    uint64_t sent, errors, invalid;
+    size_t in_flight;    /* alerts in the POST under way */
+    int64_t retry_at_ms; /* monotonic time before which no POST starts */
+    int64_t backoff_ms;  /* current retry delay; 0 after a success */
+    uint64_t sent, errors, invalid, rejected;
     uint64_t latency_count;
     double latency_sum, latency_last;
     char last_error[256];
@@ -54,7 +54,7 @@ struct alertmanager {
     pthread_mutex_t lock;
     pthread_cond_t idle; /* broadcast when a POST finishes */
     _Atomic int stopping;
-    uint64_t seq; /* last sequence number handed to an alert; guarded by lock */
+    uint64_t seq;                       /* last sequence number handed to an alert; guarded by lock */
     struct alertmanager_pair *external; /* sorted copy; names and values owned */
     size_t nexternal;
     size_t max_batch;
@@ -150,21 +150,18 @@ void alertmanager_json_string(struct strbuf *out, const char *str, size_t len)
             }
             continue;
         }
-        switch (c) {
-        case '"': strbuf_addstr(out, "\\\""); break;
-        case '\\': strbuf_addstr(out, "\\\\"); break;
-        case '\b': strbuf_addstr(out, "\\b"); break;
-        case '\f': strbuf_addstr(out, "\\f"); break;
-        case '\n': strbuf_addstr(out, "\\n"); break;
-        case '\r': strbuf_addstr(out, "\\r"); break;
-        case '\t': strbuf_addstr(out, "\\t"); break;
-        default:
-            if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-                strbuf_addstr(out, esc);
-            } else {
-                strbuf_addch(out, (int)c);
-            }
+        /* Go's encoding/json: short escapes for these, \u00XX for other
+         * controls and for the HTML-sensitive <, > and &. */
+        static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+        const char *e = c ? memchr(from, (int)c, sizeof from - 1) : NULL;
+        if (e) {
+            strbuf_addch(out, '\\');
+            strbuf_addch(out, to[e - from]);
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            strbuf_addstr(out, esc);
+        } else {
+            strbuf_addch(out, (int)c);
         }
         i++;
     }
@@ -358,14 +355,14 @@ static int curl_post(struct am_target *t, const char *body, size_t len, char *er
         t->curl = curl_easy_init();
         if (!t->curl) {
             snprintf(err, errsz, "curl_easy_init failed");
-            return -1;
+            return ALERTMANAGER_POST_RETRY;
         }
     }
     CURL *c = t->curl;
     curl_easy_reset(c);
     struct strbuf secret = STRBUF_INIT, auth = STRBUF_INIT, resp = STRBUF_INIT;
     struct curl_slist *hdrs = NULL, *connect_to = NULL;
-    int rc = -1;
+    int rc = ALERTMANAGER_POST_RETRY;
 
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
@@ -407,6 +404,8 @@ static int curl_post(struct am_target *t, const char *body, size_t len, char *er
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, am);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* No proxy from the environment, as Prometheus by default (proxy_from_environment: false). */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     if (t->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
     if (t->cert_file)
@@ -436,9 +435,13 @@ static int curl_post(struct am_target *t, const char *body, size_t len, char *er
         while (resp.len && strchr(" \t\r\n", resp.buf[resp.len - 1]))
             strbuf_setlen(&resp, resp.len - 1);
         snprintf(err, errsz, "bad response status %ld%s%s", status, resp.len ? ": " : "", resp.buf);
+        /* Only a verdict on the content is final; anything else (auth,
+         * routing, overload) may be fixed while the alerts wait. */
+        if (status == 400 || status == 413 || status == 422)
+            rc = ALERTMANAGER_POST_REJECTED;
         goto out;
     }
-    rc = 0;
+    rc = ALERTMANAGER_POST_OK;
 out:
     curl_slist_free_all(hdrs);
     curl_slist_free_all(connect_to);
@@ -494,40 +497,46 @@ static void *sender_main(void *arg)
         t->in_flight = 0;
         t->latency_last = took;
         int64_t backoff = 0;
-        int recovered = rc == 0 && t->backoff_ms > 0;
-        if (rc == 0) {
+        int recovered = rc == ALERTMANAGER_POST_OK && t->backoff_ms > 0;
+        if (rc == ALERTMANAGER_POST_OK) {
             /* As Prometheus: latency is observed for successful POSTs only. */
             t->latency_count++;
             t->latency_sum += took;
             t->sent += n;
-            for (size_t i = 0; i < n; i++)
-                alert_queue_item_free(batch[i]);
             t->backoff_ms = 0;
             t->retry_at_ms = 0;
             t->last_error[0] = 0;
         } else {
             t->errors += n;
+            snprintf(t->last_error, sizeof t->last_error, "%s", err[0] ? err : "unknown error");
+        }
+        if (rc == ALERTMANAGER_POST_REJECTED)
+            t->rejected += n;
+        if (rc == ALERTMANAGER_POST_OK || rc == ALERTMANAGER_POST_REJECTED) {
+            for (size_t i = 0; i < n; i++)
+                alert_queue_item_free(batch[i]);
+        } else {
             alert_queue_requeue(&t->queue, batch, n);
             t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : am->backoff_min_ms;
             if (t->backoff_ms > am->backoff_max_ms)
                 t->backoff_ms = am->backoff_max_ms;
             t->retry_at_ms = mono_ms() + t->backoff_ms;
-            snprintf(t->last_error, sizeof t->last_error, "%s", err[0] ? err : "unknown error");
             backoff = t->backoff_ms;
         }
         pthread_cond_broadcast(&am->idle);
-        if (rc != 0 && !atomic_load(&am->stopping)) {
-            pthread_mutex_unlock(&am->lock);
+        int stopping = atomic_load(&am->stopping);
+        pthread_mutex_unlock(&am->lock);
+        if (rc == ALERTMANAGER_POST_REJECTED)
+            LOG_ERROR("Alertmanager rejected alerts, dropping them", "component", "notifier", "alertmanager",
+                      t->redacted_url, "count", LOG_UINT(n), "err", err[0] ? err : "unknown error");
+        else if (rc != ALERTMANAGER_POST_OK && !stopping)
             LOG_WARN("Error sending alerts, will retry", "component", "notifier", "alertmanager",
                      t->redacted_url, "count", LOG_UINT(n), "retry_in_ms", LOG_INT(backoff), "err",
                      err[0] ? err : "unknown error");
-            pthread_mutex_lock(&am->lock);
-        } else if (recovered) {
-            pthread_mutex_unlock(&am->lock);
+        else if (recovered)
             LOG_INFO("Alertmanager reachable again, queued alerts sent", "component", "notifier",
                      "alertmanager", t->redacted_url, "count", LOG_UINT(n));
-            pthread_mutex_lock(&am->lock);
-        }
+        pthread_mutex_lock(&am->lock);
     }
     pthread_mutex_unlock(&am->lock);
 
@@ -773,8 +782,7 @@ int alertmanager_flush(struct alertmanager *am, int64_t timeout_ms)
             busy |= am->targets[i].queue.len > 0 || am->targets[i].in_flight > 0;
         if (!busy)
             break;
-        if (mono_ms() >= deadline ||
-            pthread_cond_timedwait(&am->idle, &am->lock, &until) == ETIMEDOUT) {
+        if (mono_ms() >= deadline || pthread_cond_timedwait(&am->idle, &am->lock, &until) == ETIMEDOUT) {
             /* Check once more: the last POST may have finished right at the deadline. */
             busy = 0;
             for (size_t i = 0; i < am->ntargets; i++)
@@ -802,7 +810,7 @@ void alertmanager_stats(struct alertmanager *am, size_t target, struct alertmana
     out->url = t->redacted_url;
     out->sent = t->sent;
     out->errors = t->errors;
-    out->dropped = t->queue.dropped + t->invalid;
+    out->dropped = t->queue.dropped + t->invalid + t->rejected;
     out->superseded = t->queue.superseded;
     out->queue_length = t->queue.len;
     out->in_flight = t->in_flight;

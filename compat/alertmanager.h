@@ -5,7 +5,10 @@
  * <url>/api/v2/alerts. Callers never block on the network.
  *
  * Where heed differs from Prometheus on purpose: a batch that fails is kept
- * and retried with bounded exponential backoff instead of being dropped, and
+ * and retried with bounded exponential backoff instead of being dropped
+ * (unless Alertmanager rejected its content: 400, 413, 422, where Alertmanager
+ * has already stored the valid alerts of the batch and a retry would only
+ * block the queue behind it; those are dropped and counted), and
  * queued alerts coalesce so an Alertmanager outage loses no firing and no
  * resolve while the queue stays bounded: a queued alert is replaced by a
  * newer state of the same alert, which is the same label set *and* the same
@@ -34,19 +37,19 @@ struct alertmanager_pair {
 
 /* One alert in the shape Alertmanager's postableAlert takes. */
 struct alertmanager_alert {
-    const struct alertmanager_pair *labels;      /* sorted by name; empty values count as absent */
+    const struct alertmanager_pair *labels; /* sorted by name; empty values count as absent */
     size_t nlabels;
     const struct alertmanager_pair *annotations; /* sorted by name; omitted from JSON when none */
     size_t nannotations;
-    int64_t starts_at_ms; /* ms since the epoch; 0: omitted (Alertmanager then uses endsAt or now) */
-    int64_t ends_at_ms;   /* in the future: firing until then; past: resolved; 0: omitted */
+    int64_t starts_at_ms;      /* ms since the epoch; 0: omitted (Alertmanager then uses endsAt or now) */
+    int64_t ends_at_ms;        /* in the future: firing until then; past: resolved; 0: omitted */
     const char *generator_url; /* NULL or "": omitted */
 };
 
 /* TLS settings, as a Prometheus tls_config has them. */
 struct alertmanager_tls {
-    const char *ca_file;     /* NULL: system CAs */
-    const char *cert_file;   /* client certificate (with key_file) */
+    const char *ca_file;   /* NULL: system CAs */
+    const char *cert_file; /* client certificate (with key_file) */
     const char *key_file;
     const char *server_name; /* name to verify and send as SNI, if not the URL's host */
     int insecure_skip_verify;
@@ -54,20 +57,26 @@ struct alertmanager_tls {
 
 /* One Alertmanager. */
 struct alertmanager_target {
-    const char *url;                 /* base URL, e.g. http://127.0.0.1:9093 or .../prefix */
-    const char *basic_auth_user;     /* NULL: no basic auth */
-    const char *basic_auth_password; /* or: */
+    const char *url;                      /* base URL, e.g. http://127.0.0.1:9093 or .../prefix */
+    const char *basic_auth_user;          /* NULL: no basic auth */
+    const char *basic_auth_password;      /* or: */
     const char *basic_auth_password_file; /* read at every request, so rotation works */
-    const char *bearer_token;        /* NULL: none; or: */
-    const char *bearer_token_file;   /* read at every request */
+    const char *bearer_token;             /* NULL: none; or: */
+    const char *bearer_token_file;        /* read at every request */
     struct alertmanager_tls tls;
-    const char *const *headers;      /* extra "Name: value" headers */
+    const char *const *headers; /* extra "Name: value" headers */
     size_t nheaders;
-    int64_t timeout_ms;              /* per POST; 0: 10000 */
+    int64_t timeout_ms; /* per POST; 0: 10000 */
 };
 
-/* Replaces the HTTP POST (tests): returns 0 when the batch was accepted, else
- * -1 with a reason in err. target is the index into alertmanager_config.targets. */
+/* Replaces the HTTP POST (tests): returns ALERTMANAGER_POST_OK when the batch
+ * was accepted, else _RETRY or _REJECTED with a reason in err. target is the
+ * index into alertmanager_config.targets. */
+enum alertmanager_post_result {
+    ALERTMANAGER_POST_OK = 0,
+    ALERTMANAGER_POST_RETRY = -1,    /* transport error, 5xx, 401/403/404/408/429...: keep and retry */
+    ALERTMANAGER_POST_REJECTED = -2, /* 400, 413, 422: the batch itself is bad; retrying cannot help */
+};
 typedef int (*alertmanager_post_fn)(void *ctx, size_t target, const char *body, size_t len, char *err,
                                     size_t errsz);
 
@@ -76,11 +85,11 @@ struct alertmanager_config {
     size_t ntargets;
     const struct alertmanager_pair *external_labels; /* added when the alert has no non-empty value */
     size_t nexternal_labels;
-    size_t queue_capacity;   /* per target; 0: 10000 */
-    size_t max_batch;        /* alerts per POST; 0: 256 */
-    int64_t backoff_min_ms;  /* first retry delay after a failure; 0: 500 */
-    int64_t backoff_max_ms;  /* cap of the doubling delay; 0: 30000 */
-    const char *user_agent;  /* NULL: "heed" */
+    size_t queue_capacity;     /* per target; 0: 10000 */
+    size_t max_batch;          /* alerts per POST; 0: 256 */
+    int64_t backoff_min_ms;    /* first retry delay after a failure; 0: 500 */
+    int64_t backoff_max_ms;    /* cap of the doubling delay; 0: 30000 */
+    const char *user_agent;    /* NULL: "heed" */
     alertmanager_post_fn post; /* NULL: libcurl */
     void *post_ctx;
 };
@@ -88,19 +97,19 @@ struct alertmanager_config {
 /* Counters of one target. Names in brackets are the Prometheus metrics they
  * map to on /metrics, with label alertmanager=<url of /api/v2/alerts>. */
 struct alertmanager_stats {
-    const char *url;           /* the POST URL with credentials redacted; owned by the handle */
-    uint64_t sent;             /* alerts accepted [prometheus_notifications_sent_total] */
-    uint64_t errors;           /* alerts in failed POSTs, per attempt [prometheus_notifications_errors_total] */
-    uint64_t dropped;          /* alerts lost to overflow or invalid [prometheus_notifications_dropped_total] */
-    uint64_t superseded;       /* queued alerts replaced by a newer state (heed only; not a loss) */
-    size_t queue_length;       /* queued, not counting the batch in flight [prometheus_notifications_queue_length] */
-    size_t in_flight;          /* alerts in the POST under way (heed only) */
-    size_t queue_capacity;     /* [prometheus_notifications_queue_capacity] */
-    uint64_t latency_count;    /* successful POSTs [prometheus_notifications_latency_seconds_count] */
-    double latency_sum_seconds; /* their total duration [prometheus_notifications_latency_seconds_sum] */
+    const char *url;        /* the POST URL with credentials redacted; owned by the handle */
+    uint64_t sent;          /* alerts accepted [prometheus_notifications_sent_total] */
+    uint64_t errors;        /* alerts in failed POSTs, per attempt [prometheus_notifications_errors_total] */
+    uint64_t dropped;       /* overflowed, invalid or rejected [prometheus_notifications_dropped_total] */
+    uint64_t superseded;    /* queued alerts replaced by a newer state (heed only; not a loss) */
+    size_t queue_length;    /* queued, without the batch in flight [prometheus_notifications_queue_length] */
+    size_t in_flight;       /* alerts in the POST under way (heed only) */
+    size_t queue_capacity;  /* [prometheus_notifications_queue_capacity] */
+    uint64_t latency_count; /* successful POSTs [prometheus_notifications_latency_seconds_count] */
+    double latency_sum_seconds;  /* their total duration [prometheus_notifications_latency_seconds_sum] */
     double last_latency_seconds; /* duration of the latest POST, successful or not */
-    int64_t backoff_ms;        /* current retry delay (0: not backing off) */
-    char last_error[256];      /* latest failure, "" if none since the last success */
+    int64_t backoff_ms;          /* current retry delay (0: not backing off) */
+    char last_error[256];        /* latest failure, "" if none since the last success */
 };
 
 struct alertmanager;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/strbuf.h"
 #include "eval/ev.h"
 #include "eval/fn.h"
 
@@ -187,8 +188,16 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
     out->type = VALUE_VECTOR;
     out->u.vec.n = 0;
     out->u.vec.s = ev_vec_alloc(ev, 0);
-    if (op == AST_AGG_COUNT_VALUES)
+    if (op == AST_AGG_COUNT_VALUES) {
+        if (!fn_valid_label_name(pv.u.str)) {
+            struct strbuf q = STRBUF_INIT;
+            labels_quote(&q, pv.u.str);
+            ev_fail(ev, EVAL_ERR_EXECUTION, "invalid label name %s", q.buf);
+            strbuf_release(&q);
+            return -1;
+        }
         return count_values(ev, n, pv.u.str, in, t, out);
+    }
     double param = pv.type == VALUE_SCALAR ? pv.u.scalar.v : 0;
     const struct ast_node *ppos = n->u.agg.param;
     bool kop = op == AST_AGG_TOPK || op == AST_AGG_BOTTOMK || op == AST_AGG_LIMITK;

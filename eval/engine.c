@@ -31,34 +31,38 @@ int ev_fail(struct ev *ev, enum eval_error_type t, const char *fmt, ...)
     return -1;
 }
 
-static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *fmt,
-                      va_list ap)
+static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
+                      const char *fmt, va_list ap)
 {
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, warn ? "PromQL warning: " : "PromQL info: ");
     strbuf_vaddf(&sb, fmt, ap);
-    if (pos && ev->src) {
-        int line, col;
-        diag_line_col(ev->src, ev->srclen, pos->pos.start, &line, &col);
-        strbuf_addf(&sb, " (%d:%d)", line, col);
-    }
-    const char ***list = warn ? &ev->ann->warn : &ev->ann->info;
+    struct engine_annot **list = warn ? &ev->ann->warn : &ev->ann->info;
     size_t *n = warn ? &ev->ann->nwarn : &ev->ann->ninfo;
     size_t *cap = warn ? &ev->ann->capw : &ev->ann->capi;
     for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*list)[i], sb.buf)) {
+        if (!strcmp((*list)[i].msg, sb.buf)) {
             strbuf_release(&sb);
-            return;
+            return; /* the first one wins, as Prometheus's generic annotations */
         }
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
-        const char **nl = ARENA_NEWN(ev->a, const char *, ncap);
+        struct engine_annot *nl = ARENA_NEWN(ev->a, struct engine_annot, ncap);
         if (*n)
             memcpy(nl, *list, *n * sizeof *nl);
         *list = nl;
         *cap = ncap;
     }
-    (*list)[(*n)++] = arena_strdup(ev->a, sb.buf);
+    struct engine_annot *an = &(*list)[(*n)++];
+    an->msg = arena_strdup(ev->a, sb.buf);
+    if (detail)
+        strbuf_addstr(&sb, detail);
+    if (pos && ev->src) {
+        int line, col;
+        diag_line_col(ev->src, ev->srclen, pos->pos.start, &line, &col);
+        strbuf_addf(&sb, " (%d:%d)", line, col);
+    }
+    an->full = arena_strdup(ev->a, sb.buf);
     strbuf_release(&sb);
 }
 
@@ -66,7 +70,7 @@ void ev_warn(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    add_annot(ev, true, pos, fmt, ap);
+    add_annot(ev, true, pos, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -74,7 +78,16 @@ void ev_info(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    add_annot(ev, false, pos, fmt, ap);
+    add_annot(ev, false, pos, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void ev_info_detail(struct ev *ev, const struct ast_node *pos, const char *detail, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_annot(ev, false, pos, detail, fmt, ap);
     va_end(ap);
 }
 
@@ -308,6 +321,7 @@ static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t
                               : NULL;
         k++;
     }
+    *ev->samples_read += k;
     if (ev_hold(ev, k) < 0)
         return -1;
     out->type = VALUE_VECTOR;
@@ -359,6 +373,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         total += np;
         k++;
     }
+    *ev->samples_read += total;
     if (ev_hold(ev, total) < 0)
         return -1;
     out->type = VALUE_MATRIX;
@@ -667,6 +682,7 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
     ev->srclen = q->srclen;
     ev->ann = &res->ann;
     ev->err = &res->err;
+    ev->samples_read = &res->samples_read;
     ev->prov = !o->no_provenance;
     if (o->timeout_ms)
         ev->deadline_ns = now_ns() + o->timeout_ms * 1000000;

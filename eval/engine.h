@@ -26,20 +26,28 @@ struct engine_opts {
     bool no_provenance;        /* skip freshness provenance (benchmarks) */
 };
 
-/* Annotations: Prometheus's warning and info texts, deduplicated, each
- * ending with " (line:col)" of the expression part it concerns. */
+/* An annotation: Prometheus's text, bare (as promqltest compares it) and
+ * full (with details and " (line:col)" of the expression part it concerns,
+ * as the HTTP API shows it). */
+struct engine_annot {
+    const char *msg;  /* "PromQL warning: ..." */
+    const char *full; /* msg + details + " (line:col)" */
+};
+
+/* Warnings and infos, deduplicated by msg. */
 struct engine_annots {
-    const char **warn; /* warnings */
+    struct engine_annot *warn; /* warnings */
     size_t nwarn;
-    const char **info; /* infos */
+    struct engine_annot *info; /* infos */
     size_t ninfo;
-    size_t capw, capi; /* allocated */
+    size_t capw, capi;         /* allocated */
 };
 
 struct engine_result {
     struct value v;          /* vector/scalar/string/matrix (instant); matrix (range) */
     struct engine_annots ann; /* warnings and infos */
     struct eval_error err;   /* type EVAL_ERR_NONE unless the evaluation failed */
+    size_t samples_read;     /* raw samples selectors took (statistics, benchmarks) */
 };
 
 /* Query text given so annotations can carry positions; may be NULL. */

@@ -40,6 +40,7 @@ struct ev {
     struct ev_sel *sels;          /* fetched selectors */
     size_t nsels;                 /* their count */
     size_t cur_samples;           /* samples held by the current step */
+    size_t *samples_read;         /* statistics: raw samples selectors took */
     int64_t deadline_ns;          /* monotonic deadline, 0: none */
     unsigned tick;                /* timeout check counter */
     bool range_mode;              /* top-level query is a range query */
@@ -56,6 +57,9 @@ void ev_warn(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ev_info(struct ev *ev, const struct ast_node *pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* An info whose full text carries details after the message. */
+void ev_info_detail(struct ev *ev, const struct ast_node *pos, const char *detail, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
 
 /* Counts n more samples held; -1 with the too-many-samples error. */
 int ev_hold(struct ev *ev, size_t n);

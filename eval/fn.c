@@ -37,4 +37,8 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_HISTOGRAM_AVG] = fn_histogram_native_only, [FN_HISTOGRAM_COUNT] = fn_histogram_native_only,
     [FN_HISTOGRAM_SUM] = fn_histogram_native_only, [FN_HISTOGRAM_STDDEV] = fn_histogram_native_only,
     [FN_HISTOGRAM_STDVAR] = fn_histogram_native_only,
+    [FN_HISTOGRAM_QUANTILES] = fn_histogram_quantiles,
+    [FN_START_TIMESTAMP] = fn_histogram_native_only, /* no start timestamps are stored: empty */
+    [FN_START] = fn_query_time, [FN_END] = fn_query_time, [FN_RANGE] = fn_query_time,
+    [FN_STEP] = fn_query_time, [FN_MIN_OF] = fn_min_max_of, [FN_MAX_OF] = fn_min_max_of,
 };

@@ -45,15 +45,15 @@ FN_DECL(fn_absent_over_time) FN_DECL(fn_ts_of_first_over_time) FN_DECL(fn_ts_of_
 FN_DECL(fn_ts_of_min_over_time) FN_DECL(fn_ts_of_max_over_time)
 /* fn_math.c */
 FN_DECL(fn_math) FN_DECL(fn_clamp) FN_DECL(fn_clamp_min) FN_DECL(fn_clamp_max) FN_DECL(fn_round)
-FN_DECL(fn_pi) FN_DECL(fn_scalar) FN_DECL(fn_vector) FN_DECL(fn_absent) FN_DECL(fn_timestamp)
+FN_DECL(fn_pi) FN_DECL(fn_min_max_of) FN_DECL(fn_scalar) FN_DECL(fn_vector) FN_DECL(fn_absent) FN_DECL(fn_timestamp)
 /* fn_time.c */
-FN_DECL(fn_time) FN_DECL(fn_date)
+FN_DECL(fn_time) FN_DECL(fn_date) FN_DECL(fn_query_time)
 /* fn_label.c */
 FN_DECL(fn_label_replace) FN_DECL(fn_label_join)
 /* fn_sort.c */
 FN_DECL(fn_sort) FN_DECL(fn_sort_by_label)
 /* fn_histogram.c */
-FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_fraction) FN_DECL(fn_histogram_native_only)
+FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_quantiles) FN_DECL(fn_histogram_fraction) FN_DECL(fn_histogram_native_only)
 #undef FN_DECL
 
 /* Shared helper for families: a vector output of up to n samples. */
@@ -71,6 +71,23 @@ static inline void fn_kahan_inc(double inc, double *sum, double *c)
         *c += (inc - t) + *sum;
     *sum = t;
 }
+
+/* Go's math.Max and math.Min: NaN wins. */
+static inline double fn_go_max(double a, double b)
+{
+    if (__builtin_isnan(a) || __builtin_isnan(b))
+        return __builtin_nan("");
+    return a > b ? a : b;
+}
+static inline double fn_go_min(double a, double b)
+{
+    if (__builtin_isnan(a) || __builtin_isnan(b))
+        return __builtin_nan("");
+    return a < b ? a : b;
+}
+
+/* Whether s is a valid label name in UTF-8 mode (non-empty, valid UTF-8). */
+bool fn_valid_label_name(const char *s);
 
 /* Quantile of sorted-in-place values, as Prometheus's quantile (phi outside [0,1] gives -Inf/+Inf). */
 double fn_quantile(double phi, double *v, size_t n);

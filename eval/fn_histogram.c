@@ -251,6 +251,32 @@ static void put(struct fn_args *fa, struct vector *v, const struct hgroup *g, do
     ev_drop_name(fa->ev, s);
 }
 
+/* HistogramQuantileForcedMonotonicityInfo for one group. */
+static void monotonicity_info(struct fn_args *fa, const struct hgroup *g, const struct mono *m,
+                              const struct ast_node *argpos)
+{
+    struct ev *ev = fa->ev;
+    const char *name = labels_get(g->key, LABELS_METRIC_NAME);
+    char when[32];
+    time_t tt = (time_t)(fa->t / 1000);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char diff[64];
+    snprintf(diff, sizeof diff, "%.2g", m->max_diff);
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             ", from buckets %s to %s, with a max diff of %s, over 1 samples from %s to %s",
+             ev_format_float(ev, m->min_b), ev_format_float(ev, m->max_b), diff, when, when);
+    if (ev->o->delayed_name_removal && name)
+        ev_info_detail(ev, argpos, detail,
+                       "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"%s\"",
+                       name);
+    else
+        ev_info_detail(ev, argpos, detail,
+                       "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)");
+}
+
 int fn_histogram_quantile(struct fn_args *fa, struct value *out)
 {
     struct ev *ev = fa->ev;
@@ -266,22 +292,8 @@ int fn_histogram_quantile(struct fn_args *fa, struct value *out)
     for (size_t i = 0; i < ng; i++) {
         struct mono m;
         double r = bucket_quantile(q, g[i].b, g[i].n, &m);
-        if (m.forced) {
-            const char *name = labels_get(g[i].key, LABELS_METRIC_NAME);
-            char when[32];
-            time_t tt = (time_t)(fa->t / 1000);
-            struct tm tm;
-            gmtime_r(&tt, &tm);
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-            char diff[64];
-            snprintf(diff, sizeof diff, "%.2g", m.max_diff);
-            ev_info(ev, fa->call->u.call.args[1],
-                    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)%s%s%s, from buckets %s to %s, with a max diff of %s, over 1 samples from %s to %s",
-                    ev->o->delayed_name_removal && name ? " for metric name \"" : "",
-                    ev->o->delayed_name_removal && name ? name : "",
-                    ev->o->delayed_name_removal && name ? "\"" : "",
-                    ev_format_float(ev, m.min_b), ev_format_float(ev, m.max_b), diff, when, when);
-        }
+        if (m.forced)
+            monotonicity_info(fa, &g[i], &m, fa->call->u.call.args[1]);
         put(fa, &v, &g[i], r);
     }
     out->u.vec = v;
@@ -306,5 +318,51 @@ int fn_histogram_native_only(struct fn_args *fa, struct value *out)
 {
     out->type = VALUE_VECTOR;
     out->u.vec = fn_out_vec(fa, 0);
+    return 0;
+}
+
+/* Prometheus's labels.FormatOpenMetricsFloat: integral values get ".0". */
+static const char *openmetrics_float(struct ev *ev, double v)
+{
+    const char *s = ev_format_float(ev, v);
+    if (isfinite(v) && v == floor(v) && fabs(v) < 1e15 && !strchr(s, '.'))
+        return arena_printf(ev->a, "%s.0", s);
+    return s;
+}
+
+int fn_histogram_quantiles(struct fn_args *fa, struct value *out)
+{
+    struct ev *ev = fa->ev;
+    const struct vector *in = &fa->args[0].u.vec;
+    const char *label = fa->args[1].u.str;
+    size_t nq = fa->nargs - 2;
+    for (size_t k = 0; k < nq; k++) {
+        double q = fa->args[k + 2].u.scalar.v;
+        if (isnan(q) || q < 0 || q > 1)
+            ev_warn(ev, fa->call->u.call.args[k + 2], "quantile value should be between 0 and 1, got %s",
+                    ev_format_float(ev, q));
+    }
+    struct hgroup *g;
+    size_t ng = group_buckets(fa, in, fa->call->u.call.args[0], &g);
+    struct vector v = fn_out_vec(fa, ng * nq);
+    for (size_t k = 0; k < nq; k++) {
+        double q = fa->args[k + 2].u.scalar.v;
+        const char *qs = openmetrics_float(ev, q);
+        for (size_t i = 0; i < ng; i++) {
+            struct bucket *b = ARENA_NEWN(ev->a, struct bucket, g[i].n);
+            memcpy(b, g[i].b, g[i].n * sizeof *b);
+            struct mono m;
+            double r = bucket_quantile(q, b, g[i].n, &m);
+            if (m.forced)
+                monotonicity_info(fa, &g[i], &m, fa->call->u.call.args[0]);
+            struct hgroup h = g[i];
+            labels_builder_reset(&ev->lb, g[i].out);
+            labels_builder_set(&ev->lb, label, qs);
+            h.out = labels_builder_finish(&ev->lb, &ev->lt);
+            put(fa, &v, &h, r);
+        }
+    }
+    out->type = VALUE_VECTOR;
+    out->u.vec = v;
     return 0;
 }

@@ -10,9 +10,21 @@
 #include "base/strbuf.h"
 #include "eval/fn.h"
 
-static bool valid_label_name(const char *s)
+bool fn_valid_label_name(const char *s)
 {
-    return s[0] != '\0'; /* UTF-8 validation mode: any non-empty valid UTF-8 name */
+    if (!s[0])
+        return false;
+    /* UTF-8 validation mode: any non-empty valid UTF-8 string */
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        if (!n)
+            return false;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+        p += n;
+    }
+    return true;
 }
 
 static void free_code(void *p)
@@ -90,7 +102,7 @@ int fn_label_replace(struct fn_args *fa, struct value *out)
     if (!re)
         return ev_fail(ev, EVAL_ERR_EXECUTION, "invalid regular expression in label_replace(): %s", rx);
     arena_on_release(ev->a, free_code, re);
-    if (!valid_label_name(dst))
+    if (!fn_valid_label_name(dst))
         return ev_fail(ev, EVAL_ERR_EXECUTION, "invalid destination label name in label_replace(): %s", dst);
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     const struct vector *in = &fa->args[0].u.vec;
@@ -126,10 +138,10 @@ int fn_label_join(struct fn_args *fa, struct value *out)
     struct ev *ev = fa->ev;
     const char *dst = fa->args[1].u.str, *sep = fa->args[2].u.str;
     for (size_t j = 3; j < fa->nargs; j++)
-        if (!valid_label_name(fa->args[j].u.str))
+        if (!fn_valid_label_name(fa->args[j].u.str))
             return ev_fail(ev, EVAL_ERR_EXECUTION, "invalid source label name in label_join(): %s",
                            fa->args[j].u.str);
-    if (!valid_label_name(dst))
+    if (!fn_valid_label_name(dst))
         return ev_fail(ev, EVAL_ERR_EXECUTION, "invalid destination label name in label_join(): %s", dst);
     const struct vector *in = &fa->args[0].u.vec;
     struct vector v = fn_out_vec(fa, in->n);

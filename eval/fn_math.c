@@ -60,7 +60,7 @@ static double clamp_lo, clamp_hi; /* set just before map_vec; evaluation is sing
 static double f_clamp(const struct fn_args *fa, double v)
 {
     (void)fa;
-    return fmax(clamp_lo, fmin(clamp_hi, v));
+    return fn_go_max(clamp_lo, fn_go_min(clamp_hi, v));
 }
 
 static int clamp(struct fn_args *fa, double lo, double hi, struct value *out)
@@ -102,6 +102,15 @@ int fn_pi(struct fn_args *fa, struct value *out)
     out->type = VALUE_SCALAR;
     out->u.scalar.v = M_PI;
     out->u.scalar.prov = NULL;
+    return 0;
+}
+
+int fn_min_max_of(struct fn_args *fa, struct value *out)
+{
+    double a = fa->args[0].u.scalar.v, b = fa->args[1].u.scalar.v;
+    out->type = VALUE_SCALAR;
+    out->u.scalar.v = fa->call->u.call.fn->id == FN_MAX_OF ? fn_go_max(a, b) : fn_go_min(a, b);
+    out->u.scalar.prov = ev_prov_merge(fa->ev, fa->args[0].u.scalar.prov, fa->args[1].u.scalar.prov);
     return 0;
 }
 

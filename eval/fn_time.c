@@ -12,6 +12,23 @@ int fn_time(struct fn_args *fa, struct value *out)
     return 0;
 }
 
+/* start(), end(), range(), step(): the top-level query's parameters, in seconds. */
+int fn_query_time(struct fn_args *fa, struct value *out)
+{
+    const struct ev *ev = fa->ev;
+    double v = 0;
+    switch (fa->call->u.call.fn->id) {
+    case FN_START: v = (double)ev->qstart / 1000; break;
+    case FN_END: v = (double)ev->qend / 1000; break;
+    case FN_RANGE: v = (double)(ev->qend - ev->qstart) / 1000; break;
+    default: v = ev->qstart != ev->qend ? (double)ev->qstep / 1000 : 0; break;
+    }
+    out->type = VALUE_SCALAR;
+    out->u.scalar.v = v;
+    out->u.scalar.prov = NULL;
+    return 0;
+}
+
 static double calendar(enum fn_id id, int64_t secs)
 {
     time_t tt = (time_t)secs;

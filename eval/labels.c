@@ -197,7 +197,21 @@ void labels_quote(struct strbuf *out, const char *s)
         case '\f': strbuf_addstr(out, "\\f"); break;
         case '\v': strbuf_addstr(out, "\\v"); break;
         default:
-            if (c < 0x20 || c == 0x7f) {
+            if (c >= 0x80) {
+                /* copy a valid UTF-8 sequence, escape a stray byte as Go does */
+                int n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+                int ok = n > 0;
+                for (int i = 1; ok && i < n; i++)
+                    ok = (p[i] & 0xc0) == 0x80;
+                if (ok) {
+                    strbuf_add(out, p, (size_t)n);
+                    p += n - 1;
+                    break;
+                }
+                strbuf_addstr(out, "\\x");
+                strbuf_addch(out, hex[c >> 4]);
+                strbuf_addch(out, hex[c & 15]);
+            } else if (c < 0x20 || c == 0x7f) {
                 strbuf_addstr(out, "\\x");
                 strbuf_addch(out, hex[c >> 4]);
                 strbuf_addch(out, hex[c & 15]);

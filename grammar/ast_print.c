@@ -327,7 +327,8 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         return;
     switch (n->kind) {
     case AST_NUMBER:
-        if (n->duration) {
+        /* -0 has no duration spelling ("0s" would lose the sign): written as a number. */
+        if (n->duration && !(n->u.number == 0 && signbit(n->u.number))) {
             /* As model.Duration(v*1e9).String(): nanoseconds truncated to ms. */
             double ns = n->u.number * 1e9;
             int64_t ms = (fabs(ns) < 9.2e18) ? (int64_t)ns / 1000000 : 0;
@@ -480,7 +481,7 @@ void ast_dump(struct strbuf *out, const struct ast_node *n)
     case AST_NUMBER:
         strbuf_addstr(out, "(number ");
         pq_format_float(out, n->u.number);
-        strbuf_addstr(out, n->duration ? " duration)" : ")");
+        strbuf_addch(out, ')'); /* the duration spelling is print-only, not part of the tree */
         break;
     case AST_STRING:
         strbuf_addstr(out, "(string ");

@@ -13,9 +13,14 @@
 #   am_stop DIR           stop that instance (by the pid it recorded)
 #   am_stop_all           stop every instance started here (use in a trap)
 #   am_get PORT PATH      GET http://127.0.0.1:PORT/PATH to stdout
+#   am_curl ARGS...       curl that ignores any proxy from the environment
 # Needs curl; python3 for picking ports when available.
 
 AM_BIN=${AM_BIN:-/usr/bin/prometheus-alertmanager}
+
+am_curl() {
+    curl --noproxy '*' "$@"
+}
 AM_DIRS=
 
 am_available() {
@@ -30,7 +35,7 @@ am_free_port() {
     # Without python: random high ports until one has no listener.
     while :; do
         p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-        if ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
+        if ! am_curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
             echo "$p"
             return
         fi
@@ -60,11 +65,11 @@ YML
     am_i=0
     while [ $am_i -lt 150 ]; do
         if [ -z "$am_web" ]; then
-            curl -fsS -o /dev/null "http://127.0.0.1:$am_port/-/ready" 2>/dev/null && return 0
+            am_curl -fsS -o /dev/null "http://127.0.0.1:$am_port/-/ready" 2>/dev/null && return 0
         else
             # Any HTTP status means the TLS listener is up.
             # shellcheck disable=SC2086
-            am_code=$(curl -s -o /dev/null -w '%{http_code}' $AM_CURL_ARGS "https://127.0.0.1:$am_port/-/ready")
+            am_code=$(am_curl -s -o /dev/null -w '%{http_code}' $AM_CURL_ARGS "https://127.0.0.1:$am_port/-/ready")
             [ "$am_code" != 000 ] && return 0
         fi
         if ! kill -0 "$(cat "$am_dir/pid")" 2>/dev/null; then
@@ -101,5 +106,5 @@ am_stop_all() {
 }
 
 am_get() {
-    curl -fsS --max-time 5 "http://127.0.0.1:$1$2"
+    am_curl -fsS --max-time 5 "http://127.0.0.1:$1$2"
 }

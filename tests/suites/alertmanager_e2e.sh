@@ -168,13 +168,16 @@ else
     not_ok "second alertmanager starts"
 fi
 
-# 5. An Alertmanager that rejects the alert (endsAt before startsAt: HTTP 400)
-#    is reported, and the deadline bounds the wait.
-out=$("$HEED" notify --alertmanager "$am" --flush-timeout 1 --starts-at "$ends" --ends-at "$starts" \
+# 5. An alert Alertmanager rejects (endsAt before startsAt: HTTP 400) is
+#    dropped and counted, not retried forever ahead of good alerts.
+start5=$(date +%s)
+out=$("$HEED" notify --alertmanager "$am" --flush-timeout 20 --starts-at "$ends" --ends-at "$starts" \
     alertname=HeedE2EBad 2>&1)
 rc=$?
-check_eq "a rejected alert is not reported as delivered (exit 1)" "$rc" 1
+check_eq "a rejected alert is reported as not delivered (exit 1)" "$rc" 1
 check_has "the rejection reason is reported" "$out" "last_error=bad response status 400"
+check_has "the rejected alert is counted as dropped, nothing left queued" "$out" "dropped=1 queue_length=0"
+check_eq "a rejection is final: no waiting for the flush deadline" "$(($(date +%s) - start5 < 10))" 1
 
 # 6. TLS with a private CA, server name, client certificate and basic auth:
 #    Alertmanager's own web config enforces all of them.
@@ -220,7 +223,7 @@ YML
             alertname=HeedE2ETLS 2>&1)
         check_eq "TLS + client cert + basic auth: delivered (exit 0)" "$?" 0
         check_has "TLS + client cert + basic auth: sent" "$out" "sent=1 errors=0"
-        got=$(curl -fsS --cacert "$tls/ca.crt" --cert "$tls/client.crt" --key "$tls/client.key" \
+        got=$(am_curl -fsS --cacert "$tls/ca.crt" --cert "$tls/client.crt" --key "$tls/client.key" \
             -u "heed:heed-e2e-password" --resolve "am.heed.test:$port3:127.0.0.1" \
             "https://am.heed.test:$port3/api/v2/alerts")
         check_has "TLS alertmanager has the alert" "$got" '"labels":{"alertname":"HeedE2ETLS"}'
@@ -276,7 +279,7 @@ if command -v python3 >/dev/null 2>&1; then
     bg_pids="$cap_pid"
     printf ' secret-token-value\n' >"$tmp/token"
     i=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port4/" || [ $i -ge 50 ]; do
+    until am_curl -s -o /dev/null "http://127.0.0.1:$port4/" || [ $i -ge 50 ]; do
         sleep 0.1
         i=$((i + 1))
     done

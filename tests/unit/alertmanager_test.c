@@ -45,7 +45,8 @@ static void test_json_string(void)
 
 static void test_encode_full(void)
 {
-    const struct alertmanager_pair labels[] = {{"alertname", "HighLatency"}, {"job", "api"}, {"severity", "page"}};
+    const struct alertmanager_pair labels[] = {
+        {"alertname", "HighLatency"}, {"job", "api"}, {"severity", "page"}};
     const struct alertmanager_pair ann[] = {{"description", "p99 > 1s"}, {"summary", "slow <api>"}};
     const struct alertmanager_alert a = {
         .labels = labels,
@@ -58,10 +59,11 @@ static void test_encode_full(void)
     };
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(alertmanager_encode_alert(&sb, &a, NULL, 0), 0);
-    T_EQ_STR(sb.buf, "{\"annotations\":{\"description\":\"p99 \\u003e 1s\",\"summary\":\"slow \\u003capi\\u003e\"},"
-                     "\"endsAt\":\"2025-01-01T00:04:00.123Z\",\"startsAt\":\"2025-01-01T00:00:00.000Z\","
-                     "\"generatorURL\":\"http://heed:9096/graph?g0.expr=up\\u0026g0.tab=1\","
-                     "\"labels\":{\"alertname\":\"HighLatency\",\"job\":\"api\",\"severity\":\"page\"}}");
+    T_EQ_STR(sb.buf,
+             "{\"annotations\":{\"description\":\"p99 \\u003e 1s\",\"summary\":\"slow \\u003capi\\u003e\"},"
+             "\"endsAt\":\"2025-01-01T00:04:00.123Z\",\"startsAt\":\"2025-01-01T00:00:00.000Z\","
+             "\"generatorURL\":\"http://heed:9096/graph?g0.expr=up\\u0026g0.tab=1\","
+             "\"labels\":{\"alertname\":\"HighLatency\",\"job\":\"api\",\"severity\":\"page\"}}");
     strbuf_release(&sb);
 }
 
@@ -90,8 +92,8 @@ static void test_encode_external_labels(void)
     const struct alertmanager_pair labels[] = {
         {"replica", "from-alert"}, {"alertname", "A"}, {"cluster", ""}, {"zone", ""}};
     const struct alertmanager_pair ext[] = {{"replica", "r1"}, {"cluster", "eu1"}, {"ruler", "heed-1"}};
-    const struct alertmanager_alert a = {.labels = labels, .nlabels = NPAIRS(labels), .starts_at_ms = 1000,
-                                         .ends_at_ms = 2000};
+    const struct alertmanager_alert a = {
+        .labels = labels, .nlabels = NPAIRS(labels), .starts_at_ms = 1000, .ends_at_ms = 2000};
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(alertmanager_encode_alert(&sb, &a, ext, NPAIRS(ext)), 0);
     T_EQ_STR(sb.buf, "{\"endsAt\":\"1970-01-01T00:00:02.000Z\",\"startsAt\":\"1970-01-01T00:00:01.000Z\","
@@ -237,11 +239,12 @@ static void test_queue_many(void)
 struct fake {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int fail_next;      /* POSTs still to fail */
-    int block;          /* hold the next POST until released */
-    int in_post;        /* a POST is waiting on block */
-    int calls;          /* POSTs seen */
-    int max_batch_seen; /* most alerts in one body */
+    int fail_next;       /* POSTs still to fail */
+    int reject_next;     /* POSTs still to reject (as a 400: not retried) */
+    int block;           /* hold the next POST until released */
+    int in_post;         /* a POST is waiting on block */
+    int calls;           /* POSTs seen */
+    int max_batch_seen;  /* most alerts in one body */
     struct strbuf ok[2]; /* accepted bodies per target, concatenated with '\n' */
 };
 
@@ -283,7 +286,11 @@ static int fake_post(void *ctx, size_t target, const char *body, size_t len, cha
         f->in_post = 0;
     }
     int rc = 0;
-    if (f->fail_next > 0) {
+    if (f->reject_next > 0) {
+        f->reject_next--;
+        snprintf(err, errsz, "bad response status 400: start time must be before end time");
+        rc = ALERTMANAGER_POST_REJECTED;
+    } else if (f->fail_next > 0) {
         f->fail_next--;
         snprintf(err, errsz, "fake outage");
         rc = -1;
@@ -302,8 +309,12 @@ static int fake_post(void *ctx, size_t target, const char *body, size_t len, cha
 static struct alertmanager_alert one_alert(const struct alertmanager_pair *labels, size_t n,
                                            const struct alertmanager_pair *ann, int64_t ends)
 {
-    return (struct alertmanager_alert){.labels = labels, .nlabels = n, .annotations = ann,
-                                       .nannotations = ann ? 1 : 0, .starts_at_ms = 1000, .ends_at_ms = ends};
+    return (struct alertmanager_alert){.labels = labels,
+                                       .nlabels = n,
+                                       .annotations = ann,
+                                       .nannotations = ann ? 1 : 0,
+                                       .starts_at_ms = 1000,
+                                       .ends_at_ms = ends};
 }
 
 static void test_send_every_target_in_batches(void)
@@ -312,8 +323,13 @@ static void test_send_every_target_in_batches(void)
     fake_init(&f);
     const struct alertmanager_target targets[2] = {{.url = "http://a"}, {.url = "http://b"}};
     const struct alertmanager_pair ext[] = {{"ruler", "heed-test"}};
-    struct alertmanager_config cfg = {.targets = targets, .ntargets = 2, .max_batch = 7, .post = fake_post,
-                                      .post_ctx = &f, .external_labels = ext, .nexternal_labels = 1};
+    struct alertmanager_config cfg = {.targets = targets,
+                                      .ntargets = 2,
+                                      .max_batch = 7,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .external_labels = ext,
+                                      .nexternal_labels = 1};
     char err[256] = "";
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -354,8 +370,12 @@ static void test_outage_loses_nothing(void)
     fake_init(&f);
     f.fail_next = 4;
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .backoff_min_ms = 1, .backoff_max_ms = 8};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .backoff_min_ms = 1,
+                                      .backoff_max_ms = 8};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -401,8 +421,12 @@ static void test_new_episode_keeps_resolve(void)
     f.fail_next = 3;
     f.block = 1; /* whatever POST starts first waits until all four are queued */
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .backoff_min_ms = 1, .backoff_max_ms = 4};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .backoff_min_ms = 1,
+                                      .backoff_max_ms = 4};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -462,8 +486,8 @@ static void test_resolve_supersedes_failed_firing(void)
     f.block = 1;
     f.fail_next = 1;
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .backoff_min_ms = 1};
+    struct alertmanager_config cfg = {
+        .targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f, .backoff_min_ms = 1};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
@@ -495,21 +519,66 @@ static void test_resolve_supersedes_failed_firing(void)
     fake_release(&f);
 }
 
+static void test_rejected_batch_is_dropped_not_retried(void)
+{
+    struct fake f;
+    fake_init(&f);
+    f.reject_next = 1;
+    f.block = 1; /* the first POST waits until the second alert is queued too */
+    const struct alertmanager_target target = {.url = "http://a"};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .backoff_min_ms = 1,
+                                      .max_batch = 1};
+    char err[256];
+    struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
+    T_CHECK(am != NULL);
+    if (!am)
+        return;
+    const struct alertmanager_pair bad[] = {{"alertname", "Bad"}}, good[] = {{"alertname", "Good"}};
+    struct alertmanager_alert a = one_alert(bad, 1, NULL, 500); /* endsAt before startsAt */
+    alertmanager_send(am, &a, 1);
+    a = one_alert(good, 1, NULL, 99000);
+    alertmanager_send(am, &a, 1);
+    release_post(&f);
+    T_EQ_INT(alertmanager_flush(am, 5000), 0);
+    struct alertmanager_stats st;
+    alertmanager_stats(am, 0, &st);
+    T_EQ_INT(f.calls, 2); /* no retry of the rejected batch */
+    T_EQ_INT(st.sent, 1);
+    T_EQ_INT(st.errors, 1);
+    T_EQ_INT(st.dropped, 1);
+    T_EQ_INT(count_of(f.ok[0].buf, "\"alertname\":\"Good\""), 1);
+    T_EQ_INT(count_of(f.ok[0].buf, "\"alertname\":\"Bad\""), 0);
+    alertmanager_free(am);
+    fake_release(&f);
+}
+
 static void test_overflow_counted_and_flush_deadline(void)
 {
     struct fake f;
     fake_init(&f);
     f.fail_next = 1 << 30; /* an Alertmanager that never recovers */
     const struct alertmanager_target target = {.url = "http://a"};
-    struct alertmanager_config cfg = {.targets = &target, .ntargets = 1, .post = fake_post, .post_ctx = &f,
-                                      .queue_capacity = 3, .backoff_min_ms = 5, .backoff_max_ms = 20};
+    struct alertmanager_config cfg = {.targets = &target,
+                                      .ntargets = 1,
+                                      .post = fake_post,
+                                      .post_ctx = &f,
+                                      .queue_capacity = 3,
+                                      .backoff_min_ms = 5,
+                                      .backoff_max_ms = 20};
     char err[256];
     struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
     T_CHECK(am != NULL);
     if (!am)
         return;
-    static const struct alertmanager_pair l[5][1] = {
-        {{"alertname", "A"}}, {{"alertname", "B"}}, {{"alertname", "C"}}, {{"alertname", "D"}}, {{"alertname", "E"}}};
+    static const struct alertmanager_pair l[5][1] = {{{"alertname", "A"}},
+                                                     {{"alertname", "B"}},
+                                                     {{"alertname", "C"}},
+                                                     {{"alertname", "D"}},
+                                                     {{"alertname", "E"}}};
     struct alertmanager_alert alerts[6];
     for (int i = 0; i < 5; i++)
         alerts[i] = one_alert(l[i], 1, NULL, 99000);
@@ -524,7 +593,7 @@ static void test_overflow_counted_and_flush_deadline(void)
     T_CHECK(took >= 0.14 && took < 2.0);
     struct alertmanager_stats st;
     alertmanager_stats(am, 0, &st);
-    T_EQ_INT(st.dropped, 3); /* two overflowed, one invalid */
+    T_EQ_INT(st.dropped, 3);                     /* two overflowed, one invalid */
     T_EQ_INT(st.queue_length + st.in_flight, 3); /* a retry may be under way */
     T_EQ_INT(st.latency_count, 0);               /* only successful POSTs are timed */
     T_EQ_INT(st.sent, 0);
@@ -548,7 +617,8 @@ static void test_config_errors(void)
     T_CHECK(alertmanager_new(&cfg, err, sizeof err) == NULL);
     T_CHECK(strstr(err, "http://") != NULL);
 
-    const struct alertmanager_target both = {.url = "http://u:pw@x", .basic_auth_user = "u", .bearer_token = "t"};
+    const struct alertmanager_target both = {
+        .url = "http://u:pw@x", .basic_auth_user = "u", .bearer_token = "t"};
     cfg.targets = &both;
     T_CHECK(alertmanager_new(&cfg, err, sizeof err) == NULL);
     T_CHECK(strstr(err, "at most one") != NULL);
@@ -587,7 +657,9 @@ static void test_config_errors(void)
 
 int main(void)
 {
-    log_set_level(LOG_LEVEL_ERROR); /* the retry warnings are expected here */
+    /* Retry warnings and rejection errors are expected here: keep them out of the report. */
+    FILE *devnull = fopen("/dev/null", "w");
+    log_set_output(devnull);
     t_run("json string escaping", test_json_string);
     t_run("encode full alert", test_encode_full);
     t_run("encode minimal and invalid", test_encode_minimal_and_invalid);
@@ -600,7 +672,11 @@ int main(void)
     t_run("outage loses nothing", test_outage_loses_nothing);
     t_run("resolve supersedes failed firing", test_resolve_supersedes_failed_firing);
     t_run("new episode keeps the old resolve", test_new_episode_keeps_resolve);
+    t_run("rejected batch dropped, not retried", test_rejected_batch_is_dropped_not_retried);
     t_run("overflow counted, flush deadline", test_overflow_counted_and_flush_deadline);
     t_run("config errors", test_config_errors);
+    log_set_output(NULL);
+    if (devnull)
+        fclose(devnull);
     return t_done();
 }

@@ -61,8 +61,8 @@ static void test_value_quoting(void)
         {"bell\x07", "\"bell\\a\""},
         {"esc\x1b", "\"esc\\x1b\""},
         {"del\x7f", "\"del\\x7f\""},
-        {"caf\xc3\xa9", "caf\xc3\xa9"},                 /* valid UTF-8 stays bare */
-        {"bad\xff", "\"bad\\xff\""},                     /* invalid UTF-8 forces quoting */
+        {"caf\xc3\xa9", "caf\xc3\xa9"}, /* valid UTF-8 stays bare */
+        {"bad\xff", "\"bad\\xff\""},    /* invalid UTF-8 forces quoting */
         {"trunc\xe2\x82", "\"trunc\\xe2\\x82\""},
         {"http://h:9093/x?a=1", "\"http://h:9093/x?a=1\""},
     };
@@ -139,8 +139,8 @@ static void *log_many(void *arg)
 {
     const char *name = arg;
     for (int i = 0; i < LINES_PER_THREAD; i++)
-        LOG_INFO("concurrent line with some length to it", "thread", name, "i", LOG_INT(i),
-                 "payload", "0123456789abcdefghijklmnopqrstuvwxyz 0123456789abcdefghijklmnopqrstuvwxyz");
+        LOG_INFO("concurrent line with some length to it", "thread", name, "i", LOG_INT(i), "payload",
+                 "0123456789abcdefghijklmnopqrstuvwxyz 0123456789abcdefghijklmnopqrstuvwxyz");
     return NULL;
 }
 

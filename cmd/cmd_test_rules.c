@@ -1,0 +1,66 @@
+/* heed test rules [--run REGEX]... [--ignore-unknown-fields] FILE...:
+ * promtool's rule unit tests over heed's engine and in-memory store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+#include "cmd/cmd.h"
+#include "compat/promtool_test.h"
+
+static const char usage[] = "heed test rules [--run REGEX]... [--ignore-unknown-fields] FILE...";
+
+static void write_stream(void *ctx, enum promtool_stream s, const char *text, size_t n)
+{
+    (void)ctx;
+    FILE *f = s == PROMTOOL_STDERR ? stderr : stdout;
+    fflush(s == PROMTOOL_STDERR ? stdout : stderr);
+    fwrite(text, 1, n, f);
+    if (s == PROMTOOL_STDERR)
+        fflush(stderr);
+}
+
+int cmd_test_rules(int argc, char **argv)
+{
+    struct promtool_test_opts o = {0};
+    const char **run = xcalloc((size_t)argc + 1, sizeof *run);
+    const char **files = xcalloc((size_t)argc + 1, sizeof *files);
+    size_t nfiles = 0;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--run") || !strncmp(a, "--run=", 6)) {
+            if (a[5] == '=') {
+                run[o.nrun++] = a + 6;
+            } else if (++i < argc) {
+                run[o.nrun++] = argv[i];
+            } else {
+                rc = cmd_usage_error(usage, "--run needs a regular expression");
+                goto out;
+            }
+        } else if (!strcmp(a, "--ignore-unknown-fields")) {
+            o.ignore_unknown_fields = 1;
+        } else if (!strcmp(a, "--help")) {
+            printf("usage: %s\n", usage);
+            rc = 0;
+            goto out;
+        } else if (a[0] == '-' && a[1] == '-') {
+            rc = cmd_usage_error(usage, "unknown flag '%s'", a);
+            goto out;
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    if (!nfiles) {
+        rc = cmd_usage_error(usage, "no test files given");
+        goto out;
+    }
+    o.run = run;
+    struct promtool_sink sink = {write_stream, NULL};
+    rc = promtool_test_rules_files(&o, files, nfiles, &sink);
+    fflush(stdout);
+out:
+    free(run);
+    free(files);
+    return rc;
+}

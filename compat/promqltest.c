@@ -1,0 +1,1159 @@
+/* promqltest: the PromQL test-script runner (see promqltest.h). Follows
+ * Prometheus's promql/promqltest/test.go: command parsing, expectations,
+ * result comparison (relative epsilon 1e-6), the @-rewritten re-runs and the
+ * range-mode re-run of each instant eval. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "compat/promqltest.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "base/strbuf.h"
+#include "eval/engine.h"
+#include "eval/labels.h"
+#include "eval/memstore.h"
+#include "grammar/parse.h"
+
+enum expect_kind { EX_ORDERED, EX_FAIL, EX_WARN, EX_NO_WARN, EX_INFO, EX_NO_INFO, EX__N };
+
+struct expect {
+    enum expect_kind kind;
+    const char *msg;  /* exact message, or NULL */
+    pcre2_code *re;   /* pattern (NULL with msg set; NULL and no msg: match anything) */
+};
+
+struct exp_series {
+    uint64_t hash;            /* fingerprint of the expected labels */
+    const char *text;         /* labels as Prometheus prints them */
+    struct parse_sample *v;   /* expected values */
+    size_t n;
+    int pos;                  /* 1-based position among series lines (ordered) */
+};
+
+struct eval_cmd {
+    int line;                  /* 1-based line of the eval */
+    const char *expr;          /* query text */
+    bool range;                /* eval range */
+    int64_t start, end, step;  /* range query (or expected range vector) */
+    int64_t at;                /* instant eval time */
+    bool fail, warn, info, ordered; /* legacy eval_* forms */
+    const char *fail_msg;      /* expected_fail_message */
+    pcre2_code *fail_re;       /* expected_fail_regexp */
+    struct expect *ex;         /* expect lines */
+    size_t nex, capex;
+    bool expect_scalar;        /* a bare number line */
+    double scalar;
+    bool has_string;           /* expect string */
+    const char *string;
+    bool exclude_range;        /* no range-mode re-run */
+    struct exp_series *ser;    /* expected series */
+    size_t nser, capser;
+    bool skip;                 /* native-histogram expectation: not evaluated */
+};
+
+struct runner {
+    const char *path;          /* file name for messages */
+    const struct promqltest_opts *o;
+    struct promqltest_report *rep;
+    struct strbuf *log;
+    struct memstore ms;        /* the data loaded so far */
+    struct arena a;            /* per-command scratch */
+    struct engine_opts eo;     /* the test engine's options */
+    char **nhcb;               /* metric names load_with_nhcb would add as native histograms */
+    size_t nnhcb, capnhcb;
+};
+
+/* Remembers the native-histogram family name of a classic series loaded
+ * with load_with_nhcb (X for X_bucket, X_count, X_sum). */
+static void note_nhcb(struct runner *r, const char *name)
+{
+    static const char *suf[] = {"_bucket", "_count", "_sum"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = strlen(suf[i]);
+        if (n <= k || strcmp(name + n - k, suf[i]))
+            continue;
+        for (size_t j = 0; j < r->nnhcb; j++)
+            if (strlen(r->nhcb[j]) == n - k && !strncmp(r->nhcb[j], name, n - k))
+                return;
+        if (r->nnhcb == r->capnhcb) {
+            r->capnhcb = r->capnhcb ? r->capnhcb * 2 : 8;
+            r->nhcb = realloc(r->nhcb, r->capnhcb * sizeof *r->nhcb);
+        }
+        r->nhcb[r->nnhcb++] = strndup(name, n - k);
+        return;
+    }
+}
+
+static void clear_nhcb(struct runner *r)
+{
+    for (size_t i = 0; i < r->nnhcb; i++)
+        free(r->nhcb[i]);
+    r->nnhcb = 0;
+}
+
+/* Whether a selector of q can select a series load_with_nhcb made a native histogram. */
+static int touches_nhcb_cb(const struct ast_node *n, void *ctx)
+{
+    const struct runner *r = ctx;
+    if (n->kind != AST_VECTOR_SELECTOR)
+        return 0;
+    for (size_t i = 0; i < n->u.vs.nmatchers; i++) {
+        const struct ast_matcher *m = &n->u.vs.matchers[i];
+        if (strcmp(m->name, "__name__"))
+            continue;
+        for (size_t j = 0; j < r->nnhcb; j++)
+            if (ast_matcher_matches(m, r->nhcb[j], strlen(r->nhcb[j])))
+                return 1;
+    }
+    return 0;
+}
+
+static void free_code(void *p)
+{
+    pcre2_code_free(p);
+}
+
+static pcre2_code *compile_re(struct arena *a, const char *pat)
+{
+    int errc;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, strlen(pat), PCRE2_UTF, &errc, &off, NULL);
+    if (re)
+        arena_on_release(a, free_code, re);
+    return re;
+}
+
+static bool re_match(pcre2_code *re, const char *s)
+{
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
+static bool expect_matches(const struct expect *e, const char *s)
+{
+    if (e->msg)
+        return !strcmp(e->msg, s);
+    if (e->re)
+        return re_match(e->re, s);
+    return true;
+}
+
+/* ---- lines ---- */
+
+static char *trim(char *s)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Next whitespace-separated token of *p (in place). */
+static char *token(char **p)
+{
+    char *s = *p;
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return NULL;
+    char *t = s;
+    while (*s && !isspace((unsigned char)*s))
+        s++;
+    if (*s)
+        *s++ = '\0';
+    *p = s;
+    return t;
+}
+
+static int dur(const char *s, int64_t *ms)
+{
+    return parse_duration(s, strlen(s), ms);
+}
+
+static void failf(struct runner *r, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void failf(struct runner *r, int line, const char *fmt, ...)
+{
+    va_list ap;
+    strbuf_addf(r->log, "FAIL %s:%d: ", r->path, line);
+    va_start(ap, fmt);
+    strbuf_vaddf(r->log, fmt, ap);
+    va_end(ap);
+    strbuf_addch(r->log, '\n');
+}
+
+/* ---- load ---- */
+
+static double sample_value(const struct parse_sample *s)
+{
+    return s->kind == PARSE_SAMPLE_STALE ? value_stale_nan() : s->value;
+}
+
+/* Replaces native-histogram values ({{...}}, {{...}}+{{...}}xN, {{...}}xN)
+ * of a series line by staleness markers: heed stores floats only, and a
+ * marker, like a histogram sample, hides the float before it from float
+ * functions, so mixed series keep Prometheus's float answers. Returns the
+ * number of values replaced. */
+static size_t strip_histograms(struct arena *a, const char *in, char **out)
+{
+    struct strbuf sb = STRBUF_INIT;
+    size_t n = 0;
+    const char *p = in;
+    while (*p) {
+        if (p[0] != '{' || p[1] != '{') {
+            strbuf_addch(&sb, *p++);
+            continue;
+        }
+        /* one histogram value token, possibly h+h or h-h, then xN */
+        for (;;) {
+            const char *end = strstr(p, "}}");
+            if (!end) {
+                p += strlen(p);
+                break;
+            }
+            p = end + 2;
+            if ((*p == '+' || *p == '-') && p[1] == '{' && p[2] == '{') {
+                p++;
+                continue;
+            }
+            break;
+        }
+        n++;
+        if (*p == 'x') {
+            p++;
+            long k = strtol(p, (char **)&p, 10);
+            for (long j = 0; j <= k; j++) /* hXN is N+1 values */
+                strbuf_addstr(&sb, j ? " stale" : "stale");
+        } else {
+            strbuf_addstr(&sb, "stale");
+        }
+    }
+    *out = arena_strdup(a, sb.buf);
+    strbuf_release(&sb);
+    return n;
+}
+
+struct load_def {
+    struct label *ls;
+    size_t nls;
+    uint64_t hash;
+    struct parse_sample *v;
+    size_t n;
+};
+
+static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
+{
+    char *hdr = lines[*i];
+    int hdr_line = (int)*i + 1;
+    char *p = hdr;
+    char *kw = token(&p);
+    char *stepstr = token(&p);
+    bool nhcb = !strcmp(kw, "load_with_nhcb");
+    int64_t step;
+    if (!stepstr || dur(stepstr, &step) < 0) {
+        failf(r, hdr_line, "invalid load command: %s", hdr);
+        return -1;
+    }
+    (void)kw;
+    size_t cap = 16, n = 0;
+    struct load_def *defs = ARENA_NEWN(&r->a, struct load_def, cap);
+    while (*i + 1 < nlines && lines[*i + 1][0]) {
+        (*i)++;
+        char *l = lines[*i];
+        if (strstr(l, "{{"))
+            r->rep->skipped_loads += strip_histograms(&r->a, lines[*i], &l);
+        struct diag_list dl;
+        diag_list_init(&dl);
+        struct parse_series ps;
+        if (parse_series_desc(l, strlen(l), &r->a, &ps, &dl) < 0) {
+            failf(r, (int)*i + 1, "cannot parse series: %s: %s", l,
+                  dl.len ? dl.items[0].msg : "error");
+            diag_list_release(&dl);
+            continue;
+        }
+        diag_list_release(&dl);
+        struct label *ls = ARENA_NEWN(&r->a, struct label, ps.nlabels + 1);
+        for (size_t k = 0; k < ps.nlabels; k++) {
+            ls[k].name = ps.names[k];
+            ls[k].value = ps.values[k];
+        }
+        uint64_t h = labels_hash(ls, ps.nlabels);
+        size_t j = 0;
+        while (j < n && defs[j].hash != h)
+            j++;
+        if (j == n) {
+            if (n == cap) {
+                struct load_def *nd = ARENA_NEWN(&r->a, struct load_def, cap * 2);
+                memcpy(nd, defs, n * sizeof *nd);
+                defs = nd;
+                cap *= 2;
+            }
+            n++;
+        }
+        for (size_t k = 0; nhcb && k < ps.nlabels; k++)
+            if (!strcmp(ps.names[k], "__name__"))
+                note_nhcb(r, ps.values[k]);
+        defs[j].ls = ls;
+        defs[j].nls = ps.nlabels;
+        defs[j].hash = h;
+        defs[j].v = ps.samples;
+        defs[j].n = ps.nsamples;
+    }
+    for (size_t j = 0; j < n; j++) {
+        struct memstore_series *s = memstore_series_get(&r->ms, defs[j].ls, defs[j].nls);
+        for (size_t k = 0; k < defs[j].n; k++)
+            if (defs[j].v[k].kind != PARSE_SAMPLE_OMITTED)
+                memstore_append(s, (int64_t)k * step, sample_value(&defs[j].v[k]));
+    }
+    return 0;
+}
+
+/* ---- eval parsing ---- */
+
+static bool parse_number(const char *s, double *out)
+{
+    if (!*s)
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (!*end && errno == 0) {
+        *out = (double)v;
+        return true;
+    }
+    double d = strtod(s, &end);
+    if (*end)
+        return false;
+    *out = d;
+    return true;
+}
+
+/* Go's strconv.Unquote for "..." and `...`. */
+static bool unquote(struct arena *a, const char *s, const char **out)
+{
+    size_t n = strlen(s);
+    if (n < 2)
+        return false;
+    if (s[0] == '`' && s[n - 1] == '`') {
+        *out = arena_strndup(a, s + 1, n - 2);
+        return true;
+    }
+    if (s[0] != '"' || s[n - 1] != '"')
+        return false;
+    struct strbuf sb = STRBUF_INIT;
+    for (size_t i = 1; i < n - 1; i++) {
+        char c = s[i];
+        if (c != '\\') {
+            strbuf_addch(&sb, c);
+            continue;
+        }
+        c = s[++i];
+        switch (c) {
+        case 'n': strbuf_addch(&sb, '\n'); break;
+        case 't': strbuf_addch(&sb, '\t'); break;
+        case 'r': strbuf_addch(&sb, '\r'); break;
+        case '\\': strbuf_addch(&sb, '\\'); break;
+        case '"': strbuf_addch(&sb, '"'); break;
+        default: strbuf_addch(&sb, '\\'); strbuf_addch(&sb, c); break;
+        }
+    }
+    *out = arena_strndup(a, sb.buf, sb.len);
+    strbuf_release(&sb);
+    return true;
+}
+
+static void add_expect(struct runner *r, struct eval_cmd *c, struct expect e)
+{
+    if (c->nex == c->capex) {
+        size_t nc = c->capex ? c->capex * 2 : 4;
+        struct expect *ne = ARENA_NEWN(&r->a, struct expect, nc);
+        if (c->nex)
+            memcpy(ne, c->ex, c->nex * sizeof *ne);
+        c->ex = ne;
+        c->capex = nc;
+    }
+    c->ex[c->nex++] = e;
+}
+
+static size_t count_expect(const struct eval_cmd *c, enum expect_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nex; i++)
+        n += c->ex[i].kind == k;
+    return n;
+}
+
+static int parse_expect_line(struct runner *r, struct eval_cmd *c, char *l)
+{
+    static const char *kinds[EX__N] = {"ordered", "fail", "warn", "no_warn", "info", "no_info"};
+    char *p = l;
+    token(&p); /* "expect" */
+    char *k = token(&p);
+    if (!k)
+        return -1;
+    struct expect e = {0};
+    size_t i = 0;
+    while (i < EX__N && strcmp(k, kinds[i]))
+        i++;
+    if (i == EX__N)
+        return -1;
+    e.kind = (enum expect_kind)i;
+    p = trim(p);
+    if (*p) {
+        if (!strncmp(p, "msg:", 4)) {
+            e.msg = arena_strdup(&r->a, trim(p + 4));
+        } else if (!strncmp(p, "regex:", 6)) {
+            e.re = compile_re(&r->a, trim(p + 6));
+            if (!e.re)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    add_expect(r, c, e);
+    return 0;
+}
+
+static int parse_eval(struct runner *r, char **lines, size_t nlines, size_t *i, struct eval_cmd *c)
+{
+    char *l = lines[*i];
+    memset(c, 0, sizeof *c);
+    c->line = (int)*i + 1;
+    char *p = arena_strdup(&r->a, l);
+    char *kw = token(&p);
+    if (!strcmp(kw, "eval_fail"))
+        c->fail = true;
+    else if (!strcmp(kw, "eval_warn"))
+        c->warn = true;
+    else if (!strcmp(kw, "eval_info"))
+        c->info = true;
+    else if (!strcmp(kw, "eval_ordered"))
+        c->ordered = true;
+    else if (strcmp(kw, "eval"))
+        return -1;
+    char *mode = token(&p);
+    if (!mode)
+        return -1;
+    if (!strcmp(mode, "instant")) {
+        char *save = p;
+        char *at = token(&p);
+        if (at && !strcmp(at, "at")) {
+            char *ts = token(&p);
+            if (!ts || dur(ts, &c->at) < 0)
+                return -1;
+        } else {
+            p = save;
+        }
+    } else if (!strcmp(mode, "range")) {
+        c->range = true;
+        char *f = token(&p), *from = token(&p), *t = token(&p), *to = token(&p),
+             *s = token(&p), *step = token(&p);
+        if (!f || !t || !s || strcmp(f, "from") || strcmp(t, "to") || strcmp(s, "step") ||
+            dur(from, &c->start) < 0 || dur(to, &c->end) < 0 || dur(step, &c->step) < 0)
+            return -1;
+    } else {
+        return -1;
+    }
+    c->expr = trim(p);
+    int pos = 0;
+    while (*i + 1 < nlines && lines[*i + 1][0]) {
+        (*i)++;
+        char *d = lines[*i];
+        if (c->fail && !strncmp(d, "expected_fail_message", 21)) {
+            c->fail_msg = arena_strdup(&r->a, trim(d + 21));
+            continue;
+        }
+        if (c->fail && !strncmp(d, "expected_fail_regexp", 20)) {
+            c->fail_re = compile_re(&r->a, trim(d + 20));
+            continue;
+        }
+        if (!strncmp(d, "expect range vector", 19)) {
+            char *q = arena_strdup(&r->a, d + 19);
+            char *f = token(&q), *from = token(&q), *t = token(&q), *to = token(&q),
+                 *s = token(&q), *step = token(&q);
+            if (!f || !t || !s || dur(from, &c->start) < 0 || dur(to, &c->end) < 0 ||
+                dur(step, &c->step) < 0)
+                return -1;
+            c->at = c->end;
+            c->exclude_range = true;
+            continue;
+        }
+        if (!strncmp(d, "expect string", 13)) {
+            c->has_string = true;
+            c->exclude_range = true;
+            if (!unquote(&r->a, trim(d + 13), &c->string))
+                return -1;
+            continue;
+        }
+        if (!strncmp(d, "expect", 6) && (d[6] == ' ' || d[6] == '\t' || !d[6])) {
+            if (parse_expect_line(r, c, d) < 0)
+                return -1;
+            continue;
+        }
+        double num;
+        if (parse_number(d, &num)) {
+            c->expect_scalar = true;
+            c->scalar = num;
+            continue;
+        }
+        if (strstr(d, "{{")) {
+            c->skip = true;
+            continue;
+        }
+        struct diag_list dl;
+        diag_list_init(&dl);
+        struct parse_series ps;
+        int rc = parse_series_desc(d, strlen(d), &r->a, &ps, &dl);
+        diag_list_release(&dl);
+        if (rc < 0)
+            return -1;
+        struct label *ls = ARENA_NEWN(&r->a, struct label, ps.nlabels + 1);
+        for (size_t k = 0; k < ps.nlabels; k++) {
+            ls[k].name = ps.names[k];
+            ls[k].value = ps.values[k];
+        }
+        if (c->nser == c->capser) {
+            size_t nc = c->capser ? c->capser * 2 : 8;
+            struct exp_series *ns = ARENA_NEWN(&r->a, struct exp_series, nc);
+            if (c->nser)
+                memcpy(ns, c->ser, c->nser * sizeof *ns);
+            c->ser = ns;
+            c->capser = nc;
+        }
+        struct exp_series *es = &c->ser[c->nser++];
+        es->hash = labels_hash(ls, ps.nlabels);
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addch(&sb, '{');
+        for (size_t k = 0; k < ps.nlabels; k++) {
+            if (k)
+                strbuf_addstr(&sb, ", ");
+            strbuf_addstr(&sb, ls[k].name);
+            strbuf_addch(&sb, '=');
+            labels_quote(&sb, ls[k].value);
+        }
+        strbuf_addch(&sb, '}');
+        es->text = arena_strdup(&r->a, sb.buf);
+        strbuf_release(&sb);
+        es->v = ps.samples;
+        es->n = ps.nsamples;
+        es->pos = ++pos;
+    }
+    return 0;
+}
+
+/* ---- comparison ---- */
+
+static bool almost_equal(double a, double b)
+{
+    const double eps = 0.000001, min_normal = 2.2250738585072014e-308;
+    if (value_is_stale_nan(a) || value_is_stale_nan(b))
+        return value_is_stale_nan(a) && value_is_stale_nan(b);
+    if (isnan(a) && isnan(b))
+        return true;
+    if (a == b)
+        return true;
+    double abs_sum = fabs(a) + fabs(b), diff = fabs(a - b);
+    if (a == 0 || b == 0 || abs_sum < min_normal)
+        return diff < eps * min_normal;
+    return diff / fmin(abs_sum, 1.7976931348623157e308) < eps;
+}
+
+static const struct exp_series *find_exp(const struct eval_cmd *c, uint64_t h)
+{
+    for (size_t i = 0; i < c->nser; i++)
+        if (c->ser[i].hash == h)
+            return &c->ser[i];
+    return NULL;
+}
+
+static bool is_ordered(const struct eval_cmd *c)
+{
+    return c->ordered || count_expect(c, EX_ORDERED) > 0;
+}
+
+static bool is_fail(const struct eval_cmd *c)
+{
+    return c->fail || count_expect(c, EX_FAIL) > 0;
+}
+
+static const char *fmt_labels(struct arena *a, const struct labels *ls)
+{
+    struct strbuf sb = STRBUF_INIT;
+    labels_format(&sb, ls);
+    const char *s = arena_strdup(a, sb.buf);
+    strbuf_release(&sb);
+    return s;
+}
+
+/* Compares a vector/matrix/scalar/string result; err receives the reason. */
+static int compare(struct runner *r, const struct eval_cmd *c, const struct value *v,
+                   struct strbuf *err)
+{
+    switch (v->type) {
+    case VALUE_MATRIX: {
+        if (is_ordered(c)) {
+            strbuf_addstr(err, "expected ordered result, but query returned a matrix");
+            return -1;
+        }
+        if (c->expect_scalar) {
+            strbuf_addstr(err, "expected scalar result, but got matrix");
+            return -1;
+        }
+        const struct matrix *m = &v->u.mat;
+        for (size_t i = 0; i + 1 < m->n; i++)
+            if (labels_compare(m->s[i].ls, m->s[i + 1].ls) > 0) {
+                strbuf_addstr(err, "matrix results should always be sorted by labels");
+                return -1;
+            }
+        for (size_t i = 0; i < m->n; i++) {
+            const struct series *s = &m->s[i];
+            const struct exp_series *e = find_exp(c, s->ls->hash);
+            if (!e) {
+                strbuf_addf(err, "unexpected metric %s in result", fmt_labels(&r->a, s->ls));
+                return -1;
+            }
+            size_t k = 0;
+            for (size_t j = 0; j < e->n; j++) {
+                int64_t t = c->start + (int64_t)j * c->step;
+                if (t > c->end) {
+                    strbuf_addf(err, "expected %zu points for %s, but query time range cannot return this many points",
+                                e->n, e->text);
+                    return -1;
+                }
+                if (e->v[j].kind == PARSE_SAMPLE_OMITTED)
+                    continue;
+                if (k >= s->n) {
+                    strbuf_addf(err, "expected more points for %s than the %zu returned", e->text, s->n);
+                    return -1;
+                }
+                if (s->pts[k].t_ms != t) {
+                    strbuf_addf(err, "expected float value at index %zu for %s to have timestamp %lld, but it had timestamp %lld",
+                                k, e->text, (long long)t, (long long)s->pts[k].t_ms);
+                    return -1;
+                }
+                if (!almost_equal(s->pts[k].v, sample_value(&e->v[j]))) {
+                    strbuf_addf(err, "expected float value at index %zu (t=%lld) for %s to be %.17g, but got %.17g",
+                                k, (long long)t, e->text, sample_value(&e->v[j]), s->pts[k].v);
+                    return -1;
+                }
+                k++;
+            }
+            if (k != s->n) {
+                strbuf_addf(err, "expected %zu float points for %s, but got %zu", k, e->text, s->n);
+                return -1;
+            }
+        }
+        for (size_t j = 0; j < c->nser; j++) {
+            bool seen = false;
+            for (size_t i = 0; i < m->n && !seen; i++)
+                seen = m->s[i].ls->hash == c->ser[j].hash;
+            if (!seen) {
+                strbuf_addf(err, "expected metric %s not found", c->ser[j].text);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    case VALUE_VECTOR: {
+        if (c->expect_scalar) {
+            strbuf_addstr(err, "expected scalar result, but got vector");
+            return -1;
+        }
+        const struct vector *vec = &v->u.vec;
+        for (size_t i = 0; i < vec->n; i++) {
+            const struct exp_series *e = find_exp(c, vec->s[i].ls->hash);
+            if (!e) {
+                strbuf_addf(err, "unexpected metric %s in result, has value %.17g",
+                            fmt_labels(&r->a, vec->s[i].ls), vec->s[i].v);
+                return -1;
+            }
+            if (is_ordered(c) && e->pos != (int)i + 1) {
+                strbuf_addf(err, "expected metric %s at position %d but was at %zu", e->text, e->pos, i + 1);
+                return -1;
+            }
+            double want = e->n ? sample_value(&e->v[0]) : NAN;
+            if (!almost_equal(want, vec->s[i].v)) {
+                strbuf_addf(err, "expected %.17g for %s but got %.17g", want, e->text, vec->s[i].v);
+                return -1;
+            }
+        }
+        for (size_t j = 0; j < c->nser; j++) {
+            bool seen = false;
+            for (size_t i = 0; i < vec->n && !seen; i++)
+                seen = vec->s[i].ls->hash == c->ser[j].hash;
+            if (!seen) {
+                strbuf_addf(err, "expected metric %s not found", c->ser[j].text);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    case VALUE_SCALAR:
+        if (!c->expect_scalar) {
+            strbuf_addf(err, "expected vector or matrix result, but got scalar %.17g", v->u.scalar.v);
+            return -1;
+        }
+        if (!almost_equal(c->scalar, v->u.scalar.v)) {
+            strbuf_addf(err, "expected scalar %.17g but got %.17g", c->scalar, v->u.scalar.v);
+            return -1;
+        }
+        return 0;
+    case VALUE_STRING:
+        if (!c->string || strcmp(c->string, v->u.str)) {
+            strbuf_addf(err, "expected string \"%s\" but got \"%s\"", c->string ? c->string : "",
+                        v->u.str);
+            return -1;
+        }
+        return 0;
+    default:
+        strbuf_addstr(err, "unexpected result type");
+        return -1;
+    }
+}
+
+static int check_expected_failure(const struct eval_cmd *c, const char *msg, struct strbuf *err)
+{
+    if (c->fail_msg && strcmp(c->fail_msg, msg)) {
+        strbuf_addf(err, "expected error \"%s\", but got: %s", c->fail_msg, msg);
+        return -1;
+    }
+    if (c->fail_re && !re_match(c->fail_re, msg)) {
+        strbuf_addf(err, "expected error matching pattern, but got: %s", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < c->nex; i++)
+        if (c->ex[i].kind == EX_FAIL) {
+            if (!expect_matches(&c->ex[i], msg)) {
+                strbuf_addf(err, "expected error matching \"%s\", but got: %s",
+                            c->ex[i].msg ? c->ex[i].msg : "(pattern)", msg);
+                return -1;
+            }
+            break;
+        }
+    return 0;
+}
+
+static int check_kind(const struct eval_cmd *c, enum expect_kind kind, const char *what,
+                      const struct engine_annot *an, size_t ngot, struct strbuf *err)
+{
+    /* promqltest compares the bare texts (no query set, so no positions) */
+    const char *gotbuf[64];
+    const char **got = gotbuf;
+    if (ngot > 64)
+        ngot = 64;
+    for (size_t i = 0; i < ngot; i++)
+        gotbuf[i] = an[i].msg;
+    if (count_expect(c, kind) == 0)
+        return 0;
+    if (ngot == 0) {
+        strbuf_addf(err, "expected %s annotations but none were found", what);
+        return -1;
+    }
+    for (size_t i = 0; i < c->nex; i++) {
+        if (c->ex[i].kind != kind)
+            continue;
+        bool found = false;
+        for (size_t j = 0; j < ngot && !found; j++)
+            found = expect_matches(&c->ex[i], got[j]);
+        if (!found) {
+            strbuf_addf(err, "expected %s annotation \"%s\" but no matching annotation was found, found: [",
+                        what, c->ex[i].msg ? c->ex[i].msg : "(pattern)");
+            for (size_t j = 0; j < ngot; j++)
+                strbuf_addf(err, "%s%s", j ? ", " : "", got[j]);
+            strbuf_addch(err, ']');
+            return -1;
+        }
+    }
+    for (size_t j = 0; j < ngot; j++) {
+        bool found = false;
+        for (size_t i = 0; i < c->nex && !found; i++)
+            found = c->ex[i].kind == kind && expect_matches(&c->ex[i], got[j]);
+        if (!found) {
+            strbuf_addf(err, "unexpected %s annotation \"%s\"", what, got[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_annotations(const struct eval_cmd *c, const struct engine_annots *an,
+                             struct strbuf *err)
+{
+    if (c->warn && an->nwarn == 0) {
+        strbuf_addstr(err, "expected warnings but got none");
+        return -1;
+    }
+    if (c->info && an->ninfo == 0) {
+        strbuf_addstr(err, "expected info annotations but got none");
+        return -1;
+    }
+    if (check_kind(c, EX_WARN, "warn", an->warn, an->nwarn, err) < 0 ||
+        check_kind(c, EX_INFO, "info", an->info, an->ninfo, err) < 0)
+        return -1;
+    if (count_expect(c, EX_NO_WARN) && an->nwarn) {
+        strbuf_addf(err, "unexpected warning annotations: %s", an->warn[0].full);
+        return -1;
+    }
+    if (count_expect(c, EX_NO_INFO) && an->ninfo) {
+        strbuf_addf(err, "unexpected info annotations: %s", an->info[0].full);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running ---- */
+
+static struct ast_node *parse_query(struct runner *r, const char *expr, struct strbuf *err)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct parse_opts po = {.experimental = 1};
+    struct ast_node *n = parse_expr(expr, strlen(expr), &r->a, &po, &dl);
+    if (!n) {
+        int line = 1, col = 1;
+        if (dl.len)
+            diag_line_col(expr, strlen(expr), dl.items[0].span.start, &line, &col);
+        strbuf_addf(err, "%d:%d: parse error: %s", line, col, dl.len ? dl.items[0].msg : "unknown");
+    }
+    diag_list_release(&dl);
+    return n;
+}
+
+static void log_provenance(struct runner *r, const struct value *v)
+{
+    if (v->type == VALUE_VECTOR) {
+        for (size_t i = 0; i < v->u.vec.n; i++) {
+            const struct prov *p = v->u.vec.s[i].prov;
+            strbuf_addf(r->log, "  prov %s ", fmt_labels(&r->a, v->u.vec.s[i].ls));
+            if (!p)
+                strbuf_addstr(r->log, "no inputs\n");
+            else
+                strbuf_addf(r->log, "inputs=%u not_fresh=%u worst_age=%lldms worst_unchanged=%lldms ids=%u beyond=%u\n",
+                            p->ninputs, p->nnot_fresh, (long long)p->worst_age_ms,
+                            (long long)p->worst_unchanged_ms, p->nids, p->nbeyond);
+        }
+    } else if (v->type == VALUE_MATRIX) {
+        for (size_t i = 0; i < v->u.mat.n; i++) {
+            const struct prov *p = v->u.mat.s[i].prov;
+            strbuf_addf(r->log, "  prov %s ", fmt_labels(&r->a, v->u.mat.s[i].ls));
+            if (!p)
+                strbuf_addstr(r->log, "no inputs\n");
+            else
+                strbuf_addf(r->log, "inputs=%u not_fresh=%u worst_age=%lldms worst_unchanged=%lldms ids=%u beyond=%u\n",
+                            p->ninputs, p->nnot_fresh, (long long)p->worst_age_ms,
+                            (long long)p->worst_unchanged_ms, p->nids, p->nbeyond);
+        }
+    }
+}
+
+/* Functions whose result depends on the evaluation time itself (Prometheus's AtModifierUnsafeFunctions). */
+static bool at_unsafe(const struct ast_node *n, void *ctx);
+static int at_unsafe_cb(const struct ast_node *n, void *ctx)
+{
+    return at_unsafe(n, ctx) ? 1 : 0;
+}
+static bool at_unsafe(const struct ast_node *n, void *ctx)
+{
+    (void)ctx;
+    if (n->kind != AST_CALL)
+        return false;
+    switch (n->u.call.fn->id) {
+    case FN_DAYS_IN_MONTH: case FN_DAY_OF_MONTH: case FN_DAY_OF_WEEK: case FN_DAY_OF_YEAR:
+    case FN_HOUR: case FN_MINUTE: case FN_MONTH: case FN_YEAR: case FN_PREDICT_LINEAR:
+    case FN_TIME: case FN_TIMESTAMP: case FN_START: case FN_END: case FN_RANGE: case FN_STEP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Sets @ t on every selector and subquery without one, not below a subquery that has one. */
+static void set_at(struct ast_node *n, int64_t t)
+{
+    switch (n->kind) {
+    case AST_VECTOR_SELECTOR:
+        if (n->u.vs.tm.at == AST_AT_NONE) {
+            n->u.vs.tm.at = AST_AT_TIME;
+            n->u.vs.tm.at_ms = t;
+        }
+        return;
+    case AST_MATRIX_SELECTOR:
+        set_at(n->u.ms.vs, t);
+        return;
+    case AST_SUBQUERY:
+        if (n->u.sq.tm.at == AST_AT_NONE) {
+            n->u.sq.tm.at = AST_AT_TIME;
+            n->u.sq.tm.at_ms = t;
+        }
+        return; /* the subquery now has an @: its inside is left alone */
+    case AST_CALL:
+        for (size_t i = 0; i < n->u.call.nargs; i++)
+            set_at(n->u.call.args[i], t);
+        return;
+    case AST_AGGREGATE:
+        if (n->u.agg.param)
+            set_at(n->u.agg.param, t);
+        set_at(n->u.agg.expr, t);
+        return;
+    case AST_BINARY:
+        set_at(n->u.bin.lhs, t);
+        set_at(n->u.bin.rhs, t);
+        return;
+    case AST_UNARY:
+        set_at(n->u.unary.expr, t);
+        return;
+    case AST_PAREN:
+        set_at(n->u.paren.expr, t);
+        return;
+    default:
+        return;
+    }
+}
+
+static bool uses_query_context(const char *expr)
+{
+    static const char *f[] = {"start()", "end()", "range()", "step()"};
+    for (size_t i = 0; i < 4; i++)
+        if (strstr(expr, f[i]))
+            return true;
+    return false;
+}
+
+/* One instant query of an instant eval (the original or an @ variant). */
+static int run_instant_query(struct runner *r, const struct eval_cmd *c, const struct ast_node *q,
+                             int64_t t, bool main, struct strbuf *err)
+{
+    struct engine_query eq = {q, c->expr, strlen(c->expr)};
+    struct engine_result res;
+    int rc = engine_eval_instant(&r->ms.iface, &r->eo, &eq, t, &r->a, &res);
+    if (rc < 0) {
+        if (is_fail(c))
+            return check_expected_failure(c, res.err.msg, err);
+        strbuf_addf(err, "error evaluating query: %s", res.err.msg);
+        return -1;
+    }
+    if (is_fail(c)) {
+        strbuf_addstr(err, "expected error evaluating query but got none");
+        return -1;
+    }
+    if (check_annotations(c, &res.ann, err) < 0)
+        return -1;
+    if (r->o->provenance && main)
+        log_provenance(r, &res.v);
+    if (compare(r, c, &res.v, err) < 0)
+        return -1;
+    if (c->exclude_range || uses_query_context(c->expr))
+        return 0;
+    struct engine_result rr;
+    if (engine_eval_range(&r->ms.iface, &r->eo, &eq, t - 60000, t + 60000, 60000, &r->a, &rr) < 0) {
+        strbuf_addf(err, "error evaluating query in range mode: %s", rr.err.msg);
+        return -1;
+    }
+    if (is_ordered(c))
+        return 0;
+    const struct matrix *m = &rr.v.u.mat;
+    for (size_t i = 0; i + 1 < m->n; i++)
+        if (labels_compare(m->s[i].ls, m->s[i + 1].ls) > 0) {
+            strbuf_addstr(err, "range mode: matrix results should always be sorted by labels");
+            return -1;
+        }
+    struct value mid;
+    if (res.v.type == VALUE_SCALAR) {
+        mid.type = VALUE_SCALAR;
+        mid.u.scalar.v = NAN;
+        for (size_t i = 0; i < m->n; i++)
+            for (size_t j = 0; j < m->s[i].n; j++)
+                if (m->s[i].pts[j].t_ms == t) {
+                    mid.u.scalar.v = m->s[i].pts[j].v;
+                    goto found;
+                }
+    found:;
+    } else {
+        mid.type = VALUE_VECTOR;
+        mid.u.vec.s = ARENA_NEWN(&r->a, struct vsample, m->n + 1);
+        mid.u.vec.n = 0;
+        for (size_t i = 0; i < m->n; i++)
+            for (size_t j = 0; j < m->s[i].n; j++)
+                if (m->s[i].pts[j].t_ms == t) {
+                    struct vsample *s = &mid.u.vec.s[mid.u.vec.n++];
+                    memset(s, 0, sizeof *s);
+                    s->ls = m->s[i].ls;
+                    s->v = m->s[i].pts[j].v;
+                    s->t_ms = t;
+                    break;
+                }
+    }
+    if (compare(r, c, &mid, err) < 0) {
+        struct strbuf tmp = STRBUF_INIT;
+        strbuf_addf(&tmp, "range mode: %s", err->buf);
+        strbuf_reset(err);
+        strbuf_addstr(err, tmp.buf);
+        strbuf_release(&tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static bool evals_nhcb(struct runner *r, const struct eval_cmd *c)
+{
+    struct strbuf err = STRBUF_INIT;
+    struct ast_node *q = parse_query(r, c->expr, &err);
+    strbuf_release(&err);
+    return q && ast_walk(q, touches_nhcb_cb, r);
+}
+
+static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *err)
+{
+    struct ast_node *q = parse_query(r, c->expr, err);
+    if (!q)
+        return -1;
+    if (c->range) {
+        struct engine_query eq = {q, c->expr, strlen(c->expr)};
+        struct engine_result res;
+        if (engine_eval_range(&r->ms.iface, &r->eo, &eq, c->start, c->end, c->step, &r->a, &res) < 0) {
+            if (is_fail(c))
+                return check_expected_failure(c, res.err.msg, err);
+            strbuf_addf(err, "error evaluating query: %s", res.err.msg);
+            return -1;
+        }
+        if (is_fail(c)) {
+            strbuf_addstr(err, "expected error evaluating query but got none");
+            return -1;
+        }
+        if (check_annotations(c, &res.ann, err) < 0)
+            return -1;
+        if (r->o->provenance)
+            log_provenance(r, &res.v);
+        return compare(r, c, &res.v, err);
+    }
+    if (run_instant_query(r, c, q, c->at, true, err) < 0)
+        return -1;
+    if (ast_walk(q, at_unsafe_cb, NULL))
+        return 0;
+    int64_t ts = c->at;
+    int64_t times[5];
+    size_t nt;
+    if (ts == 0) {
+        times[0] = -1000, times[1] = 0, times[2] = 1000;
+        nt = 3;
+    } else {
+        times[0] = -10 * ts, times[1] = 0, times[2] = ts / 5, times[3] = ts, times[4] = 10 * ts;
+        nt = 5;
+    }
+    struct ast_node *qa = parse_query(r, c->expr, err);
+    if (!qa)
+        return -1;
+    set_at(qa, ts);
+    for (size_t i = 0; i < nt; i++)
+        if (run_instant_query(r, c, qa, times[i], false, err) < 0) {
+            struct strbuf tmp = STRBUF_INIT;
+            strbuf_addf(&tmp, "with @ %lld at t=%lld: %s", (long long)ts, (long long)times[i], err->buf);
+            strbuf_reset(err);
+            strbuf_addstr(err, tmp.buf);
+            strbuf_release(&tmp);
+            return -1;
+        }
+    return 0;
+}
+
+int promqltest_run_file(const char *path, const struct promqltest_opts *o,
+                        struct promqltest_report *rep, struct strbuf *log)
+{
+    struct strbuf src = STRBUF_INIT;
+    if (strbuf_read_file(&src, path) < 0) {
+        strbuf_addf(log, "FAIL %s: cannot read: %s\n", path, strerror(errno));
+        strbuf_release(&src);
+        return -1;
+    }
+    struct runner r = {0};
+    r.path = path;
+    r.o = o;
+    r.rep = rep;
+    r.log = log;
+    memstore_init(&r.ms);
+    r.eo.lookback_ms = 5 * 60 * 1000;
+    r.eo.subquery_step_ms = 60 * 1000;
+    r.eo.timeout_ms = 100 * 1000;
+    r.eo.delayed_name_removal = true;
+    /* split into trimmed lines; comments become blank lines */
+    size_t nlines = 1;
+    for (size_t i = 0; i < src.len; i++)
+        nlines += src.buf[i] == '\n';
+    char **lines = calloc(nlines, sizeof *lines);
+    size_t k = 0;
+    char *s = src.buf;
+    for (;;) {
+        char *nl = strchr(s, '\n');
+        if (nl)
+            *nl = '\0';
+        char *l = trim(s);
+        lines[k++] = l[0] == '#' ? (char *)"" : l;
+        if (!nl)
+            break;
+        s = nl + 1;
+    }
+    nlines = k;
+    int ret = 0;
+    arena_init(&r.a, 0);
+    for (size_t i = 0; i < nlines; i++) {
+        char *l = lines[i];
+        if (!l[0])
+            continue;
+        struct arena_mark m = arena_mark(&r.a);
+        if (!strncasecmp(l, "clear", 5) && (!l[5] || isspace((unsigned char)l[5]))) {
+            memstore_clear(&r.ms);
+            clear_nhcb(&r);
+        } else if (!strncasecmp(l, "load", 4)) {
+            run_load(&r, lines, nlines, &i);
+        } else if (!strncasecmp(l, "eval", 4)) {
+            struct eval_cmd c;
+            if (parse_eval(&r, lines, nlines, &i, &c) < 0) {
+                failf(&r, (int)i + 1, "invalid eval command: %s", l);
+                rep->failed++;
+            } else if (c.skip) {
+                rep->skipped++;
+                strbuf_addf(log, "SKIP %s:%d: native histogram expectation: %s\n", path, c.line, c.expr);
+            } else if (r.nnhcb && evals_nhcb(&r, &c)) {
+                rep->skipped++;
+                strbuf_addf(log, "SKIP %s:%d: reads native histograms made by load_with_nhcb: %s\n",
+                            path, c.line, c.expr);
+            } else {
+                struct strbuf err = STRBUF_INIT;
+                if (run_eval(&r, &c, &err) < 0) {
+                    failf(&r, c.line, "%s\n    %s", c.expr, err.buf);
+                    rep->failed++;
+                } else {
+                    rep->passed++;
+                    if (o->verbose)
+                        strbuf_addf(log, "ok %s:%d: %s\n", path, c.line, c.expr);
+                }
+                strbuf_release(&err);
+            }
+        } else {
+            failf(&r, (int)i + 1, "invalid command \"%s\"", l);
+            ret = -1;
+            break;
+        }
+        arena_reset(&r.a, m);
+    }
+    arena_release(&r.a);
+    memstore_release(&r.ms);
+    clear_nhcb(&r);
+    free(r.nhcb);
+    free(lines);
+    strbuf_release(&src);
+    return ret;
+}

@@ -1,0 +1,97 @@
+/* group: one evaluation of a rule group at a slot time, as Prometheus's
+ * Group.Eval does it: rules in order, each rule's output appended before the
+ * next rule runs (so recording results are visible to later rules), alert
+ * labels and annotations templated, the alert lifecycle applied, ALERTS and
+ * ALERTS_FOR_STATE series written, and staleness markers for output series
+ * that disappeared. A failing rule keeps its state and reports health "err".
+ * Ownership rule: a group borrows its rule_group (owned by the rulefile,
+ * which must outlive it) and owns its per-rule state (alert sets, parsed
+ * templates, previous output series, last error). */
+#ifndef HEED_RULES_GROUP_H
+#define HEED_RULES_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "eval/engine.h"
+#include "eval/labels.h"
+#include "rules/alert.h"
+#include "rules/rulefile.h"
+
+struct storage;
+struct tmpl;
+struct tmpl_label;
+
+enum rule_health {
+    RULE_HEALTH_UNKNOWN = 0, /* "unknown": never evaluated */
+    RULE_HEALTH_OK,          /* "ok" */
+    RULE_HEALTH_ERR,         /* "err" */
+};
+const char *rule_health_name(enum rule_health h);
+
+/* Output series of the previous evaluation, for staleness markers. */
+struct group_series_set {
+    struct arena arena;        /* owns the table */
+    struct labels_table table; /* the series */
+};
+
+struct group_rule {
+    const struct rule *rule;        /* borrowed from the rulefile */
+    struct rule_kvs labels;         /* group labels overlaid by rule labels (group arena) */
+    struct tmpl **label_tmpl;       /* alerting: parsed label templates, parallel to labels */
+    struct tmpl **ann_tmpl;         /* alerting: parsed annotation templates */
+    struct alert_set alerts;        /* alerting: the instances */
+    enum rule_health health;        /* last evaluation's verdict */
+    char *last_error;               /* malloc'd; NULL when healthy */
+    int64_t last_eval_ms;           /* evaluation time (slot) of the last evaluation; 0: never */
+    double eval_seconds;            /* duration of the last evaluation */
+    uint64_t samples;               /* samples the last evaluation appended */
+    struct group_series_set prev;   /* output series last time */
+    struct group_series_set cur;    /* scratch for this time */
+    struct engine_annots last_ann;  /* last warnings (texts copied into prev arena: dropped each tick) */
+};
+
+/* Where a group's output samples go: the test runner's memstore, the
+ * daemon's local overlay and remote write. Called in rule order. */
+typedef void (*group_append_fn)(void *ctx, const struct labels *ls, int64_t t_ms, double v);
+
+struct group_env {
+    struct storage *st;                     /* what queries read */
+    const struct engine_opts *eopts;        /* engine options */
+    group_append_fn append;                 /* output sink (may be NULL) */
+    void *append_ctx;                       /* passed to append */
+    const struct tmpl_label *external_labels; /* for templates ($externalLabels) */
+    size_t nexternal_labels;
+    const char *external_url;               /* for templates ($externalURL) */
+    int64_t query_offset_ms;                /* effective query_offset */
+    bool restored;                          /* write ALERTS/ALERTS_FOR_STATE (Prometheus: after restore) */
+};
+
+struct group {
+    const struct rule_group *g;  /* borrowed */
+    struct group_rule *rules;    /* one per rule, in order */
+    size_t n;                    /* rules */
+    struct arena arena;          /* merged labels, template arrays */
+    int64_t last_eval_ms;        /* slot time of the last evaluation; 0: never */
+    double eval_seconds;         /* duration of the last evaluation */
+};
+
+/* Prepares the group: merges labels and parses alert templates (which the
+ * rule file loader already validated). Returns 0, or -1 with msg set when a
+ * template does not parse. */
+int group_init(struct group *gr, const struct rule_group *g, char *msg, size_t msglen);
+void group_release(struct group *gr);
+
+/* Evaluates every rule at slot time ts_ms. Rule errors are recorded in
+ * their health, not returned. Returns the number of rules that failed. */
+int group_eval(struct group *gr, const struct group_env *env, int64_t ts_ms);
+
+/* Calls fn for each alert instance of the group that is due a notification
+ * at ts (Prometheus's sendAlerts), after marking it sent. */
+typedef void (*group_notify_fn)(void *ctx, const struct group_rule *r, const struct alert *a);
+void group_send_alerts(struct group *gr, int64_t ts_ms, int64_t interval_ms, int64_t resend_delay_ms,
+                       group_notify_fn fn, void *ctx);
+
+#endif
