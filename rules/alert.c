@@ -251,6 +251,21 @@ int alert_set_update(struct alert_set *s, const struct alert_input *in, size_t n
     return 0;
 }
 
+struct alert *alert_set_restore(struct alert_set *s, const struct alert *a)
+{
+    const struct labels *ls = labels_import(&s->table, a->ls);
+    struct alert *d = alert_set_find(s, ls);
+    if (!d)
+        d = add_instance(s, ls);
+    free_annotations(d);
+    *d = *a;
+    d->ls = ls;
+    d->ann = NULL;
+    d->nann = 0;
+    set_annotations(d, a->ann, a->nann);
+    return d;
+}
+
 bool alert_needs_sending(const struct alert *a, int64_t ts_ms, int64_t resend_delay_ms)
 {
     if (a->state == ALERT_PENDING)
