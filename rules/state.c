@@ -242,7 +242,7 @@ static int decode_line(struct rd *r, struct state_group *g, struct pending_alert
     char word[32];
     if (get_word(r, word, sizeof word) < 0)
         return -1;
-    struct state_rule *rule = g->n ? &g->rules[g->n - 1] : NULL;
+    struct state_rule *rule = g->n ? g->rules[g->n - 1] : NULL;
     if (!strcmp(word, "rule")) {
         if (pending_flush(r, pa, rule) < 0)
             return -1;
@@ -254,8 +254,9 @@ static int decode_line(struct rd *r, struct state_group *g, struct pending_alert
             free(labels);
             return r->err[0] ? -1 : rfail(r, "bad rule line");
         }
+        /* each rule on its own: an alert_set must never move (its table points at its arena) */
         g->rules = xrealloc(g->rules, (g->n + 1) * sizeof *g->rules);
-        rule = &g->rules[g->n++];
+        rule = g->rules[g->n++] = xcalloc(1, sizeof *rule);
         rule->name = name;
         rule->labels = labels;
         rule->ordinal = (unsigned)ord;
@@ -384,7 +385,7 @@ int state_decode(const char *src, size_t len, struct state_group *g, char *err, 
     if (rc == 0 && r.line < 3)
         rc = rfail(&r, "header incomplete");
     if (rc == 0)
-        rc = pending_flush(&r, &pa, g->n ? &g->rules[g->n - 1] : NULL);
+        rc = pending_flush(&r, &pa, g->n ? g->rules[g->n - 1] : NULL);
     pending_clear(&pa);
     free(pa.labels);
     free(pa.ann);
@@ -398,9 +399,10 @@ int state_decode(const char *src, size_t len, struct state_group *g, char *err, 
 void state_group_release(struct state_group *g)
 {
     for (size_t i = 0; i < g->n; i++) {
-        free(g->rules[i].name);
-        free(g->rules[i].labels);
-        alert_set_release(&g->rules[i].alerts);
+        free(g->rules[i]->name);
+        free(g->rules[i]->labels);
+        alert_set_release(&g->rules[i]->alerts);
+        free(g->rules[i]);
     }
     free(g->rules);
     free(g->key);
@@ -411,9 +413,9 @@ struct state_rule *state_group_find(const struct state_group *g, const char *nam
                                     unsigned ordinal)
 {
     for (size_t i = 0; i < g->n; i++)
-        if (!strcmp(g->rules[i].name, name) && !strcmp(g->rules[i].labels, labels) &&
-            g->rules[i].ordinal == ordinal)
-            return &g->rules[i];
+        if (!strcmp(g->rules[i]->name, name) && !strcmp(g->rules[i]->labels, labels) &&
+            g->rules[i]->ordinal == ordinal)
+            return g->rules[i];
     return NULL;
 }
 

@@ -49,7 +49,7 @@ struct state_rule {
 struct state_group {
     char *key;               /* group key, file + ";" + name */
     int64_t saved_at_ms;     /* when the file was written (Unix ms) */
-    struct state_rule *rules;
+    struct state_rule **rules; /* each malloc'd: an alert_set must not move */
     size_t n;
 };
 
