@@ -8,30 +8,21 @@
 
 #include "base/diag.h"
 #include "base/log.h"
-#include "base/strbuf.h"
 #include "cmd/cmd.h"
 #include "rules/daemon.h"
 #include "rules/schedule.h"
 
 static const char usage[] = "heed run --config FILE [--shard i/n] [--log.level debug|info|warn|error]";
 
-/* Each problem as one error line: file:line:col: message. */
+/* Each problem as one log line (the daemon renders them "file:line:col: message"). */
 static void log_diags(const char *msg, const struct diag_list *dl)
 {
     for (size_t i = 0; i < dl->len; i++) {
         const struct diag *d = &dl->items[i];
-        struct strbuf src = STRBUF_INIT, line = STRBUF_INIT;
-        if (d->file && d->span.start > 0)
-            strbuf_read_file(&src, d->file); /* positions are offsets: render with the file's text */
-        diag_render(&line, d, src.buf, src.len, 0);
-        if (line.len && line.buf[line.len - 1] == '\n')
-            strbuf_setlen(&line, line.len - 1);
         if (d->code == DIAG_WARNING)
-            LOG_WARN(msg, "err", line.buf);
+            LOG_WARN(msg, "err", d->msg);
         else
-            LOG_ERROR(msg, "err", line.buf);
-        strbuf_release(&line);
-        strbuf_release(&src);
+            LOG_ERROR(msg, "err", d->msg);
     }
 }
 

@@ -796,6 +796,32 @@ static void plan_abort(struct plan *p)
     free(p->ds);
 }
 
+/* Diagnostics borrow their file names (and need the source for positions)
+ * from the configuration and rule files, which a refused reload frees:
+ * render them into self-contained messages while those are alive.
+ * diags[from, cfg_end) came from the configuration file (positions from its
+ * text); later ones name their file. */
+static void own_diags(struct diag_list *dl, size_t from, size_t cfg_end, const struct config *cfg)
+{
+    for (size_t i = from; i < dl->len; i++) {
+        struct diag *d = &dl->items[i];
+        struct strbuf sb = STRBUF_INIT;
+        if (i < cfg_end && d->file) {
+            diag_render(&sb, d, cfg->src ? cfg->src : "", cfg->src ? cfg->srclen : 0, 0);
+            if (sb.len && sb.buf[sb.len - 1] == '\n')
+                strbuf_setlen(&sb, sb.len - 1);
+        } else if (d->file) {
+            strbuf_addf(&sb, "%s: %s", d->file, d->msg);
+        } else {
+            strbuf_addstr(&sb, d->msg);
+        }
+        free(d->msg);
+        d->msg = strbuf_detach(&sb);
+        d->file = NULL;
+        d->span = (struct span){0, 0};
+    }
+}
+
 /* Builds everything for the configuration at d->opts.config_path, reusing
  * what the running set (old, possibly empty) has that is equal. */
 static int plan_build(struct daemon *d, const struct runset *old, struct plan *p, struct diag_list *diags)
@@ -803,7 +829,11 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
     memset(p, 0, sizeof *p);
     p->rs.cfg = xcalloc(1, sizeof *p->rs.cfg);
     LOG_INFO("Loading configuration file", "filename", d->opts.config_path);
-    if (config_load(p->rs.cfg, d->opts.config_path, diags) < 0) {
+    size_t from = diags->len;
+    int crc = config_load(p->rs.cfg, d->opts.config_path, diags);
+    size_t cfg_end = diags->len;
+    if (crc < 0) {
+        own_diags(diags, from, cfg_end, p->rs.cfg);
         plan_abort(p);
         return -1;
     }
@@ -811,7 +841,7 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
     struct rules_gen *gen = xcalloc(1, sizeof *gen);
     struct rulefile_opts ro = {0};
     int rc = rulefile_set_load(&gen->set, cfg->rule_files, cfg->nrule_files, &ro, diags);
-    for (size_t i = 0; rc == 0 && i < diags->len; i++)
+    for (size_t i = from; rc == 0 && i < diags->len; i++)
         if (diags->items[i].code != DIAG_WARNING)
             rc = -1;
     size_t cap = 0;
@@ -869,6 +899,7 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
         }
         p->rs.rw_fp = strbuf_detach(&fp);
     }
+    own_diags(diags, from, cfg_end, cfg);
     if (gen->refs == 0) { /* every group reused, or failed: the new files are not needed */
         rulefile_set_release(&gen->set);
         free(gen);

@@ -512,7 +512,8 @@ void state_load_dir(const char *dir, struct state_group **out, size_t *n, struct
         }
     }
     closedir(d);
-    qsort(names, nn, sizeof *names, name_cmp); /* a stable order for messages */
+    if (nn) /* a stable order for messages */
+        qsort(names, nn, sizeof *names, name_cmp);
     size_t gcap = 0;
     for (size_t i = 0; i < nn; i++) {
         struct strbuf path = STRBUF_INIT, sb = STRBUF_INIT;
