@@ -8,6 +8,7 @@ DIR/port.
   ("none": no series). A range selector (query ending in "]") gets a matrix
   of samples every second over the window; anything else a vector at the
   query time.
+- remote write: POST /api/v1/write appends the body size to DIR/writes.
 - Alertmanager: POST /api/v2/alerts appends the body (one JSON array per
   line) to DIR/alerts.jsonl and answers 200.
 """
@@ -61,6 +62,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with LOCK, open(os.path.join(DIR, "alerts.jsonl"), "ab") as f:
                 f.write(body.replace(b"\n", b" ") + b"\n")
             self.send(200, b"")
+            return
+        if path.endswith("/api/v1/write"):
+            with LOCK, open(os.path.join(DIR, "writes"), "a") as f:
+                f.write("%d\n" % len(body))
+            self.send(204, b"")
             return
         if not path.endswith("/api/v1/query"):
             self.send(404, b"not found", "text/plain")

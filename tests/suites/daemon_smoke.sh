@@ -31,6 +31,13 @@ groups:
         expr: up == 0
         labels: {severity: page}
         annotations: {summary: "{{ $labels.job }} is down"}
+  - name: smoke-records
+    interval: 1s
+    rules:
+      - record: job:up:max
+        expr: max by (job) (up)
+      - record: job:up:max2
+        expr: job:up:max * 2
 EOF
 write_config() {
     cat >"$D/heed.yml" <<EOF
@@ -41,6 +48,7 @@ state_dir: $D/state
 resend_delay: 1s
 external_labels: {replica: a}
 external_url: http://heed.example:9096/
+remote_write: {url: "http://127.0.0.1:$PORT/api/v1/write"}
 EOF
 }
 write_config
@@ -104,14 +112,20 @@ else
 fi
 STARTS=$(last_alert startsAt)
 
+# Recording-rule output reaches remote write.
+if wait_for 10 test -s "$D/writes"; then
+    e2e_ok "recording-rule results sent with remote write"
+else
+    e2e_not_ok "nothing arrived by remote write"
+fi
+
 # 2. SIGHUP with a bad configuration: refused, the old one keeps running.
 cp "$D/heed.yml" "$D/heed.good"
 printf 'evaluation_interval: soon\n' >>"$D/heed.yml"
 kill -HUP "$HEED_PID"
 if wait_for 5 log_has 'Error reloading config'; then
     before=$(alerts_count)
-    if grep -q 'heed.yml:8:22: evaluation_interval: not a valid duration string' "$D/heed.log" ||
-        grep -q 'heed.yml:8:22: evaluation_interval:' "$D/heed.log"; then
+    if grep -q 'heed.yml:9:22: evaluation_interval: not a valid duration string: \\"soon\\"' "$D/heed.log"; then
         e2e_ok "bad reload logged with file:line:col"
     else
         e2e_not_ok "bad reload message: $(grep 'reloading' "$D/heed.log")"
