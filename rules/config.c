@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "rules/rulefile.h"
+#include "rules/schedule.h"
 #include "rules/ynode.h"
 
 struct cdec {
@@ -613,7 +614,7 @@ static void decode_top(struct cdec *d, const struct ynode *root)
         "datasource", "alertmanagers", "rule_files", "evaluation_interval", "query_offset",
         "external_labels", "external_url", "state_dir", "remote_write", "web",
         "freshness", "resend_delay", "for_grace_period", "for_outage_tolerance", "lookback_delta",
-        "query_timeout", "max_samples", "self_monitoring",
+        "query_timeout", "max_samples", "self_monitoring", "group_phase",
     };
     enum { NKEYS = sizeof keys / sizeof keys[0] };
     const struct ynode *v[NKEYS];
@@ -674,6 +675,11 @@ static void decode_top(struct cdec *d, const struct ynode *root)
     get_duration(d, v[15], "query_timeout", false, &cfg->query_timeout_ms);
     get_int(d, v[16], "max_samples", &cfg->max_samples);
     decode_self_monitoring(d, v[17]);
+    const char *phase = get_string(d, v[18], "group_phase");
+    if (phase && !strcmp(phase, "prometheus2"))
+        cfg->group_phase = SCHEDULE_HASH_SLICELABELS;
+    else if (phase && strcmp(phase, "prometheus3") != 0)
+        fail_at(d, v[18], "group_phase: must be prometheus3 or prometheus2, not \"%s\"", phase);
 }
 
 static void set_defaults(struct config *cfg)

@@ -142,6 +142,7 @@ struct config {
     int64_t query_timeout_ms;
     int64_t max_samples;
     struct config_self_monitoring self_monitoring;
+    int group_phase;             /* enum schedule_hash_kind: whose group phases to match (prometheus3/prometheus2) */
     const char *src;             /* the file's text */
     size_t srclen;
     struct arena arena;          /* owns everything above */

@@ -941,7 +941,10 @@ static void plan_commit(struct daemon *d, struct plan *p)
             }
         }
         /* a new or changed group waits for its next slot, as in Prometheus */
-        schedule_init(&dg->sched, dg->g->file, dg->g->name, dg->interval_ms * SCHEDULE_NS_PER_MS, now);
+        schedule_init(&dg->sched, (enum schedule_hash_kind)cfg->group_phase, dg->g->file, dg->g->name, dg->interval_ms * SCHEDULE_NS_PER_MS, now);
+        LOG_DEBUG("Rule group scheduled", "file", dg->g->file, "group", dg->g->name, "interval_ms",
+                  LOG_INT(dg->interval_ms), "phase_ns", LOG_INT(dg->sched.phase_ns), "first_evaluation",
+                  log_format_time((char[LOG_TIME_BUF]){0}, dg->sched.next_ns / SCHEDULE_NS_PER_MS));
     }
     for (size_t o = 0; o < old.n; o++) {
         bool kept = false;

@@ -41,8 +41,29 @@ size_t schedule_group_labels_encode(const char *file, const char *name, unsigned
     return put_string(buf, size, at, name);
 }
 
-uint64_t schedule_group_hash(const char *file, const char *name)
+/* Prometheus 2's slice labels hash name, 0xFF, value, 0xFF per label. */
+static uint64_t slicelabels_hash(const char *file, const char *name)
 {
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    static const char sep = (char)0xFF;
+    XXH64_update(st, "file", 4);
+    XXH64_update(st, &sep, 1);
+    XXH64_update(st, file, strlen(file));
+    XXH64_update(st, &sep, 1);
+    XXH64_update(st, "name", 4);
+    XXH64_update(st, &sep, 1);
+    XXH64_update(st, name, strlen(name));
+    XXH64_update(st, &sep, 1);
+    uint64_t h = XXH64_digest(st);
+    XXH64_freeState(st);
+    return h;
+}
+
+uint64_t schedule_group_hash(enum schedule_hash_kind kind, const char *file, const char *name)
+{
+    if (kind == SCHEDULE_HASH_SLICELABELS)
+        return slicelabels_hash(file, name);
     unsigned char small[512];
     size_t len = schedule_group_labels_encode(file, name, small, sizeof small);
     if (len <= sizeof small)
@@ -68,11 +89,12 @@ int64_t schedule_slot_ns(int64_t phase_ns, int64_t interval_ns, int64_t t_ns)
     return adj - rem + phase_ns;
 }
 
-void schedule_init(struct schedule *s, const char *file, const char *name, int64_t interval_ns, int64_t now_ns)
+void schedule_init(struct schedule *s, enum schedule_hash_kind kind, const char *file, const char *name,
+                   int64_t interval_ns, int64_t now_ns)
 {
     memset(s, 0, sizeof *s);
     s->interval_ns = interval_ns;
-    s->phase_ns = schedule_phase_ns(schedule_group_hash(file, name), interval_ns);
+    s->phase_ns = schedule_phase_ns(schedule_group_hash(kind, file, name), interval_ns);
     s->next_ns = schedule_slot_ns(s->phase_ns, interval_ns, now_ns) + interval_ns;
 }
 

@@ -1,7 +1,7 @@
 /* schedule: when a rule group evaluates, as Prometheus times its groups.
  * Every group has a fixed phase inside its interval, derived from the hash of
  * the label set {file="<file>", name="<group>"} exactly as Prometheus computes
- * it (XXH64 of the stringlabels encoding), so heed and Prometheus evaluate the
+ * it (XXH64 of its label-set bytes, Prometheus 3's or 2's), so heed and Prometheus evaluate the
  * same group at the same instants. Evaluation timestamps are slots
  * (phase + k*interval); the first one is the slot after the current one; a
  * group that falls behind skips the slots it missed (counted, never caught up).
@@ -23,8 +23,15 @@
  * returns the full length (as snprintf). */
 size_t schedule_group_labels_encode(const char *file, const char *name, unsigned char *buf, size_t size);
 
-/* Prometheus's Group.hash(): XXH64 (seed 0) of that encoding. */
-uint64_t schedule_group_hash(const char *file, const char *name);
+/* Which Prometheus's phases to match: its Group.hash() is Labels.Hash() of
+ * {file, name}, whose bytes depend on how that build stores label sets. */
+enum schedule_hash_kind {
+    SCHEDULE_HASH_STRINGLABELS = 0, /* Prometheus 3 (default build): the encoding above */
+    SCHEDULE_HASH_SLICELABELS,      /* Prometheus 2: name 0xFF value 0xFF for each label */
+};
+
+/* Prometheus's Group.hash(): XXH64 (seed 0) of the label set's bytes. */
+uint64_t schedule_group_hash(enum schedule_hash_kind kind, const char *file, const char *name);
 
 /* The phase of a group in an interval: hash mod interval (both in ns). */
 int64_t schedule_phase_ns(uint64_t hash, int64_t interval_ns);
@@ -43,7 +50,8 @@ struct schedule {
 };
 
 /* Starts a timer at now: the first evaluation is at the slot after now's. */
-void schedule_init(struct schedule *s, const char *file, const char *name, int64_t interval_ns, int64_t now_ns);
+void schedule_init(struct schedule *s, enum schedule_hash_kind kind, const char *file, const char *name,
+                   int64_t interval_ns, int64_t now_ns);
 
 /* Called once now >= s->next_ns: returns the slot to evaluate (the latest
  * slot <= now; slots skipped in between are counted as missed) and moves

@@ -58,7 +58,8 @@ static void test_full(void)
         "lookback_delta: 10m\n"
         "query_timeout: 1m\n"
         "max_samples: 1000\n"
-        "self_monitoring: {watchdog: {enabled: false}, notifier_failing: false}\n";
+        "self_monitoring: {watchdog: {enabled: false}, notifier_failing: false}\n"
+        "group_phase: prometheus2\n";
     struct config c;
     int rc;
     char *errs = parse(&c, src, &rc);
@@ -100,6 +101,7 @@ static void test_full(void)
     T_CHECK(!c.self_monitoring.watchdog);
     T_CHECK(!c.self_monitoring.notifier_failing);
     T_CHECK(c.self_monitoring.inputs_stale);
+    T_EQ_INT(c.group_phase, 1);
 
     struct config_freshness p;
     config_freshness_for(&c, "api-east", "HighErrorRate", NULL, &p);
@@ -196,6 +198,8 @@ static const struct {
     {"several errors at once", "datasource: {url: http://x}\nresend_delay: soon\nweb: {listen: x}\n",
      "/etc/heed/heed.yml:3:7: web: unknown field \"listen\"\n"
      "/etc/heed/heed.yml:2:15: resend_delay: not a valid duration string: \"soon\"\n"},
+    {"bad group_phase", "datasource: {url: http://x}\ngroup_phase: prometheus1\n",
+     "/etc/heed/heed.yml:2:14: group_phase: must be prometheus3 or prometheus2, not \"prometheus1\"\n"},
     {"top level is a list", "- a\n", "/etc/heed/heed.yml:1:1: configuration: expected a mapping, got a sequence\n"},
 };
 

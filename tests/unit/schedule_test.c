@@ -34,12 +34,16 @@ static void test_encoding(void)
 
 static void test_hash_and_phase(void)
 {
-    T_CHECK(schedule_group_hash("/etc/prometheus/rules.yml", "example") == UINT64_C(15042559949682445398));
-    T_CHECK(schedule_group_hash("rules.yml", "g1") == UINT64_C(332418554891472798));
+    T_CHECK(schedule_group_hash(SCHEDULE_HASH_STRINGLABELS, "/etc/prometheus/rules.yml", "example") == UINT64_C(15042559949682445398));
+    T_CHECK(schedule_group_hash(SCHEDULE_HASH_STRINGLABELS, "rules.yml", "g1") == UINT64_C(332418554891472798));
     char longf[301];
     memset(longf, 'x', 300);
     longf[300] = 0;
-    T_CHECK(schedule_group_hash(longf, "long") == UINT64_C(13654405431050741796));
+    T_CHECK(schedule_group_hash(SCHEDULE_HASH_STRINGLABELS, longf, "long") == UINT64_C(13654405431050741796));
+    /* Prometheus 2 (slice labels): "file" 0xFF f 0xFF "name" 0xFF n 0xFF, same XXH64 */
+    T_CHECK(schedule_group_hash(SCHEDULE_HASH_SLICELABELS, "rules.yml", "g1") == UINT64_C(5522140864151810036));
+    T_CHECK(schedule_group_hash(SCHEDULE_HASH_SLICELABELS, "/etc/prometheus/rules.yml", "example") ==
+            UINT64_C(4407344506431338009));
     T_EQ_INT(schedule_phase_ns(UINT64_C(15042559949682445398), 60 * SEC), INT64_C(29682445398));
     T_EQ_INT(schedule_phase_ns(UINT64_C(15042559949682445398), 15 * SEC), INT64_C(14682445398));
 }
@@ -60,7 +64,7 @@ static void test_first_and_missed(void)
 {
     struct schedule s;
     int64_t now = INT64_C(1700000000) * SEC + 123;
-    schedule_init(&s, "/etc/prometheus/rules.yml", "example", 60 * SEC, now);
+    schedule_init(&s, SCHEDULE_HASH_STRINGLABELS, "/etc/prometheus/rules.yml", "example", 60 * SEC, now);
     int64_t slot = schedule_slot_ns(s.phase_ns, s.interval_ns, now);
     T_EQ_INT(s.next_ns, slot + 60 * SEC); /* waits for the next slot */
     T_CHECK(s.next_ns > now);
