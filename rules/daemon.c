@@ -444,15 +444,10 @@ static size_t restore_rule(const struct config *cfg, struct group_rule *r, const
     int64_t for_ms = r->rule->for_ms;
     for (size_t i = 0; i < sr->alerts.n; i++) {
         struct alert a = sr->alerts.items[i];
-        if (a.state == ALERT_PENDING && for_ms >= cfg->for_grace_period_ms) {
-            if (now - saved_at_ms > cfg->for_outage_tolerance_ms)
-                continue; /* down longer than tolerated: the for clock starts over */
-            int64_t remaining = for_ms - (saved_at_ms - a.active_at_ms);
-            if (remaining > 0 && remaining < cfg->for_grace_period_ms)
-                a.active_at_ms = now + cfg->for_grace_period_ms - for_ms;
-            else if (remaining > 0)
-                a.active_at_ms += now - saved_at_ms;
-        }
+        if (a.state == ALERT_PENDING &&
+            !state_restore_pending(&a.active_at_ms, for_ms, cfg->for_grace_period_ms, cfg->for_outage_tolerance_ms,
+                                   saved_at_ms, now))
+            continue; /* down longer than tolerated: the for clock starts over */
         alert_set_restore(&r->alerts, &a);
         restored++;
     }

@@ -419,6 +419,23 @@ struct state_rule *state_group_find(const struct state_group *g, const char *nam
     return NULL;
 }
 
+bool state_restore_pending(int64_t *active_at_ms, int64_t for_ms, int64_t grace_ms, int64_t tolerance_ms,
+                           int64_t down_at_ms, int64_t now_ms)
+{
+    if (for_ms < grace_ms)
+        return true;
+    if (now_ms - down_at_ms > tolerance_ms)
+        return false;
+    int64_t remaining = for_ms - (down_at_ms - *active_at_ms);
+    if (remaining <= 0)
+        return true; /* it was due already: fires at the next evaluation */
+    if (remaining < grace_ms)
+        *active_at_ms = now_ms + grace_ms - for_ms;
+    else
+        *active_at_ms += now_ms - down_at_ms;
+    return true;
+}
+
 char *state_path(const char *dir, const char *group_key)
 {
     struct strbuf sb = STRBUF_INIT;

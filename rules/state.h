@@ -28,6 +28,7 @@
 #ifndef HEED_RULES_STATE_H
 #define HEED_RULES_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,15 @@ void state_group_release(struct state_group *g);
 /* The rule with this identity, or NULL. */
 struct state_rule *state_group_find(const struct state_group *g, const char *name, const char *labels,
                                     unsigned ordinal);
+
+/* Prometheus's `for` restore (PROMETHEUS.md 2.4) for a pending instance
+ * whose state was saved at down_at and comes back at now: with a `for`
+ * shorter than the grace period nothing changes; after a longer outage than
+ * tolerated the instance is dropped (returns false: its clock starts over);
+ * otherwise *active_at moves so that the downtime does not count, but never
+ * so that it fires sooner than the grace period from now. */
+bool state_restore_pending(int64_t *active_at_ms, int64_t for_ms, int64_t grace_ms, int64_t tolerance_ms,
+                           int64_t down_at_ms, int64_t now_ms);
 
 /* "<dir>/<hex XXH64 of key>.state"; malloc'd. */
 char *state_path(const char *dir, const char *group_key);

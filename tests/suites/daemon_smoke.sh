@@ -222,4 +222,24 @@ kill -TERM "$HEED_PID"
 wait_for 15 exited "$HEED_PID"
 e2e_stop "$HEED_PID"
 
+# 8. Sharding: shards 0/2 and 1/2 split the groups between them.
+printf 'datasource: {url: "http://127.0.0.1:%s"}\nrule_files: [rules.yml]\n' "$PORT" >"$D/shard.yml"
+total=0
+for i in 0 1; do
+    "$HEED" run --config "$D/shard.yml" --shard $i/2 >"$D/shard$i.log" 2>&1 &
+    pid=$!
+    e2e_track $pid
+    wait_for 5 grep -q 'Completed loading' "$D/shard$i.log"
+    e2e_stop $pid
+    n=$(sed -n 's/.*msg="Completed loading of configuration file".* groups=\([0-9]*\).*/\1/p' "$D/shard$i.log")
+    total=$((total + ${n:-100}))
+done
+"$HEED" run --config "$D/shard.yml" --shard 2/2 >"$D/shard-bad.log" 2>&1
+rc=$?
+if [ $total = 2 ] && [ $rc = 2 ]; then
+    e2e_ok "--shard 0/2 and 1/2 evaluate the two groups between them; 2/2 is a usage error"
+else
+    e2e_not_ok "sharding: groups in both shards $total (want 2), --shard 2/2 exit $rc"
+fi
+
 e2e_summary

@@ -198,8 +198,35 @@ static void test_files(void)
     strbuf_release(&file);
 }
 
+/* Prometheus's restore cases with for 30m, grace 10m, tolerance 1h. */
+static void test_restore_pending(void)
+{
+    const int64_t M = 60 * 1000, down = 1000 * M, FOR = 30 * M, GRACE = 10 * M, TOL = 60 * M;
+    int64_t at;
+    /* pending 5m when heed went down, back 20m later: 25m left, downtime not counted */
+    at = down - 5 * M;
+    T_CHECK(state_restore_pending(&at, FOR, GRACE, TOL, down, down + 20 * M));
+    T_EQ_INT(at, down + 15 * M);
+    /* pending 25m when down: 5m left < grace: fires 10m after the restart */
+    at = down - 25 * M;
+    T_CHECK(state_restore_pending(&at, FOR, GRACE, TOL, down, down + 2 * M));
+    T_EQ_INT(at, down + 2 * M + GRACE - FOR);
+    /* due already when down: unchanged (fires at the next evaluation) */
+    at = down - 40 * M;
+    T_CHECK(state_restore_pending(&at, FOR, GRACE, TOL, down, down + 2 * M));
+    T_EQ_INT(at, down - 40 * M);
+    /* down longer than the tolerance: dropped */
+    at = down - 5 * M;
+    T_CHECK(!state_restore_pending(&at, FOR, GRACE, TOL, down, down + 61 * M));
+    /* for shorter than the grace period: unchanged whatever the outage */
+    at = down - 1 * M;
+    T_CHECK(state_restore_pending(&at, 5 * M, GRACE, TOL, down, down + 120 * M));
+    T_EQ_INT(at, down - 1 * M);
+}
+
 int main(void)
 {
+    t_run("restore arithmetic of pending alerts", test_restore_pending);
     t_run("round trip of every field", test_round_trip);
     t_run("torn and corrupted files rejected", test_torn_and_corrupt);
     t_run("atomic files and loading a folder", test_files);
