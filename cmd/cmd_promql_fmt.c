@@ -16,7 +16,8 @@ static const char usage[] =
 
 /* Formats src into out (canonical text or dump); on error the diagnostic as
  * Prometheus prints it ("1:5: parse error: ..."). Returns 0 or -1. */
-static int format_one(const char *src, size_t len, int dump, const struct parse_opts *opts, struct strbuf *out)
+static int format_one(const char *src, size_t len, int dump, int caret, const struct parse_opts *opts,
+                      struct strbuf *out)
 {
     struct arena a;
     struct diag_list dl;
@@ -37,6 +38,16 @@ static int format_one(const char *src, size_t len, int dump, const struct parse_
             strbuf_addf(out, "unknown position: parse error: %s", d->msg);
         else
             strbuf_addf(out, "%d:%d: parse error: %s", line, col, d->msg);
+        if (caret && len > 0) { /* the source line and a caret under the column */
+            struct strbuf sb = STRBUF_INIT;
+            diag_render(&sb, d, src, len, 1);
+            const char *nl = strchr(sb.buf, '\n');
+            if (nl && nl[1]) {
+                strbuf_addch(out, '\n');
+                strbuf_add(out, nl + 1, sb.len - (size_t)(nl + 1 - sb.buf) - 1);
+            }
+            strbuf_release(&sb);
+        }
         rc = -1;
     }
     diag_list_release(&dl);
@@ -50,7 +61,10 @@ int cmd_promql_fmt(int argc, char **argv)
     struct parse_opts opts = {0};
     const char *expr = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--dump"))
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s\n", usage);
+            return 0;
+        } else if (!strcmp(argv[i], "--dump"))
             dump = 1;
         else if (!strcmp(argv[i], "--experimental"))
             opts.experimental = 1;
@@ -82,7 +96,7 @@ int cmd_promql_fmt(int argc, char **argv)
             char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
             strbuf_reset(&out);
-            int r = format_one(p, len, dump, &opts, &out);
+            int r = format_one(p, len, dump, 0, &opts, &out);
             printf("%s\t%s\n", r ? "error" : "ok", out.buf);
             p += len + 1;
         }
@@ -91,7 +105,7 @@ int cmd_promql_fmt(int argc, char **argv)
         if (!expr || !strcmp(expr, "-"))
             while (len > 0 && in.buf[len - 1] == '\n') /* the file's final newline is not part of it */
                 len--;
-        if (format_one(in.buf, len, dump, &opts, &out) == 0) {
+        if (format_one(in.buf, len, dump, 1, &opts, &out) == 0) {
             printf("%s\n", out.buf);
         } else {
             fprintf(stderr, "%s\n", out.buf);

@@ -126,6 +126,8 @@ static int setup_url(struct datasource *ds, const struct datasource_config *cfg,
         curl_url_set(u, CURLUPART_HOST, cfg->server_name, 0);
     }
     curl_url_get(u, CURLUPART_URL, &full, 0);
+    /* Messages name the configured host, without credentials. */
+    curl_url_set(u, CURLUPART_HOST, host, 0);
     curl_url_set(u, CURLUPART_USER, NULL, 0);
     curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
     curl_url_set(u, CURLUPART_QUERY, NULL, 0);

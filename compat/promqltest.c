@@ -246,6 +246,27 @@ static size_t strip_histograms(struct arena *a, const char *in, char **out)
     return n;
 }
 
+/* parse_series_desc on a line with an empty label set ("{} 1") passes a NULL
+ * array to qsort (undefined behaviour UBSan rejects; grammar/series.c): give
+ * it a placeholder label instead, dropped again by series_labels(). */
+#define EMPTY_SET_PLACEHOLDER "__heed_empty_set__"
+
+static int parse_series(struct runner *r, const char *line, struct parse_series *ps,
+                        struct diag_list *dl)
+{
+    const char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (p[0] == '{' && p[1] == '}') {
+        char *fixed = arena_printf(&r->a, "{" EMPTY_SET_PLACEHOLDER "=\"x\"}%s", p + 2);
+        if (parse_series_desc(fixed, strlen(fixed), &r->a, ps, dl) < 0)
+            return -1;
+        ps->nlabels = 0; /* the placeholder was the only label */
+        return 0;
+    }
+    return parse_series_desc(line, strlen(line), &r->a, ps, dl);
+}
+
 struct load_def {
     struct label *ls;
     size_t nls;
@@ -278,7 +299,7 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
         struct diag_list dl;
         diag_list_init(&dl);
         struct parse_series ps;
-        if (parse_series_desc(l, strlen(l), &r->a, &ps, &dl) < 0) {
+        if (parse_series(r, l, &ps, &dl) < 0) {
             failf(r, (int)*i + 1, "cannot parse series: %s: %s", l,
                   dl.len ? dl.items[0].msg : "error");
             diag_list_release(&dl);
@@ -516,7 +537,7 @@ static int parse_eval(struct runner *r, char **lines, size_t nlines, size_t *i, 
         struct diag_list dl;
         diag_list_init(&dl);
         struct parse_series ps;
-        int rc = parse_series_desc(d, strlen(d), &r->a, &ps, &dl);
+        int rc = parse_series(r, d, &ps, &dl);
         diag_list_release(&dl);
         if (rc < 0)
             return -1;
@@ -1088,6 +1109,7 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
     r.eo.subquery_step_ms = 60 * 1000;
     r.eo.timeout_ms = 100 * 1000;
     r.eo.delayed_name_removal = true;
+    r.eo.max_samples = 10000; /* Prometheus's test engine (DefaultMaxSamplesPerQuery) */
     /* split into trimmed lines; comments become blank lines */
     size_t nlines = 1;
     for (size_t i = 0; i < src.len; i++)

@@ -439,21 +439,6 @@ static void errs_release(struct errs *e)
     memset(e, 0, sizeof *e);
 }
 
-struct load_sample {
-    struct memstore_series *s; /* where it goes */
-    int64_t t_ms;              /* when */
-    double v;                  /* value or StaleNaN */
-    size_t seq;                /* definition order, to sort stably */
-};
-
-static int cmp_load(const void *x, const void *y)
-{
-    const struct load_sample *a = x, *b = y;
-    if (a->t_ms != b->t_ms)
-        return (a->t_ms > b->t_ms) - (a->t_ms < b->t_ms);
-    return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
 static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, double v)
 {
     struct memstore *ms = ctx;
@@ -539,7 +524,8 @@ static void check_alerts(struct ctx *c, struct test_group *tg, struct group *gro
     struct got_alert *exp = ARENA_NEWN(c->a, struct got_alert, t->nexp + 1);
     for (size_t i = 0; i < t->nexp; i++)
         exp[i] = (struct got_alert){t->exp[i].labels, t->exp[i].annotations};
-    qsort(got, ngot, sizeof *got, cmp_got_alert);
+    if (ngot)
+        qsort(got, ngot, sizeof *got, cmp_got_alert);
     qsort(exp, t->nexp, sizeof *exp, cmp_got_alert);
     bool equal = ngot == t->nexp;
     for (size_t i = 0; equal && i < ngot; i++)
@@ -691,15 +677,17 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
     int64_t interval = tg->interval_ms ? tg->interval_ms : eval_interval;
     struct memstore ms;
     memstore_init(&ms);
-    struct load_sample *load = NULL;
-    size_t nload = 0, capload = 0;
+
     struct diag_list dl;
     diag_list_init(&dl);
     struct group *groups = NULL;
     size_t ngroups = 0;
 
-    /* input series: "load <interval>" semantics, first sample at start */
+    /* input series: "load <interval>" semantics, first sample at start;
+     * all appended now, and made visible tick by tick (promtool's
+     * WithSamplesTill), so data after a tick is invisible to it, even to @ */
     for (size_t i = 0; i < tg->nin; i++) {
+        struct arena_mark mark = arena_mark(c->a);
         struct strbuf line = STRBUF_INIT;
         strbuf_addf(&line, "%s %s", tg->in[i].series, tg->in[i].values);
         struct parse_series ps;
@@ -715,21 +703,12 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
         for (size_t k = 0; k < ps.nlabels; k++)
             ls[k] = (struct label){ps.names[k], ps.values[k]};
         struct memstore_series *s = memstore_series_get(&ms, ls, ps.nlabels);
-        for (size_t k = 0; k < ps.nsamples; k++) {
-            if (ps.samples[k].kind == PARSE_SAMPLE_OMITTED)
-                continue;
-            XGROW(load, capload, nload + 1);
-            load[nload++] = (struct load_sample){s, tg->start_ms + (int64_t)k * interval,
-                                                 ps.samples[k].kind == PARSE_SAMPLE_STALE ? value_stale_nan()
-                                                                                           : ps.samples[k].value,
-                                                 0};
-        }
+        for (size_t k = 0; k < ps.nsamples; k++)
+            if (ps.samples[k].kind != PARSE_SAMPLE_OMITTED)
+                memstore_append(s, tg->start_ms + (int64_t)k * interval,
+                                ps.samples[k].kind == PARSE_SAMPLE_STALE ? value_stale_nan() : ps.samples[k].value);
+        arena_reset(c->a, mark);
     }
-    /* by time, ties in definition order so a later definition of the
-     * same sample wins (memstore_append replaces) */
-    for (size_t i = 0; i < nload; i++)
-        load[i].seq = i;
-    qsort(load, nload, sizeof *load, cmp_load);
 
     /* the rule groups, in group_eval_order (unlisted ones rank 0) */
     size_t total = 0;
@@ -803,12 +782,9 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
     struct group_env env = {&ms.iface, &eo, append_to_store, &ms, ext, tg->next, tg->external_url, 0, true};
 
     int64_t mint = tg->start_ms, maxt = mint + max_eval;
-    size_t next_load = 0, curr = 0;
+    size_t curr = 0;
     for (int64_t ts = mint; ts <= maxt; ts += eval_interval) {
-        while (next_load < nload && load[next_load].t_ms <= ts) {
-            memstore_append(load[next_load].s, load[next_load].t_ms, load[next_load].v);
-            next_load++;
-        }
+        ms.visible_until_ms = ts;
         bool eval_failed = false;
         for (size_t g = 0; g < ngroups; g++) {
             const struct rule_group *rg = groups[g].g;
@@ -837,13 +813,13 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
         }
     }
     free(times);
+    ms.visible_until_ms = maxt;
     for (size_t i = 0; i < tg->nexprs; i++)
         check_expr(c, &ms, &eo, mint, &tg->exprs[i], errs);
 out:
     for (size_t g = 0; g < ngroups; g++)
         group_release(&groups[g]);
     free(groups);
-    free(load);
     diag_list_release(&dl);
     memstore_release(&ms);
 }

@@ -16,7 +16,7 @@ struct group {
     double count;             /* members seen */
     bool incr_mean;           /* avg switched to incremental mean after overflow */
     bool drop_name;           /* a member had a pending name drop */
-    const struct prov *prov;  /* union of members */
+    struct prov_acc prov;     /* union of members */
     struct vsample **members; /* topk/bottomk/limitk/limit_ratio/quantile members */
     size_t nm, capm;
 };
@@ -30,6 +30,9 @@ struct gmap {
 static const struct labels *grouping_labels(struct ev *ev, const struct ast_node *n,
                                             const struct labels *ls)
 {
+    const struct labels *memo = ev_memo_get(ev, n, ls);
+    if (memo)
+        return memo;
     labels_builder_reset(&ev->lb, ls);
     if (n->u.agg.without) {
         for (size_t i = 0; i < n->u.agg.ngrouping; i++)
@@ -38,7 +41,9 @@ static const struct labels *grouping_labels(struct ev *ev, const struct ast_node
     } else {
         labels_builder_keep(&ev->lb, n->u.agg.grouping, n->u.agg.ngrouping);
     }
-    return labels_builder_finish(&ev->lb, &ev->lt);
+    memo = labels_builder_finish(&ev->lb, &ev->lt);
+    ev_memo_put(ev, n, ls, memo);
+    return memo;
 }
 
 static void add_member(struct ev *ev, struct group *g, struct vsample *s)
@@ -92,9 +97,9 @@ static void heap_up(bool top, struct vsample **h, size_t i)
     }
 }
 
-static bool sort_top;
-static int cmp_heap_rev(const void *a, const void *b)
+static int cmp_heap_rev(const void *a, const void *b, void *arg)
 {
+    bool sort_top = *(const bool *)arg;
     const struct vsample *x = *(struct vsample *const *)a, *y = *(struct vsample *const *)b;
     /* reverse of heap_less: the greatest first for topk, NaN last */
     if (heap_less(sort_top, y, x))
@@ -145,7 +150,8 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
             labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
         } else {
             const char **keep = ARENA_NEWN(ev->a, const char *, n->u.agg.ngrouping + 1);
-            memcpy(keep, n->u.agg.grouping, n->u.agg.ngrouping * sizeof *keep);
+            if (n->u.agg.ngrouping)
+                memcpy(keep, n->u.agg.grouping, n->u.agg.ngrouping * sizeof *keep);
             keep[n->u.agg.ngrouping] = label;
             labels_builder_keep(&ev->lb, keep, n->u.agg.ngrouping + 1);
         }
@@ -158,14 +164,15 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
             ng++;
         }
         g[j].count++;
-        g[j].prov = ev_prov_merge(ev, g[j].prov, in->s[i].prov);
+        if (ev->prov)
+            prov_acc_add(&g[j].prov, ev->a, in->s[i].prov);
     }
     struct vsample *o = ev_vec_alloc(ev, ng);
     for (size_t j = 0; j < ng; j++) {
         o[j].ls = g[j].ls;
         o[j].v = g[j].count;
         o[j].t_ms = t;
-        o[j].prov = g[j].prov;
+        o[j].prov = prov_acc_finish(&g[j].prov, ev->a);
         o[j].drop_name = false;
     }
     out->type = VALUE_VECTOR;
@@ -258,7 +265,8 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
             gr = &g[m.val[j]];
         }
         double f = s->v;
-        gr->prov = ev_prov_merge(ev, gr->prov, s->prov);
+        if (ev->prov)
+            prov_acc_add(&gr->prov, ev->a, s->prov);
         if (s->drop_name)
             gr->drop_name = true;
         if (first) {
@@ -380,8 +388,8 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
         struct group *gr = &g[j];
         if (keeps_series) {
             if (op == AST_AGG_TOPK || op == AST_AGG_BOTTOMK) {
-                sort_top = op == AST_AGG_TOPK;
-                qsort(gr->members, gr->nm, sizeof *gr->members, cmp_heap_rev);
+                bool top = op == AST_AGG_TOPK;
+                qsort_r(gr->members, gr->nm, sizeof *gr->members, cmp_heap_rev, &top);
             }
             for (size_t i = 0; i < gr->nm; i++) {
                 o[k2] = *gr->members[i];
@@ -422,7 +430,7 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
         o[k2].ls = gr->ls;
         o[k2].v = v;
         o[k2].t_ms = t;
-        o[k2].prov = gr->prov;
+        o[k2].prov = prov_acc_finish(&gr->prov, ev->a);
         o[k2].drop_name = gr->drop_name;
         k2++;
     }

@@ -123,6 +123,10 @@ static size_t sigmap_ord(struct sigmap *m, const struct labels *sig)
 static const struct labels *signature(struct ev *ev, const struct labels *ls,
                                       const struct ast_matching *mt)
 {
+    const void *key = mt ? (const void *)mt : (const void *)&ev->lb; /* memo tag */
+    const struct labels *memo = ev_memo_get(ev, key, ls);
+    if (memo)
+        return memo;
     labels_builder_reset(&ev->lb, ls);
     if (mt && mt->on) {
         labels_builder_keep(&ev->lb, mt->labels, mt->nlabels);
@@ -132,7 +136,9 @@ static const struct labels *signature(struct ev *ev, const struct labels *ls,
                 labels_builder_del(&ev->lb, mt->labels[i]);
         labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
     }
-    return labels_builder_finish(&ev->lb, &ev->lt);
+    memo = labels_builder_finish(&ev->lb, &ev->lt);
+    ev_memo_put(ev, key, ls, memo);
+    return memo;
 }
 
 static size_t *sig_ordinals(struct ev *ev, struct sigmap *m, const struct vector *v,
@@ -200,8 +206,11 @@ static const struct labels *result_metric(struct ev *ev, const struct labels *l,
                                           const struct ast_matching *mt, bool drop_name)
 {
     labels_builder_reset(&ev->lb, l);
-    if (drop_name || changes_schema(op))
+    if (drop_name || changes_schema(op)) {
         labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
+        labels_builder_del(&ev->lb, "__type__");
+        labels_builder_del(&ev->lb, "__unit__");
+    }
     if (!mt || mt->card == AST_CARD_ONE_TO_ONE) {
         if (mt && mt->on)
             labels_builder_keep(&ev->lb, mt->labels, mt->nlabels);

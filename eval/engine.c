@@ -32,6 +32,8 @@ int ev_fail(struct ev *ev, enum eval_error_type t, const char *fmt, ...)
 }
 
 static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
+                      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, const char *detail,
                       const char *fmt, va_list ap)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -47,14 +49,14 @@ static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, cons
         }
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
-        struct engine_annot *nl = ARENA_NEWN(ev->a, struct engine_annot, ncap);
+        struct engine_annot *nl = ARENA_NEWN(ev->keep, struct engine_annot, ncap);
         if (*n)
             memcpy(nl, *list, *n * sizeof *nl);
         *list = nl;
         *cap = ncap;
     }
     struct engine_annot *an = &(*list)[(*n)++];
-    an->msg = arena_strdup(ev->a, sb.buf);
+    an->msg = arena_strdup(ev->keep, sb.buf);
     if (detail)
         strbuf_addstr(&sb, detail);
     if (pos && ev->src) {
@@ -62,7 +64,7 @@ static void add_annot(struct ev *ev, bool warn, const struct ast_node *pos, cons
         diag_line_col(ev->src, ev->srclen, pos->pos.start, &line, &col);
         strbuf_addf(&sb, " (%d:%d)", line, col);
     }
-    an->full = arena_strdup(ev->a, sb.buf);
+    an->full = arena_strdup(ev->keep, sb.buf);
     strbuf_release(&sb);
 }
 
@@ -100,13 +102,69 @@ int ev_hold(struct ev *ev, size_t n)
     return 0;
 }
 
+static size_t memo_hash(const void *node, const struct labels *in)
+{
+    return (size_t)(in->hash ^ ((uintptr_t)node * 0x9e3779b97f4a7c15ull));
+}
+
+const struct labels *ev_memo_get(struct ev *ev, const void *node, const struct labels *in)
+{
+    if (!ev->memo)
+        return NULL;
+    size_t j = memo_hash(node, in) & (ev->memo_cap - 1);
+    while (ev->memo[j].in) {
+        if (ev->memo[j].in == in && ev->memo[j].node == node)
+            return ev->memo[j].out;
+        j = (j + 1) & (ev->memo_cap - 1);
+    }
+    return NULL;
+}
+
+void ev_memo_put(struct ev *ev, const void *node, const struct labels *in, const struct labels *out)
+{
+    if ((ev->memo_len + 1) * 2 > ev->memo_cap) {
+        size_t ncap = ev->memo_cap ? ev->memo_cap * 2 : 256;
+        struct ev_memo_slot *nm = ARENA_NEWN(ev->keep, struct ev_memo_slot, ncap);
+        for (size_t i = 0; i < ev->memo_cap; i++) {
+            if (!ev->memo[i].in)
+                continue;
+            size_t j = memo_hash(ev->memo[i].node, ev->memo[i].in) & (ncap - 1);
+            while (nm[j].in)
+                j = (j + 1) & (ncap - 1);
+            nm[j] = ev->memo[i];
+        }
+        ev->memo = nm;
+        ev->memo_cap = ncap;
+    }
+    size_t j = memo_hash(node, in) & (ev->memo_cap - 1);
+    while (ev->memo[j].in) {
+        if (ev->memo[j].in == in && ev->memo[j].node == node) {
+            ev->memo[j].out = out;
+            return;
+        }
+        j = (j + 1) & (ev->memo_cap - 1);
+    }
+    ev->memo[j] = (struct ev_memo_slot){node, in, out};
+    ev->memo_len++;
+}
+
 const struct labels *ev_without_name(struct ev *ev, const struct labels *ls)
 {
-    if (!labels_has(ls, LABELS_METRIC_NAME))
+    /* Prometheus drops the metadata labels together (DropReserved(IsMetadataLabel)). */
+    if (!labels_has(ls, LABELS_METRIC_NAME) && !labels_has(ls, "__type__") &&
+        !labels_has(ls, "__unit__"))
         return ls;
+    static const char tag = 0; /* memo key for this transformation */
+    const struct labels *r = ev_memo_get(ev, &tag, ls);
+    if (r)
+        return r;
     labels_builder_reset(&ev->lb, ls);
     labels_builder_del(&ev->lb, LABELS_METRIC_NAME);
-    return labels_builder_finish(&ev->lb, &ev->lt);
+    labels_builder_del(&ev->lb, "__type__");
+    labels_builder_del(&ev->lb, "__unit__");
+    r = labels_builder_finish(&ev->lb, &ev->lt);
+    ev_memo_put(ev, &tag, ls, r);
+    return r;
 }
 
 void ev_drop_name(struct ev *ev, struct vsample *s)
@@ -135,26 +193,50 @@ const char *ev_format_float(struct ev *ev, double v)
         return "NaN";
     if (isinf(v))
         return v > 0 ? "+Inf" : "-Inf";
-    char buf[64];
-    /* Shortest representation that round-trips, in plain decimal as Go's 'f' -1. */
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
+    /* The shortest digits that round-trip (as Go), then placed without an
+     * exponent: Go pads with zeros where printf would print the exact
+     * binary value (1e23 is "100000000000000000000000"). */
+    char e[40];
+    int prec = 0;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
             break;
     }
-    if (strchr(buf, 'e')) {
-        /* Re-print without exponent, keeping only significant digits. */
-        int digits = 0;
-        for (const char *p = buf; *p && *p != 'e'; p++)
-            if (*p >= '0' && *p <= '9')
-                digits++;
-        int exp = atoi(strchr(buf, 'e') + 1);
-        int decimals = digits - 1 - exp;
-        if (decimals < 0)
-            decimals = 0;
-        snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    char digits[24];
+    size_t nd = 0;
+    const char *p = e;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    char out[400];
+    size_t k = 0;
+    if (neg)
+        out[k++] = '-';
+    if (exp < 0) {
+        out[k++] = '0';
+        out[k++] = '.';
+        for (int i = 0; i < -exp - 1; i++)
+            out[k++] = '0';
+        for (size_t i = 0; i < nd; i++)
+            out[k++] = digits[i];
+    } else {
+        for (int i = 0; i <= exp; i++)
+            out[k++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)exp + 1 < nd) {
+            out[k++] = '.';
+            for (size_t i = (size_t)exp + 1; i < nd; i++)
+                out[k++] = digits[i];
+        }
     }
-    return arena_strdup(ev->a, buf);
+    out[k] = '\0';
+    return arena_strdup(ev->keep, out);
 }
 
 /* ---- time and limits ---- */
@@ -168,6 +250,8 @@ static int64_t now_ns(void)
 
 static int check_deadline(struct ev *ev)
 {
+    if (ev->o->cancel && *ev->o->cancel)
+        return ev_fail(ev, EVAL_ERR_CANCELED, "query was canceled in expression evaluation");
     if (!ev->deadline_ns || (++ev->tick & 63))
         return 0;
     if (now_ns() > ev->deadline_ns)
@@ -188,7 +272,8 @@ static int64_t at_time(struct ev *ev, const struct ast_time_mod *tm, int64_t t)
     return t;
 }
 
-static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back)
+static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back,
+                      const struct ast_node *owner)
 {
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
@@ -196,31 +281,28 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
+    s->owner = owner;
     struct storage_series *ss = NULL;
     size_t n = 0;
-    if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->a, &ss, &n,
-                       ev->err) < 0) {
+    if (ev->st->select(ev->st, vs->u.vs.matchers, vs->u.vs.nmatchers, mint, maxt, ev->keep, &ss,
+                       &n, ev->err) < 0) {
         if (ev->err->type == EVAL_ERR_NONE)
             ev_fail(ev, EVAL_ERR_INTERNAL, "storage select failed");
         return -1;
     }
     s->ss = ss;
     s->n = n;
-    s->ls = ARENA_NEWN(ev->a, const struct labels *, n);
+    s->ls = ARENA_NEWN(ev->keep, const struct labels *, n);
     for (size_t i = 0; i < n; i++)
         s->ls[i] = labels_import(&ev->lt, ss[i].ls);
     return 0;
 }
 
-static size_t count_selectors(const struct ast_node *n, void *ctx)
+static int count_selectors_cb(const struct ast_node *n, void *ctx)
 {
-    (void)ctx;
-    return n->kind == AST_VECTOR_SELECTOR;
-}
-
-static int count_cb(const struct ast_node *n, void *ctx)
-{
-    *(size_t *)ctx += count_selectors(n, NULL);
+    /* info() fetches one selector of its own */
+    *(size_t *)ctx += n->kind == AST_VECTOR_SELECTOR ||
+                      (n->kind == AST_CALL && n->u.call.fn->id == FN_INFO);
     return 0;
 }
 
@@ -232,9 +314,9 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
     case AST_STRING:
         return 0;
     case AST_VECTOR_SELECTOR:
-        return plan_fetch(ev, n, lo, hi, ev->lookback_ms);
+        return plan_fetch(ev, n, lo, hi, ev->lookback_ms, NULL);
     case AST_MATRIX_SELECTOR:
-        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms);
+        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms, NULL);
     case AST_SUBQUERY: {
         const struct ast_time_mod *tm = &n->u.sq.tm;
         if (tm->at != AST_AT_NONE)
@@ -242,6 +324,8 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         return plan(ev, n->u.sq.expr, lo - tm->offset_ms - n->u.sq.range_ms, hi - tm->offset_ms);
     }
     case AST_CALL:
+        if (n->u.call.fn->id == FN_INFO) /* its second argument is a label filter, not a selector */
+            return plan(ev, n->u.call.args[0], lo, hi) < 0 ? -1 : fn_info_plan(ev, n, lo, hi);
         for (size_t i = 0; i < n->u.call.nargs; i++)
             if (plan(ev, n->u.call.args[i], lo, hi) < 0)
                 return -1;
@@ -260,6 +344,20 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         return plan(ev, n->u.paren.expr, lo, hi);
     }
     return 0;
+}
+
+int ev_plan_selector(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi,
+                     const struct ast_node *owner)
+{
+    return plan_fetch(ev, vs, lo, hi, ev->lookback_ms, owner);
+}
+
+const struct ev_sel *ev_find_owned(const struct ev *ev, const struct ast_node *owner)
+{
+    for (size_t i = 0; i < ev->nsels; i++)
+        if (ev->sels[i].owner == owner)
+            return &ev->sels[i];
+    return NULL;
 }
 
 static const struct ev_sel *find_sel(struct ev *ev, const struct ast_node *vs)
@@ -295,8 +393,18 @@ static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 
 /* ---- selectors ---- */
 
-static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
-                                struct value *out)
+/* The provenance of one input series, classified by the options' hook. */
+static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int64_t age,
+                                     int64_t unchanged)
+{
+    struct prov *p = prov_single(ev->a, ls->hash, age, unchanged);
+    if (ev->o->not_fresh && ev->o->not_fresh(ev->o->not_fresh_ctx, ls, age, unchanged))
+        p->nnot_fresh = 1;
+    return p;
+}
+
+int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
+                       struct value *out)
 {
     const struct ev_sel *s = find_sel(ev, n);
     if (!s)
@@ -316,8 +424,8 @@ static int eval_vector_selector(struct ev *ev, const struct ast_node *n, int64_t
         vs[k].v = p->v;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
-                                            unchanged_for(ss->pts, j - 1, ref))
+        vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
+                                           unchanged_for(ss->pts, j - 1, ref))
                               : NULL;
         k++;
     }
@@ -367,8 +475,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
-        ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
-                                            unchanged_for(pts, np - 1, ref))
+        ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
+                                           unchanged_for(pts, np - 1, ref))
                               : NULL;
         total += np;
         k++;
@@ -394,18 +502,20 @@ struct acc_series {
 
 struct acc {
     struct ev *ev;
+    struct arena *arena; /* owner of the series, points and provenance */
     struct acc_series *s;
     size_t n, cap;
     size_t *idx; /* open addressing over labels pointers: index+1, 0 empty */
     size_t icap;
 };
 
-static void acc_init(struct acc *ac, struct ev *ev)
+static void acc_init(struct acc *ac, struct ev *ev, struct arena *arena)
 {
     memset(ac, 0, sizeof *ac);
     ac->ev = ev;
+    ac->arena = arena;
     ac->icap = 64;
-    ac->idx = ARENA_NEWN(ev->a, size_t, ac->icap);
+    ac->idx = ARENA_NEWN(arena, size_t, ac->icap);
 }
 
 static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool drop_name)
@@ -419,7 +529,7 @@ static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool 
     }
     if (ac->n == ac->cap) {
         size_t ncap = ac->cap ? ac->cap * 2 : 16;
-        struct acc_series *ns = ARENA_NEWN(ac->ev->a, struct acc_series, ncap);
+        struct acc_series *ns = ARENA_NEWN(ac->arena, struct acc_series, ncap);
         if (ac->n)
             memcpy(ns, ac->s, ac->n * sizeof *ns);
         ac->s = ns;
@@ -432,7 +542,7 @@ static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool 
     ac->idx[j] = ac->n;
     if (ac->n * 2 > ac->icap) {
         size_t ncap = ac->icap * 2;
-        size_t *ni = ARENA_NEWN(ac->ev->a, size_t, ncap);
+        size_t *ni = ARENA_NEWN(ac->arena, size_t, ncap);
         for (size_t i = 0; i < ac->n; i++) {
             size_t h = (size_t)ac->s[i].ls->hash & (ncap - 1);
             while (ni[h])
@@ -451,7 +561,7 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     struct acc_series *s = acc_get(ac, ls, drop_name);
     if (s->n == s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 8;
-        struct sample *np = ARENA_NEWN(ac->ev->a, struct sample, ncap);
+        struct sample *np = ARENA_NEWN(ac->arena, struct sample, ncap);
         if (s->n)
             memcpy(np, s->pts, s->n * sizeof *np);
         s->pts = np;
@@ -460,7 +570,11 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     s->pts[s->n].t_ms = t;
     s->pts[s->n].v = v;
     s->n++;
-    s->prov = ev_prov_merge(ac->ev, s->prov, prov);
+    if (!ac->ev->prov || !prov)
+        return;
+    const struct prov *m = prov_merge(ac->arena, s->prov, prov);
+    /* the step's own summary dies with the step's scratch: keep a copy */
+    s->prov = m == prov && ac->arena != ac->ev->a ? prov_copy(ac->arena, prov) : m;
 }
 
 static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
@@ -483,7 +597,7 @@ static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
 static struct matrix acc_matrix(struct acc *ac)
 {
     struct matrix m;
-    m.s = ARENA_NEWN(ac->ev->a, struct series, ac->n ? ac->n : 1);
+    m.s = ARENA_NEWN(ac->arena, struct series, ac->n ? ac->n : 1);
     m.n = ac->n;
     for (size_t i = 0; i < ac->n; i++) {
         m.s[i].ls = ac->s[i].ls;
@@ -515,7 +629,7 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
     int64_t first = (floor_div(from, step) + 1) * step; /* strictly after from, aligned to 0 */
     *ref_out = ref;
     struct acc ac;
-    acc_init(&ac, ev);
+    acc_init(&ac, ev, ev->a);
     size_t held = ev->cur_samples;
     for (int64_t ti = first; ti <= ref; ti += step) {
         struct value v;
@@ -571,10 +685,15 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
     if (fi->id == FN_TIMESTAMP && na == 1) {
         const struct ast_node *arg = ev_unparen(n->u.call.args[0]);
         if (arg->kind == AST_VECTOR_SELECTOR) {
-            if (eval_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
+            if (ev_vector_selector(ev, arg, t, true, &fa.args[0]) < 0)
                 return -1;
             return fn_timestamp(&fa, out);
         }
+    }
+    if (fi->id == FN_INFO) { /* evaluates only its first argument */
+        if (ev_eval(ev, n->u.call.args[0], t, &fa.args[0]) < 0)
+            return -1;
+        return fn_info(&fa, out);
     }
     for (size_t i = 0; i < na; i++) {
         const struct ast_node *arg = n->u.call.args[i];
@@ -644,7 +763,7 @@ int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *ou
         }
         return 0;
     case AST_VECTOR_SELECTOR:
-        return eval_vector_selector(ev, n, t, false, out);
+        return ev_vector_selector(ev, n, t, false, out);
     case AST_MATRIX_SELECTOR: {
         int64_t ref;
         return eval_matrix_selector(ev, n, t, out, &ref);
@@ -671,6 +790,7 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
     memset(ev, 0, sizeof *ev);
     memset(res, 0, sizeof *res);
     ev->a = a;
+    ev->keep = a;
     labels_table_init(&ev->lt, a, false);
     labels_builder_init(&ev->lb, a, NULL);
     ev->o = o;
@@ -691,8 +811,8 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
 static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start, int64_t end)
 {
     size_t nsel = 0;
-    ast_walk(expr, count_cb, &nsel);
-    ev->sels = ARENA_NEWN(ev->a, struct ev_sel, nsel ? nsel : 1);
+    ast_walk(expr, count_selectors_cb, &nsel);
+    ev->sels = ARENA_NEWN(ev->keep, struct ev_sel, nsel ? nsel : 1);
     return plan(ev, expr, start, end);
 }
 
@@ -728,7 +848,7 @@ static int finish_matrix(struct ev *ev, struct matrix *m)
     if (!any && !ev->o->delayed_name_removal)
         return 0;
     struct acc ac;
-    acc_init(&ac, ev);
+    acc_init(&ac, ev, ev->keep);
     for (size_t i = 0; i < m->n; i++) {
         struct acc_series *s = acc_get(&ac, m->s[i].ls, false);
         if (s->n == 0) {
@@ -737,7 +857,7 @@ static int finish_matrix(struct ev *ev, struct matrix *m)
             s->prov = m->s[i].prov;
             continue;
         }
-        struct sample *np = ARENA_NEWN(ev->a, struct sample, s->n + m->s[i].n);
+        struct sample *np = ARENA_NEWN(ev->keep, struct sample, s->n + m->s[i].n);
         memcpy(np, s->pts, s->n * sizeof *np);
         memcpy(np + s->n, m->s[i].pts, m->s[i].n * sizeof *np);
         size_t tot = s->n + m->s[i].n;
@@ -748,7 +868,7 @@ static int finish_matrix(struct ev *ev, struct matrix *m)
                                "vector cannot contain metrics with the same labelset");
         s->pts = np;
         s->n = s->cap = tot;
-        s->prov = ev_prov_merge(ev, s->prov, m->s[i].prov);
+        s->prov = ev->prov ? prov_merge(ev->keep, s->prov, m->s[i].prov) : NULL;
     }
     *m = acc_matrix(&ac);
     return 0;
@@ -807,20 +927,31 @@ int engine_eval_range(struct storage *st, const struct engine_opts *o, const str
     if (ev_prepare(&ev, q->expr, start_ms, end_ms) < 0)
         return -1;
     struct acc ac;
-    acc_init(&ac, &ev);
+    acc_init(&ac, &ev, a);
+    /* Each step's intermediate values live in a scratch arena reset after
+     * the step, so memory follows the result, not the number of steps. */
+    struct arena scratch;
+    arena_init(&scratch, 0);
+    ev.a = &scratch;
     size_t points = 0;
-    for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
+    int rc = 0;
+    for (int64_t t = start_ms; t <= end_ms && rc == 0; t += step_ms) {
         struct value v;
         ev.cur_samples = points;
-        if (ev_eval(&ev, q->expr, t, &v) < 0)
-            return -1;
-        if (v.type == VALUE_VECTOR && !o->delayed_name_removal &&
-            check_same_labelset(&ev, &v.u.vec) < 0)
-            return -1;
-        if (acc_add_value(&ac, &v, t) < 0)
-            return -1;
-        points += v.type == VALUE_VECTOR ? v.u.vec.n : 1;
+        struct arena_mark m = arena_mark(&scratch);
+        if (ev_eval(&ev, q->expr, t, &v) < 0 ||
+            (v.type == VALUE_VECTOR && !o->delayed_name_removal &&
+             check_same_labelset(&ev, &v.u.vec) < 0) ||
+            acc_add_value(&ac, &v, t) < 0)
+            rc = -1;
+        else
+            points += v.type == VALUE_VECTOR ? v.u.vec.n : 1;
+        arena_reset(&scratch, m);
     }
+    arena_release(&scratch);
+    ev.a = a;
+    if (rc < 0)
+        return -1;
     res->v.type = VALUE_MATRIX;
     res->v.u.mat = acc_matrix(&ac);
     if (finish_matrix(&ev, &res->v.u.mat) < 0)

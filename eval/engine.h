@@ -22,8 +22,15 @@ struct engine_opts {
     int64_t subquery_step_ms;  /* default subquery step; 0: 1m */
     size_t max_samples;        /* samples held at once; 0: 50,000,000 */
     int64_t timeout_ms;        /* wall-clock budget; 0: none */
+    const volatile int *cancel; /* set non-zero (from another thread) to cancel; NULL: never */
     bool delayed_name_removal; /* drop __name__ at the end (promqltest), not per operator */
     bool no_provenance;        /* skip freshness provenance (benchmarks) */
+    /* Freshness classification hook (design/FRESHNESS.md "Per input series"):
+     * called for each input series a selector uses, with its age and
+     * unchanged_for at the selector's reference time; true counts it as not
+     * fresh in the provenance. NULL: every input counts as fresh. */
+    bool (*not_fresh)(void *ctx, const struct labels *ls, int64_t age_ms, int64_t unchanged_ms);
+    void *not_fresh_ctx;       /* passed to not_fresh */
 };
 
 /* An annotation: Prometheus's text, bare (as promqltest compares it) and

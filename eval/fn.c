@@ -29,7 +29,7 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_TS_OF_LAST_OVER_TIME] = fn_ts_of_last_over_time,
     [FN_TS_OF_MIN_OVER_TIME] = fn_ts_of_min_over_time,
     [FN_TS_OF_MAX_OVER_TIME] = fn_ts_of_max_over_time,
-    [FN_LABEL_REPLACE] = fn_label_replace, [FN_LABEL_JOIN] = fn_label_join,
+    [FN_INFO] = fn_info, [FN_LABEL_REPLACE] = fn_label_replace, [FN_LABEL_JOIN] = fn_label_join,
     [FN_SORT] = fn_sort, [FN_SORT_DESC] = fn_sort, [FN_SORT_BY_LABEL] = fn_sort_by_label,
     [FN_SORT_BY_LABEL_DESC] = fn_sort_by_label,
     [FN_HISTOGRAM_QUANTILE] = fn_histogram_quantile,

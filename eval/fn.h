@@ -8,8 +8,10 @@
  * ones) allocated in fa->ev->a, drops __name__ with ev_drop_name where
  * Prometheus does, passes provenance through, and returns 0 or -1 with
  * ev_fail. Label-only functions (label_replace, label_join) and those needing
- * their raw AST argument (absent, timestamp) read fa->call.
- * Ownership rule: all output lives in the evaluation arena. */
+ * their raw AST argument (absent, timestamp) read fa->call. A string that
+ * becomes a label value must be allocated in fa->ev->keep (it outlives the
+ * step); info() is planned specially (fn_info_plan) and gets only args[0].
+ * Ownership rule: all output lives in the evaluation arenas (ev->a, ev->keep). */
 #ifndef HEED_EVAL_FN_H
 #define HEED_EVAL_FN_H
 
@@ -27,7 +29,8 @@ struct fn_args {
 
 typedef int (*fn_impl)(struct fn_args *fa, struct value *out);
 
-/* NULL for functions heed does not evaluate (native-histogram-only ones answer empty). */
+/* Every function of grammar/funcs.def has an entry; a NULL entry (a function
+ * added to funcs.def later) makes the evaluation fail with a clear error. */
 extern const fn_impl fn_table[FN__COUNT];
 
 /* Families. */
@@ -50,6 +53,8 @@ FN_DECL(fn_pi) FN_DECL(fn_min_max_of) FN_DECL(fn_scalar) FN_DECL(fn_vector) FN_D
 FN_DECL(fn_time) FN_DECL(fn_date) FN_DECL(fn_query_time)
 /* fn_label.c */
 FN_DECL(fn_label_replace) FN_DECL(fn_label_join)
+/* fn_info.c */
+FN_DECL(fn_info)
 /* fn_sort.c */
 FN_DECL(fn_sort) FN_DECL(fn_sort_by_label)
 /* fn_histogram.c */

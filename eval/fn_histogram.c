@@ -23,7 +23,8 @@ struct hgroup {
     const struct labels *out;  /* output labels */
     struct bucket *b;
     size_t n, cap;
-    const struct prov *prov;
+    struct prov_acc prov;      /* union of the buckets, while grouping */
+    const struct prov *merged; /* that union, once grouped */
 };
 
 static int cmp_bucket(const void *a, const void *b)
@@ -234,8 +235,11 @@ static size_t group_buckets(struct fn_args *fa, const struct vector *vec,
         gr->b[gr->n].ub = ub;
         gr->b[gr->n].count = s->v;
         gr->n++;
-        gr->prov = ev_prov_merge(ev, gr->prov, s->prov);
+        if (ev->prov)
+            prov_acc_add(&gr->prov, ev->a, s->prov);
     }
+    for (size_t i = 0; i < ng; i++)
+        g[i].merged = prov_acc_finish(&g[i].prov, ev->a);
     *out = g;
     return ng;
 }
@@ -246,7 +250,7 @@ static void put(struct fn_args *fa, struct vector *v, const struct hgroup *g, do
     s->ls = g->out;
     s->v = val;
     s->t_ms = fa->t;
-    s->prov = g->prov;
+    s->prov = g->merged;
     s->drop_name = false;
     ev_drop_name(fa->ev, s);
 }
@@ -326,7 +330,7 @@ static const char *openmetrics_float(struct ev *ev, double v)
 {
     const char *s = ev_format_float(ev, v);
     if (isfinite(v) && v == floor(v) && fabs(v) < 1e15 && !strchr(s, '.'))
-        return arena_printf(ev->a, "%s.0", s);
+        return arena_printf(ev->keep, "%s.0", s);
     return s;
 }
 

@@ -120,7 +120,7 @@ int fn_label_replace(struct fn_args *fa, struct value *out)
         strbuf_reset(&res);
         expand(&res, repl, sv, re, pcre2_get_ovector_pointer(md), rc);
         labels_builder_reset(&ev->lb, in->s[i].ls);
-        labels_builder_set(&ev->lb, dst, arena_strndup(ev->a, res.buf, res.len));
+        labels_builder_set(&ev->lb, dst, arena_strndup(ev->keep, res.buf, res.len));
         v.s[i].ls = labels_builder_finish(&ev->lb, &ev->lt);
         if (!strcmp(dst, LABELS_METRIC_NAME))
             v.s[i].drop_name = false;
@@ -158,7 +158,7 @@ int fn_label_join(struct fn_args *fa, struct value *out)
         v.s[i] = in->s[i];
         v.s[i].t_ms = fa->t;
         labels_builder_reset(&ev->lb, in->s[i].ls);
-        labels_builder_set(&ev->lb, dst, arena_strndup(ev->a, res.buf, res.len));
+        labels_builder_set(&ev->lb, dst, arena_strndup(ev->keep, res.buf, res.len));
         v.s[i].ls = labels_builder_finish(&ev->lb, &ev->lt);
         if (!strcmp(dst, LABELS_METRIC_NAME))
             v.s[i].drop_name = false;

@@ -56,23 +56,22 @@ static int map_vec(struct fn_args *fa, double (*f)(const struct fn_args *, doubl
 static double f_math(const struct fn_args *fa, double v) { return apply(fa->call->u.call.fn->id, v); }
 int fn_math(struct fn_args *fa, struct value *out) { return map_vec(fa, f_math, out); }
 
-static double clamp_lo, clamp_hi; /* set just before map_vec; evaluation is single-threaded per call */
-static double f_clamp(const struct fn_args *fa, double v)
-{
-    (void)fa;
-    return fn_go_max(clamp_lo, fn_go_min(clamp_hi, v));
-}
-
 static int clamp(struct fn_args *fa, double lo, double hi, struct value *out)
 {
-    if (hi < lo) {
-        out->type = VALUE_VECTOR;
-        out->u.vec = fn_out_vec(fa, 0);
-        return 0;
+    const struct vector *in = &fa->args[0].u.vec;
+    struct vector v = fn_out_vec(fa, in->n);
+    if (!(hi < lo)) {
+        for (size_t i = 0; i < in->n; i++) {
+            v.s[i] = in->s[i];
+            v.s[i].v = fn_go_max(lo, fn_go_min(hi, in->s[i].v));
+            v.s[i].t_ms = fa->t;
+            ev_drop_name(fa->ev, &v.s[i]);
+        }
+        v.n = in->n;
     }
-    clamp_lo = lo;
-    clamp_hi = hi;
-    return map_vec(fa, f_clamp, out);
+    out->type = VALUE_VECTOR;
+    out->u.vec = v;
+    return 0;
 }
 
 int fn_clamp(struct fn_args *fa, struct value *out)

@@ -14,12 +14,17 @@ struct keyed {
     size_t idx;        /* input position, for a stable order */
 };
 
-static bool sort_desc;
-static const char **sort_labels;
-static size_t sort_nlabels;
+/* Comparator context (qsort_r keeps the functions reentrant). */
+struct sort_ctx {
+    bool desc;           /* descending */
+    const char **labels; /* sort_by_label names */
+    size_t nlabels;
+};
 
-static int cmp_value(const void *a, const void *b)
+static int cmp_value(const void *a, const void *b, void *arg)
 {
+    const struct sort_ctx *cx = arg;
+    bool sort_desc = cx->desc;
     const struct keyed *x = a, *y = b;
     double u = x->s.v, w = y->s.v;
     int c = 0;
@@ -81,11 +86,13 @@ static bool nat_less(const char *a, const char *b)
     }
 }
 
-static int cmp_label(const void *a, const void *b)
+static int cmp_label(const void *a, const void *b, void *arg)
 {
+    const struct sort_ctx *cx = arg;
+    bool sort_desc = cx->desc;
     const struct keyed *x = a, *y = b;
-    for (size_t i = 0; i < sort_nlabels; i++) {
-        const char *u = labels_get(x->s.ls, sort_labels[i]), *w = labels_get(y->s.ls, sort_labels[i]);
+    for (size_t i = 0; i < cx->nlabels; i++) {
+        const char *u = labels_get(x->s.ls, cx->labels[i]), *w = labels_get(y->s.ls, cx->labels[i]);
         if (!u)
             u = "";
         if (!w)
@@ -99,7 +106,8 @@ static int cmp_label(const void *a, const void *b)
     return sort_desc ? -c : c;
 }
 
-static int do_sort(struct fn_args *fa, int (*cmp)(const void *, const void *), struct value *out)
+static int do_sort(struct fn_args *fa, int (*cmp)(const void *, const void *, void *),
+                   struct sort_ctx *cx, struct value *out)
 {
     const struct vector *in = &fa->args[0].u.vec;
     struct keyed *k = ARENA_NEWN(fa->ev->a, struct keyed, in->n ? in->n : 1);
@@ -107,7 +115,7 @@ static int do_sort(struct fn_args *fa, int (*cmp)(const void *, const void *), s
         k[i].s = in->s[i];
         k[i].idx = i;
     }
-    qsort(k, in->n, sizeof *k, cmp);
+    qsort_r(k, in->n, sizeof *k, cmp, cx);
     struct vector v = fn_out_vec(fa, in->n);
     for (size_t i = 0; i < in->n; i++)
         v.s[i] = k[i].s;
@@ -119,17 +127,16 @@ static int do_sort(struct fn_args *fa, int (*cmp)(const void *, const void *), s
 
 int fn_sort(struct fn_args *fa, struct value *out)
 {
-    sort_desc = fa->call->u.call.fn->id == FN_SORT_DESC;
-    return do_sort(fa, cmp_value, out);
+    struct sort_ctx cx = {fa->call->u.call.fn->id == FN_SORT_DESC, NULL, 0};
+    return do_sort(fa, cmp_value, &cx, out);
 }
 
 int fn_sort_by_label(struct fn_args *fa, struct value *out)
 {
-    sort_desc = fa->call->u.call.fn->id == FN_SORT_BY_LABEL_DESC;
-    sort_nlabels = fa->nargs - 1;
-    const char **names = ARENA_NEWN(fa->ev->a, const char *, sort_nlabels + 1);
-    for (size_t i = 0; i < sort_nlabels; i++)
+    struct sort_ctx cx = {fa->call->u.call.fn->id == FN_SORT_BY_LABEL_DESC, NULL, fa->nargs - 1};
+    const char **names = ARENA_NEWN(fa->ev->a, const char *, cx.nlabels + 1);
+    for (size_t i = 0; i < cx.nlabels; i++)
         names[i] = fa->args[i + 1].u.str;
-    sort_labels = names;
-    return do_sort(fa, cmp_label, out);
+    cx.labels = names;
+    return do_sort(fa, cmp_label, &cx, out);
 }

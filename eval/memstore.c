@@ -1,5 +1,6 @@
 #include "eval/memstore.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ void memstore_init(struct memstore *ms)
     memset(ms, 0, sizeof *ms);
     arena_init(&ms->arena, 0);
     labels_table_init(&ms->table, &ms->arena, true);
+    ms->visible_until_ms = INT64_MAX;
     ms->iface.select = ms_select;
     ms->iface.impl = ms;
 }
@@ -28,6 +30,77 @@ static void free_series(struct memstore *ms)
     free(ms->s);
     ms->s = NULL;
     ms->n = ms->cap = 0;
+    free(ms->byset);
+    ms->byset = NULL;
+    ms->byset_cap = 0;
+    for (size_t i = 0; i < ms->names_cap; i++)
+        free(ms->names[i].idx);
+    free(ms->names);
+    ms->names = NULL;
+    ms->names_cap = ms->nnames = 0;
+}
+
+/* FNV-1a: metric names are short. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static struct memstore_name *name_slot(struct memstore_name *tab, size_t cap, const char *name)
+{
+    size_t j = name_hash(name) & (cap - 1);
+    while (tab[j].name && strcmp(tab[j].name, name) != 0)
+        j = (j + 1) & (cap - 1);
+    return &tab[j];
+}
+
+static void name_index_add(struct memstore *ms, const char *name, size_t i)
+{
+    if ((ms->nnames + 1) * 2 > ms->names_cap) {
+        size_t ncap = ms->names_cap ? ms->names_cap * 2 : 64;
+        struct memstore_name *nt = xcalloc(ncap, sizeof *nt);
+        for (size_t k = 0; k < ms->names_cap; k++)
+            if (ms->names[k].name)
+                *name_slot(nt, ncap, ms->names[k].name) = ms->names[k];
+        free(ms->names);
+        ms->names = nt;
+        ms->names_cap = ncap;
+    }
+    struct memstore_name *e = name_slot(ms->names, ms->names_cap, name);
+    if (!e->name) {
+        e->name = name;
+        ms->nnames++;
+    }
+    XGROW(e->idx, e->cap, e->n + 1);
+    e->idx[e->n++] = i;
+}
+
+static void byset_put(size_t *tab, size_t cap, const struct memstore_series *s, size_t i)
+{
+    size_t j = (size_t)s->ls->hash & (cap - 1);
+    while (tab[j])
+        j = (j + 1) & (cap - 1);
+    tab[j] = i + 1;
+}
+
+/* Indexes series i by its label set and metric name. */
+static void index_series(struct memstore *ms, size_t i)
+{
+    if ((ms->n + 1) * 2 > ms->byset_cap) {
+        size_t ncap = ms->byset_cap ? ms->byset_cap * 2 : 64;
+        size_t *nt = xcalloc(ncap, sizeof *nt);
+        for (size_t k = 0; k < i; k++)
+            byset_put(nt, ncap, ms->s[k], k);
+        free(ms->byset);
+        ms->byset = nt;
+        ms->byset_cap = ncap;
+    }
+    byset_put(ms->byset, ms->byset_cap, ms->s[i], i);
+    const char *name = labels_get(ms->s[i]->ls, LABELS_METRIC_NAME);
+    name_index_add(ms, name ? name : "", i);
 }
 
 void memstore_release(struct memstore *ms)
@@ -47,15 +120,21 @@ void memstore_clear(struct memstore *ms)
 struct memstore_series *memstore_series_get(struct memstore *ms, const struct label *ls, size_t n)
 {
     const struct labels *set = labels_intern(&ms->table, ls, n);
-    /* Interning makes equal sets pointer-equal, so a linear scan by pointer is
-     * exact; loads are small and the store is not the hot path of a query. */
-    for (size_t i = ms->n; i-- > 0;)
-        if (ms->s[i]->ls == set)
-            return ms->s[i];
+    /* Interning makes equal sets pointer-equal: the index compares pointers. */
+    if (ms->byset_cap) {
+        size_t j = (size_t)set->hash & (ms->byset_cap - 1);
+        while (ms->byset[j]) {
+            if (ms->s[ms->byset[j] - 1]->ls == set)
+                return ms->s[ms->byset[j] - 1];
+            j = (j + 1) & (ms->byset_cap - 1);
+        }
+    }
     struct memstore_series *s = xcalloc(1, sizeof *s);
     s->ls = set;
     XGROW(ms->s, ms->cap, ms->n + 1);
-    ms->s[ms->n++] = s;
+    ms->s[ms->n] = s;
+    index_series(ms, ms->n);
+    ms->n++;
     return s;
 }
 
@@ -116,10 +195,25 @@ static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, 
 {
     (void)err;
     struct memstore *ms = st->impl;
+    if (maxt > ms->visible_until_ms)
+        maxt = ms->visible_until_ms;
     size_t cap = 16, k = 0;
     struct storage_series *res = ARENA_NEWN(ea, struct storage_series, cap);
-    for (size_t i = 0; i < ms->n; i++) {
-        const struct memstore_series *s = ms->s[i];
+    /* A selector naming its metric only looks at that metric's series. */
+    const size_t *cand = NULL;
+    size_t ncand = ms->n;
+    for (size_t j = 0; j < n; j++) {
+        if (m[j].op == AST_MATCH_EQ && m[j].value[0] && !strcmp(m[j].name, LABELS_METRIC_NAME)) {
+            if (!ms->names_cap)
+                break;
+            const struct memstore_name *e = name_slot(ms->names, ms->names_cap, m[j].value);
+            cand = e->idx;
+            ncand = e->name ? e->n : 0;
+            break;
+        }
+    }
+    for (size_t c = 0; c < ncand; c++) {
+        const struct memstore_series *s = ms->s[cand ? cand[c] : c];
         bool ok = true;
         for (size_t j = 0; j < n && ok; j++) {
             const char *v = labels_get(s->ls, m[j].name);

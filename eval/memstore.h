@@ -20,12 +20,26 @@ struct memstore_series {
     size_t cap;              /* allocated samples */
 };
 
+/* The series of one metric name (an index for selectors naming it). */
+struct memstore_name {
+    const char *name;  /* metric name (the store's interned string); NULL: empty slot */
+    size_t *idx;       /* indexes into memstore.s, ascending (malloc) */
+    size_t n, cap;     /* used, allocated */
+};
+
 struct memstore {
     struct arena arena;            /* label strings and sets */
     struct labels_table table;     /* intern table of series labels */
     struct memstore_series **s;    /* series, in insertion order (malloc) */
     size_t n;                      /* series count */
     size_t cap;                    /* allocated */
+    size_t *byset;                 /* open addressing on the label set's hash: index+1 into s, 0 empty */
+    size_t byset_cap;              /* power of two, or 0 */
+    struct memstore_name *names;   /* open addressing on the metric name's hash (malloc) */
+    size_t names_cap;              /* power of two, or 0 */
+    size_t nnames;                 /* names used */
+    int64_t visible_until_ms;      /* selects see no sample after this (INT64_MAX: all), for
+                                    * loading data ahead of a replay without showing the future */
     struct storage iface;          /* storage vtable bound to this store */
 };
 

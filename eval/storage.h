@@ -20,7 +20,8 @@ struct labels;
 
 /* One selected series. */
 struct storage_series {
-    const struct labels *ls;    /* its labels (any table; the engine re-interns) */
+    const struct labels *ls;    /* its labels: sorted, unique names, hash = labels_hash (build
+                                   them with labels_intern in any table; the engine re-interns) */
     const struct sample *pts;   /* raw samples in [mint, maxt], ascending, StaleNaN included */
     size_t n;                   /* number of samples */
 };

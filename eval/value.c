@@ -5,7 +5,7 @@
 
 #include "base/arena.h"
 
-const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
+struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
                                int64_t unchanged_ms)
 {
     struct prov *p = arena_alloc(a, sizeof *p + sizeof p->ids[0]);
@@ -17,6 +17,13 @@ const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t ag
     p->nbeyond = 0;
     p->ids[0] = fingerprint;
     return p;
+}
+
+const struct prov *prov_copy(struct arena *a, const struct prov *p)
+{
+    if (!p)
+        return NULL;
+    return arena_memdup(a, p, sizeof *p + p->nids * sizeof p->ids[0]);
 }
 
 /* Whether every id of small is in big (both sorted) and small adds nothing else. */
@@ -72,6 +79,75 @@ const struct prov *prov_merge(struct arena *a, const struct prov *x, const struc
         p->nnot_fresh = p->ninputs;
     memcpy(p->ids, ids, keep * sizeof ids[0]);
     (void)common;
+    return p;
+}
+
+struct prov_set {
+    int64_t age, unchanged;               /* worst figures */
+    uint32_t nnot_fresh, nbeyond, nids;   /* counts */
+    uint64_t ids[VALUE_PROV_MAX_IDS];     /* sorted */
+};
+
+static void set_add(struct prov_set *s, const struct prov *p)
+{
+    if (p->worst_age_ms > s->age)
+        s->age = p->worst_age_ms;
+    if (p->worst_unchanged_ms > s->unchanged)
+        s->unchanged = p->worst_unchanged_ms;
+    s->nnot_fresh += p->nnot_fresh;
+    s->nbeyond += p->nbeyond;
+    for (uint32_t i = 0; i < p->nids; i++) {
+        uint64_t id = p->ids[i];
+        uint32_t lo = 0, hi = s->nids;
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (s->ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < s->nids && s->ids[lo] == id)
+            continue;
+        if (s->nids == VALUE_PROV_MAX_IDS) {
+            s->nbeyond++; /* identity unknown beyond the cap: an upper bound */
+            continue;
+        }
+        memmove(s->ids + lo + 1, s->ids + lo, (s->nids - lo) * sizeof s->ids[0]);
+        s->ids[lo] = id;
+        s->nids++;
+    }
+}
+
+void prov_acc_add(struct prov_acc *acc, struct arena *a, const struct prov *p)
+{
+    if (!p || p == acc->first)
+        return;
+    if (!acc->first && !acc->set) {
+        acc->first = p;
+        return;
+    }
+    if (!acc->set) {
+        acc->set = arena_zalloc(a, sizeof *acc->set);
+        if (acc->first)
+            set_add(acc->set, acc->first);
+    }
+    set_add(acc->set, p);
+}
+
+const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a)
+{
+    if (!acc->set)
+        return acc->first;
+    const struct prov_set *s = acc->set;
+    struct prov *p = arena_alloc(a, sizeof *p + s->nids * sizeof p->ids[0]);
+    p->worst_age_ms = s->age;
+    p->worst_unchanged_ms = s->unchanged;
+    p->nids = s->nids;
+    p->nbeyond = s->nbeyond;
+    p->ninputs = s->nids + s->nbeyond;
+    p->nnot_fresh = s->nnot_fresh > p->ninputs ? p->ninputs : s->nnot_fresh;
+    if (s->nids)
+        memcpy(p->ids, s->ids, s->nids * sizeof p->ids[0]);
     return p;
 }
 

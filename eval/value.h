@@ -54,11 +54,25 @@ struct prov {
     uint64_t ids[];             /* sorted input label fingerprints */
 };
 
-/* A provenance for one input series. */
-const struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
+/* A provenance for one input series (nnot_fresh 0; the caller may classify). */
+struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
                                int64_t unchanged_ms);
+/* A copy of p in a (NULL for NULL). */
+const struct prov *prov_copy(struct arena *a, const struct prov *p);
 /* The union of a and b (either may be NULL); returns a or b itself when one contains the other. */
 const struct prov *prov_merge(struct arena *a, const struct prov *x, const struct prov *y);
+
+/* Accumulates the union of many summaries (aggregation groups) with one
+ * allocation at the end instead of one per merge. Zero-initialise; the
+ * working set is allocated in the arena only once a second distinct
+ * summary arrives. */
+struct prov_set;
+struct prov_acc {
+    const struct prov *first; /* the only summary added so far */
+    struct prov_set *set;     /* open union, or NULL */
+};
+void prov_acc_add(struct prov_acc *acc, struct arena *a, const struct prov *p);
+const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a);
 
 /* An element of an instant vector. */
 struct vsample {

@@ -4,6 +4,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
@@ -53,49 +54,21 @@ const char *ast_aggop_name(enum ast_aggop op)
     return (unsigned)op < sizeof aggop_names / sizeof aggop_names[0] ? aggop_names[op] : "?";
 }
 
-static enum ast_type type_of_letter(char c)
-{
-    switch (c) {
-    case 's': return AST_TYPE_SCALAR;
-    case 'v': return AST_TYPE_VECTOR;
-    case 'm': return AST_TYPE_MATRIX;
-    case 'S': return AST_TYPE_STRING;
-    }
-    return AST_TYPE_NONE;
-}
+/* funcs.def's return-type letter as an enum, usable in a static initializer. */
+#define TYPE_OF_LETTER(c)                                                                     \
+    ((c) == 's' ? AST_TYPE_SCALAR : (c) == 'v' ? AST_TYPE_VECTOR : (c) == 'm' ? AST_TYPE_MATRIX \
+                                     : (c) == 'S' ? AST_TYPE_STRING : AST_TYPE_NONE)
 
 static const struct fn_info fn_table[] = {
 #define X(id, name, ret, args, variadic, experimental) \
-    {FN_##id, name, (enum ast_type)0, args, variadic, experimental},
+    {FN_##id, name, TYPE_OF_LETTER(ret), args, variadic, experimental},
 #include "grammar/funcs.def"
 #undef X
 };
-static const char fn_ret_letters[] = {
-#define X(id, name, ret, args, variadic, experimental) ret,
-#include "grammar/funcs.def"
-#undef X
-};
-
-/* The table with return types resolved; built once, read-only afterwards. */
-static struct fn_info fn_resolved[FN__COUNT];
-static int fn_resolved_ready;
-
-static const struct fn_info *resolved(void)
-{
-    if (!fn_resolved_ready) {
-        /* Idempotent: racing threads write identical bytes. */
-        for (size_t i = 0; i < FN__COUNT; i++) {
-            fn_resolved[i] = fn_table[i];
-            fn_resolved[i].ret = type_of_letter(fn_ret_letters[i]);
-        }
-        fn_resolved_ready = 1;
-    }
-    return fn_resolved;
-}
 
 const struct fn_info *ast_fn_lookup(const char *name, size_t len)
 {
-    const struct fn_info *t = resolved();
+    const struct fn_info *t = fn_table;
     size_t lo = 0, hi = FN__COUNT; /* the table is sorted by name (ORDER funcs) */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -114,7 +87,7 @@ const struct fn_info *ast_fn_lookup(const char *name, size_t len)
 
 const struct fn_info *ast_fn_info(enum fn_id id)
 {
-    return (unsigned)id < FN__COUNT ? &resolved()[id] : NULL;
+    return (unsigned)id < FN__COUNT ? &fn_table[id] : NULL;
 }
 
 enum ast_type ast_node_type(const struct ast_node *n)
@@ -176,17 +149,48 @@ int ast_walk(const struct ast_node *n, int (*fn)(const struct ast_node *, void *
     return 0;
 }
 
+/* Matching runs per series, from any thread: PCRE2's per-call state
+ * (general context, match data) comes from a buffer on the caller's stack,
+ * with malloc only for what does not fit (the interpreter's backtracking
+ * frames on hard patterns). */
+struct match_bump {
+    _Alignas(16) unsigned char buf[1024];
+    size_t used;
+};
+
+static void *bump_malloc(PCRE2_SIZE n, void *ud)
+{
+    struct match_bump *b = ud;
+    n = (n + 15) & ~(PCRE2_SIZE)15;
+    if (b->used + n <= sizeof b->buf) {
+        void *p = b->buf + b->used;
+        b->used += n;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void bump_free(void *p, void *ud)
+{
+    struct match_bump *b = ud;
+    if ((unsigned char *)p >= b->buf && (unsigned char *)p < b->buf + sizeof b->buf)
+        return;
+    free(p);
+}
+
 static bool regex_matches(const struct ast_matcher *m, const char *value, size_t len)
 {
     if (m->re_literal)
         return strlen(m->value) == len && memcmp(m->value, value, len) == 0;
     if (!m->re)
         return false;
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    if (!md)
-        return false;
-    int rc = pcre2_match(m->re, (PCRE2_SPTR)value, len, 0, 0, md, NULL);
+    struct match_bump bump;
+    bump.used = 0;
+    pcre2_general_context *gc = pcre2_general_context_create(bump_malloc, bump_free, &bump);
+    pcre2_match_data *md = gc ? pcre2_match_data_create(1, gc) : NULL;
+    int rc = md ? pcre2_match(m->re, (PCRE2_SPTR)value, len, 0, 0, md, NULL) : -1;
     pcre2_match_data_free(md);
+    pcre2_general_context_free(gc);
     return rc >= 0;
 }
 
@@ -282,6 +286,10 @@ int pq_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *er
         strbuf_addf(err, "error parsing regexp: %s: `%s`", (const char *)msg, re);
         return -1;
     }
+    /* Label matching runs once per series: JIT-compile when the platform
+     * allows (pcre2_match falls back to the interpreter otherwise). */
+    if (!m->re_literal)
+        (void)pcre2_jit_compile(code_p, PCRE2_JIT_COMPLETE);
     m->re = code_p;
     arena_on_release(a, free_regex, code_p);
     return 0;

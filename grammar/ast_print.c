@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/strbuf.h"
 #include "grammar/ast.h"
@@ -215,6 +216,9 @@ static void write_label(struct strbuf *out, const char *s)
     for (const char *p = s; *p && legacy; p++)
         if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
             legacy = false;
+    /* Words the lexer never reads as a label there are quoted, so the text reads back. */
+    if (legacy && (!strcasecmp(s, "without") || !strcasecmp(s, "inf") || !strcasecmp(s, "nan")))
+        legacy = false;
     if (legacy)
         strbuf_addstr(out, s);
     else
@@ -396,7 +400,13 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         strbuf_addch(out, ')');
         break;
     case AST_BINARY:
-        ast_print(out, n->u.bin.lhs);
+        /* Upstream writes +Inf; before ^ that would read back as +(Inf ^ ...),
+         * since a sign binds weaker than ^, so there it is written Inf. */
+        if (n->u.bin.op == AST_OP_POW && n->u.bin.lhs->kind == AST_NUMBER && isinf(n->u.bin.lhs->u.number) &&
+            n->u.bin.lhs->u.number > 0)
+            strbuf_addstr(out, "Inf");
+        else
+            ast_print(out, n->u.bin.lhs);
         strbuf_addch(out, ' ');
         strbuf_addstr(out, ast_binop_name(n->u.bin.op));
         if (n->u.bin.return_bool)

@@ -215,6 +215,10 @@ struct ast_node *pq_build_positive(struct pq_ctx *c, struct ast_node *num)
     }
     if (num->u.number <= 0)
         pq_error(c, DIAG_SYNTAX, num->pos, "duration must be greater than 0");
+    else if (num->u.number < 0.001)
+        /* Times are milliseconds here; Prometheus would keep nanoseconds but
+         * print such a range as "0s", which does not read back. */
+        pq_error(c, DIAG_SYNTAX, num->pos, "duration must be at least 1ms");
     return num;
 }
 

@@ -14,13 +14,17 @@ struct diag_list;
 
 struct parse_opts {
     int experimental;  /* accept experimental functions and limitk/limit_ratio (as promqltest does) */
-    size_t max_depth;  /* nesting limit; 0: default (1000) */
+    size_t max_depth;  /* limit on tree height and on open ( [ {; 0: default (1000) */
     size_t max_len;    /* source length limit in bytes; 0: default (1 MiB) */
 };
 
-/* Parses an expression. Returns the root, or NULL with at least one diag
- * (code DIAG_SYNTAX or DIAG_TYPE, span into src) whose message is the text
- * Prometheus puts after "parse error: ". */
+/* Parses an expression. Returns the root, or NULL with exactly one diag
+ * (DIAG_SYNTAX, DIAG_TYPE, or DIAG_LIMIT for the bounds above; span into
+ * src) whose message is the text Prometheus puts after "parse error: " --
+ * like Prometheus, only the first error is reported. Type checking is
+ * Prometheus's checkAST: a successful result is well-typed, set operators
+ * carry many-to-many matching, and matching is NULL unless both operands are
+ * instant vectors. opts may be NULL (defaults). */
 struct ast_node *parse_expr(const char *src, size_t len, struct arena *a,
                             const struct parse_opts *opts, struct diag_list *diags);
 

@@ -49,10 +49,11 @@ static int pq_yylex(PQ_YYSTYPE *lval, PQ_YYLTYPE *lloc, struct pq_ctx *c)
     return pq_lex(c, &lval->tok, lloc);
 }
 
-/* Bison's own messages (stack exhaustion) become limit errors. */
+/* Bison reports itself only when its stack is exhausted (YYMAXDEPTH), which
+ * right-recursive input such as "-------x" or "x^x^x^..." can reach. */
 static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 {
-    pq_error(c, DIAG_LIMIT, *loc, "%s", msg);
+    pq_error(c, DIAG_LIMIT, *loc, "expression nesting too deep (parser %s)", msg);
 }
 
 }

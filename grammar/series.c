@@ -316,7 +316,8 @@ int parse_series_desc(const char *src, size_t len, struct arena *a, struct parse
         if (scan_item(&sc) < 0)
             goto done;
     }
-    qsort(pairs, npairs, sizeof *pairs, cmp_pair);
+    if (npairs)
+        qsort(pairs, npairs, sizeof *pairs, cmp_pair);
     out->nlabels = npairs;
     out->names = arena_alloc(a, (npairs + 1) * sizeof *out->names);
     out->values = arena_alloc(a, (npairs + 1) * sizeof *out->values);

@@ -8,7 +8,17 @@
  * Ownership rule: a struct tmpl owns all its parse data (one arena) and is
  * freed with tmpl_free(); execution allocates from an arena of its own that
  * is released before tmpl_execute() returns, so nothing from an execution
- * outlives it except the text appended to the caller's strbuf. */
+ * outlives it except the text appended to the caller's strbuf. A parsed
+ * template is read-only during execution: several threads may execute it.
+ *
+ * Known differences from Go/Prometheus: complex-number literals parse but
+ * fail when evaluated; native-histogram sample values are not represented
+ * ($value is a float); regular expressions run on PCRE2 after RE2 syntax
+ * checks and a rewrite of \s and \v (error texts for exotic syntax errors
+ * are approximations, and invalid UTF-8 in subjects never matches `.`);
+ * `title` approximates x/text word boundaries; pointers
+ * nested inside printed lists print as stable fake addresses; templates
+ * nest at most 1000 levels (Go: 100000 template calls, 10000 parentheses). */
 #ifndef HEED_RULES_TEMPLATE_H
 #define HEED_RULES_TEMPLATE_H
 
@@ -35,9 +45,12 @@ struct tmpl_sample {
 };
 
 /* The `query` function's back end: run PromQL text `query` as an instant
- * query at ts_ms. On success set *out and *n (memory from `a`, which lives for
- * the whole template execution) and return 0; on failure set *err (from `a`)
- * to the message and return -1. */
+ * query at ts_ms, with the semantics of the rule manager's query function
+ * (a scalar result becomes one sample with no labels; a string result is
+ * the error "rule result is not a vector or scalar"). On success set *out
+ * and *n and return 0; the samples, their labels and label strings must stay
+ * valid until the execution ends (allocate them from `a`, which lives that
+ * long). On failure set *err (from `a`) to the message and return -1. */
 typedef int (*tmpl_query_fn)(void *ctx, const char *query, int64_t ts_ms, struct arena *a,
                              struct tmpl_sample **out, size_t *n, const char **err);
 

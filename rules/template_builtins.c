@@ -44,11 +44,8 @@ static int fn_call(struct texec *s, struct tmpl_value *a, int n, struct tmpl_val
     struct tmpl_value v = tfunc_iface(a[0]);
     if (!v.type)
         return tfunc_fail(s, "call of nil");
-    struct strbuf sb = STRBUF_INIT;
-    gofmt_print(&sb, &v);
-    tfunc_fail(s, "non-function %s of type %s", sb.buf, v.type->name);
-    strbuf_release(&sb);
-    return -1;
+    return tfunc_fail(s, "non-function %s of type %s", s->callee ? s->callee : "?",
+                      v.type->name);
 }
 
 static int fn_len(struct texec *s, struct tmpl_value *a, int n, struct tmpl_value *r)

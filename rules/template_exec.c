@@ -384,6 +384,8 @@ static struct tmpl_value eval_call(struct texec *s, struct tmpl_value dot, const
         size_t k = num_in - 1 < (size_t)f->nin - 1 ? num_in - 1 : (size_t)f->nin - 1;
         argv[off + i] = validate_type(s, final, f->in[k]);
     }
+    if (f->builtin && strcmp(name, "call") == 0) /* Go names the callee by its node */
+        s->callee = node_str(s, nargs ? args[0] : node);
     struct tmpl_value ret = {0};
     strbuf_reset(&s->callerr);
     if (f->fn(s, argv, (int)(num_in + off), &ret) < 0) {
@@ -842,17 +844,18 @@ int tmpl_execute(const struct tmpl *t, const struct tmpl_value *data, const stru
         *err = xstrdup(t->error);
         return -1;
     }
-    struct arena a;
-    arena_init(&a, 16384);
+    /* Everything longjmp may skip over lives behind s (heap), never in
+     * locals of this function. */
     struct texec *s = xcalloc(1, sizeof *s);
     static const struct tmpl_env no_env = {0};
+    arena_init(&s->arena, 16384);
     s->t = t;
     s->cur_name = t->name;
-    s->a = &a;
+    s->a = &s->arena;
     s->out = out;
     s->env = env ? env : &no_env;
     strbuf_init(&s->callerr);
-    int rc = 0;
+    volatile int rc = 0;
     if (setjmp(s->fail) == 0) {
         push_var(s, "$", *data);
         const struct tdef *main = &t->defs[0];
@@ -865,8 +868,8 @@ int tmpl_execute(const struct tmpl *t, const struct tmpl_value *data, const stru
     }
     strbuf_release(&s->callerr);
     free(s->vars);
+    arena_release(&s->arena);
     free(s);
-    arena_release(&a);
     return rc;
 }
 

@@ -16,6 +16,8 @@
 
 /* snprintf with a format built at run time from Go flags (vsnprintf keeps
  * -Wformat-nonliteral quiet; the formats are ours, never user text). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static int cfmt(char *buf, size_t n, const char *fmt, ...)
 {
     va_list ap;
@@ -24,6 +26,7 @@ static int cfmt(char *buf, size_t n, const char *fmt, ...)
     va_end(ap);
     return r;
 }
+#pragma GCC diagnostic pop
 
 /* ---- UTF-8 and Unicode ---- */
 
@@ -503,7 +506,7 @@ static void stringer(struct strbuf *sb, const struct tmpl_value *v)
 }
 
 /* fmt's %v at a nesting depth (pointers print as addresses below depth 0). */
-static void print_v(struct strbuf *sb, const struct tmpl_value *v, int depth)
+static void print_v_seq(struct strbuf *sb, const struct tmpl_value *v, int depth, unsigned *seq)
 {
     if (!v->type || v->type->kind == TMPL_NIL) {
         strbuf_addstr(sb, "<nil>");
@@ -537,7 +540,7 @@ static void print_v(struct strbuf *sb, const struct tmpl_value *v, int depth)
                 strbuf_addch(sb, ' ');
             strbuf_addstr(sb, v->u.map->keys[i]);
             strbuf_addch(sb, ':');
-            print_v(sb, &v->u.map->values[i], depth + 1);
+            print_v_seq(sb, &v->u.map->values[i], depth + 1, seq);
         }
         strbuf_addch(sb, ']');
         break;
@@ -546,7 +549,7 @@ static void print_v(struct strbuf *sb, const struct tmpl_value *v, int depth)
         for (size_t i = 0; v->u.list && i < v->u.list->n; i++) {
             if (i)
                 strbuf_addch(sb, ' ');
-            print_v(sb, &v->u.list->items[i], depth + 1);
+            print_v_seq(sb, &v->u.list->items[i], depth + 1, seq);
         }
         strbuf_addch(sb, ']');
         break;
@@ -557,8 +560,9 @@ static void print_v(struct strbuf *sb, const struct tmpl_value *v, int depth)
                 break;
             }
             if (depth > 0) {
-                /* Go prints the address; ours is as meaningless and stable. */
-                strbuf_addf(sb, "0xc%09llx", (unsigned long long)((uintptr_t)v->u.fields & 0xFFFFFFFFFULL));
+                /* Go prints the address; ours is as meaningless, but
+                 * deterministic: one per pointer printed. */
+                strbuf_addf(sb, "0xc%09x", 0x10000u + 0x30u * (*seq)++);
                 break;
             }
             strbuf_addch(sb, '&');
@@ -567,13 +571,19 @@ static void print_v(struct strbuf *sb, const struct tmpl_value *v, int depth)
         for (size_t i = 0; i < t->nfields; i++) {
             if (i)
                 strbuf_addch(sb, ' ');
-            print_v(sb, &v->u.fields[i], depth + 1);
+            print_v_seq(sb, &v->u.fields[i], depth + 1, seq);
         }
         strbuf_addch(sb, '}');
         break;
     default:
         break;
     }
+}
+
+static void print_v(struct strbuf *sb, const struct tmpl_value *v, int depth)
+{
+    unsigned seq = 0;
+    print_v_seq(sb, v, depth, &seq);
 }
 
 void gofmt_print(struct strbuf *sb, const struct tmpl_value *v)

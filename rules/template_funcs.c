@@ -805,16 +805,50 @@ static int fn_path_prefix(struct texec *s, struct tmpl_value *a, int n, struct t
 /* ---- regular expressions (RE2 syntax through PCRE2) ---- */
 
 /* Go's error for constructs RE2 rejects but PCRE2 accepts; NULL if none. */
+/* Length of a {n}, {n,} or {n,m} repeat at re (0 if it is not one); *max
+ * gets the largest count. */
+static size_t repeat_len(const char *re, size_t n, long *max)
+{
+    size_t i = 1;
+    long a = -1, b = -1;
+    if (i >= n || re[i] < '0' || re[i] > '9')
+        return 0;
+    for (a = 0; i < n && re[i] >= '0' && re[i] <= '9'; i++)
+        a = a > 100000 ? a : a * 10 + (re[i] - '0');
+    if (i < n && re[i] == ',') {
+        i++;
+        if (i < n && re[i] >= '0' && re[i] <= '9')
+            for (b = 0; i < n && re[i] >= '0' && re[i] <= '9'; i++)
+                b = b > 100000 ? b : b * 10 + (re[i] - '0');
+    }
+    if (i >= n || re[i] != '}')
+        return 0;
+    *max = a > b ? a : b;
+    return i + 1;
+}
+
+/* Go's error for constructs RE2 rejects but PCRE2 accepts; NULL if none.
+ * (Go's regexp/syntax parser: escapes, Perl groups, repetitions.) */
 static const char *re2_unsupported(struct texec *s, const char *re, size_t n)
 {
     bool in_class = false;
+    size_t rep_start = 0;
+    int after_rep = 0; /* 1: after a repetition; 2: after its lazy '?' */
     for (size_t i = 0; i < n; i++) {
         char c = re[i];
         if (c == '\\' && i + 1 < n) {
             char e = re[i + 1];
-            if (strchr("123456789gkGKRXZ", e) || (e == 'c' && !in_class))
+            bool octal = e >= '1' && e <= '7' && i + 2 < n && re[i + 2] >= '0' && re[i + 2] <= '7';
+            if ((((e | 0x20) >= 'a' && (e | 0x20) <= 'z') || (e >= '0' && e <= '9')) &&
+                !strchr("aftnrvxAbBdDpPsSwWzQE0", e) && !octal)
                 return arena_printf(s->a, "invalid escape sequence: `\\%c`", e);
-            i++;
+            if (e == 'Q') { /* literal text up to \E */
+                const char *end = memmem(re + i + 2, n - i - 2, "\\E", 2);
+                i = end ? (size_t)(end - re) + 1 : n;
+            } else {
+                i++;
+            }
+            after_rep = 0;
             continue;
         }
         if (in_class) {
@@ -828,19 +862,97 @@ static const char *re2_unsupported(struct texec *s, const char *re, size_t n)
                 i++;
             if (i + 1 < n && re[i + 1] == ']')
                 i++;
+            after_rep = 0;
             continue;
         }
-        if (c == '(' && i + 2 < n && re[i + 1] == '?') {
-            char k = re[i + 2];
-            if (k == '=' || k == '!' || k == '>' || k == '(' || k == 'R' || k == '|' || k == '#' ||
-                (k == '<' && i + 3 < n && (re[i + 3] == '=' || re[i + 3] == '!')))
-                return arena_printf(s->a, "invalid or unsupported Perl syntax: `%.*s`",
-                                    k == '<' ? 4 : 3, re + i);
+        long max = 0;
+        size_t rl = c == '{' ? repeat_len(re + i, n - i, &max) : 0;
+        if (c == '*' || c == '+' || c == '?' || rl) {
+            size_t len = rl ? rl : 1;
+            if (after_rep == 1 && c == '?') {
+                after_rep = 2;
+                continue;
+            }
+            if (after_rep)
+                return arena_printf(s->a, "invalid nested repetition operator: `%.*s`",
+                                    (int)(i + len - rep_start), re + rep_start);
+            if (rl && max > 1000)
+                return arena_printf(s->a, "invalid repeat count: `%.*s`", (int)rl, re + i);
+            rep_start = i;
+            after_rep = 1;
+            i += len - 1;
+            continue;
         }
-        if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < n && re[i + 1] == '+')
-            return arena_printf(s->a, "invalid nested repetition operator: `%c+`", c);
+        after_rep = 0;
+        if (c == '(' && i + 2 < n && re[i + 1] == '?') {
+            const char *t = re + i;
+            size_t tn = n - i;
+            bool named = (tn > 3 && t[2] == 'P' && t[3] == '<') || t[2] == '<';
+            if (named) {
+                const char *gt = memchr(t, '>', tn);
+                if (!gt)
+                    return arena_printf(s->a, "invalid named capture: `%.*s`", (int)tn, t);
+                size_t b = t[2] == 'P' ? 4 : 3, e = (size_t)(gt - t);
+                bool ok = e > b;
+                for (size_t k = b; k < e; k++)
+                    ok &= t[k] == '_' || (t[k] >= '0' && t[k] <= '9') || ((t[k] | 0x20) >= 'a' && (t[k] | 0x20) <= 'z');
+                if (!ok)
+                    return arena_printf(s->a, "invalid named capture: `%.*s`", (int)(e + 1), t);
+                continue;
+            }
+            size_t k = 2;
+            while (k < tn && strchr("imsU-", t[k]))
+                k++;
+            if (k >= tn || (t[k] != ':' && t[k] != ')'))
+                return arena_printf(s->a, "invalid or unsupported Perl syntax: `%.*s`",
+                                    (int)(k < tn ? k + 1 : tn), t);
+        }
     }
     return NULL;
+}
+
+/* Rewrites the escapes whose meaning differs between RE2 and PCRE2:
+ * RE2's \s is [\t\n\f\r ] (PCRE2 adds \v) and RE2's \v is the vertical
+ * tab alone (PCRE2: any vertical space). */
+static void re2_translate(struct strbuf *out, const char *re, size_t n)
+{
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = re[i + 1];
+            if (e == 'Q') {
+                const char *end = memmem(re + i + 2, n - i - 2, "\\E", 2);
+                size_t stop = end ? (size_t)(end - re) + 2 : n;
+                strbuf_add(out, re + i, stop - i);
+                i = stop - 1;
+                continue;
+            }
+            if (e == 's')
+                strbuf_addstr(out, in_class ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]");
+            else if (e == 'S' && !in_class)
+                strbuf_addstr(out, "[^\\t\\n\\f\\r ]");
+            else if (e == 'v')
+                strbuf_addstr(out, "\\x0B");
+            else
+                strbuf_add(out, re + i, 2);
+            i++;
+            continue;
+        }
+        if (in_class) {
+            if (c == ']')
+                in_class = false;
+        } else if (c == '[') {
+            in_class = true;
+            strbuf_addch(out, c);
+            if (i + 1 < n && re[i + 1] == '^')
+                strbuf_addch(out, re[++i]);
+            if (i + 1 < n && re[i + 1] == ']')
+                strbuf_addch(out, re[++i]);
+            continue;
+        }
+        strbuf_addch(out, c);
+    }
 }
 
 static void free_code(void *p)
@@ -858,10 +970,19 @@ static pcre2_code *re_compile(struct texec *s, const char *re, size_t n, const c
     }
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, n,
-                                     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF |
-                                         PCRE2_ALLOW_EMPTY_CLASS,
-                                     &ec, &off, NULL);
+    struct strbuf tr = STRBUF_INIT;
+    re2_translate(&tr, re, n);
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
+    const uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)tr.buf, tr.len, opts, &ec, &off, cc);
+    strbuf_release(&tr);
+    if (!code) {
+        /* Report positions in the user's pattern, not the translated one. */
+        pcre2_code *again = pcre2_compile((PCRE2_SPTR)re, n, opts, &ec, &off, cc);
+        pcre2_code_free(again);
+    }
+    pcre2_compile_context_free(cc);
     if (!code) {
         const char *what;
         const char *frag = re;

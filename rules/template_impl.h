@@ -112,7 +112,8 @@ struct tvar {
 struct texec {
     const struct tmpl *t;
     const char *cur_name;       /* name of the template being executed */
-    struct arena *a;            /* values made during this execution */
+    struct arena arena;         /* owns the values made during this execution */
+    struct arena *a;            /* &arena */
     struct strbuf *out;
     const struct tnode *node;   /* current node, for errors */
     struct tvar *vars;
@@ -123,6 +124,7 @@ struct texec {
     jmp_buf fail;               /* errors unwind here */
     char *err;                  /* the message, in a */
     struct strbuf callerr;      /* a function's own error text */
+    const char *callee;         /* `call`: its first argument as written */
 };
 
 /* A template function. A method has recv set: argv[0] is then the receiver. */
@@ -176,24 +178,27 @@ enum titype {
     IT_WITH,
 };
 
+/* One token. */
 struct titem {
     enum titype typ;
-    uint32_t pos;
+    uint32_t pos;    /* byte offset of its start */
     const char *val; /* into the input, or an error message */
-    size_t len;
-    int line;
+    size_t len;      /* bytes in val */
+    int line;        /* line where it starts (Go's item.line) */
 };
 
+/* Lexer state (Go's lexer struct). */
 struct tlexer {
-    const char *in;
-    size_t len;
-    size_t pos, start;
-    int line, start_line;
-    int paren_depth;
-    bool inside_action;
-    bool at_eof;
-    struct titem item;
-    struct arena *a; /* for error messages */
+    const char *in;     /* the template text */
+    size_t len;         /* its length; 0 after an error, as Go empties the input */
+    size_t pos, start;  /* current position; start of the pending token */
+    int line;           /* 1 + newlines before pos */
+    int start_line;     /* line of start */
+    int paren_depth;    /* open parentheses in the current action */
+    bool inside_action; /* between {{ and }} */
+    bool at_eof;        /* next() hit the end (backup is then a no-op, as in Go) */
+    struct titem item;  /* the token being returned */
+    struct arena *a;    /* for error messages */
 };
 
 /* The next token (Go's lexer.nextItem). Error messages go to l->a. */

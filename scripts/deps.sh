@@ -7,7 +7,7 @@ set -eu
 
 PKGS="make gcc re2c bison pkg-config libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev
 libyajl-dev libpcre2-dev libxxhash-dev libsnappy-dev openssl prometheus prometheus-alertmanager
-clang libclang-rt-14-dev curl python3 valgrind"
+clang libclang-rt-14-dev curl python3 valgrind libcrypt-dev chromium"
 
 missing=""
 for p in $PKGS; do

@@ -26,7 +26,15 @@ unexpected=0
 for f in $core; do
     out=$tmp/$f.out
     "$HEED" promql test "$conf/$f.test" >"$out" 2>&1
+    rc=$?
     summary=$(grep -E "^$conf/$f.test: " "$out" | tail -n 1 | sed "s|^$conf/||")
+    # A run that crashed or printed no summary is a failure, whatever it listed.
+    if [ "$rc" -gt 1 ] || [ -z "$summary" ]; then
+        unexpected=$((unexpected + 1))
+        echo "FAIL $f.test: heed promql test exited $rc without its summary"
+        tail -n 20 "$out" | sed 's/^/    /'
+        continue
+    fi
     echo "$summary"
     p=$(echo "$summary" | sed -E 's/^[^:]+: ([0-9]+) passed.*/\1/')
     case $p in ''|*[!0-9]*) p=0 ;; esac

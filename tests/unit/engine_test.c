@@ -52,6 +52,17 @@ static void setup(void)
     put("http_requests_total", "db", "1", 0, 600, v3);
     put("flat", "api", NULL, 0, 600, five);
     put("late", "api", NULL, 0, 300, five);
+    static const char *les[] = {"0.1", "1", "+Inf"};
+    for (int b = 0; b < 3; b++) {
+        struct label hl[] = {{"__name__", "lat_bucket"}, {"job", "api"}, {"le", les[b]}};
+        struct memstore_series *hs = memstore_series_get(&ms, hl, 3);
+        for (int64_t t = 0; t <= 600; t += 15)
+            memstore_append(hs, t * 1000, (double)(b + 1) * (double)t);
+    }
+    struct label ti[] = {{"__name__", "target_info"}, {"job", "db"}, {"instance", "1"}, {"version", "v1"}};
+    struct memstore_series *tis = memstore_series_get(&ms, ti, 4);
+    for (int64_t t = 0; t <= 600; t += 60)
+        memstore_append(tis, t * 1000, 1);
     put("gone", "api", NULL, 0, 300, five);
     struct label g[] = {{"__name__", "gone"}, {"job", "api"}};
     memstore_append(memstore_series_get(&ms, g, 2), 315000, value_stale_nan());
@@ -162,6 +173,14 @@ static void test_prov_functions_and_aggregation(void)
     T_EQ_INT(total, 3);
 }
 
+static void test_prov_histogram_quantile(void)
+{
+    struct vector v = vec_at("histogram_quantile(0.5, rate(lat_bucket[1m]))", 600000);
+    T_EQ_INT(v.n, 1);
+    T_CHECK(v.n && !labels_has(v.s[0].ls, "le") && !labels_has(v.s[0].ls, "__name__"));
+    T_CHECK(v.n && v.s[0].prov->ninputs == 3); /* every bucket series */
+}
+
 static void test_prov_binary(void)
 {
     struct vector v =
@@ -178,6 +197,16 @@ static void test_prov_binary(void)
     T_EQ_INT(v.s[0].prov->ninputs, 2);
 }
 
+static void test_info(void)
+{
+    struct vector v = vec_at("info(http_requests_total{job=\"db\"})", 600000);
+    T_EQ_INT(v.n, 1);
+    T_CHECK(v.n && labels_get(v.s[0].ls, "version") && !strcmp(labels_get(v.s[0].ls, "version"), "v1"));
+    T_CHECK(v.n && v.s[0].prov->ninputs == 2); /* the base series and its target_info */
+    v = vec_at("info(http_requests_total{job=\"api\"}, {version=~\".+\"})", 600000);
+    T_EQ_INT(v.n, 0); /* no info series, and the filter does not accept "" */
+}
+
 static void test_prov_no_inputs(void)
 {
     struct vector v = vec_at("absent(nonexistent)", 600000);
@@ -187,6 +216,28 @@ static void test_prov_no_inputs(void)
     T_CHECK(v.s[0].prov == NULL);
     v = vec_at("absent_over_time(nonexistent[5m])", 600000);
     T_CHECK(v.n == 1 && v.s[0].prov == NULL);
+}
+
+static bool older_than_1m(void *ctx, const struct labels *ls, int64_t age, int64_t unchanged)
+{
+    (void)ls;
+    (void)unchanged;
+    ++*(int *)ctx;
+    return age > 60000;
+}
+
+static void test_classification_hook(void)
+{
+    int calls = 0;
+    struct engine_opts o = {.delayed_name_removal = true, .not_fresh = older_than_1m,
+                            .not_fresh_ctx = &calls};
+    struct engine_result res;
+    T_EQ_INT(eval_at("count({job=\"api\", le=\"\"})", 500000, &res, &o), 0);
+    T_EQ_INT(res.v.u.vec.n, 1);
+    const struct prov *p = res.v.u.vec.s[0].prov;
+    T_EQ_INT(p->ninputs, 4);    /* 2 counters, flat, late ("gone" ended with a marker) */
+    T_EQ_INT(p->nnot_fresh, 1); /* late stopped at 300s */
+    T_EQ_INT(calls, 4);
 }
 
 static void test_errors_and_limits(void)
@@ -205,6 +256,28 @@ static void test_errors_and_limits(void)
     struct engine_opts quick = {.timeout_ms = 1, .delayed_name_removal = true};
     T_EQ_INT(eval_at("max_over_time(max_over_time(http_requests_total[1d:1s])[1d:1s])", 600000, &res, &quick), -1);
     T_EQ_INT(res.err.type, EVAL_ERR_TIMEOUT);
+    static volatile int cancelled = 1;
+    struct engine_opts stop = {.cancel = &cancelled};
+    T_EQ_INT(eval_at("late", 500000, &res, &stop), -1);
+    T_EQ_INT(res.err.type, EVAL_ERR_CANCELED);
+    T_EQ_STR(res.err.msg, "query was canceled in expression evaluation");
+}
+
+static void test_name_removal_modes(void)
+{
+    struct engine_result res;
+    struct engine_opts eager = {.delayed_name_removal = false};
+    T_EQ_INT(eval_at("-late", 500000, &res, &eager), 0);
+    T_CHECK(res.v.u.vec.n == 1 && !labels_has(res.v.u.vec.s[0].ls, "__name__"));
+    /* delayed: a later label_replace may set the name back */
+    struct vector v = vec_at("label_replace(-late, \"__name__\", \"x\", \"\", \"\")", 500000);
+    T_CHECK(v.n == 1 && labels_get(v.s[0].ls, "__name__") && !strcmp(labels_get(v.s[0].ls, "__name__"), "x"));
+    /* "or" matches without __name__: late{job} hides flat{job} */
+    T_EQ_INT(eval_at("late * 1 or flat * 1", 500000, &res, NULL), 0);
+    T_EQ_INT(res.v.u.vec.n, 1);
+    /* two series collapse once their names go */
+    T_EQ_INT(eval_at("label_replace({__name__=~\"late|flat\"}, \"__name__\", \"\", \"\", \"\")", 500000, &res, NULL), -1);
+    T_EQ_STR(res.err.msg, "vector cannot contain metrics with the same labelset");
 }
 
 static void test_range_query_sorted(void)
@@ -237,8 +310,12 @@ int main(void)
     t_run("provenance of a selector: age, unchanged_for, identity", test_prov_selector);
     t_run("provenance through functions and aggregations", test_prov_functions_and_aggregation);
     t_run("provenance through binary operators", test_prov_binary);
+    t_run("provenance of histogram_quantile: all buckets", test_prov_histogram_quantile);
     t_run("absent, literals: no inputs", test_prov_no_inputs);
+    t_run("info() joins target_info", test_info);
+    t_run("classification hook counts inputs that are not fresh", test_classification_hook);
     t_run("errors and limits", test_errors_and_limits);
+    t_run("eager and delayed __name__ removal", test_name_removal_modes);
     t_run("range query sorted, names dropped", test_range_query_sorted);
     arena_release(&arena);
     memstore_release(&ms);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/diag.h"
@@ -184,6 +185,8 @@ static const struct {
     {.in = "foo @ Inf", .err = "ERR 1:1: timestamp out of bounds for @ modifier: +Inf"},
     {.in = "foo[0]", .err = "ERR 1:5: duration must be greater than 0"},
     {.in = "foo[-5m]", .err = "ERR 1:5: duration must be greater than 0"},
+    {.in = "foo[0.0001]", .err = "ERR 1:5: duration must be at least 1ms"},
+    {.in = "foo[5m:0.0005]", .err = "ERR 1:8: duration must be at least 1ms"},
     {.in = "foo[5m1]", .err = "ERR 1:5: bad number or duration syntax: \"5m1\""},
     {.in = "foo[5mm]", .err = "ERR 1:5: bad number or duration syntax: \"5mm\""},
     {.in = "foo[1m5h]", .err = "ERR 1:5: not a valid duration string: \"1m5h\""},
@@ -523,6 +526,106 @@ static void test_walk_and_positions(void)
     arena_release(&a);
 }
 
+/* Every float series line of the `load` blocks in Prometheus's core test
+ * scripts parses (read in place from ../shared; skipped when absent). */
+static void test_series_conformance(void)
+{
+    static const char *const core[] = {
+        "aggregators", "at_modifier", "collision", "functions", "histograms", "literals", "name_label_dropping",
+        "operators", "range_queries", "selectors", "staleness", "subquery", "trig_functions",
+    };
+    int files = 0, lines = 0;
+    for (size_t f = 0; f < sizeof core / sizeof core[0]; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "../shared/conformance/promql/%s.test", core[f]);
+        struct strbuf sb = STRBUF_INIT;
+        if (strbuf_read_file(&sb, path) < 0)
+            continue;
+        files++;
+        bool in_load = false;
+        char *save = NULL;
+        for (char *line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            while (*line == ' ' || *line == '\t')
+                line++;
+            if (!strncmp(line, "load", 4)) {
+                in_load = true;
+                continue;
+            }
+            if (!*line || !strncmp(line, "eval", 4) || !strncmp(line, "clear", 5) || !strncmp(line, "expect", 6))
+                in_load = false;
+            if (!in_load || *line == '#' || strstr(line, "{{"))
+                continue;
+            struct arena a;
+            struct diag_list dl;
+            struct parse_series ps;
+            arena_init(&a, 0);
+            diag_list_init(&dl);
+            if (parse_series_desc(line, strlen(line), &a, &ps, &dl) != 0 || ps.nlabels == 0)
+                T_FAIL_("%s: %s: %s", core[f], line, dl.len ? dl.items[0].msg : "no labels");
+            lines++;
+            diag_list_release(&dl);
+            arena_release(&a);
+        }
+        strbuf_release(&sb);
+    }
+    printf("# %d series lines from %d files\n", lines, files);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Pathological inputs finish quickly and either parse or fail with a limit,
+ * never by exhausting the C stack (cmark's approach: a time budget). */
+static void test_pathological(void)
+{
+    struct {
+        const char *name;
+        const char *unit, *head, *tail;
+        int repeat;
+        int ok; /* 1: parses, 0: rejected, -1: either, within the time budget */
+    } cases[] = {
+        {"10k nested parentheses", "(", "", "", 10000, 0},
+        {"100k unary minus", "-", "", "x", 100000, 0},
+        {"50k power operators", "x^", "", "x", 50000, 0},
+        {"50k additions", "x+", "", "x", 50000, 0},
+        {"40k matchers", "a=\"x\",", "{", "b=\"y\"}", 40000, 1},
+        {"100k function arguments", "\"c\",", "label_join(x,\"a\",\"b\",", "\"d\")", 100000, 1},
+        {"giant regex", "(a|b)*", "{a=~\"", "c\"}", 20000, -1},
+        {"big regex", "(a|b)*", "{a=~\"", "c\"}", 500, 1},
+        {"3k subqueries", "[5m:]", "x", "", 3000, 0},
+        {"long string", "a", "\"", "\"", 500000, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addstr(&sb, cases[i].head);
+        for (int k = 0; k < cases[i].repeat; k++)
+            strbuf_addstr(&sb, cases[i].unit);
+        strbuf_addstr(&sb, cases[i].tail);
+        struct arena a;
+        struct diag_list dl;
+        arena_init(&a, 0);
+        diag_list_init(&dl);
+        double t0 = seconds_now();
+        struct ast_node *n = parse_expr(sb.buf, sb.len, &a, NULL, &dl);
+        if (n) {
+            struct strbuf out = STRBUF_INIT;
+            ast_print(&out, n);
+            strbuf_release(&out);
+        }
+        double el = seconds_now() - t0;
+        if ((cases[i].ok >= 0 && (n != NULL) != cases[i].ok) || el > 2.0)
+            T_FAIL_("%s: %s after %.3fs (%.80s)", cases[i].name, n ? "parsed" : "rejected", el,
+                    dl.len ? dl.items[0].msg : "");
+        diag_list_release(&dl);
+        arena_release(&a);
+        strbuf_release(&sb);
+    }
+}
+
 int main(void)
 {
     t_run("print", test_print);
@@ -536,5 +639,7 @@ int main(void)
     t_run("matchers", test_matchers);
     t_run("types and functions", test_types_and_functions);
     t_run("walk and positions", test_walk_and_positions);
+    t_run("pathological inputs", test_pathological);
+    t_run("series conformance", test_series_conformance);
     return t_done();
 }

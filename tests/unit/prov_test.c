@@ -42,6 +42,29 @@ static void test_merge_cap(void)
     arena_release(&a);
 }
 
+static void test_accumulator(void)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct prov_acc acc = {0};
+    T_CHECK(prov_acc_finish(&acc, &a) == NULL);
+    const struct prov *one = prov_single(&a, 5, 10, 20);
+    prov_acc_add(&acc, &a, one);
+    prov_acc_add(&acc, &a, one);
+    T_CHECK(prov_acc_finish(&acc, &a) == one); /* a single summary is shared, not copied */
+    for (uint64_t i = 0; i < 200; i++)
+        prov_acc_add(&acc, &a, prov_single(&a, i, (int64_t)i, 1000 - (int64_t)i));
+    const struct prov *p = prov_acc_finish(&acc, &a);
+    T_EQ_INT(p->nids, VALUE_PROV_MAX_IDS);
+    T_EQ_INT(p->ninputs, 200); /* id 5 was already in: counted once */
+    T_EQ_INT(p->worst_age_ms, 199);
+    T_EQ_INT(p->worst_unchanged_ms, 1000);
+    T_EQ_INT(p->ids[0], 0);
+    for (uint32_t i = 1; i < p->nids; i++)
+        T_CHECK(p->ids[i - 1] < p->ids[i]);
+    arena_release(&a);
+}
+
 static void test_stale_nan_bits(void)
 {
     T_CHECK(value_is_stale_nan(value_stale_nan()));
@@ -53,6 +76,7 @@ int main(void)
 {
     t_run("merge is a union with worst figures", test_merge_union);
     t_run("identities capped at 64 with counts beyond", test_merge_cap);
+    t_run("accumulator: one allocation, shared single, cap", test_accumulator);
     t_run("StaleNaN compared by bits", test_stale_nan_bits);
     return t_done();
 }

@@ -368,6 +368,22 @@ static const struct exp_case go_cases[] = {
              "<match \"a(?=b)\" \"ab\">: error calling match: error parsing regexp: invalid or "
              "unsupported Perl syntax: `(?=`"},
     {.text = "{{ match \"^a$\" \"a\\n\" }}", .want = "false"},
+    {.text = "{{ match \"a**\" \"a\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<match \"a**\" \"a\">: error calling match: error parsing regexp: invalid nested "
+             "repetition operator: `**`"},
+    {.text = "{{ match \"(a)\\\\1\" \"aa\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<match \"(a)\\\\1\" \"aa\">: error calling match: error parsing regexp: invalid "
+             "escape sequence: `\\1`"},
+    {.text = "{{ match \"a{1001}\" \"a\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<match \"a{1001}\" \"a\">: error calling match: error parsing regexp: invalid "
+             "repeat count: `{1001}`"},
+    {.text = "{{ match \"(?i)AB+?c{2}\" \"xabccy\" }} {{ match \"(?P<n>x)\\\\d\" \"x1\" }}",
+     .want = "true true"},
+    {.text = "{{ reReplaceAll \"\\\\s+\" \"_\" \"a \\t\\v b\" }}|{{ reReplaceAll \"[\\\\s]\" \"_\" \"a\\vb c\" }}",
+     .want = "a_\v_b|a\vb_c"},
     /* other Prometheus functions */
     {.text = "{{ \"hello world-wide_web o'neil\" | title }}", .want = "Hello World-Wide_web O'neil"},
     {.text = "{{ urlQueryEscape \"a b/c?d=é\" }}", .want = "a+b%2Fc%3Fd%3D%C3%A9"},
@@ -385,7 +401,58 @@ static const struct exp_case go_cases[] = {
     {.text = "{{ (toDuration 5400.5).String }} {{ (toDuration 0.0015).String }}",
      .want = "1h30m0.5s 1.5ms"},
     {.text = "{{ toTime 0 }}", .want = "1970-01-01 00:00:00 +0000 UTC"},
+    {.text = "{{ humanize -0.5 }} {{ humanize 0.000001234 }} {{ humanize 1e-30 }} {{ humanize 1e30 }} {{ humanize -1500 }}",
+     .want = "-500m 1.234u 1e-06y 1e+06Y -1.5k"},
+    {.text = "{{ humanize1024 -2048 }} {{ humanize1024 1.5 }} {{ humanizePercentage \"NaN\" }}",
+     .want = "-2ki 1.5 NaN%"},
+    {.text = "{{ humanizeTimestamp 1.5 }} {{ humanizeTimestamp -1.5 }}",
+     .want = "1970-01-01 00:00:01.5 +0000 UTC 1969-12-31 23:59:58.5 +0000 UTC"},
+    {.text = "{{ humanizeDuration 0.000000001 }} {{ humanizeDuration -0.25 }} {{ humanizeDuration 59.999 }}",
+     .want = "1ns -250ms 60s"},
+    {.text = "{{ $caf\xc3\xa9 := \"\xc3\xbc\" }}{{ $caf\xc3\xa9 | toUpper }} {{ title \"\xc3\xa9lan vital\" }}",
+     .want = "\xc3\x9c \xc3\x89lan Vital"},
+    {.text = "{{ 1 \xe2\x82\xac }}",
+     .want = "ERR error parsing template test: template: test:1: unrecognized character in "
+             "action: U+20AC '\xe2\x82\xac'"},
+    {.text = "{{ call .X }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<call .X>: error calling call: call of nil"},
+    {.text = "{{ call \"f\" 1 }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<call \"f\" 1>: error calling call: non-function \"f\" of type string"},
+    {.text = "{{ toTime \"NaN\" }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<toTime \"NaN\">: error calling toTime: value is NaN or Inf"},
+    {.text = "{{ (now | toTime).Format \"Monday, 02-Jan-06 03:04:05.000 PM MST -07:00\" }}",
+     .want = "Saturday, 24-Nov-12 11:14:12.000 AM UTC +00:00"},
     {.text = "{{ (query \"up\" | first).Value }}", .want = "11", .samples = q_one, .nsamples = 1},
+    {.text = "{{ range query \"up\" | first }}{{ end }}",
+     .want = "ERR error executing template test: template: test:1:22: executing \"test\" at "
+             "<first>: range can't iterate over {map[__name__:metric instance:a] 11}",
+     .samples = q_one, .nsamples = 1},
+    {.text = "{{ if true }}{{ define \"x\" }}{{ end }}{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: unexpected <define> in command"},
+    {.text = "{{ define \"x\" }}a{{ else }}b{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: unexpected {{else}} in define "
+             "clause"},
+    {.text = "{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: template: multiple definition "
+             "of template \"a\""},
+    {.text = "{{ block \"b\" 5 }}[{{ . }}]{{ end }}", .want = "[5]"},
+    {.text = "{{ $x := 1 }}{{ define \"d\" }}{{ $x }}{{ end }}",
+     .want = "ERR error parsing template test: template: test:1: undefined variable \"$x\""},
+    {.text = "{{ range $i, $e := 3 }}{{ end }}",
+     .want = "ERR error executing template test: template: test:1:19: executing \"test\" at "
+             "<3>: can't use 3 to iterate over more than one variable"},
+    {.text = "{{ 9223372036854775808 }}",
+     .want = "ERR error executing template test: template: test:1:3: executing \"test\" at "
+             "<9223372036854775808>: 9223372036854775808 overflows int"},
+    {.text = "{{ 0x1p4 }} {{ 017 }} {{ 0b101 }} {{ 0o17 }}", .want = "16 15 5 15"},
+    {.text = "{{ $labels := args 1 }}{{ $labels.arg0 }} {{ $labels.missing }}", .want = "1 <no value>"},
+    {.text = "{{ printf \"%T %T %T %T\" 1 1.5 \"s\" (args) }}",
+     .want = "int float64 string map[string]interface {}"},
+    {.text = "{{ printf \"%5s|%-5d|%05d|%+d|%x|%X|%o|%c|%q|%U\" \"a\" 3 42 7 \"hi\" 255 8 65 66 67 }}",
+     .want = "    a|3    |00042|+7|6869|FF|10|A|'B'|U+0043"},
     {.text = "{{ len (query \"up\") }}", .want = "2", .samples = q_two, .nsamples = 2},
 };
 
@@ -561,6 +628,56 @@ static void test_humanize_duration_table(void)
     }
 }
 
+/* Pathological inputs end in Go's error, not in a crash, and quickly. */
+static void test_pathological(void)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "{{ ");
+    for (int i = 0; i < 5000; i++)
+        strbuf_addch(&sb, '(');
+    strbuf_addch(&sb, '1');
+    for (int i = 0; i < 5000; i++)
+        strbuf_addch(&sb, ')');
+    strbuf_addstr(&sb, " }}");
+    struct tmpl *t = tmpl_parse("p", sb.buf, sb.len);
+    T_EQ_STR(tmpl_error(t), "template: p:1: max expression depth exceeded");
+    tmpl_free(t);
+
+    strbuf_reset(&sb);
+    for (int i = 0; i < 5000; i++)
+        strbuf_addstr(&sb, "{{ if 1 }}");
+    t = tmpl_parse("p", sb.buf, sb.len);
+    T_EQ_STR(tmpl_error(t), "template: p:1: max expression depth exceeded");
+    tmpl_free(t);
+
+    /* 999 nested ifs are fine. */
+    strbuf_reset(&sb);
+    for (int i = 0; i < 999; i++)
+        strbuf_addstr(&sb, "{{ if 1 }}");
+    strbuf_addch(&sb, 'x');
+    for (int i = 0; i < 999; i++)
+        strbuf_addstr(&sb, "{{ end }}");
+    char *got = expand(sb.buf, NULL, NULL);
+    T_EQ_STR(got, "x");
+    free(got);
+
+    /* A megabyte of text and 20000 actions. */
+    strbuf_reset(&sb);
+    for (int i = 0; i < 20000; i++)
+        strbuf_addstr(&sb, "abcdefghijklmnopqrstuvwxyz0123456789abcdefghij {{ 1 }}\n");
+    t = tmpl_parse("p", sb.buf, sb.len);
+    T_CHECK(tmpl_error(t) == NULL);
+    struct strbuf out = STRBUF_INIT;
+    char *err = NULL;
+    struct tmpl_value none = {0};
+    T_EQ_INT(tmpl_execute(t, &none, NULL, &out, &err), 0);
+    T_EQ_INT(out.len, 20000 * 49);
+    strbuf_release(&out);
+    free(err);
+    tmpl_free(t);
+    strbuf_release(&sb);
+}
+
 int main(void)
 {
     t_run("prometheus template expansion", test_prometheus_expansion);
@@ -569,5 +686,6 @@ int main(void)
     t_run("alert query error", test_alert_query_error);
     t_run("alert template validation", test_alert_check);
     t_run("humanizeDuration table", test_humanize_duration_table);
+    t_run("pathological inputs", test_pathological);
     return t_done();
 }
