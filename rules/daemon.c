@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -918,6 +919,9 @@ static void plan_commit(struct daemon *d, struct plan *p)
     struct runset old = d->cur;
     const struct config *cfg = p->rs.cfg;
     int64_t now = now_ns();
+    if (cfg->state_dir && mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST)
+        LOG_ERROR("Cannot create the state folder: alert state will not be saved", "state_dir", cfg->state_dir,
+                  "err", strerror(errno));
     for (size_t i = 0; i < p->rs.n; i++) {
         struct dgroup *dg = p->rs.groups[i];
         if (p->reused[i] && dg->ds)
@@ -925,8 +929,11 @@ static void plan_commit(struct daemon *d, struct plan *p)
         dg->ds = p->ds[i];
         dg->ov.base = datasource_storage(dg->ds);
         dg->ov.iface = (struct storage){overlay_select, &dg->ov};
+        char *path = cfg->state_dir ? state_path(cfg->state_dir, dg->g->key) : NULL;
+        if (!path || !dg->state_path || strcmp(path, dg->state_path) != 0)
+            strbuf_reset(&dg->state_body); /* a new file: write it at the next tick */
         free(dg->state_path);
-        dg->state_path = cfg->state_dir ? state_path(cfg->state_dir, dg->g->key) : NULL;
+        dg->state_path = path;
         if (p->reused[i])
             continue;
         for (size_t o = 0; o < old.n; o++) {
