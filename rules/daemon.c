@@ -187,6 +187,10 @@ struct dgroup {
     int64_t state_written_ms;    /* when it was written */
     pthread_t thread;            /* evaluating thread */
     bool running;                /* thread started and not joined */
+    /* for self-monitoring; written by the group thread under daemon.stat_mu */
+    uint64_t ds_failures_seen;   /* datasource failures counted so far */
+    bool ds_failing;             /* the last tick had failed backend queries */
+    bool lagging;                /* the last tick started late (missed slots) or overran the interval */
 };
 
 struct runset {
@@ -202,12 +206,28 @@ struct runset {
     size_t next;
 };
 
+/* ORDER self_alert: the built-in alerts of FRESHNESS.md "Built-in self-monitoring"
+ * that come from the daemon's own state (HeedRuleInputsStale needs the
+ * freshness provenance and is not here). */
+enum self_alert {
+    SELF_WATCHDOG,
+    SELF_DATASOURCE_FAILING,
+    SELF_EVALUATION_LAGGING,
+    SELF_NOTIFIER_FAILING,
+    SELF_N,
+};
+
 struct daemon {
     struct daemon_opts opts;
     struct runset cur;      /* what is running */
     pthread_mutex_t mu;     /* guards stopping */
     pthread_cond_t cv;      /* wakes group threads to stop */
     bool stopping;          /* group threads must return */
+    pthread_mutex_t stat_mu; /* guards the groups' self-monitoring fields */
+    struct alert_set self[SELF_N]; /* self-monitoring alerts (monitor thread only) */
+    struct schedule self_sched;    /* the monitor's timer */
+    pthread_t monitor;             /* self-monitoring thread */
+    bool monitor_running;
 };
 
 static void rule_identity_init(struct dgroup *dg)
@@ -516,7 +536,7 @@ static void inherit(struct dgroup *to, const struct dgroup *from)
 
 /* ---- one evaluation ---- */
 
-static void group_tick(struct dgroup *dg, int64_t slot_ns)
+static void group_tick(struct dgroup *dg, int64_t slot_ns, uint64_t missed)
 {
     struct daemon *d = dg->d;
     const struct runset *rs = &d->cur;
@@ -541,6 +561,12 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns)
     };
     int failed = group_eval(&dg->gr, &env, ts_ms);
     datasource_end_eval(dg->ds);
+    uint64_t ds_failures = datasource_stats(dg->ds)->failures;
+    pthread_mutex_lock(&d->stat_mu);
+    dg->ds_failing = ds_failures > dg->ds_failures_seen;
+    dg->ds_failures_seen = ds_failures;
+    dg->lagging = missed > 0 || dg->gr.eval_seconds * 1000.0 > (double)dg->interval_ms;
+    pthread_mutex_unlock(&d->stat_mu);
     if (failed) {
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
@@ -581,7 +607,131 @@ static void *group_thread(void *arg)
         if (dg->sched.missed > missed)
             LOG_WARN("Group evaluation missed iterations", "file", dg->g->file, "group", dg->g->name, "missed",
                      LOG_UINT(dg->sched.missed - missed));
-        group_tick(dg, slot);
+        group_tick(dg, slot, dg->sched.missed - missed);
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* ---- self-monitoring ---- */
+
+static const char *const self_names[SELF_N] = {
+    "HeedWatchdog", "HeedDatasourceFailing", "HeedEvaluationLagging", "HeedNotifierFailing",
+};
+
+/* Inputs of one self alert, built in a scratch arena. */
+struct self_inputs {
+    struct alert_input *in;
+    size_t n, cap;
+};
+
+static void self_add(struct self_inputs *si, struct arena *a, struct labels_table *t, enum self_alert k,
+                     const char *n1, const char *v1, const char *n2, const char *v2, const char *summary)
+{
+    struct label l[3] = {{"alertname", self_names[k]}, {n1 ? n1 : "", v1 ? v1 : ""}, {n2 ? n2 : "", v2 ? v2 : ""}};
+    size_t nl = n2 ? 3 : n1 ? 2 : 1;
+    struct alert_annotation *ann = ARENA_NEW(a, struct alert_annotation);
+    ann->name = "summary";
+    ann->value = arena_strdup(a, summary);
+    if (si->n == si->cap) {
+        si->cap = si->cap ? si->cap * 2 : 8;
+        struct alert_input *ni = ARENA_NEWN(a, struct alert_input, si->cap);
+        if (si->n)
+            memcpy(ni, si->in, si->n * sizeof *ni);
+        si->in = ni;
+    }
+    si->in[si->n++] = (struct alert_input){labels_intern(t, l, nl), 1, ann, 1};
+}
+
+/* One monitor tick: derive the self alerts from the daemon's state, run
+ * them through the same lifecycle (for 0) and send what is due. */
+static void monitor_tick(struct daemon *d, int64_t ts_ms)
+{
+    const struct runset *rs = &d->cur;
+    const struct config *cfg = rs->cfg;
+    const struct config_self_monitoring *sm = &cfg->self_monitoring;
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    struct labels_table t;
+    labels_table_init(&t, &a, false);
+    struct self_inputs in[SELF_N] = {{0}};
+    if (sm->watchdog)
+        self_add(&in[SELF_WATCHDOG], &a, &t, SELF_WATCHDOG, NULL, NULL, NULL, NULL,
+                 "Always firing: proves that heed evaluates and notifies");
+    pthread_mutex_lock(&d->stat_mu);
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct dgroup *dg = rs->groups[i];
+        if (sm->datasource_failing && dg->ds_failing)
+            self_add(&in[SELF_DATASOURCE_FAILING], &a, &t, SELF_DATASOURCE_FAILING, "rule_group", dg->g->key,
+                     NULL, NULL, "Queries of this rule group to the datasource fail");
+        if (sm->evaluation_lagging && dg->lagging)
+            self_add(&in[SELF_EVALUATION_LAGGING], &a, &t, SELF_EVALUATION_LAGGING, "rule_group", dg->g->key,
+                     NULL, NULL, "This rule group missed evaluations or overran its interval");
+    }
+    pthread_mutex_unlock(&d->stat_mu);
+    if (sm->notifier_failing && rs->am) {
+        for (size_t i = 0; i < alertmanager_ntargets(rs->am); i++) {
+            struct alertmanager_stats st;
+            alertmanager_stats(rs->am, i, &st);
+            if (st.last_error[0] || st.backoff_ms > 0)
+                self_add(&in[SELF_NOTIFIER_FAILING], &a, &t, SELF_NOTIFIER_FAILING, "alertmanager",
+                         arena_strdup(&a, st.url), NULL, NULL, "Notifications to this Alertmanager fail");
+        }
+    }
+    struct outbox ob = {&a, rs, NULL, 0, 0};
+    int64_t interval_ms = d->self_sched.interval_ns / SCHEDULE_NS_PER_MS;
+    for (int k = 0; k < SELF_N; k++) {
+        struct alert_params p = {0, 0, 0};
+        struct eval_error err;
+        if (alert_set_update(&d->self[k], in[k].in, in[k].n, ts_ms, &p, &err) < 0) {
+            LOG_ERROR("Self-monitoring alert failed", "alertname", self_names[k], "err", err.msg);
+            continue;
+        }
+        for (size_t j = 0; j < d->self[k].n; j++) {
+            struct alert *al = &d->self[k].items[j];
+            if (!alert_needs_sending(al, ts_ms, cfg->resend_delay_ms))
+                continue;
+            alert_mark_sent(al, ts_ms, interval_ms, cfg->resend_delay_ms);
+            XGROW(ob.items, ob.cap, ob.n + 1);
+            struct alertmanager_alert *x = &ob.items[ob.n++];
+            memset(x, 0, sizeof *x);
+            struct alertmanager_pair *labels = ARENA_NEWN(&a, struct alertmanager_pair, al->ls->n);
+            for (size_t q = 0; q < al->ls->n; q++)
+                labels[q] = (struct alertmanager_pair){al->ls->l[q].name, al->ls->l[q].value};
+            struct alertmanager_pair *ann = ARENA_NEWN(&a, struct alertmanager_pair, al->nann + 1);
+            for (size_t q = 0; q < al->nann; q++)
+                ann[q] = (struct alertmanager_pair){al->ann[q].name, al->ann[q].value};
+            x->labels = labels;
+            x->nlabels = al->ls->n;
+            x->annotations = ann;
+            x->nannotations = al->nann;
+            x->starts_at_ms = alert_starts_at(al);
+            x->ends_at_ms = alert_ends_at(al);
+            x->generator_url = rs->external_url;
+        }
+    }
+    if (ob.n && rs->am)
+        alertmanager_send(rs->am, ob.items, ob.n);
+    free(ob.items);
+    arena_release(&a);
+}
+
+static void *monitor_thread(void *arg)
+{
+    struct daemon *d = arg;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping) {
+        int64_t now = now_ns();
+        if (now < d->self_sched.next_ns) {
+            struct timespec until = {(time_t)(d->self_sched.next_ns / 1000000000),
+                                     (long)(d->self_sched.next_ns % 1000000000)};
+            pthread_cond_timedwait(&d->cv, &d->mu, &until);
+            continue;
+        }
+        pthread_mutex_unlock(&d->mu);
+        int64_t slot = schedule_tick(&d->self_sched, now);
+        monitor_tick(d, slot / SCHEDULE_NS_PER_MS);
         pthread_mutex_lock(&d->mu);
     }
     pthread_mutex_unlock(&d->mu);
@@ -591,6 +741,20 @@ static void *group_thread(void *arg)
 static void start_threads(struct daemon *d)
 {
     d->stopping = false;
+    const struct config *cfg = d->cur.cfg;
+    /* the monitor runs as often as the most frequent group, so what it
+     * reports is at most one interval old */
+    int64_t iv_ms = cfg->evaluation_interval_ms;
+    for (size_t i = 0; i < d->cur.n; i++)
+        if (d->cur.groups[i]->interval_ms < iv_ms)
+            iv_ms = d->cur.groups[i]->interval_ms;
+    int64_t iv = iv_ms * SCHEDULE_NS_PER_MS;
+    if (d->self_sched.interval_ns != iv) /* keep its timing across reloads that do not change it */
+        schedule_init(&d->self_sched, SCHEDULE_HASH_STRINGLABELS, "heed", "self-monitoring", iv, now_ns());
+    if (pthread_create(&d->monitor, NULL, monitor_thread, d) == 0)
+        d->monitor_running = true;
+    else
+        LOG_ERROR("Cannot start the self-monitoring thread", "err", strerror(errno));
     for (size_t i = 0; i < d->cur.n; i++) {
         struct dgroup *dg = d->cur.groups[i];
         if (pthread_create(&dg->thread, NULL, group_thread, dg) != 0) {
@@ -613,6 +777,9 @@ static void stop_threads(struct daemon *d)
             pthread_join(dg->thread, NULL);
         dg->running = false;
     }
+    if (d->monitor_running)
+        pthread_join(d->monitor, NULL);
+    d->monitor_running = false;
 }
 
 /* ---- building a run set ---- */
@@ -981,8 +1148,14 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
         d->opts.flush_timeout_ms = 10000;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    pthread_mutex_init(&d->stat_mu, NULL);
+    for (int k = 0; k < SELF_N; k++)
+        alert_set_init(&d->self[k]);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
+        for (int k = 0; k < SELF_N; k++)
+            alert_set_release(&d->self[k]);
+        pthread_mutex_destroy(&d->stat_mu);
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
         free(d);
@@ -1037,6 +1210,9 @@ void daemon_free(struct daemon *d)
     if (d->cur.rw)
         remote_write_queue_free(d->cur.rw);
     runset_release_rest(&d->cur);
+    for (int k = 0; k < SELF_N; k++)
+        alert_set_release(&d->self[k]);
+    pthread_mutex_destroy(&d->stat_mu);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
     free(d);

@@ -7,7 +7,7 @@
 #   Alertmanager stopped and started again gets the alert back, same startsAt;
 #   heed SIGKILLed and restarted keeps the firing episode (same startsAt);
 #   the condition clears and an explicit resolve arrives;
-#   the backend stops: rules fail, nothing is resolved.
+#   the backend stops: rules fail, nothing is resolved, HeedDatasourceFailing fires.
 # Skips (exit 0) if Prometheus or Alertmanager is not installed.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -170,10 +170,14 @@ wait_for 20 am_active
 before=$(resolved_received)
 e2e_stop "$E2E_PROM_PID"
 sleep 4
-if grep -q 'msg="Evaluating rule failed"' "$D/heed.log" && [ "$(resolved_received)" = "$before" ] && am_active; then
-    e2e_ok "backend down: rule evaluation fails, the alert is not resolved"
+ds_failing() {
+    am_get "$AMPORT" /api/v2/alerts | grep -q '"alertname":"HeedDatasourceFailing"'
+}
+if grep -q 'msg="Evaluating rule failed"' "$D/heed.log" && [ "$(resolved_received)" = "$before" ] && am_active &&
+    ds_failing; then
+    e2e_ok "backend down: rule evaluation fails, the alert is not resolved, HeedDatasourceFailing fires"
 else
-    e2e_not_ok "backend down: resolved $before -> $(resolved_received), alert $(am_alert startsAt), $(grep -c 'Evaluating rule failed' "$D/heed.log") failures logged"
+    e2e_not_ok "backend down: resolved $before -> $(resolved_received), alert $(am_alert startsAt), $(grep -c 'Evaluating rule failed' "$D/heed.log") failures logged, HeedDatasourceFailing: $(ds_failing && echo yes || echo no)"
 fi
 
 kill -TERM "$HEED_PID"
