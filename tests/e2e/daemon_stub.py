@@ -7,7 +7,8 @@ DIR/port.
   series up{job="smoke"} whose value is read from DIR/value at each request
   ("none": no series). A range selector (query ending in "]") gets a matrix
   of samples every second over the window; anything else a vector at the
-  query time.
+  query time. The stale-set query heed's datasource asks (one with
+  "unless") is always empty: the stub's series never goes stale.
 - remote write: POST /api/v1/write appends the body size to DIR/writes.
 - Alertmanager: POST /api/v2/alerts appends the body (one JSON array per
   line) to DIR/alerts.jsonl and answers 200.
@@ -77,7 +78,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         value = current_value()
         metric = {"__name__": "up", "job": "smoke"}
         m = re.search(r"\[([0-9a-z]+)\]$", query)
-        if value == "none":
+        if value == "none" or " unless " in query:
+            # heed's datasource asks which series ended with a staleness
+            # marker ("... unless sel"): the stub's series never ends
             result = []
         elif m:
             window = duration_seconds(m.group(1))
