@@ -604,6 +604,21 @@ void alert_set_hold_all(struct alert_set *s, int64_t ts_ms, const struct policy 
     }
 }
 
+struct alert *alert_set_restore(struct alert_set *s, const struct alert *a)
+{
+    const struct labels *ls = labels_import(&s->table, a->ls);
+    struct alert *d = alert_set_find(s, ls);
+    if (!d)
+        d = add_instance(s, ls);
+    free_annotations(d);
+    *d = *a;
+    d->ls = ls;
+    d->ann = NULL;
+    d->nann = 0;
+    set_annotations(d, a->ann, a->nann);
+    return d;
+}
+
 bool alert_needs_sending(const struct alert *a, int64_t ts_ms, int64_t resend_delay_ms)
 {
     if (a->state == ALERT_PENDING)

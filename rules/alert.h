@@ -135,6 +135,11 @@ static inline bool alert_is_active(const struct alert *a)
 /* The instance with this identity, or NULL. */
 struct alert *alert_set_find(const struct alert_set *s, const struct labels *ls);
 
+/* Inserts a copy of a (identity re-interned here, annotations copied),
+ * replacing an instance with the same identity: how persisted or inherited
+ * state comes back after a restart or reload. Returns the set's copy. */
+struct alert *alert_set_restore(struct alert_set *s, const struct alert *a);
+
 /* Whether the instance is due a notification at ts (Prometheus's
  * needsSending): never when pending; always after a fresh resolve; else when
  * the last send is strictly older than resend_delay. */
