@@ -1,0 +1,143 @@
+/* heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D]
+ *             (--series FILE | --datasource URL) [--format text|json|svg]
+ * Evaluates rule files over a past range of recorded series and prints each
+ * alert instance's timeline under heed's and Prometheus's semantics. T is
+ * RFC 3339, Unix seconds, or a duration from the series' start ("3h"); the
+ * range defaults to the series' own. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/params.h"
+#include "base/arena.h"
+#include "base/diag.h"
+#include "base/strbuf.h"
+#include "cmd/cmd.h"
+#include "cmd/cmd_times.h"
+#include "compat/seriesfile.h"
+#include "eval/memstore.h"
+#include "rules/replay.h"
+#include "rules/replay_out.h"
+#include "rules/rulefile.h"
+
+static const char usage[] =
+    "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] "
+    "(--series FILE | --datasource URL) [--format text|json|svg]\n"
+    "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h)";
+
+#define MAX_RULE_FILES 64
+
+int cmd_replay(int argc, char **argv)
+{
+    const char *rules[MAX_RULE_FILES];
+    size_t nrules = 0;
+    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL;
+    const char *format = "text";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (!strcmp(a, "--help")) {
+            printf("usage: %s\n", usage);
+            return 0;
+        }
+        if (!strcmp(a, "--from"))
+            dst = &from;
+        else if (!strcmp(a, "--to"))
+            dst = &to;
+        else if (!strcmp(a, "--interval"))
+            dst = &interval;
+        else if (!strcmp(a, "--ingest-delay"))
+            dst = &delay;
+        else if (!strcmp(a, "--series"))
+            dst = &series;
+        else if (!strcmp(a, "--datasource"))
+            dst = &ds;
+        else if (!strcmp(a, "--format"))
+            dst = &format;
+        else if (!strcmp(a, "--rules")) {
+            /* --rules takes every following argument up to the next flag */
+            if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
+                return cmd_usage_error(usage, "--rules needs a file");
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+                if (nrules == MAX_RULE_FILES)
+                    return cmd_usage_error(usage, "at most %d rule files", MAX_RULE_FILES);
+                rules[nrules++] = argv[++i];
+            }
+            continue;
+        } else
+            return cmd_usage_error(usage, "unexpected argument '%s'", a);
+        if (++i >= argc)
+            return cmd_usage_error(usage, "%s needs a value", a);
+        *dst = argv[i];
+    }
+    if (!nrules)
+        return cmd_usage_error(usage, "--rules FILE is required");
+    if (ds)
+        return cmd_usage_error(usage, "--datasource is not available in this build (no datasource client yet); "
+                                      "use --series FILE");
+    if (!series)
+        return cmd_usage_error(usage, "--series FILE is required");
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "svg"))
+        return cmd_usage_error(usage, "--format is text, json or svg");
+
+    struct replay_opts ro = {0};
+    if (cmd_times_duration(interval, &ro.interval_ms) < 0 || cmd_times_duration(delay, &ro.ingest_delay_ms) < 0)
+        return cmd_usage_error(usage, "cannot parse a duration (use 30s, 1m, 1h30m)");
+
+    int rc = 2;
+    struct memstore ms;
+    memstore_init(&ms);
+    struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct rulefile_set set = {0};
+    struct replay rp;
+    replay_init(&rp);
+    struct seriesfile_stats st;
+    if (strbuf_read_file(&src, series) != 0) {
+        perror(series);
+        goto out;
+    }
+    if (seriesfile_load(&ms, series, src.buf, src.len, 0, &st, &dl) != 0) {
+        for (size_t i = 0; i < dl.len; i++)
+            diag_render(&out, &dl.items[i], src.buf, src.len, 1);
+        fputs(out.buf, stderr);
+        goto out;
+    }
+    if (!st.samples) {
+        fprintf(stderr, "heed: %s holds no samples\n", series);
+        goto out;
+    }
+    if (cmd_times_point(from, st.min_ms, st.min_ms, &ro.from_ms) < 0 ||
+        cmd_times_point(to, st.max_ms, st.min_ms, &ro.to_ms) < 0) {
+        rc = cmd_usage_error(usage, "cannot parse a time: RFC 3339, Unix seconds or a duration such as 3h");
+        goto out;
+    }
+    struct rulefile_opts rfo = {0};
+    if (rulefile_set_load(&set, rules, nrules, &rfo, &dl) != 0 || dl.len) {
+        for (size_t i = 0; i < dl.len; i++)
+            fprintf(stderr, "%s: %s\n", dl.items[i].file ? dl.items[i].file : "rules", dl.items[i].msg);
+        goto out;
+    }
+    char msg[512];
+    if (replay_run(&rp, &set, &ms, &ro, msg, sizeof msg) != 0) {
+        fprintf(stderr, "heed: %s\n", msg);
+        goto out;
+    }
+    if (!strcmp(format, "json"))
+        replay_out_json(&out, &rp);
+    else if (!strcmp(format, "svg"))
+        replay_out_svg(&out, &rp);
+    else
+        replay_out_text(&out, &rp);
+    fputs(out.buf, stdout);
+    rc = 0;
+out:
+    replay_release(&rp);
+    rulefile_set_release(&set);
+    diag_list_release(&dl);
+    strbuf_release(&src);
+    strbuf_release(&out);
+    memstore_release(&ms);
+    return rc;
+}

@@ -1,0 +1,356 @@
+/* replay: the tick loop over rule groups and the transition recorder. */
+#include "rules/replay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "base/xalloc.h"
+#include "eval/engine.h"
+#include "eval/memstore.h"
+#include "rules/group.h"
+#include "rules/rulefile.h"
+
+const char *replay_semantics_name(enum replay_semantics s)
+{
+    return s == REPLAY_HEED ? "heed" : "prometheus";
+}
+
+const char *replay_freshness_name(enum replay_freshness f)
+{
+    return f == REPLAY_STALE ? "stale" : "fresh";
+}
+
+void replay_init(struct replay *rp)
+{
+    memset(rp, 0, sizeof *rp);
+    arena_init(&rp->arena, 64 * 1024);
+    labels_table_init(&rp->table, &rp->arena, true);
+}
+
+void replay_release(struct replay *rp)
+{
+    for (size_t i = 0; i < rp->n; i++)
+        free(rp->inst[i].tr);
+    free(rp->inst);
+    free(rp->index);
+    free(rp->rules);
+    arena_release(&rp->arena);
+    memset(rp, 0, sizeof *rp);
+}
+
+/* ---- instances, found by (rule, semantics, identity) ---- */
+
+static uint64_t inst_hash(size_t rule, enum replay_semantics sem, const struct labels *ls)
+{
+    uint64_t h = ls->hash ^ ((uint64_t)rule * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)sem << 61);
+    h ^= h >> 29;
+    return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static void index_put(struct replay *rp, size_t i)
+{
+    const struct replay_instance *in = &rp->inst[i];
+    size_t mask = rp->index_cap - 1;
+    size_t k = inst_hash(in->rule, in->sem, in->ls) & mask;
+    while (rp->index[k])
+        k = (k + 1) & mask;
+    rp->index[k] = i + 1;
+}
+
+static void index_grow(struct replay *rp)
+{
+    free(rp->index);
+    rp->index_cap = rp->index_cap ? rp->index_cap * 2 : 64;
+    rp->index = xcalloc(rp->index_cap, sizeof *rp->index);
+    for (size_t i = 0; i < rp->n; i++)
+        index_put(rp, i);
+}
+
+/* ls is interned in rp->table, so identities compare by pointer. */
+static struct replay_instance *inst_find(const struct replay *rp, size_t rule, enum replay_semantics sem,
+                                         const struct labels *ls)
+{
+    if (!rp->index_cap)
+        return NULL;
+    size_t mask = rp->index_cap - 1;
+    for (size_t k = inst_hash(rule, sem, ls) & mask; rp->index[k]; k = (k + 1) & mask) {
+        struct replay_instance *in = &rp->inst[rp->index[k] - 1];
+        if (in->ls == ls && in->rule == rule && in->sem == sem)
+            return in;
+    }
+    return NULL;
+}
+
+static struct replay_instance *inst_get(struct replay *rp, size_t rule, enum replay_semantics sem,
+                                        const struct labels *ls)
+{
+    struct replay_instance *in = inst_find(rp, rule, sem, ls);
+    if (in)
+        return in;
+    XGROW(rp->inst, rp->cap, rp->n + 1);
+    in = &rp->inst[rp->n++];
+    memset(in, 0, sizeof *in);
+    in->ls = ls;
+    in->sem = sem;
+    in->rule = rule;
+    in->alertname = labels_get(ls, "alertname");
+    if (!in->alertname)
+        in->alertname = rp->rules[rule].name;
+    if ((rp->n + 1) * 2 > rp->index_cap)
+        index_grow(rp);
+    else
+        index_put(rp, rp->n - 1);
+    return in;
+}
+
+const struct replay_instance *replay_counterpart(const struct replay *rp, const struct replay_instance *in)
+{
+    return inst_find(rp, in->rule, in->sem == REPLAY_HEED ? REPLAY_PROMETHEUS : REPLAY_HEED, in->ls);
+}
+
+void replay_instance_at(const struct replay_instance *in, int64_t t_ms, enum alert_state *state,
+                        enum replay_freshness *fresh)
+{
+    *state = ALERT_INACTIVE;
+    *fresh = REPLAY_FRESH;
+    /* binary search for the last transition at or before t */
+    size_t lo = 0, hi = in->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (in->tr[mid].t_ms <= t_ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo) {
+        *state = in->tr[lo - 1].state;
+        *fresh = in->tr[lo - 1].freshness;
+    }
+}
+
+static void current(const struct replay_instance *in, enum alert_state *state, enum replay_freshness *fresh)
+{
+    *state = in->n ? in->tr[in->n - 1].state : ALERT_INACTIVE;
+    *fresh = in->n ? in->tr[in->n - 1].freshness : REPLAY_FRESH;
+}
+
+static void push(struct replay_instance *in, int64_t t_ms, enum alert_state st, enum replay_freshness f,
+                 const char *reason)
+{
+    XGROW(in->tr, in->cap, in->n + 1);
+    in->tr[in->n++] = (struct replay_transition){t_ms, st, f, reason};
+}
+
+/* ---- the two semantics ----
+ * SEAM (heed's semantics): today's group_eval evaluates Prometheus's
+ * semantics only (the compat policy). When shadow mode is available, a rule
+ * has two alert sets (its own policy's and the shadow one) and these two
+ * functions are where they, and each instance's freshness, are read. */
+
+static void rule_sets(const struct group_rule *r, const struct alert_set *sets[REPLAY_NSEM])
+{
+    sets[REPLAY_PROMETHEUS] = &r->alerts;
+    sets[REPLAY_HEED] = NULL;
+}
+
+static enum replay_freshness alert_freshness(const struct alert *a)
+{
+    (void)a;
+    return REPLAY_FRESH;
+}
+
+static void add_duration(struct strbuf *sb, int64_t ms)
+{
+    int64_t s = ms / 1000;
+    if (s >= 3600) {
+        strbuf_addf(sb, "%lldh", (long long)(s / 3600));
+        s %= 3600;
+        if (s >= 60 || s % 60)
+            strbuf_addf(sb, "%lldm", (long long)(s / 60));
+        s %= 60;
+        if (s)
+            strbuf_addf(sb, "%llds", (long long)s);
+    } else if (s >= 60) {
+        strbuf_addf(sb, "%lldm", (long long)(s / 60));
+        if (s % 60)
+            strbuf_addf(sb, "%llds", (long long)(s % 60));
+    } else {
+        strbuf_addf(sb, "%llds", (long long)s);
+    }
+}
+
+/* Why the instance moved from (ost, of) to a's state: the lifecycle as
+ * Prometheus runs it, plus heed's freshness reasons when a carries them. */
+static const char *transition_reason(struct replay *rp, const struct rule *rule, const struct alert *a,
+                                     enum alert_state ost, enum replay_freshness of, enum replay_freshness nf,
+                                     bool returned)
+{
+    struct strbuf sb = STRBUF_INIT;
+    enum alert_state st = a ? a->state : ALERT_INACTIVE;
+    if (st != ost) {
+        if (st == ALERT_PENDING) {
+            strbuf_addstr(&sb, "returned");
+        } else if (st == ALERT_FIRING && ost == ALERT_PENDING) {
+            strbuf_addstr(&sb, "pending for ");
+            add_duration(&sb, rule->for_ms);
+        } else if (st == ALERT_FIRING) {
+            strbuf_addstr(&sb, rule->for_ms ? "returned" : "returned (no for)");
+        } else if (ost == ALERT_PENDING) {
+            strbuf_addstr(&sb, "not returned before for elapsed");
+        } else if (rule->keep_firing_for_ms && !returned) {
+            strbuf_addstr(&sb, "not returned for keep_firing_for ");
+            add_duration(&sb, rule->keep_firing_for_ms);
+        } else {
+            strbuf_addstr(&sb, "not returned");
+        }
+    } else if (nf != of) {
+        strbuf_addstr(&sb, nf == REPLAY_STALE ? "inputs stale" : "inputs fresh again");
+    }
+    char *out = arena_strdup(&rp->arena, sb.buf ? sb.buf : "");
+    strbuf_release(&sb);
+    return out;
+}
+
+/* Records the rule's instances after its group evaluated at t. */
+static void record_rule(struct replay *rp, size_t ri, const struct group_rule *r, int64_t t_ms)
+{
+    const struct alert_set *sets[REPLAY_NSEM];
+    rule_sets(r, sets);
+    for (int sem = 0; sem < REPLAY_NSEM; sem++) {
+        const struct alert_set *s = sets[sem];
+        if (!s)
+            continue;
+        rp->sem_evaluated[sem] = true;
+        for (size_t i = 0; i < s->n; i++) {
+            const struct alert *a = &s->items[i];
+            const struct labels *ls = labels_import(&rp->table, a->ls);
+            struct replay_instance *in = inst_get(rp, ri, (enum replay_semantics)sem, ls);
+            in->last_seen_ms = t_ms;
+            enum alert_state ost;
+            enum replay_freshness of, nf = alert_freshness(a);
+            current(in, &ost, &of);
+            if (ost == a->state && of == nf)
+                continue;
+            /* an instance active again after resolving was returned this tick */
+            bool returned = a->state != ALERT_INACTIVE;
+            push(in, t_ms, a->state, nf, transition_reason(rp, r->rule, a, ost, of, nf, returned));
+        }
+    }
+    /* instances their set dropped (a pending one not returned is deleted at
+     * once; resolved ones after their retention) */
+    for (size_t i = 0; i < rp->n; i++) {
+        struct replay_instance *in = &rp->inst[i];
+        if (in->rule != ri || in->last_seen_ms == t_ms || !sets[in->sem])
+            continue;
+        enum alert_state ost;
+        enum replay_freshness of;
+        current(in, &ost, &of);
+        if (ost == ALERT_INACTIVE && of == REPLAY_FRESH)
+            continue;
+        push(in, t_ms, ALERT_INACTIVE, REPLAY_FRESH,
+             transition_reason(rp, r->rule, NULL, ost, of, REPLAY_FRESH, false));
+    }
+}
+
+static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, double v)
+{
+    struct memstore *ms = ctx;
+    memstore_append(memstore_series_get(ms, ls->l, ls->n), t_ms, v);
+}
+
+/* First tick of a group at or after from: slots are multiples of the
+ * interval (Prometheus adds a per-group offset hashed from the group's name;
+ * a replay keeps slots on round times so that timelines line up). */
+static int64_t first_slot(int64_t from_ms, int64_t interval_ms)
+{
+    int64_t r = from_ms % interval_ms;
+    if (r < 0)
+        r += interval_ms;
+    return r ? from_ms - r + interval_ms : from_ms;
+}
+
+int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memstore *ms,
+               const struct replay_opts *o, char *msg, size_t msglen)
+{
+    int64_t def_interval = o->interval_ms > 0 ? o->interval_ms : 60 * 1000;
+    if (o->to_ms < o->from_ms) {
+        snprintf(msg, msglen, "the range ends before it starts");
+        return -1;
+    }
+    rp->from_ms = o->from_ms;
+    rp->to_ms = o->to_ms;
+    size_t ngroups = 0;
+    for (size_t f = 0; f < rules->len; f++)
+        ngroups += rules->files[f]->ngroups;
+    struct group *groups = xcalloc(ngroups + 1, sizeof *groups);
+    int64_t *next = xcalloc(ngroups + 1, sizeof *next);
+    int64_t *interval = xcalloc(ngroups + 1, sizeof *interval);
+    size_t *first_rule = xcalloc(ngroups + 1, sizeof *first_rule);
+    size_t ready = 0;
+    int rc = 0;
+    for (size_t f = 0; f < rules->len; f++) {
+        for (size_t g = 0; g < rules->files[f]->ngroups; g++) {
+            const struct rule_group *rg = &rules->files[f]->groups[g];
+            if (group_init(&groups[ready], rg, msg, msglen) != 0) {
+                rc = -1;
+                goto out;
+            }
+            interval[ready] = rg->interval_ms > 0 ? rg->interval_ms : def_interval;
+            next[ready] = first_slot(o->from_ms, interval[ready]);
+            first_rule[ready] = rp->nrules;
+            for (size_t i = 0; i < rg->nrules; i++) {
+                rp->rules = xrealloc(rp->rules, (rp->nrules + 1) * sizeof *rp->rules);
+                struct replay_rule *rr = &rp->rules[rp->nrules++];
+                memset(rr, 0, sizeof *rr);
+                rr->group = rg->name;
+                rr->alerting = rg->rules[i].type == RULE_ALERTING;
+                rr->name = rr->alerting ? rg->rules[i].alert : rg->rules[i].record;
+            }
+            ready++;
+        }
+    }
+
+    struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
+                             .max_samples = 50000000};
+    struct group_env env = {&ms->iface, &eo, append_to_store, ms, NULL, 0, "", 0, true};
+    int64_t saved_visible = ms->visible_until_ms;
+    for (;;) {
+        int64_t t = INT64_MAX;
+        for (size_t g = 0; g < ready; g++)
+            if (next[g] < t)
+                t = next[g];
+        if (t > o->to_ms || t == INT64_MAX)
+            break;
+        for (size_t g = 0; g < ready; g++) {
+            if (next[g] != t)
+                continue;
+            next[g] += interval[g];
+            const struct rule_group *rg = groups[g].g;
+            env.query_offset_ms = rg->has_query_offset ? rg->query_offset_ms : 0;
+            ms->visible_until_ms = t - o->ingest_delay_ms;
+            group_eval(&groups[g], &env, t);
+            rp->evaluations++;
+            for (size_t i = 0; i < groups[g].n; i++) {
+                const struct group_rule *r = &groups[g].rules[i];
+                struct replay_rule *rr = &rp->rules[first_rule[g] + i];
+                if (r->health == RULE_HEALTH_ERR) {
+                    rr->errors++;
+                    rr->last_error = arena_strdup(&rp->arena, r->last_error ? r->last_error : "");
+                }
+                if (rr->alerting)
+                    record_rule(rp, first_rule[g] + i, r, t);
+            }
+        }
+    }
+    ms->visible_until_ms = saved_visible;
+out:
+    for (size_t g = 0; g < ready; g++)
+        group_release(&groups[g]);
+    free(groups);
+    free(next);
+    free(interval);
+    free(first_rule);
+    return rc;
+}
