@@ -718,30 +718,62 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
     {
         /* collect, then order stably by rank */
         const struct rule_group **gs = xcalloc(total + 1, sizeof *gs);
+        const struct rulefile **gf = xcalloc(total + 1, sizeof *gf);
         size_t k = 0;
         for (size_t f = 0; f < rules->len; f++)
-            for (size_t g = 0; g < rules->files[f]->ngroups; g++)
+            for (size_t g = 0; g < rules->files[f]->ngroups; g++) {
+                gf[k] = rules->files[f];
                 gs[k++] = &rules->files[f]->groups[g];
+            }
         for (size_t i = 1; i < k; i++) {
             const struct rule_group *x = gs[i];
             size_t j = i;
+            const struct rulefile *xf = gf[i];
             while (j > 0 && group_rank(c, gs[j - 1]->name) > group_rank(c, x->name)) {
                 gs[j] = gs[j - 1];
+                gf[j] = gf[j - 1];
                 j--;
             }
             gs[j] = x;
+            gf[j] = xf;
         }
+        /* freshness policies: compat unless --profile or a directive says otherwise */
+        struct policy_config pc;
+        policy_config_init(&pc, c->o->profile);
         for (size_t i = 0; i < k; i++) {
             char msg[512];
             if (group_init(&groups[ngroups], gs[i], msg, sizeof msg) != 0) {
                 ngroups++;
                 errs_add(errs, "%s", msg);
                 free(gs);
+                free(gf);
+                policy_config_release(&pc);
                 goto out;
             }
+            struct diag_list dl;
+            diag_list_init(&dl);
+            int prc = group_resolve_policies(&groups[ngroups], &pc, gf[i], &dl);
             ngroups++;
+            if (prc < 0) {
+                for (size_t d = 0; d < dl.len; d++) {
+                    struct strbuf sb = STRBUF_INIT;
+                    diag_render(&sb, &dl.items[d], gf[i]->src, gf[i]->len, 0);
+                    if (sb.len && sb.buf[sb.len - 1] == '\n')
+                        sb.buf[--sb.len] = '\0';
+                    errs_add(errs, "%s", sb.buf);
+                    strbuf_release(&sb);
+                }
+                diag_list_release(&dl);
+                free(gs);
+                free(gf);
+                policy_config_release(&pc);
+                goto out;
+            }
+            diag_list_release(&dl);
         }
         free(gs);
+        free(gf);
+        policy_config_release(&pc);
     }
 
     int64_t max_eval = 0;
@@ -779,7 +811,7 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
     struct tmpl_label *ext = ARENA_NEWN(c->a, struct tmpl_label, tg->next + 1);
     for (size_t i = 0; i < tg->next; i++)
         ext[i] = (struct tmpl_label){tg->ext[i].name, tg->ext[i].value};
-    struct group_env env = {&ms.iface, &eo, append_to_store, &ms, ext, tg->next, tg->external_url, 0, true};
+    struct group_env env = {&ms.iface, &eo, append_to_store, &ms, ext, tg->next, tg->external_url, 0, true, false};
 
     int64_t mint = tg->start_ms, maxt = mint + max_eval;
     size_t curr = 0;

@@ -278,6 +278,8 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
         lo = hi = at_time(ev, tm, lo);
+    if (ev->inputs)
+        back += ev->o->fresh->extra_window_ms; /* unchanged_for beyond the lookback */
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
@@ -424,9 +426,12 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         vs[k].v = p->v;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
-                                           unchanged_for(ss->pts, j - 1, ref))
-                              : NULL;
+        if (ev->inputs)
+            vs[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref);
+        else
+            vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
+                                               unchanged_for(ss->pts, j - 1, ref))
+                                  : NULL;
         k++;
     }
     *ev->samples_read += k;
@@ -475,9 +480,12 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
-        ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
-                                           unchanged_for(pts, np - 1, ref))
-                              : NULL;
+        if (ev->inputs)
+            ms[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref);
+        else
+            ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
+                                               unchanged_for(pts, np - 1, ref))
+                                  : NULL;
         total += np;
         k++;
     }
@@ -804,6 +812,8 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
     ev->err = &res->err;
     ev->samples_read = &res->samples_read;
     ev->prov = !o->no_provenance;
+    if (ev->prov && o->fresh)
+        ev->inputs = &res->inputs;
     if (o->timeout_ms)
         ev->deadline_ns = now_ns() + o->timeout_ms * 1000000;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval/fresh.h"
 #include "eval/value.h"
 
 struct arena;
@@ -31,6 +32,7 @@ struct engine_opts {
      * fresh in the provenance. NULL: every input counts as fresh. */
     bool (*not_fresh)(void *ctx, const struct labels *ls, int64_t age_ms, int64_t unchanged_ms);
     void *not_fresh_ctx;       /* passed to not_fresh */
+    const struct fresh_hook *fresh; /* classify inputs and fill engine_result.inputs; NULL: no classes */
 };
 
 /* An annotation: Prometheus's text, bare (as promqltest compares it) and
@@ -55,6 +57,7 @@ struct engine_result {
     struct engine_annots ann; /* warnings and infos */
     struct eval_error err;   /* type EVAL_ERR_NONE unless the evaluation failed */
     size_t samples_read;     /* raw samples selectors took (statistics, benchmarks) */
+    struct fresh_table inputs; /* distinct input series with their figures (only with opts.fresh) */
 };
 
 /* Query text given so annotations can carry positions; may be NULL. */

@@ -61,6 +61,7 @@ struct ev {
     size_t memo_cap, memo_len;    /* slots, used */
     bool range_mode;              /* top-level query is a range query */
     bool prov;                    /* track provenance */
+    struct fresh_table *inputs;   /* with opts.fresh: the result's input table */
 };
 
 int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out);

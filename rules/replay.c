@@ -314,7 +314,8 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
 
     struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
                              .max_samples = 50000000};
-    struct group_env env = {&ms->iface, &eo, append_to_store, ms, NULL, 0, "", 0, true};
+    struct group_env env = {.st = &ms->iface, .eopts = &eo, .append = append_to_store, .append_ctx = ms,
+                           .external_url = "", .restored = true};
     int64_t saved_visible = ms->visible_until_ms;
     for (;;) {
         int64_t t = INT64_MAX;
