@@ -1,5 +1,6 @@
 /* heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D]
  *             (--series FILE | --datasource URL) [--format text|json|svg]
+ *             [--profile default|compat]
  * Evaluates rule files over a past range of recorded series and prints each
  * alert instance's timeline under heed's and Prometheus's semantics. T is
  * RFC 3339, Unix seconds, or a duration from the series' start ("3h"); the
@@ -16,13 +17,14 @@
 #include "cmd/cmd_times.h"
 #include "compat/seriesfile.h"
 #include "eval/memstore.h"
+#include "rules/policy.h"
 #include "rules/replay.h"
 #include "rules/replay_out.h"
 #include "rules/rulefile.h"
 
 static const char usage[] =
     "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] "
-    "(--series FILE | --datasource URL) [--format text|json|svg]\n"
+    "(--series FILE | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
     "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h)";
 
 #define MAX_RULE_FILES 64
@@ -32,7 +34,7 @@ int cmd_replay(int argc, char **argv)
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
     const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL;
-    const char *format = "text";
+    const char *format = "text", *profile = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = NULL;
@@ -54,6 +56,8 @@ int cmd_replay(int argc, char **argv)
             dst = &ds;
         else if (!strcmp(a, "--format"))
             dst = &format;
+        else if (!strcmp(a, "--profile"))
+            dst = &profile;
         else if (!strcmp(a, "--rules")) {
             /* --rules takes every following argument up to the next flag */
             if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
@@ -81,6 +85,8 @@ int cmd_replay(int argc, char **argv)
         return cmd_usage_error(usage, "--format is text, json or svg");
 
     struct replay_opts ro = {0};
+    if (profile && policy_profile_parse(profile, &ro.profile) < 0)
+        return cmd_usage_error(usage, "--profile is default or compat");
     if (cmd_times_duration(interval, &ro.interval_ms) < 0 || cmd_times_duration(delay, &ro.ingest_delay_ms) < 0)
         return cmd_usage_error(usage, "cannot parse a duration (use 30s, 1m, 1h30m)");
 

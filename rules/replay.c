@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/diag.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "eval/engine.h"
 #include "eval/memstore.h"
 #include "rules/group.h"
+#include "rules/policy.h"
 #include "rules/rulefile.h"
+#include "rules/selfmon.h"
 
 const char *replay_semantics_name(enum replay_semantics s)
 {
@@ -144,21 +147,27 @@ static void push(struct replay_instance *in, int64_t t_ms, enum alert_state st, 
 }
 
 /* ---- the two semantics ----
- * SEAM (heed's semantics): today's group_eval evaluates Prometheus's
- * semantics only (the compat policy). When shadow mode is available, a rule
- * has two alert sets (its own policy's and the shadow one) and these two
- * functions are where they, and each instance's freshness, are read. */
+ * Shadow mode evaluates both over the same query results: a rule's own
+ * alert set follows its policy, the shadow set the other semantics. */
 
 static void rule_sets(const struct group_rule *r, const struct alert_set *sets[REPLAY_NSEM])
 {
-    sets[REPLAY_PROMETHEUS] = &r->alerts;
-    sets[REPLAY_HEED] = NULL;
+    sets[REPLAY_HEED] = r->policy.compat ? &r->shadow : &r->alerts;
+    sets[REPLAY_PROMETHEUS] = r->policy.compat ? &r->alerts : &r->shadow;
 }
 
-static enum replay_freshness alert_freshness(const struct alert *a)
+/* heed's instances carry their inputs' freshness; Prometheus's do not, so
+ * theirs is read from heed's instance of the same identity (same inputs). */
+static enum replay_freshness alert_freshness(const struct alert *a, const struct alert_set *heed)
 {
-    (void)a;
-    return REPLAY_FRESH;
+    if (!a || a->state == ALERT_INACTIVE)
+        return REPLAY_FRESH;
+    if (heed && !a->stale_class) {
+        const struct alert *h = alert_set_find(heed, a->ls);
+        if (h && h != a)
+            a = h;
+    }
+    return a && a->state != ALERT_INACTIVE && a->stale_class != FRESH_CLASS_FRESH ? REPLAY_STALE : REPLAY_FRESH;
 }
 
 static void add_duration(struct strbuf *sb, int64_t ms)
@@ -181,14 +190,15 @@ static void add_duration(struct strbuf *sb, int64_t ms)
     }
 }
 
-/* Why the instance moved from (ost, of) to a's state: the lifecycle as
- * Prometheus runs it, plus heed's freshness reasons when a carries them. */
+/* Why the instance moved from (ost, of) to a's state (a NULL: dropped from
+ * its set): the lifecycle as Prometheus runs it, and heed's own reasons
+ * (stale inputs, holds, explained resolves) where the instance carries them. */
 static const char *transition_reason(struct replay *rp, const struct rule *rule, const struct alert *a,
-                                     enum alert_state ost, enum replay_freshness of, enum replay_freshness nf,
-                                     bool returned)
+                                     enum alert_state ost, enum replay_freshness of, enum replay_freshness nf)
 {
     struct strbuf sb = STRBUF_INIT;
     enum alert_state st = a ? a->state : ALERT_INACTIVE;
+    bool stale_here = a && a->stale_class != FRESH_CLASS_FRESH && st != ALERT_INACTIVE;
     if (st != ost) {
         if (st == ALERT_PENDING) {
             strbuf_addstr(&sb, "returned");
@@ -197,20 +207,98 @@ static const char *transition_reason(struct replay *rp, const struct rule *rule,
             add_duration(&sb, rule->for_ms);
         } else if (st == ALERT_FIRING) {
             strbuf_addstr(&sb, rule->for_ms ? "returned" : "returned (no for)");
+        } else if (a && a->resolve_reason) {
+            strbuf_addf(&sb, "resolved: %s", a->resolve_reason);
         } else if (ost == ALERT_PENDING) {
             strbuf_addstr(&sb, "not returned before for elapsed");
-        } else if (rule->keep_firing_for_ms && !returned) {
+        } else if (rule->keep_firing_for_ms) {
             strbuf_addstr(&sb, "not returned for keep_firing_for ");
             add_duration(&sb, rule->keep_firing_for_ms);
         } else {
             strbuf_addstr(&sb, "not returned");
         }
-    } else if (nf != of) {
-        strbuf_addstr(&sb, nf == REPLAY_STALE ? "inputs stale" : "inputs fresh again");
+        if (stale_here && nf != of)
+            strbuf_addstr(&sb, "; ");
+    }
+    if (nf != of || (st != ost && stale_here)) {
+        if (stale_here)
+            strbuf_addf(&sb, "%sinputs %s: %s", a->held ? "held, not returned; " : "",
+                        fresh_class_name(a->stale_class), a->stale_series ? a->stale_series : "");
+        else if (nf == REPLAY_STALE)
+            strbuf_addstr(&sb, "inputs untrusted (as heed judges them)");
+        else if (st == ost)
+            strbuf_addstr(&sb, "inputs fresh again");
     }
     char *out = arena_strdup(&rp->arena, sb.buf ? sb.buf : "");
     strbuf_release(&sb);
     return out;
+}
+
+/* Records one alert set's instances after an evaluation at t. */
+static void record_set(struct replay *rp, size_t ri, const struct rule *rule, const struct alert_set *s,
+                       enum replay_semantics sem, const struct alert_set *heed, int64_t t_ms)
+{
+    rp->sem_evaluated[sem] = true;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct alert *a = &s->items[i];
+        const struct labels *ls = labels_import(&rp->table, a->ls);
+        struct replay_instance *in = inst_get(rp, ri, sem, ls);
+        in->last_seen_ms = t_ms;
+        enum alert_state ost;
+        enum replay_freshness of, nf = alert_freshness(a, heed);
+        current(in, &ost, &of);
+        if (ost == a->state && of == nf)
+            continue;
+        push(in, t_ms, a->state, nf, transition_reason(rp, rule, a, ost, of, nf));
+    }
+}
+
+/* heed's side of the identities Prometheus has active and heed does not:
+ * heed withheld them because their inputs were not trusted. */
+static void record_withheld(struct replay *rp, size_t ri, const struct group_rule *r,
+                            const struct alert_set *heed, const struct alert_set *prom, int64_t t_ms)
+{
+    for (size_t i = 0; i < prom->n; i++) {
+        const struct alert *p = &prom->items[i];
+        if (p->state == ALERT_INACTIVE)
+            continue;
+        const struct alert *h = alert_set_find(heed, p->ls);
+        if (h)
+            continue;
+        const struct labels *ls = labels_import(&rp->table, p->ls);
+        struct replay_instance *in = inst_get(rp, ri, REPLAY_HEED, ls);
+        in->last_seen_ms = t_ms;
+        enum alert_state ost;
+        enum replay_freshness of;
+        current(in, &ost, &of);
+        if (ost == ALERT_INACTIVE && of == REPLAY_STALE)
+            continue;
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addstr(&sb, "not started: heed starts no instance on untrusted inputs");
+        if (r->stale_inputs)
+            strbuf_addf(&sb, " (%s)", r->stale_inputs);
+        push(in, t_ms, ALERT_INACTIVE, REPLAY_STALE, arena_strdup(&rp->arena, sb.buf));
+        strbuf_release(&sb);
+    }
+}
+
+/* Instances of rule ri under semantics sem that were not seen at t: their
+ * set dropped them (a pending one not returned goes at once, a resolved
+ * one after its retention), so they are inactive. */
+static void record_dropped(struct replay *rp, size_t ri, const struct rule *rule, enum replay_semantics sem,
+                           int64_t t_ms)
+{
+    for (size_t i = 0; i < rp->n; i++) {
+        struct replay_instance *in = &rp->inst[i];
+        if (in->rule != ri || in->sem != sem || in->last_seen_ms == t_ms)
+            continue;
+        enum alert_state ost;
+        enum replay_freshness of;
+        current(in, &ost, &of);
+        if (ost == ALERT_INACTIVE && of == REPLAY_FRESH)
+            continue;
+        push(in, t_ms, ALERT_INACTIVE, REPLAY_FRESH, transition_reason(rp, rule, NULL, ost, of, REPLAY_FRESH));
+    }
 }
 
 /* Records the rule's instances after its group evaluated at t. */
@@ -218,40 +306,11 @@ static void record_rule(struct replay *rp, size_t ri, const struct group_rule *r
 {
     const struct alert_set *sets[REPLAY_NSEM];
     rule_sets(r, sets);
-    for (int sem = 0; sem < REPLAY_NSEM; sem++) {
-        const struct alert_set *s = sets[sem];
-        if (!s)
-            continue;
-        rp->sem_evaluated[sem] = true;
-        for (size_t i = 0; i < s->n; i++) {
-            const struct alert *a = &s->items[i];
-            const struct labels *ls = labels_import(&rp->table, a->ls);
-            struct replay_instance *in = inst_get(rp, ri, (enum replay_semantics)sem, ls);
-            in->last_seen_ms = t_ms;
-            enum alert_state ost;
-            enum replay_freshness of, nf = alert_freshness(a);
-            current(in, &ost, &of);
-            if (ost == a->state && of == nf)
-                continue;
-            /* an instance active again after resolving was returned this tick */
-            bool returned = a->state != ALERT_INACTIVE;
-            push(in, t_ms, a->state, nf, transition_reason(rp, r->rule, a, ost, of, nf, returned));
-        }
-    }
-    /* instances their set dropped (a pending one not returned is deleted at
-     * once; resolved ones after their retention) */
-    for (size_t i = 0; i < rp->n; i++) {
-        struct replay_instance *in = &rp->inst[i];
-        if (in->rule != ri || in->last_seen_ms == t_ms || !sets[in->sem])
-            continue;
-        enum alert_state ost;
-        enum replay_freshness of;
-        current(in, &ost, &of);
-        if (ost == ALERT_INACTIVE && of == REPLAY_FRESH)
-            continue;
-        push(in, t_ms, ALERT_INACTIVE, REPLAY_FRESH,
-             transition_reason(rp, r->rule, NULL, ost, of, REPLAY_FRESH, false));
-    }
+    record_set(rp, ri, r->rule, sets[REPLAY_HEED], REPLAY_HEED, NULL, t_ms);
+    record_set(rp, ri, r->rule, sets[REPLAY_PROMETHEUS], REPLAY_PROMETHEUS, sets[REPLAY_HEED], t_ms);
+    record_withheld(rp, ri, r, sets[REPLAY_HEED], sets[REPLAY_PROMETHEUS], t_ms);
+    for (int sem = 0; sem < REPLAY_NSEM; sem++)
+        record_dropped(rp, ri, r->rule, (enum replay_semantics)sem, t_ms);
 }
 
 static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, double v)
@@ -290,10 +349,23 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
     size_t *first_rule = xcalloc(ngroups + 1, sizeof *first_rule);
     size_t ready = 0;
     int rc = 0;
+    struct policy_config pc;
+    policy_config_init(&pc, o->profile);
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct selfmon sm;
+    struct selfmon_opts smo = {0};
+    selfmon_init(&sm, &smo);
     for (size_t f = 0; f < rules->len; f++) {
         for (size_t g = 0; g < rules->files[f]->ngroups; g++) {
             const struct rule_group *rg = &rules->files[f]->groups[g];
             if (group_init(&groups[ready], rg, msg, msglen) != 0) {
+                rc = -1;
+                goto out;
+            }
+            if (group_resolve_policies(&groups[ready], &pc, rules->files[f], &dl) != 0) {
+                snprintf(msg, msglen, "%s: %s", rg->file, dl.len ? dl.items[0].msg : "bad heed: directive");
+                ready++;
                 rc = -1;
                 goto out;
             }
@@ -315,7 +387,15 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
     struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
                              .max_samples = 50000000};
     struct group_env env = {.st = &ms->iface, .eopts = &eo, .append = append_to_store, .append_ctx = ms,
-                           .external_url = "", .restored = true};
+                           .external_url = "", .restored = true, .shadow = true};
+    /* heed's own alerts: one more "rule", heed's semantics only */
+    size_t self_rule = rp->nrules;
+    rp->rules = xrealloc(rp->rules, (rp->nrules + 1) * sizeof *rp->rules);
+    rp->rules[rp->nrules++] = (struct replay_rule){.group = "heed", .name = "self-monitoring", .alerting = true,
+                                                  .builtin = true};
+    struct group **gptr = xcalloc(ready + 1, sizeof *gptr);
+    for (size_t g = 0; g < ready; g++)
+        gptr[g] = &groups[g];
     int64_t saved_visible = ms->visible_until_ms;
     for (;;) {
         int64_t t = INT64_MAX;
@@ -344,9 +424,18 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
                     record_rule(rp, first_rule[g] + i, r, t);
             }
         }
+        struct selfmon_snapshot snap = {.groups = gptr, .ngroups = ready};
+        selfmon_eval(&sm, &snap, t);
+        static const struct rule self = {0};
+        record_set(rp, self_rule, &self, &sm.set, REPLAY_HEED, NULL, t);
+        record_dropped(rp, self_rule, &self, REPLAY_HEED, t);
     }
+    free(gptr);
     ms->visible_until_ms = saved_visible;
 out:
+    selfmon_release(&sm);
+    policy_config_release(&pc);
+    diag_list_release(&dl);
     for (size_t g = 0; g < ready; g++)
         group_release(&groups[g]);
     free(groups);

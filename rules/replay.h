@@ -18,6 +18,7 @@
 #include "base/arena.h"
 #include "eval/labels.h"
 #include "rules/alert.h"
+#include "rules/policy.h"
 
 struct memstore;
 struct rulefile_set;
@@ -60,6 +61,7 @@ struct replay_rule {
     const char *group; /* group name (borrowed from the rule files) */
     const char *name;  /* alert or record name (borrowed) */
     bool alerting;     /* whether it has instances */
+    bool builtin;      /* heed's self-monitoring alerts (heed's semantics only) */
     size_t errors;     /* ticks at which it failed */
     char *last_error;  /* replay arena: the last failure's message; NULL */
 };
@@ -68,6 +70,7 @@ struct replay_opts {
     int64_t from_ms, to_ms;   /* range; ticks at from <= t <= to */
     int64_t interval_ms;      /* for groups that set none (Prometheus's global evaluation_interval); 0: 1m */
     int64_t ingest_delay_ms;  /* data visible only up to tick - delay (a lagging pipeline); 0: none */
+    enum policy_profile profile; /* heed's policy for rules without directives (shadow: the other) */
 };
 
 struct replay {

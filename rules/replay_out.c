@@ -238,6 +238,23 @@ static int64_t *merged_times(const struct pair *p, size_t *n)
     return ts;
 }
 
+/* On a row where the two differ and only Prometheus moved: heed's reason
+ * for staying where it is, from its last transition. */
+static void heed_still(struct strbuf *out, const struct replay *rp, const struct replay_instance *h, int64_t t)
+{
+    const struct replay_transition *last = NULL;
+    for (size_t i = 0; h && i < h->n && h->tr[i].t_ms <= t; i++)
+        last = &h->tr[i];
+    if (!last)
+        return;
+    struct strbuf pre = STRBUF_INIT;
+    strbuf_addstr(&pre, "      heed (since ");
+    replay_out_time_short(&pre, last->t_ms, rp->from_ms, rp->to_ms);
+    strbuf_addstr(&pre, "):");
+    wrapped(out, pre.buf, last->reason, 12);
+    strbuf_release(&pre);
+}
+
 static void text_pair(struct strbuf *out, const struct replay *rp, const struct pair *p)
 {
     const struct replay_instance *h = p->sem[REPLAY_HEED], *pr = p->sem[REPLAY_PROMETHEUS];
@@ -245,9 +262,13 @@ static void text_pair(struct strbuf *out, const struct replay *rp, const struct 
     instance_title(&title, pair_any(p));
     wrapped(out, "", title.buf, 4);
     strbuf_release(&title);
+    bool builtin = rp->rules[pair_any(p)->rule].builtin;
     if (rp->sem_evaluated[REPLAY_HEED])
         text_bar(out, rp, h, "heed");
-    text_bar(out, rp, pr, "prometheus");
+    if (builtin)
+        strbuf_addf(out, "  %-*s (heed's own alert)\n", BAR_LABEL - 2, "prometheus");
+    else
+        text_bar(out, rp, pr, "prometheus");
 
     size_t nt;
     int64_t *ts = merged_times(p, &nt);
@@ -260,7 +281,7 @@ static void text_pair(struct strbuf *out, const struct replay *rp, const struct 
         if (pr)
             replay_instance_at(pr, ts[i], &ps, &pf);
         bool heed_known = rp->sem_evaluated[REPLAY_HEED];
-        bool differ = heed_known && (hs != ps || hf != pf);
+        bool differ = heed_known && !builtin && (hs != ps || hf != pf);
         struct strbuf line = STRBUF_INIT, cell = STRBUF_INIT;
         strbuf_addstr(&line, differ ? "* " : "  ");
         struct strbuf tm = STRBUF_INIT;
@@ -273,7 +294,10 @@ static void text_pair(struct strbuf *out, const struct replay *rp, const struct 
             strbuf_addstr(&cell, "n/a");
         strbuf_addf(&line, "%-22s ", cell.buf);
         strbuf_reset(&cell);
-        state_cell(&cell, ps, pf);
+        if (builtin)
+            strbuf_addch(&cell, '-');
+        else
+            state_cell(&cell, ps, pf);
         strbuf_addf(&line, "%s\n", cell.buf);
         strbuf_addstr(out, line.buf);
         strbuf_release(&line);
@@ -285,6 +309,8 @@ static void text_pair(struct strbuf *out, const struct replay *rp, const struct 
         } else {
             if (rh)
                 wrapped(out, "      heed:", rh, 12);
+            else if (differ)
+                heed_still(out, rp, h, ts[i]);
             if (rpr)
                 wrapped(out, "      prometheus:", rpr, 12);
         }
