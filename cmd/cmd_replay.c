@@ -1,10 +1,12 @@
 /* heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D]
  *             (--series FILE | --datasource URL) [--format text|json|svg]
- *             [--profile default|compat]
+ *             [--profile default|compat] [--outage FROM,TO]
  * Evaluates rule files over a past range of recorded series and prints each
  * alert instance's timeline under heed's and Prometheus's semantics. T is
  * RFC 3339, Unix seconds, or a duration from the series' start ("3h"); the
- * range defaults to the series' own. */
+ * range defaults to the series' own. --ingest-delay replays a lagging
+ * pipeline (data visible only up to tick - delay), --outage a backend that
+ * fails every query between two times. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +26,7 @@
 
 static const char usage[] =
     "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] "
-    "(--series FILE | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
+    "[--outage FROM,TO] (--series FILE | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
     "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h)";
 
 #define MAX_RULE_FILES 64
@@ -33,7 +35,7 @@ int cmd_replay(int argc, char **argv)
 {
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
-    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL;
+    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL;
     const char *format = "text", *profile = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -58,6 +60,8 @@ int cmd_replay(int argc, char **argv)
             dst = &format;
         else if (!strcmp(a, "--profile"))
             dst = &profile;
+        else if (!strcmp(a, "--outage"))
+            dst = &outage;
         else if (!strcmp(a, "--rules")) {
             /* --rules takes every following argument up to the next flag */
             if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
@@ -118,6 +122,21 @@ int cmd_replay(int argc, char **argv)
         cmd_times_point(to, st.max_ms, st.min_ms, &ro.to_ms) < 0) {
         rc = cmd_usage_error(usage, "cannot parse a time: RFC 3339, Unix seconds or a duration such as 3h");
         goto out;
+    }
+    if (outage) {
+        char a[64], b[64];
+        const char *comma = strchr(outage, ',');
+        if (!comma || (size_t)(comma - outage) >= sizeof a || strlen(comma + 1) >= sizeof b) {
+            rc = cmd_usage_error(usage, "--outage is FROM,TO");
+            goto out;
+        }
+        snprintf(a, sizeof a, "%.*s", (int)(comma - outage), outage);
+        snprintf(b, sizeof b, "%s", comma + 1);
+        if (cmd_times_point(a, 0, st.min_ms, &ro.outage_from_ms) < 0 ||
+            cmd_times_point(b, 0, st.min_ms, &ro.outage_to_ms) < 0) {
+            rc = cmd_usage_error(usage, "cannot parse the --outage times");
+            goto out;
+        }
     }
     struct rulefile_opts rfo = {0};
     if (rulefile_set_load(&set, rules, nrules, &rfo, &dl) != 0 || dl.len) {

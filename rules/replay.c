@@ -164,8 +164,9 @@ static enum replay_freshness alert_freshness(const struct alert *a, const struct
         return REPLAY_FRESH;
     if (heed && !a->stale_class) {
         const struct alert *h = alert_set_find(heed, a->ls);
-        if (h && h != a)
-            a = h;
+        if (!h)
+            return REPLAY_STALE; /* active here, withheld or given up by heed: untrusted inputs */
+        a = h;
     }
     return a && a->state != ALERT_INACTIVE && a->stale_class != FRESH_CLASS_FRESH ? REPLAY_STALE : REPLAY_FRESH;
 }
@@ -199,7 +200,16 @@ static const char *transition_reason(struct replay *rp, const struct rule *rule,
     struct strbuf sb = STRBUF_INIT;
     enum alert_state st = a ? a->state : ALERT_INACTIVE;
     bool stale_here = a && a->stale_class != FRESH_CLASS_FRESH && st != ALERT_INACTIVE;
-    if (st != ost) {
+    if (!rule->name) {
+        /* heed's own alerts: computed from heed's state, no expression */
+        strbuf_addstr(&sb, st == ALERT_INACTIVE ? "condition cleared" : "condition holds");
+        if (a && a->nann && st != ALERT_INACTIVE)
+            for (size_t i = 0; i < a->nann; i++)
+                if (!strcmp(a->ann[i].name, "summary") || !strcmp(a->ann[i].name, "description")) {
+                    strbuf_addf(&sb, ": %s", a->ann[i].value);
+                    break;
+                }
+    } else if (st != ost) {
         if (st == ALERT_PENDING) {
             strbuf_addstr(&sb, "returned");
         } else if (st == ALERT_FIRING && ost == ALERT_PENDING) {
@@ -217,10 +227,10 @@ static const char *transition_reason(struct replay *rp, const struct rule *rule,
         } else {
             strbuf_addstr(&sb, "not returned");
         }
-        if (stale_here && nf != of)
-            strbuf_addstr(&sb, "; ");
     }
-    if (nf != of || (st != ost && stale_here)) {
+    if (rule->name && (nf != of || (st != ost && stale_here))) {
+        if (sb.len)
+            strbuf_addstr(&sb, "; ");
         if (stale_here)
             strbuf_addf(&sb, "%sinputs %s: %s", a->held ? "held, not returned; " : "",
                         fresh_class_name(a->stale_class), a->stale_series ? a->stale_series : "");
@@ -297,7 +307,10 @@ static void record_dropped(struct replay *rp, size_t ri, const struct rule *rule
         current(in, &ost, &of);
         if (ost == ALERT_INACTIVE && of == REPLAY_FRESH)
             continue;
-        push(in, t_ms, ALERT_INACTIVE, REPLAY_FRESH, transition_reason(rp, rule, NULL, ost, of, REPLAY_FRESH));
+        /* an identity heed withheld: the other side's instance ended */
+        push(in, t_ms, ALERT_INACTIVE, REPLAY_FRESH,
+             ost == ALERT_INACTIVE ? "no longer returned (heed never started it)"
+                                   : transition_reason(rp, rule, NULL, ost, of, REPLAY_FRESH));
     }
 }
 
@@ -311,6 +324,26 @@ static void record_rule(struct replay *rp, size_t ri, const struct group_rule *r
     record_withheld(rp, ri, r, sets[REPLAY_HEED], sets[REPLAY_PROMETHEUS], t_ms);
     for (int sem = 0; sem < REPLAY_NSEM; sem++)
         record_dropped(rp, ri, r->rule, (enum replay_semantics)sem, t_ms);
+}
+
+/* The store as the groups see it: failing like an unreachable backend
+ * during the replayed outage. */
+struct outage_store {
+    struct storage iface;  /* what the groups query */
+    struct storage *inner; /* the recorded data */
+    bool down;             /* the current tick lies in the outage */
+};
+
+static int outage_select(struct storage *s, const struct ast_matcher *m, size_t n, int64_t mint_ms,
+                         int64_t maxt_ms, struct arena *a, struct storage_series **out, size_t *nout,
+                         struct eval_error *err)
+{
+    struct outage_store *os = s->impl;
+    if (os->down) {
+        eval_error_set(err, EVAL_ERR_UNAVAILABLE, "backend unavailable (replayed outage)");
+        return -1;
+    }
+    return os->inner->select(os->inner, m, n, mint_ms, maxt_ms, a, out, nout, err);
 }
 
 static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, double v)
@@ -386,7 +419,9 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
 
     struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
                              .max_samples = 50000000};
-    struct group_env env = {.st = &ms->iface, .eopts = &eo, .append = append_to_store, .append_ctx = ms,
+    struct outage_store os = {{outage_select, NULL}, &ms->iface, false};
+    os.iface.impl = &os;
+    struct group_env env = {.st = &os.iface, .eopts = &eo, .append = append_to_store, .append_ctx = ms,
                            .external_url = "", .restored = true, .shadow = true};
     /* heed's own alerts: one more "rule", heed's semantics only */
     size_t self_rule = rp->nrules;
@@ -411,6 +446,7 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
             const struct rule_group *rg = groups[g].g;
             env.query_offset_ms = rg->has_query_offset ? rg->query_offset_ms : 0;
             ms->visible_until_ms = t - o->ingest_delay_ms;
+            os.down = o->outage_to_ms > o->outage_from_ms && t >= o->outage_from_ms && t < o->outage_to_ms;
             group_eval(&groups[g], &env, t);
             rp->evaluations++;
             for (size_t i = 0; i < groups[g].n; i++) {

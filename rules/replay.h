@@ -70,6 +70,7 @@ struct replay_opts {
     int64_t from_ms, to_ms;   /* range; ticks at from <= t <= to */
     int64_t interval_ms;      /* for groups that set none (Prometheus's global evaluation_interval); 0: 1m */
     int64_t ingest_delay_ms;  /* data visible only up to tick - delay (a lagging pipeline); 0: none */
+    int64_t outage_from_ms, outage_to_ms; /* queries fail in [from, to) (a backend outage); equal: none */
     enum policy_profile profile; /* heed's policy for rules without directives (shadow: the other) */
 };
 

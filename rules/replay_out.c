@@ -166,9 +166,7 @@ static void text_bar(struct strbuf *out, const struct replay *rp, const struct r
     strbuf_addch(out, '\n');
 }
 
-/* Appends prefix and text wrapped at TEXT_WIDTH, continuation lines
- * indented by indent. */
-static void wrapped(struct strbuf *out, const char *prefix, const char *text, size_t indent)
+void replay_out_wrapped(struct strbuf *out, const char *prefix, const char *text, size_t indent)
 {
     size_t col = strlen(prefix);
     bool space = col > 0;
@@ -251,7 +249,7 @@ static void heed_still(struct strbuf *out, const struct replay *rp, const struct
     strbuf_addstr(&pre, "      heed (since ");
     replay_out_time_short(&pre, last->t_ms, rp->from_ms, rp->to_ms);
     strbuf_addstr(&pre, "):");
-    wrapped(out, pre.buf, last->reason, 12);
+    replay_out_wrapped(out, pre.buf, last->reason, 12);
     strbuf_release(&pre);
 }
 
@@ -260,7 +258,7 @@ static void text_pair(struct strbuf *out, const struct replay *rp, const struct 
     const struct replay_instance *h = p->sem[REPLAY_HEED], *pr = p->sem[REPLAY_PROMETHEUS];
     struct strbuf title = STRBUF_INIT;
     instance_title(&title, pair_any(p));
-    wrapped(out, "", title.buf, 4);
+    replay_out_wrapped(out, "", title.buf, 4);
     strbuf_release(&title);
     bool builtin = rp->rules[pair_any(p)->rule].builtin;
     if (rp->sem_evaluated[REPLAY_HEED])
@@ -305,14 +303,14 @@ static void text_pair(struct strbuf *out, const struct replay *rp, const struct 
         const struct replay_transition *th = transition_at(h, ts[i]), *tp = transition_at(pr, ts[i]);
         const char *rh = th ? th->reason : NULL, *rpr = tp ? tp->reason : NULL;
         if (rh && rpr && !strcmp(rh, rpr)) {
-            wrapped(out, "      both:", rh, 12);
+            replay_out_wrapped(out, "      both:", rh, 12);
         } else {
             if (rh)
-                wrapped(out, "      heed:", rh, 12);
+                replay_out_wrapped(out, "      heed:", rh, 12);
             else if (differ)
                 heed_still(out, rp, h, ts[i]);
             if (rpr)
-                wrapped(out, "      prometheus:", rpr, 12);
+                replay_out_wrapped(out, "      prometheus:", rpr, 12);
         }
     }
     free(ts);
@@ -332,7 +330,7 @@ void replay_out_text(struct strbuf *out, const struct replay *rp)
 {
     header(out, rp);
     if (!rp->sem_evaluated[REPLAY_HEED])
-        wrapped(out, "", "note: this build evaluates Prometheus's semantics only; heed's column reads n/a.", 6);
+        replay_out_wrapped(out, "", "note: this build evaluates Prometheus's semantics only; heed's column reads n/a.", 6);
     strbuf_addstr(out, "bars: . inactive  p pending  F firing  (stale inputs: , s h)\n");
     for (size_t i = 0; i < rp->nrules; i++) {
         const struct replay_rule *r = &rp->rules[i];
@@ -341,7 +339,7 @@ void replay_out_text(struct strbuf *out, const struct replay *rp)
         struct strbuf m = STRBUF_INIT;
         strbuf_addf(&m, "rule %s/%s failed at %zu evaluations: %s", r->group, r->name, r->errors,
                     r->last_error ? r->last_error : "");
-        wrapped(out, "", m.buf, 4);
+        replay_out_wrapped(out, "", m.buf, 4);
         strbuf_release(&m);
     }
     size_t np;
@@ -391,7 +389,8 @@ void replay_out_json(struct strbuf *out, const struct replay *rp)
         json_str(out, r->group);
         strbuf_addstr(out, r->alerting ? ", \"alert\": " : ", \"record\": ");
         json_str(out, r->name);
-        strbuf_addf(out, ", \"errors\": %zu, \"last_error\": ", r->errors);
+        strbuf_addf(out, "%s, \"errors\": %zu, \"last_error\": ", r->builtin ? ", \"builtin\": true" : "",
+                    r->errors);
         if (r->last_error)
             json_str(out, r->last_error);
         else

@@ -8,6 +8,7 @@
 #ifndef HEED_RULES_REPLAY_OUT_H
 #define HEED_RULES_REPLAY_OUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct replay;
@@ -23,6 +24,10 @@ void replay_out_time_short(struct strbuf *out, int64_t t_ms, int64_t from_ms, in
 
 /* A duration as "1h30m", "45s", "2d3h" (largest units, no zero parts). */
 void replay_out_duration(struct strbuf *out, int64_t ms);
+
+/* Appends prefix then text wrapped at 80 columns between words,
+ * continuation lines indented by indent spaces, and a newline. */
+void replay_out_wrapped(struct strbuf *out, const char *prefix, const char *text, size_t indent);
 
 /* Text escaped for XML character data and attribute values. */
 void replay_out_xml(struct strbuf *out, const char *s);

@@ -302,8 +302,9 @@ void report_out_text(struct strbuf *out, const struct report *r)
         replay_out_time_short(&line, iv->to_ms, r->o.from_ms, r->o.to_ms);
         strbuf_addf(&line, "  %-7s ", report_coverage_name(iv->cov));
         replay_out_duration(&line, iv->to_ms - iv->from_ms);
-        strbuf_addf(&line, "\n      %s\n", iv->reason);
+        strbuf_addch(&line, '\n');
         strbuf_addstr(out, line.buf);
+        replay_out_wrapped(out, "     ", iv->reason, 6);
         strbuf_release(&line);
     }
     /* the worst covered stretches: where the budget went */
