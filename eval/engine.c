@@ -278,7 +278,7 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
         lo = hi = at_time(ev, tm, lo);
-    if (ev->inputs)
+    if (ev->prov && ev->o->fresh)
         back += ev->o->fresh->extra_window_ms; /* unchanged_for beyond the lookback */
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
@@ -426,7 +426,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         vs[k].v = p->v;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        if (ev->inputs)
+        if (ev->prov && ev->o->fresh)
             vs[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref);
         else
             vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
@@ -480,7 +480,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
-        if (ev->inputs)
+        if (ev->prov && ev->o->fresh)
             ms[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref);
         else
             ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
@@ -923,6 +923,7 @@ int engine_eval_range(struct storage *st, const struct engine_opts *o, const str
 {
     struct ev ev;
     ev_init(&ev, st, o, q, a, res);
+    ev.inputs = NULL; /* a table per step grows with the steps: instant evaluations only */
     if (step_ms <= 0)
         return ev_fail(&ev, EVAL_ERR_BAD_DATA, "zero or negative query resolution step widths are not accepted. Try a positive integer");
     ev.qstart = start_ms;

@@ -57,7 +57,7 @@ struct engine_result {
     struct engine_annots ann; /* warnings and infos */
     struct eval_error err;   /* type EVAL_ERR_NONE unless the evaluation failed */
     size_t samples_read;     /* raw samples selectors took (statistics, benchmarks) */
-    struct fresh_table inputs; /* distinct input series with their figures (only with opts.fresh) */
+    struct fresh_table inputs; /* input series with their figures (instant, with opts.fresh) */
 };
 
 /* Query text given so annotations can carry positions; may be NULL. */

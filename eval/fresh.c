@@ -75,68 +75,77 @@ bool fresh_measure(const struct sample *pts, size_t last, int64_t ref_ms, struct
     return true;
 }
 
-static void table_put(struct fresh_table *t, size_t i)
+static struct fresh_input *table_lookup(const struct fresh_table *t, const struct labels *ls)
 {
-    size_t j = (size_t)t->in[i].ls->hash & (t->icap - 1);
-    while (t->idx[j])
-        j = (j + 1) & (t->icap - 1);
-    t->idx[j] = i + 1;
-}
-
-static void table_grow(struct fresh_table *t, struct arena *a)
-{
-    size_t ncap = t->cap ? t->cap * 2 : 16;
-    struct fresh_input *nin = ARENA_NEWN(a, struct fresh_input, ncap);
-    if (t->n)
-        memcpy(nin, t->in, t->n * sizeof *nin);
-    t->in = nin;
-    t->cap = ncap;
-    t->icap = ncap * 2;
-    t->idx = ARENA_NEWN(a, size_t, t->icap);
-    for (size_t i = 0; i < t->n; i++)
-        table_put(t, i);
-}
-
-static struct fresh_input *table_lookup(const struct fresh_table *t, const struct labels *ls,
-                                        uint64_t fp)
-{
-    if (!t->icap)
-        return NULL;
-    size_t j = (size_t)fp & (t->icap - 1);
+    size_t j = (size_t)ls->hash & (t->icap - 1);
     while (t->idx[j]) {
         struct fresh_input *e = &t->in[t->idx[j] - 1];
-        if (e->ls->hash == fp && (!ls || e->ls == ls || labels_equal(e->ls, ls)))
+        if (e->ls == ls || (e->ls->hash == ls->hash && labels_equal(e->ls, ls)))
             return e;
         j = (j + 1) & (t->icap - 1);
     }
     return NULL;
 }
 
-const struct fresh_input *fresh_table_find(const struct fresh_table *t, uint64_t fingerprint)
+void fresh_table_index(struct fresh_table *t)
 {
-    return table_lookup(t, NULL, fingerprint);
+    if (t->idx || !t->n)
+        return;
+    t->icap = 16;
+    while (t->icap < t->n * 2)
+        t->icap *= 2;
+    t->idx = ARENA_NEWN(t->a, size_t, t->icap);
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        struct fresh_input *in = &t->in[i];
+        struct fresh_input *e = table_lookup(t, in->ls);
+        if (e) {
+            if (in->cls > e->cls || (in->cls == e->cls && in->ref_ms > e->ref_ms))
+                *e = *in;
+            continue;
+        }
+        t->in[k] = *in;
+        size_t j = (size_t)in->ls->hash & (t->icap - 1);
+        while (t->idx[j])
+            j = (j + 1) & (t->icap - 1);
+        t->idx[j] = ++k;
+    }
+    t->n = k;
+}
+
+const struct fresh_input *fresh_table_find(struct fresh_table *t, uint64_t fingerprint)
+{
+    fresh_table_index(t);
+    if (!t->icap)
+        return NULL;
+    size_t j = (size_t)fingerprint & (t->icap - 1);
+    while (t->idx[j]) {
+        const struct fresh_input *e = &t->in[t->idx[j] - 1];
+        if (e->ls->hash == fingerprint)
+            return e;
+        j = (j + 1) & (t->icap - 1);
+    }
+    return NULL;
 }
 
 static void table_record(struct fresh_table *t, struct arena *a, const struct labels *ls,
                          int64_t ref_ms, const struct fresh_figures *f, enum fresh_class c)
 {
-    struct fresh_input *e = table_lookup(t, ls, ls->hash);
-    if (e) {
-        if (c > e->cls || (c == e->cls && ref_ms > e->ref_ms)) {
-            e->ref_ms = ref_ms;
-            e->f = *f;
-            e->cls = c;
-        }
-        return;
+    if (t->n == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 64;
+        struct fresh_input *nin = arena_alloc(a, ncap * sizeof *nin);
+        if (t->n)
+            memcpy(nin, t->in, t->n * sizeof *nin);
+        t->in = nin;
+        t->cap = ncap;
+        t->a = a;
     }
-    if (t->n == t->cap)
-        table_grow(t, a);
-    e = &t->in[t->n];
+    struct fresh_input *e = &t->in[t->n++];
     e->ls = ls;
     e->ref_ms = ref_ms;
     e->f = *f;
     e->cls = c;
-    table_put(t, t->n++);
+    t->idx = NULL; /* a reading after indexing: rebuild on next use */
 }
 
 const struct prov *fresh_observe(struct arena *a, struct fresh_table *t, const struct fresh_hook *h,

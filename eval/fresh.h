@@ -29,7 +29,7 @@ const char *fresh_class_name(enum fresh_class c); /* "fresh", "late", "frozen", 
 
 /* How many of the newest gaps the cadence median looks at: enough to be
  * robust to a missed scrape, bounded so long windows cost the same. */
-#define FRESH_CADENCE_GAPS 32
+#define FRESH_CADENCE_GAPS 5
 
 struct fresh_figures {
     int64_t age_ms;          /* R - timestamp of the newest sample at or before R */
@@ -64,16 +64,23 @@ struct fresh_input {
     enum fresh_class cls;      /* its class */
 };
 
-/* Distinct input series by fingerprint; a series read several times keeps
- * its worst reading (then the newest). */
+/* The input series an evaluation read. Readings are appended as the
+ * engine goes (cheap: no hashing on the evaluation's path); the index by
+ * fingerprint is built on first use, merging a series read several times
+ * into its worst reading (then the newest), so after fresh_table_index the
+ * entries are distinct. */
 struct fresh_table {
     struct fresh_input *in; /* inputs, in first-read order */
     size_t n, cap;          /* count, allocated */
-    size_t *idx;            /* open addressing: index + 1, 0 empty */
+    size_t *idx;            /* open addressing: index + 1, 0 empty; NULL: not built */
     size_t icap;            /* power of two, or 0 */
+    struct arena *a;        /* the evaluation arena (for the index) */
 };
 
-const struct fresh_input *fresh_table_find(const struct fresh_table *t, uint64_t fingerprint);
+/* Builds the index and merges repeated readings (idempotent). */
+void fresh_table_index(struct fresh_table *t);
+/* The input with this fingerprint, or NULL (builds the index when needed). */
+const struct fresh_input *fresh_table_find(struct fresh_table *t, uint64_t fingerprint);
 
 /* Measures one selected series at ref, classifies it through h, records it
  * in t (when t is not NULL) and returns its provenance (nnot_fresh 1 unless

@@ -210,7 +210,7 @@ static void format_duration(char *buf, size_t n, int64_t ms)
 }
 
 /* The class of one input this evaluation: absent or ended is gone. */
-static enum fresh_class input_class(const struct fresh_table *t, uint64_t fp)
+static enum fresh_class input_class(struct fresh_table *t, uint64_t fp)
 {
     const struct fresh_input *e = t ? fresh_table_find(t, fp) : NULL;
     if (!e || e->f.ended)
@@ -221,7 +221,7 @@ static enum fresh_class input_class(const struct fresh_table *t, uint64_t fp)
 /* The worst class over inputs fps (names: their formatted label sets, NULL
  * to take them from the table); the untrusted ones are listed in *series
  * (malloc, NULL when all are fresh). */
-static enum fresh_class judge(const struct fresh_table *t, const uint64_t *fps, char *const *names,
+static enum fresh_class judge(struct fresh_table *t, const uint64_t *fps, char *const *names,
                               size_t n, char **series)
 {
     enum fresh_class worst = FRESH_CLASS_FRESH;
@@ -253,7 +253,7 @@ static enum fresh_class judge(const struct fresh_table *t, const uint64_t *fps, 
 }
 
 /* Records the inputs that produced the instance this time (when they changed). */
-static void set_sources(struct alert *a, const struct prov *p, const struct fresh_table *t)
+static void set_sources(struct alert *a, const struct prov *p, struct fresh_table *t)
 {
     size_t n = p ? p->nids : 0;
     if (n == a->nsrc && (n == 0 || memcmp(a->src, p->ids, n * sizeof *a->src) == 0))

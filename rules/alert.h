@@ -94,7 +94,7 @@ struct alert_params {
     int64_t keep_firing_for_ms; /* keep_firing_for */
     int limit;                  /* group limit; <= 0: none */
     const struct policy *pol;   /* NULL or compat: Prometheus exactly */
-    const struct fresh_table *inputs; /* this evaluation's input series (heed semantics) */
+    struct fresh_table *inputs; /* this evaluation's input series (heed semantics; indexed on use) */
 };
 
 /* Merges one successful evaluation at ts (Prometheus's AlertingRule.Eval

@@ -415,7 +415,7 @@ static void shadow_compare(struct group_rule *r, int64_t ts_ms)
     r->capdis = cap;
 }
 
-static int eval_alerting(struct rule_run *rr, const struct vector *vec, const struct fresh_table *inputs,
+static int eval_alerting(struct rule_run *rr, const struct vector *vec, struct fresh_table *inputs,
                          struct labels_table *lt, int64_t ts_ms, int limit, struct eval_error *err)
 {
     struct group_rule *r = rr->r;
@@ -474,8 +474,9 @@ static void add_stale_name(struct strbuf *sb, size_t *shown, const char *name, c
 
 /* The last evaluation's untrusted inputs: late and frozen from the table,
  * gone from the inputs that produced the rule's active instances. */
-static void count_inputs(struct group_rule *r, const struct fresh_table *t)
+static void count_inputs(struct group_rule *r, struct fresh_table *t)
 {
+    fresh_table_index(t); /* distinct entries */
     r->inputs_late = r->inputs_frozen = r->inputs_gone = 0;
     r->worst_input_age_ms = 0;
     struct strbuf sb = STRBUF_INIT, name = STRBUF_INIT;

@@ -207,7 +207,8 @@ def scenario4():
   - name: slo
     interval: 5m
     rules:
-      # heed: max-unchanged=15m
+      # errors_total may rightly stay flat for days; requests_total may not
+      # heed: max-unchanged=requests_total:15m
       - record: job:availability:ratio_rate5m
         expr: 1 - rate(errors_total[5m]) / rate(requests_total[5m])
 """)

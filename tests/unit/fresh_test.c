@@ -156,6 +156,33 @@ static void test_engine_inputs(void)
     T_CHECK(res.inputs.n == 1 && res.inputs.in[0].cls == FRESH_CLASS_FROZEN);
     arena_release(&a);
 
+    /* the same series read twice (now and 3m ago): one entry, its worst reading */
+    arena_init(&a, 0);
+    T_EQ_INT(eval_with(&ms, "up{instance=\"late\"} - up{instance=\"late\"} offset 3m", end, &pol, &a, &res), 0);
+    T_EQ_INT(res.inputs.n, 2);
+    T_CHECK(fresh_table_find(&res.inputs, res.inputs.in[0].ls->hash)->cls == FRESH_CLASS_LATE);
+    T_EQ_INT(res.inputs.n, 1);
+    arena_release(&a);
+
+    /* range queries classify (provenance counts) but keep no table */
+    arena_init(&a, 0);
+    {
+        struct diag_list dl2;
+        diag_list_init(&dl2);
+        const char *rq = "up";
+        struct ast_node *rn = parse_expr(rq, 2, &a, NULL, &dl2);
+        diag_list_release(&dl2);
+        struct fresh_hook h;
+        policy_hook(&pol, 5 * 60000, &h);
+        struct engine_opts ro = {0};
+        ro.fresh = &h;
+        struct engine_query req = {rn, rq, 2};
+        T_EQ_INT(engine_eval_range(&ms.iface, &ro, &req, end - 600000, end, 60000, &a, &res), 0);
+        T_EQ_INT(res.inputs.n, 0);
+        T_CHECK(res.v.type == VALUE_MATRIX && res.v.u.mat.n == 3);
+    }
+    arena_release(&a);
+
     /* without the hook: no table, no classes */
     arena_init(&a, 0);
     struct diag_list dl;
