@@ -32,9 +32,8 @@ echo "=================================================================="
 echo "== 4-slo-frozen: a week, two incidents, 20 hours of frozen counters"
 echo "=================================================================="
 slo() {
-    "$heed" report --expr '1 - rate(errors_total[5m]) / rate(requests_total[5m])' \
-        --policy 'max-unchanged=requests_total:15m' --series examples/4-slo-frozen/series.txt \
-        --objective 99.9 "$@"
+    "$heed" report --rules examples/4-slo-frozen/rules.yml --record job:availability:ratio_rate5m \
+        --series examples/4-slo-frozen/series.txt --objective 99.9 "$@"
 }
 slo
 slo --format svg >"$out/4-slo-frozen-report.svg"
