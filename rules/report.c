@@ -42,6 +42,8 @@ static void series_name(struct strbuf *sb, const struct labels *ls)
 {
     const char *name = labels_get(ls, "__name__");
     strbuf_addstr(sb, name ? name : "");
+    if (ls->n == (name != NULL))
+        return;
     strbuf_addch(sb, '{');
     bool first = true;
     for (size_t i = 0; i < ls->n; i++) {
