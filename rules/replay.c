@@ -38,6 +38,8 @@ void replay_release(struct replay *rp)
         free(rp->inst[i].tr);
     free(rp->inst);
     free(rp->index);
+    for (size_t i = 0; i < rp->nrules; i++)
+        free(rp->rules[i].inst);
     free(rp->rules);
     arena_release(&rp->arena);
     memset(rp, 0, sizeof *rp);
@@ -101,6 +103,9 @@ static struct replay_instance *inst_get(struct replay *rp, size_t rule, enum rep
     in->alertname = labels_get(ls, "alertname");
     if (!in->alertname)
         in->alertname = rp->rules[rule].name;
+    struct replay_rule *rr = &rp->rules[rule];
+    XGROW(rr->inst, rr->capinst, rr->ninst + 1);
+    rr->inst[rr->ninst++] = rp->n - 1;
     if ((rp->n + 1) * 2 > rp->index_cap)
         index_grow(rp);
     else
@@ -298,9 +303,10 @@ static void record_withheld(struct replay *rp, size_t ri, const struct group_rul
 static void record_dropped(struct replay *rp, size_t ri, const struct rule *rule, enum replay_semantics sem,
                            int64_t t_ms)
 {
-    for (size_t i = 0; i < rp->n; i++) {
-        struct replay_instance *in = &rp->inst[i];
-        if (in->rule != ri || in->sem != sem || in->last_seen_ms == t_ms)
+    const struct replay_rule *rr = &rp->rules[ri];
+    for (size_t k = 0; k < rr->ninst; k++) {
+        struct replay_instance *in = &rp->inst[rr->inst[k]];
+        if (in->sem != sem || in->last_seen_ms == t_ms)
             continue;
         enum alert_state ost;
         enum replay_freshness of;

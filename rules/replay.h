@@ -64,6 +64,8 @@ struct replay_rule {
     bool builtin;      /* heed's self-monitoring alerts (heed's semantics only) */
     size_t errors;     /* ticks at which it failed */
     char *last_error;  /* replay arena: the last failure's message; NULL */
+    size_t *inst;      /* indexes into replay.inst of its instances (malloc) */
+    size_t ninst, capinst;
 };
 
 struct replay_opts {
