@@ -234,7 +234,7 @@ static const char *transition_reason(struct replay *rp, const struct rule *rule,
         }
     }
     if (rule->name && (nf != of || (st != ost && stale_here))) {
-        if (sb.len)
+        if (sb.len && (stale_here || nf == REPLAY_STALE || st == ost))
             strbuf_addstr(&sb, "; ");
         if (stale_here)
             strbuf_addf(&sb, "%sinputs %s: %s", a->held ? "held, not returned; " : "",

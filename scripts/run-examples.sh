@@ -14,8 +14,11 @@ replay() {
     name=$1
     shift
     echo "=================================================================="
-    echo "== $name: $(sed -n 's/^# Scenario [0-9]*: //p' "examples/$name/series.txt" | head -n 1)"
+    # the story: the series file's opening comment
+    echo "== $name"
+    sed -n '/^load/q; s/^# Scenario [0-9]*: /   /p; t; s/^# /   /p' "examples/$name/series.txt"
     echo "=================================================================="
+    echo "\$ heed replay --rules examples/$name/rules.yml --series examples/$name/series.txt $*"
     "$heed" replay --rules "examples/$name/rules.yml" --series "examples/$name/series.txt" "$@"
     "$heed" replay --rules "examples/$name/rules.yml" --series "examples/$name/series.txt" "$@" \
         --format svg >"$out/$name.svg"
@@ -29,8 +32,10 @@ replay 3-lagging-pipeline --ingest-delay 4m
 replay 5-watchdog --outage 20m,30m
 
 echo "=================================================================="
-echo "== 4-slo-frozen: a week, two incidents, 20 hours of frozen counters"
+echo "== 4-slo-frozen"
+sed -n '/^load/q; s/^# Scenario [0-9]*: /   /p; t; s/^# /   /p' examples/4-slo-frozen/series.txt
 echo "=================================================================="
+echo "\$ heed report --rules examples/4-slo-frozen/rules.yml --record job:availability:ratio_rate5m --series examples/4-slo-frozen/series.txt --objective 99.9"
 slo() {
     "$heed" report --rules examples/4-slo-frozen/rules.yml --record job:availability:ratio_rate5m \
         --series examples/4-slo-frozen/series.txt --objective 99.9 "$@"
