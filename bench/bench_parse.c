@@ -61,6 +61,23 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct regex_set {
+    struct ast_matcher **items; /* collected matchers */
+    size_t *n;                  /* how many */
+    size_t cap;                 /* room */
+};
+
+static int collect_regex(const struct ast_node *n, void *ctx)
+{
+    struct regex_set *rs = ctx;
+    if (n->kind != AST_VECTOR_SELECTOR)
+        return 0;
+    for (size_t i = 0; i < n->u.vs.nmatchers && *rs->n < rs->cap; i++)
+        if (n->u.vs.matchers[i].op == AST_MATCH_RE || n->u.vs.matchers[i].op == AST_MATCH_NRE)
+            rs->items[(*rs->n)++] = &n->u.vs.matchers[i];
+    return 0;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -138,6 +155,31 @@ int main(int argc, char **argv)
            (double)parsed_bytes / el / 1e6, el / (double)parsed * 1e6);
     printf("  memory: %.0f arena bytes/expression on average, %zu at most\n", (double)arena_bytes / (double)e.n,
            arena_max);
+    /* Label matching with the compiled =~ and !~ matchers of all expressions. */
+    static const char *const values[] = {"", "api-server", "production", "0", "request_duration_seconds_bucket"};
+    arena_init(&a, 0);
+    size_t nmatchers = 0, calls = 0, hits = 0;
+    struct ast_matcher *ms[4096];
+    for (size_t i = 0; i < e.n && nmatchers < 4096; i++) {
+        struct diag_list dl;
+        diag_list_init(&dl);
+        struct ast_node *n = parse_expr(e.items[i], strlen(e.items[i]), &a, &opts, &dl);
+        diag_list_release(&dl);
+        if (n)
+            ast_walk(n, collect_regex, &(struct regex_set){ms, &nmatchers, 4096});
+    }
+    t0 = now();
+    t1 = t0;
+    while (nmatchers && t1 - t0 < seconds / 2) {
+        for (size_t i = 0; i < nmatchers; i++)
+            for (size_t k = 0; k < sizeof values / sizeof values[0]; k++, calls++)
+                hits += ast_matcher_matches(ms[i], values[k], strlen(values[k]));
+        t1 = now();
+    }
+    if (calls)
+        printf("  regex matching: %zu matchers, %.0f ns/match (%zu of %zu matched)\n", nmatchers,
+               (t1 - t0) / (double)calls * 1e9, hits, calls);
+    arena_release(&a);
     for (size_t i = 0; i < e.n; i++)
         free(e.items[i]);
     free(e.items);

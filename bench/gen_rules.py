@@ -92,9 +92,10 @@ def main():
                 out.append(f"          severity: {rnd.choice(SEVERITIES)}")
                 out.append("        annotations:")
                 out.append("          summary: " + quote(summary.format(svc=svc, w=w)))
+                # unique per rule, as descriptions usually are
                 out.append("          description: " + quote(
-                    "{{ $labels.job }} on {{ $labels.instance }}: value {{ $value }} (see "
-                    + "{{ $externalURL }}/graph)"))
+                    f"{svc} check {g}.{i}: {{{{ $labels.job }}}} on {{{{ $labels.instance }}}}: "
+                    + "value {{ $value }} (see {{ $externalURL }}/graph)"))
                 out.append(f"          runbook_url: https://runbooks.example.com/{svc}/{i}")
             n += 1
         g += 1

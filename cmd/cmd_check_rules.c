@@ -10,7 +10,8 @@
 #include "compat/promtool_check.h"
 
 static const char usage[] =
-    "heed check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields] [FILE...]";
+    "heed check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields]\n"
+    "                 [--enable-feature=promql-experimental-functions] [FILE...]";
 
 /* Writes to the stream asked for, flushing the other first so the two stay
  * in the order promtool writes them when they share a terminal or a file. */
@@ -62,6 +63,14 @@ int cmd_check_rules(int argc, char **argv)
                 o.lint_fatal = true;
             } else if (!strcmp(a, "--ignore-unknown-fields")) {
                 o.ignore_unknown_fields = true;
+            } else if (!strncmp(a, "--enable-feature=", 17)) {
+                /* promtool's feature flags; the others change nothing for checking rules */
+                for (const char *f = a + 17; *f;) {
+                    size_t n = strcspn(f, ",");
+                    if (n == 29 && !strncmp(f, "promql-experimental-functions", 29))
+                        o.experimental_functions = true;
+                    f += n + (f[n] == ',');
+                }
             } else if (!strcmp(a, "--help")) {
                 printf("usage: %s\n", usage);
                 return 0;

@@ -1,5 +1,5 @@
-/* heed query [--series FILE [--series-start T]] [--time T | --start T --end T --step D]
- *            [--lookback-delta D] [--timeout D] EXPR
+/* heed query (--datasource URL | --series FILE [--series-start T])
+ *            [--time T | --start T --end T --step D] [--lookback-delta D] [--timeout D] EXPR
  * Evaluates one expression with heed's engine and prints exactly the JSON of
  * Prometheus's /api/v1/query or /api/v1/query_range; an error prints the
  * error body and exits 1. */
@@ -15,13 +15,14 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
+#include "compat/datasource.h"
 #include "compat/seriesfile.h"
 #include "eval/engine.h"
 #include "eval/memstore.h"
 
 static const char usage[] =
-    "heed query --series FILE [--series-start T] [--time T | --start T --end T --step D] "
-    "[--lookback-delta D] [--timeout D] EXPR";
+    "heed query (--datasource URL [--bearer-token-file F] | --series FILE [--series-start T])\n"
+    "           [--time T | --start T --end T --step D] [--lookback-delta D] [--timeout D] EXPR";
 
 static int64_t now_ms(void)
 {
@@ -42,12 +43,16 @@ static int print_error(const struct api_error *e)
 int cmd_query(int argc, char **argv)
 {
     const char *series = NULL, *series_start = NULL, *t = NULL, *start = NULL, *end = NULL, *step = NULL;
-    const char *lookback = NULL, *timeout = NULL, *expr = NULL;
+    const char *lookback = NULL, *timeout = NULL, *expr = NULL, *datasource = NULL, *token = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = NULL;
         if (!strcmp(a, "--series"))
             dst = &series;
+        else if (!strcmp(a, "--datasource"))
+            dst = &datasource;
+        else if (!strcmp(a, "--bearer-token-file"))
+            dst = &token;
         else if (!strcmp(a, "--series-start"))
             dst = &series_start;
         else if (!strcmp(a, "--time"))
@@ -79,8 +84,8 @@ int cmd_query(int argc, char **argv)
     }
     if (!expr)
         return cmd_usage_error(usage, "no expression given");
-    if (!series)
-        return cmd_usage_error(usage, "--series FILE is required (the HTTP datasource is not wired to this command yet)");
+    if (!series == !datasource)
+        return cmd_usage_error(usage, "give either --datasource URL or --series FILE");
     if (t && (start || end || step))
         return cmd_usage_error(usage, "--time and --start/--end/--step exclude each other");
     if ((start || end || step) && !(start && end && step))
@@ -112,35 +117,54 @@ int cmd_query(int argc, char **argv)
 
     struct memstore ms;
     memstore_init(&ms);
+    struct datasource *ds = NULL;
+    struct storage *st = &ms.iface;
     struct strbuf src = STRBUF_INIT;
     struct diag_list dl;
     diag_list_init(&dl);
-    struct seriesfile_stats st;
-    if (strbuf_read_file(&src, series) != 0) {
+    struct seriesfile_stats sst;
+    if (datasource) {
+        struct datasource_config cfg = {.url = datasource, .bearer_token_file = token};
+        if (req.lookback_delta > 0)
+            cfg.lookback_ms = req.lookback_delta;
+        struct promjson_error perr = {0};
+        ds = datasource_new(&cfg, &perr);
+        if (!ds) {
+            rc = cmd_usage_error(usage, "%s", perr.msg);
+            goto done;
+        }
+        st = datasource_storage(ds);
+    } else if (strbuf_read_file(&src, series) != 0) {
         perror(series);
         rc = 2;
-    } else if (seriesfile_load(&ms, series, src.buf, src.len, series_start_ms, &st, &dl) != 0) {
+        goto done;
+    } else if (seriesfile_load(&ms, series, src.buf, src.len, series_start_ms, &sst, &dl) != 0) {
         struct strbuf out = STRBUF_INIT;
         for (size_t i = 0; i < dl.len; i++)
             diag_render(&out, &dl.items[i], src.buf, src.len, 1);
         fputs(out.buf, stderr);
         strbuf_release(&out);
         rc = 2;
-    } else {
-        struct engine_opts eo = {0};
-        struct api_query_result res;
-        if (api_query_run(&ms.iface, &eo, &req, &a, &res, &err) != 0) {
-            rc = print_error(&err);
-        } else {
-            struct strbuf body = STRBUF_INIT;
-            struct json_writer w;
-            json_init(&w, &body);
-            api_render_query_result(&w, &res, res.nseries, res.warnings, res.nwarnings);
-            printf("%s\n", body.buf);
-            strbuf_release(&body);
-            rc = 0;
-        }
+        goto done;
     }
+    struct engine_opts eo = {0};
+    struct api_query_result res;
+    if (api_query_run(st, &eo, &req, &a, &res, &err) != 0) {
+        rc = print_error(&err);
+    } else {
+        struct strbuf body = STRBUF_INIT;
+        struct json_writer w;
+        json_init(&w, &body);
+        api_render_query_result(&w, &res, res.nseries, res.warnings, res.nwarnings);
+        printf("%s\n", body.buf);
+        strbuf_release(&body);
+        rc = 0;
+    }
+    if (ds)
+        datasource_end_eval(ds);
+done:
+    if (ds)
+        datasource_free(ds);
     diag_list_release(&dl);
     strbuf_release(&src);
     memstore_release(&ms);

@@ -24,6 +24,7 @@ struct promtool_check_opts {
     bool lint_duplicate_rules;  /* --lint=duplicate-rules or all (the default) */
     bool lint_fatal;            /* --lint-fatal: lint findings exit 3 */
     bool ignore_unknown_fields; /* --ignore-unknown-fields */
+    bool experimental_functions; /* --enable-feature=promql-experimental-functions */
 };
 
 /* Exit codes, as promtool's. */

@@ -4,6 +4,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
@@ -148,17 +149,48 @@ int ast_walk(const struct ast_node *n, int (*fn)(const struct ast_node *, void *
     return 0;
 }
 
+/* Matching runs per series, from any thread: PCRE2's per-call state
+ * (general context, match data) comes from a buffer on the caller's stack,
+ * with malloc only for what does not fit (the interpreter's backtracking
+ * frames on hard patterns). */
+struct match_bump {
+    _Alignas(16) unsigned char buf[1024];
+    size_t used;
+};
+
+static void *bump_malloc(PCRE2_SIZE n, void *ud)
+{
+    struct match_bump *b = ud;
+    n = (n + 15) & ~(PCRE2_SIZE)15;
+    if (b->used + n <= sizeof b->buf) {
+        void *p = b->buf + b->used;
+        b->used += n;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void bump_free(void *p, void *ud)
+{
+    struct match_bump *b = ud;
+    if ((unsigned char *)p >= b->buf && (unsigned char *)p < b->buf + sizeof b->buf)
+        return;
+    free(p);
+}
+
 static bool regex_matches(const struct ast_matcher *m, const char *value, size_t len)
 {
     if (m->re_literal)
         return strlen(m->value) == len && memcmp(m->value, value, len) == 0;
     if (!m->re)
         return false;
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    if (!md)
-        return false;
-    int rc = pcre2_match(m->re, (PCRE2_SPTR)value, len, 0, 0, md, NULL);
+    struct match_bump bump;
+    bump.used = 0;
+    pcre2_general_context *gc = pcre2_general_context_create(bump_malloc, bump_free, &bump);
+    pcre2_match_data *md = gc ? pcre2_match_data_create(1, gc) : NULL;
+    int rc = md ? pcre2_match(m->re, (PCRE2_SPTR)value, len, 0, 0, md, NULL) : -1;
     pcre2_match_data_free(md);
+    pcre2_general_context_free(gc);
     return rc >= 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/strbuf.h"
 #include "grammar/ast.h"
@@ -215,6 +216,9 @@ static void write_label(struct strbuf *out, const char *s)
     for (const char *p = s; *p && legacy; p++)
         if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
             legacy = false;
+    /* Words the lexer never reads as a label there are quoted, so the text reads back. */
+    if (legacy && (!strcasecmp(s, "without") || !strcasecmp(s, "inf") || !strcasecmp(s, "nan")))
+        legacy = false;
     if (legacy)
         strbuf_addstr(out, s);
     else

@@ -350,17 +350,13 @@ static int bracket_punct(struct pq_ctx *c, int tok)
 /* Scans one token; returns its kind, 0 at the end, -1 after an error. */
 static int scan(struct pq_ctx *c, struct pq_tok *val)
 {
-    const char *lim = c->src + c->len;
-    int ret_cond = 0;
-    char quote = 0;
-    const char *str_start = NULL;
-    (void)lim;
+    const char *lim = c->src + c->len; /* YYLIMIT: the NUL after the text */
+    int ret_cond = 0;                   /* condition to return to after a string */
+    char quote = 0;                     /* the open string's quote character */
+    const char *str_start = NULL;       /* start of the open string (errors point there) */
     for (;;) {
-        c->tok = c->cur;
-        if (str_start)
-            c->tok = str_start;
-        const char *t0 = c->cur;
-        (void)t0;
+        const char *t0 = c->cur; /* start of this match (a piece of a string) */
+        c->tok = str_start ? str_start : c->cur;
 /*!re2c
         re2c:api:style = free-form;
         re2c:define:YYCTYPE = "unsigned char";

@@ -49,20 +49,13 @@ struct pq_binmod {
     struct ast_matching *match; /* never NULL */
 };
 
-/* re2c start conditions (lexer.re turns them into its own enum). */
-enum pq_lex_state {
-    PQ_LEX_EXPR = 0,     /* ordinary expression text */
-    PQ_LEX_BRACES,       /* inside { } of a selector */
-    PQ_LEX_BRACKET,      /* inside [ ] of a range or subquery */
-};
-
 struct pq_ctx {
     const char *src;        /* the source text */
     size_t len;             /* its length */
     const char *cur;        /* lexer cursor */
     const char *tok;        /* start of the token being scanned */
     const char *mar;        /* re2c backtracking marker */
-    int cond;               /* re2c condition */
+    int cond;               /* re2c start condition (expression, braces, brackets, strings) */
     int paren_depth;        /* open ( */
     bool bracket_dur_state; /* inside [ ]: expecting a duration (after [ ( : or an operator) */
     bool got_colon;         /* ':' seen in the current [ ] */

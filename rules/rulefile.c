@@ -15,6 +15,7 @@
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 #include "rules/rulefile_yaml.h"
+#include "rules/template.h"
 #include "rules/ynode.h"
 
 /* ---- names, UTF-8, Go quoting ---- */
@@ -252,11 +253,58 @@ static struct span node_span(const struct ynode *n)
     return n ? (struct span){n->offset, n->offset} : (struct span){0, 0};
 }
 
+/* Template texts already known to parse: a file repeats its annotation
+ * texts across many rules, and whether a text parses does not depend on
+ * the rule (the alert's name only appears in error messages). */
+struct text_set {
+    const char **slots; /* open addressing; NULL: empty */
+    size_t cap, len;    /* cap is a power of two */
+};
+
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static bool text_set_has(const struct text_set *ts, const char *s, uint64_t h)
+{
+    if (!ts->cap)
+        return false;
+    for (size_t i = h & (ts->cap - 1);; i = (i + 1) & (ts->cap - 1)) {
+        if (!ts->slots[i])
+            return false;
+        if (!strcmp(ts->slots[i], s))
+            return true;
+    }
+}
+
+static void text_set_add(struct text_set *ts, const char *s, uint64_t h)
+{
+    if (2 * (ts->len + 1) > ts->cap) {
+        struct text_set big = {xcalloc(ts->cap ? 2 * ts->cap : 64, sizeof *big.slots), ts->cap ? 2 * ts->cap : 64, 0};
+        for (size_t i = 0; i < ts->cap; i++)
+            if (ts->slots[i])
+                text_set_add(&big, ts->slots[i], text_hash(ts->slots[i]));
+        free(ts->slots);
+        *ts = big;
+    }
+    size_t i = h & (ts->cap - 1);
+    while (ts->slots[i])
+        i = (i + 1) & (ts->cap - 1);
+    ts->slots[i] = s;
+    ts->len++;
+}
+
 struct vctx {
     struct rulefile *rf;
     const struct rulefile_opts *opts;
     struct diag_list *diags;
     int errors;
+    struct text_set good_templates; /* texts that parsed (see text_set) */
+    struct arena scratch;           /* check_only: expression trees, reset after each rule */
 };
 
 /* One rule error, worded as rulefmt.Error: positions of the node (and the
@@ -335,7 +383,17 @@ static void check_expr(struct vctx *v, const struct rule_group *g, struct rule *
     struct diag_list pd;
     diag_list_init(&pd);
     size_t len = strlen(r->expr);
-    r->ast = parse_expr(r->expr, len, &v->rf->arena, &po, &pd);
+    if (v->opts->check_only) {
+        struct arena_mark m = arena_mark(&v->scratch);
+        bool ok = parse_expr(r->expr, len, &v->scratch, &po, &pd) != NULL;
+        arena_reset(&v->scratch, m);
+        if (ok) {
+            diag_list_release(&pd);
+            return;
+        }
+    } else {
+        r->ast = parse_expr(r->expr, len, &v->rf->arena, &po, &pd);
+    }
     if (r->ast) {
         struct strbuf sb = STRBUF_INIT;
         ast_print(&sb, r->ast);
@@ -349,6 +407,35 @@ static void check_expr(struct vctx *v, const struct rule_group *g, struct rule *
         rule_error(v, g, r, r->expr_node, true, "could not parse expression: %d:%d: parse error: %s", line, col, msg);
     }
     diag_list_release(&pd);
+}
+
+/* Alerting rules' label and annotation values are templates: parsed (not
+ * run) as Prometheus's testTemplateParsing does, labels first. */
+static void check_templates(struct vctx *v, const struct rule_group *g, const struct rule *r)
+{
+    const struct rule_kvs *sets[2] = {&r->labels, &r->annotations};
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < sets[s]->len; i++) {
+            const struct rule_kv *kv = &sets[s]->items[i];
+            /* without "{{" a text has no action and always parses (the
+             * prepended definitions are fixed), so the parse can be skipped */
+            if (!strstr(kv->value, "{{"))
+                continue;
+            uint64_t h = text_hash(kv->value);
+            if (text_set_has(&v->good_templates, kv->value, h))
+                continue;
+            char *err = tmpl_alert_check(r->alert, kv->value);
+            if (!err) {
+                text_set_add(&v->good_templates, kv->value, h);
+                continue;
+            }
+            struct strbuf q = STRBUF_INIT;
+            rulefile_go_quote(&q, kv->name, strlen(kv->name));
+            rule_error(v, g, r, NULL, false, "%s %s: %s", s ? "annotation" : "label", q.buf, err);
+            strbuf_release(&q);
+            free(err);
+        }
+    }
 }
 
 static void validate_rule(struct vctx *v, const struct rule_group *g, struct rule *r)
@@ -379,6 +466,8 @@ static void validate_rule(struct vctx *v, const struct rule_group *g, struct rul
     for (size_t i = 0; i < r->annotations.len; i++)
         if (!valid_label_name(v->opts->names, r->annotations.items[i].name))
             rule_error(v, g, r, NULL, false, "invalid annotation name: %s", r->annotations.items[i].name);
+    if (al)
+        check_templates(v, g, r);
     r->type = al ? RULE_ALERTING : RULE_RECORDING;
     r->name = al ? r->alert : r->record;
 }
@@ -386,6 +475,7 @@ static void validate_rule(struct vctx *v, const struct rule_group *g, struct rul
 static void validate(struct vctx *v)
 {
     struct rulefile *rf = v->rf;
+    struct text_set names = {0}; /* group names seen so far */
     for (size_t j = 0; j < rf->ngroups; j++) {
         struct rule_group *g = &rf->groups[j];
         if (!*g->name) {
@@ -393,18 +483,19 @@ static void validate(struct vctx *v)
                      "%u:%u: Groupname must not be empty", g->line, g->col);
             v->errors++;
         }
-        for (size_t k = 0; k < j; k++) {
-            if (!strcmp(rf->groups[k].name, g->name)) {
-                diag_add(v->diags, DIAG_SEMANTIC, (struct span){g->offset, g->offset}, rf->path,
-                         "%u:%u: groupname: \"%s\" is repeated in the same file", g->line, g->col, g->name);
-                v->errors++;
-                break;
-            }
+        uint64_t h = text_hash(g->name);
+        if (text_set_has(&names, g->name, h)) {
+            diag_add(v->diags, DIAG_SEMANTIC, (struct span){g->offset, g->offset}, rf->path,
+                     "%u:%u: groupname: \"%s\" is repeated in the same file", g->line, g->col, g->name);
+            v->errors++;
+        } else {
+            text_set_add(&names, g->name, h);
         }
         check_labels(v, g, NULL, &g->labels);
         for (size_t i = 0; i < g->nrules; i++)
             validate_rule(v, g, &g->rules[i]);
     }
+    free(names.slots);
 }
 
 /* Sorts label sets and fills the derived fields every group needs. */
@@ -425,12 +516,12 @@ static void finish_groups(struct rulefile *rf)
     }
 }
 
+/* Parses the NUL-terminated text already owned by rf (rf->src, rf->len). */
+static int parse_source(struct rulefile *rf, const struct rulefile_opts *opts, struct diag_list *diags);
+
 int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_t len,
                    const struct rulefile_opts *opts, struct diag_list *diags)
 {
-    static const struct rulefile_opts defaults;
-    if (!opts)
-        opts = &defaults;
     memset(rf, 0, sizeof *rf);
     arena_init(&rf->arena, 64 * 1024);
     rf->path = arena_strdup(&rf->arena, name);
@@ -439,6 +530,14 @@ int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_
     copy[len] = 0;
     rf->src = copy;
     rf->len = len;
+    return parse_source(rf, opts, diags);
+}
+
+static int parse_source(struct rulefile *rf, const struct rulefile_opts *opts, struct diag_list *diags)
+{
+    static const struct rulefile_opts defaults;
+    if (!opts)
+        opts = &defaults;
 
     struct ynode_doc doc;
     struct ynode_error yerr;
@@ -471,7 +570,10 @@ int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_
     strbuf_release(&err);
     finish_groups(rf);
     struct vctx v = {.rf = rf, .opts = opts, .diags = diags};
+    arena_init(&v.scratch, 64 * 1024);
     validate(&v);
+    arena_release(&v.scratch);
+    free(v.good_templates.slots);
     return v.errors ? -1 : 0;
 }
 
@@ -494,9 +596,14 @@ int rulefile_load(struct rulefile *rf, const char *path, const struct rulefile_o
         strbuf_release(&sb);
         return -1;
     }
-    int rc = rulefile_parse(rf, path, sb.buf, sb.len, opts, diags);
-    strbuf_release(&sb);
-    return rc;
+    /* the file's buffer becomes the rulefile's source: no second copy */
+    memset(rf, 0, sizeof *rf);
+    arena_init(&rf->arena, 64 * 1024);
+    rf->path = arena_strdup(&rf->arena, path);
+    rf->len = sb.len;
+    rf->src = strbuf_detach(&sb);
+    arena_on_release(&rf->arena, free, (void *)rf->src);
+    return parse_source(rf, opts, diags);
 }
 
 void rulefile_release(struct rulefile *rf)

@@ -45,7 +45,7 @@ struct rule {
     const char *alert;          /* as written ("" when absent) */
     const char *expr;           /* as written */
     const char *expr_canonical; /* the parsed expression printed back: what Prometheus runs and shows */
-    struct ast_node *ast;       /* the parsed expression (NULL if it did not parse) */
+    struct ast_node *ast;       /* the parsed expression (NULL if it did not parse, or check_only) */
     int64_t for_ms;             /* for */
     int64_t keep_firing_for_ms; /* keep_firing_for */
     struct rule_kvs labels;      /* the rule's own labels (not merged with the group's) */
@@ -81,6 +81,7 @@ struct rulefile_opts {
     bool ignore_unknown_fields; /* promtool --ignore-unknown-fields */
     enum rulefile_names names;  /* name validation scheme */
     bool experimental;          /* parse experimental PromQL functions */
+    bool check_only;            /* validate only: expression trees and canonical texts are not kept */
 };
 
 struct rulefile {
@@ -100,7 +101,8 @@ struct rulefile {
 int rulefile_parse(struct rulefile *rf, const char *name, const char *src, size_t len,
                    const struct rulefile_opts *opts, struct diag_list *diags);
 
-/* Reads path and parses it; a read error is one diag "<strerror text>". */
+/* Reads path and parses it; a read error is one diag worded as Go's
+ * ("open <path>: no such file or directory"). */
 int rulefile_load(struct rulefile *rf, const char *path, const struct rulefile_opts *opts,
                   struct diag_list *diags);
 

@@ -152,8 +152,8 @@ static int alias(struct dec *d, const struct ynode *n, enum dtype t, void *out)
     return good;
 }
 
-/* Go's strconv.ParseInt(s, 0, 64) after yaml.v3 removed underscores; *ok
- * says whether it fit in int64. Also the 0b/0o forms yaml.v3 accepts. */
+/* Go's strconv.ParseInt(s, 0, 64) after yaml.v3 removed underscores, with
+ * the 0b/0o forms yaml.v3 accepts. Returns 0, or -1 if s is no int64. */
 static int parse_go_int(const char *s, size_t n, int64_t *v)
 {
     char buf[128];
@@ -201,8 +201,9 @@ static int decode_int(struct dec *d, const struct ynode *n, int64_t *out)
     if (!strcmp(n->tag, "!!float")) {
         char *end;
         double f = strtod(n->value, &end);
-        /* yaml.v3 truncates floats that fit into an int */
-        if (!isnan(f) && f <= 9223372036854775807.0 && f >= -9223372036854775808.0) {
+        /* yaml.v3 truncates floats that fit into an int (bounds kept strict
+         * here: converting an out-of-range double is undefined in C) */
+        if (!isnan(f) && f < 9223372036854775808.0 && f >= -9223372036854775808.0) {
             *out = (int64_t)f;
             return 1;
         }
@@ -506,22 +507,88 @@ static int mapping_strmap(struct dec *d, const struct ynode *n, struct rule_kvs 
     return 1;
 }
 
+static bool same_key(const struct ynode *a, const struct ynode *b)
+{
+    return a->kind == b->kind && a->len == b->len && (!a->len || !memcmp(a->value, b->value, a->len));
+}
+
+static void dup_key_error(struct dec *d, const struct ynode *first, const struct ynode *again)
+{
+    struct strbuf q = STRBUF_INIT;
+    rulefile_go_quote(&q, again->value ? again->value : "", again->len);
+    terror_add(d, "line %u: mapping key %s already defined at line %u", again->line, q.buf, first->line);
+    strbuf_release(&q);
+}
+
+/* Orders key indexes by key (kind, length, text), then by position;
+ * ctx is the mapping's items. */
+static int key_index_cmp(const void *pa, const void *pb, void *ctx)
+{
+    struct ynode *const *items = ctx;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    const struct ynode *ka = items[2 * a], *kb = items[2 * b];
+    if (ka->kind != kb->kind)
+        return ka->kind < kb->kind ? -1 : 1;
+    if (ka->len != kb->len)
+        return ka->len < kb->len ? -1 : 1;
+    int c = ka->len ? memcmp(ka->value, kb->value, ka->len) : 0;
+    return c ? c : (a < b ? -1 : a > b);
+}
+
+struct key_pair {
+    size_t i, j;
+};
+
+static int key_pair_cmp(const void *pa, const void *pb)
+{
+    const struct key_pair *a = pa, *b = pb;
+    if (a->i != b->i)
+        return a->i < b->i ? -1 : 1;
+    return a->j < b->j ? -1 : a->j > b->j;
+}
+
+/* yaml.v3 uniqueKeys: every pair i < j of equal keys (same kind, same text)
+ * is an error, reported in (i, j) order. Large mappings are sorted instead
+ * of compared pairwise; at most max_pairs pairs are reported. */
+static void check_unique_keys(struct dec *d, const struct ynode *n)
+{
+    if (n->n <= 64) {
+        for (size_t i = 0; i < n->n; i++)
+            for (size_t j = i + 1; j < n->n; j++)
+                if (same_key(n->items[2 * i], n->items[2 * j]))
+                    dup_key_error(d, n->items[2 * i], n->items[2 * j]);
+        return;
+    }
+    const size_t max_pairs = 10000;
+    size_t *idx = xmalloc(n->n * sizeof *idx);
+    for (size_t i = 0; i < n->n; i++)
+        idx[i] = i;
+    qsort_r(idx, n->n, sizeof *idx, key_index_cmp, n->items);
+    struct key_pair *pairs = NULL;
+    size_t np = 0, cap = 0;
+    for (size_t a = 0; a < n->n && np < max_pairs;) {
+        size_t b = a + 1;
+        while (b < n->n && same_key(n->items[2 * idx[a]], n->items[2 * idx[b]]))
+            b++;
+        for (size_t x = a; x < b && np < max_pairs; x++)
+            for (size_t y = x + 1; y < b && np < max_pairs; y++) {
+                XGROW(pairs, cap, np + 1);
+                pairs[np++] = (struct key_pair){idx[x], idx[y]};
+            }
+        a = b;
+    }
+    if (np)
+        qsort(pairs, np, sizeof *pairs, key_pair_cmp);
+    for (size_t p = 0; p < np; p++)
+        dup_key_error(d, n->items[2 * pairs[p].i], n->items[2 * pairs[p].j]);
+    free(pairs);
+    free(idx);
+}
+
 static int mapping(struct dec *d, const struct ynode *n, enum dtype t, void *out)
 {
-    /* yaml.v3 uniqueKeys: equal keys (same kind, same text) are errors and the mapping is skipped */
     size_t before = d->nterrors;
-    for (size_t i = 0; i < n->n; i++) {
-        const struct ynode *ki = n->items[2 * i];
-        for (size_t j = i + 1; j < n->n; j++) {
-            const struct ynode *kj = n->items[2 * j];
-            if (ki->kind == kj->kind && ki->len == kj->len && (!ki->len || !memcmp(ki->value, kj->value, ki->len))) {
-                struct strbuf q = STRBUF_INIT;
-                rulefile_go_quote(&q, kj->value ? kj->value : "", kj->len);
-                terror_add(d, "line %u: mapping key %s already defined at line %u", kj->line, q.buf, ki->line);
-                strbuf_release(&q);
-            }
-        }
-    }
+    check_unique_keys(d, n);
     if (d->nterrors > before)
         return 0;
     switch (t) {

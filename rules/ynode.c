@@ -11,7 +11,7 @@
 #include "base/xalloc.h"
 
 #define YNODE_DEFAULT_DEPTH 10000
-#define YNODE_DEFAULT_NODES ((size_t)50 * 1000 * 1000)
+#define YNODE_DEFAULT_NODES ((size_t)10 * 1000 * 1000)
 #define YNODE_DEFAULT_BYTES ((size_t)1 << 30)
 
 /* An anchor definition; newest first, so a redefinition shadows the older one. */
@@ -33,6 +33,7 @@ struct builder {
     const char *src;
     size_t len;
     uint32_t *line_start; /* byte offset of each line (0-based index), malloc'd */
+    int8_t *line_ascii;   /* per line: -1 not yet known, 1 only ASCII, 0 not; malloc'd */
     size_t nlines;
     struct open_coll *stack; /* malloc'd */
     size_t depth, stack_cap;
@@ -89,15 +90,27 @@ static void build_line_table(struct builder *b)
         }
         b->line_start[b->nlines++] = (uint32_t)(p - b->src);
     }
+    b->line_ascii = xmalloc(b->nlines);
+    memset(b->line_ascii, -1, b->nlines);
 }
 
 /* Byte offset of a libyaml mark: its line's start plus column characters
- * (libyaml counts columns in characters, not bytes). */
-static uint32_t mark_offset(const struct builder *b, const yaml_mark_t *m)
+ * (libyaml counts columns in characters, not bytes; on an ASCII line the
+ * two agree, and whether a line is ASCII is found out once). */
+static uint32_t mark_offset(struct builder *b, const yaml_mark_t *m)
 {
     if (m->line >= b->nlines)
         return (uint32_t)b->len;
     size_t off = b->line_start[m->line];
+    if (b->line_ascii[m->line] < 0) {
+        size_t end = m->line + 1 < b->nlines ? b->line_start[m->line + 1] : b->len;
+        int8_t ascii = 1;
+        for (size_t i = off; i < end && ascii; i++)
+            ascii = (unsigned char)b->src[i] < 0x80;
+        b->line_ascii[m->line] = ascii;
+    }
+    if (b->line_ascii[m->line])
+        return (uint32_t)(off + m->column);
     for (size_t c = 0; c < m->column && off < b->len && b->src[off] != '\n'; c++) {
         off++;
         while (off < b->len && ((unsigned char)b->src[off] & 0xC0) == 0x80)
@@ -267,7 +280,7 @@ static void define_anchor(struct builder *b, struct ynode *n, const yaml_char_t 
     if (!anchor)
         return;
     struct anchor_def *d = ARENA_NEW(b->a, struct anchor_def);
-    d->name = n->anchor = arena_strdup(b->a, (const char *)anchor);
+    d->name = arena_strdup(b->a, (const char *)anchor);
     d->node = n;
     d->next = b->anchors;
     b->anchors = d;
@@ -289,8 +302,12 @@ static void attach(struct builder *b, struct ynode *n, struct ynode **root)
 static int open_collection(struct builder *b, struct ynode *n)
 {
     if (b->depth >= b->lim.max_depth) {
-        set_error(b->err, n->line, n->col, "yaml: line %u: exceeded max depth of %zu", n->line,
-                  b->lim.max_depth);
+        /* Go's scanner reports this with a 0-based line, omitted when 0 */
+        if (n->line > 1)
+            set_error(b->err, n->line, n->col, "yaml: line %u: exceeded max depth of %zu", n->line,
+                      b->lim.max_depth);
+        else
+            set_error(b->err, n->line, n->col, "yaml: exceeded max depth of %zu", b->lim.max_depth);
         return -1;
     }
     XGROW(b->stack, b->stack_cap, b->depth + 1);
@@ -305,7 +322,7 @@ static struct ynode *close_collection(struct builder *b)
     n->items = ARENA_NEWN(b->a, struct ynode *, c->len ? c->len : 1);
     if (c->len)
         memcpy(n->items, c->items, c->len * sizeof *c->items);
-    n->n = n->kind == YNODE_MAP ? c->len / 2 : c->len;
+    n->n = (uint32_t)(n->kind == YNODE_MAP ? c->len / 2 : c->len);
     free(c->items);
     return n;
 }
@@ -320,7 +337,7 @@ static int handle_event(struct builder *b, const yaml_event_t *ev, struct ynode 
         if (!(n = new_node(b, YNODE_SCALAR, ev)))
             return -1;
         n->value = arena_memdup(b->a, ev->data.scalar.value, ev->data.scalar.length + 1);
-        n->len = ev->data.scalar.length;
+        n->len = (uint32_t)ev->data.scalar.length;
         switch (ev->data.scalar.style) {
         case YAML_SINGLE_QUOTED_SCALAR_STYLE: n->style = YNODE_SINGLE_QUOTED; break;
         case YAML_DOUBLE_QUOTED_SCALAR_STYLE: n->style = YNODE_DOUBLE_QUOTED; break;
@@ -352,7 +369,7 @@ static int handle_event(struct builder *b, const yaml_event_t *ev, struct ynode 
         if (!(n = new_node(b, YNODE_ALIAS, ev)))
             return -1;
         n->value = d->name;
-        n->len = strlen(d->name);
+        n->len = (uint32_t)strlen(d->name);
         n->target = d->node;
         n->tag = d->node->tag;
         attach(b, n, root);
@@ -400,6 +417,8 @@ int ynode_parse(const char *src, size_t len, struct arena *a, const struct ynode
     b.lim.max_depth = limits && limits->max_depth ? limits->max_depth : YNODE_DEFAULT_DEPTH;
     b.lim.max_nodes = limits && limits->max_nodes ? limits->max_nodes : YNODE_DEFAULT_NODES;
     b.lim.max_bytes = limits && limits->max_bytes ? limits->max_bytes : YNODE_DEFAULT_BYTES;
+    if (b.lim.max_bytes > UINT32_MAX)
+        b.lim.max_bytes = UINT32_MAX; /* offsets and lengths are 32-bit */
     memset(doc, 0, sizeof *doc);
     memset(err, 0, sizeof *err);
     if (len > b.lim.max_bytes) {
@@ -453,6 +472,7 @@ out:
         free(b.stack[--b.depth].items);
     free(b.stack);
     free(b.line_start);
+    free(b.line_ascii);
     doc->nodes = b.nodes;
     yaml_parser_delete(&p);
     return rc;

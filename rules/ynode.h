@@ -36,25 +36,26 @@ enum ynode_style {
 };
 
 struct ynode {
-    enum ynode_kind kind;   /* what this node is */
-    enum ynode_style style; /* how it was written */
-    const char *tag;        /* short resolved tag: "!!str", "!!int", "!!null", "!!map", ... */
-    const char *anchor;     /* &name on this node, or NULL */
-    const char *value;      /* scalar text (NUL-terminated; may contain NULs), or alias name */
-    size_t len;             /* bytes in value */
-    struct ynode **items;   /* children (see kind) */
-    size_t n;               /* number of items (a map has 2n entries) */
-    struct ynode *target;   /* YNODE_ALIAS: the anchored node */
-    uint32_t line;          /* 1-based line of the node's start */
-    uint32_t col;           /* 1-based column, in characters */
-    uint32_t offset;        /* byte offset of the node's start in the source */
+    const char *tag;   /* short resolved tag: "!!str", "!!int", "!!null", "!!map", ... */
+    const char *value; /* scalar text (NUL-terminated; may contain NULs), or alias name */
+    union {
+        struct ynode **items; /* children (see kind) */
+        struct ynode *target; /* YNODE_ALIAS: the anchored node */
+    };
+    uint32_t len;    /* bytes in value */
+    uint32_t n;      /* number of items (a map has 2n entries) */
+    uint32_t line;   /* 1-based line of the node's start */
+    uint32_t col;    /* 1-based column, in characters */
+    uint32_t offset; /* byte offset of the node's start in the source */
+    uint8_t kind;    /* enum ynode_kind: what this node is */
+    uint8_t style;   /* enum ynode_style: how it was written */
 };
 
 /* Bounds on what a document may hold (0 in a field: the default). */
 struct ynode_limits {
     size_t max_depth; /* nesting of collections (default 10000, as Go's yaml) */
-    size_t max_nodes; /* nodes in the document (default 50 million) */
-    size_t max_bytes; /* source size (default 1 GiB) */
+    size_t max_nodes; /* nodes in the document (default 10 million: ~500 MB; 10,000 rules take ~120,000) */
+    size_t max_bytes; /* source size (default 1 GiB; never above 4 GiB, offsets are 32-bit) */
 };
 
 struct ynode_doc {

@@ -526,6 +526,51 @@ static void test_walk_and_positions(void)
     arena_release(&a);
 }
 
+/* Every float series line of the `load` blocks in Prometheus's core test
+ * scripts parses (read in place from ../shared; skipped when absent). */
+static void test_series_conformance(void)
+{
+    static const char *const core[] = {
+        "aggregators", "at_modifier", "collision", "functions", "histograms", "literals", "name_label_dropping",
+        "operators", "range_queries", "selectors", "staleness", "subquery", "trig_functions",
+    };
+    int files = 0, lines = 0;
+    for (size_t f = 0; f < sizeof core / sizeof core[0]; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "../shared/conformance/promql/%s.test", core[f]);
+        struct strbuf sb = STRBUF_INIT;
+        if (strbuf_read_file(&sb, path) < 0)
+            continue;
+        files++;
+        bool in_load = false;
+        char *save = NULL;
+        for (char *line = strtok_r(sb.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            while (*line == ' ' || *line == '\t')
+                line++;
+            if (!strncmp(line, "load", 4)) {
+                in_load = true;
+                continue;
+            }
+            if (!*line || !strncmp(line, "eval", 4) || !strncmp(line, "clear", 5) || !strncmp(line, "expect", 6))
+                in_load = false;
+            if (!in_load || *line == '#' || strstr(line, "{{"))
+                continue;
+            struct arena a;
+            struct diag_list dl;
+            struct parse_series ps;
+            arena_init(&a, 0);
+            diag_list_init(&dl);
+            if (parse_series_desc(line, strlen(line), &a, &ps, &dl) != 0 || ps.nlabels == 0)
+                T_FAIL_("%s: %s: %s", core[f], line, dl.len ? dl.items[0].msg : "no labels");
+            lines++;
+            diag_list_release(&dl);
+            arena_release(&a);
+        }
+        strbuf_release(&sb);
+    }
+    printf("# %d series lines from %d files\n", lines, files);
+}
+
 static double seconds_now(void)
 {
     struct timespec ts;
@@ -595,5 +640,6 @@ int main(void)
     t_run("types and functions", test_types_and_functions);
     t_run("walk and positions", test_walk_and_positions);
     t_run("pathological inputs", test_pathological);
+    t_run("series conformance", test_series_conformance);
     return t_done();
 }

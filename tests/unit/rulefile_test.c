@@ -80,7 +80,7 @@ static void test_ynode_docs_and_limits(void)
     memset(deep + 2000, 0, 100);
     struct ynode_limits lim = {.max_depth = 100};
     T_EQ_INT(ynode_parse(deep, 2000, &a, &lim, &doc, &err), -1);
-    T_EQ_STR(err.msg, "yaml: line 1: exceeded max depth of 100");
+    T_EQ_STR(err.msg, "yaml: exceeded max depth of 100");
     struct ynode_limits few = {.max_nodes = 3};
     T_EQ_INT(ynode_parse("[1, 2, 3, 4]", 12, &a, &few, &doc, &err), -1);
     T_CHECK(strstr(err.msg, "more than 3 nodes") != NULL);
@@ -238,6 +238,26 @@ static void test_decode_errors(void)
                             "yaml: line 1: did not find expected node content");
 }
 
+/* Large mappings take the sorted path; pairs must still come in Go's order. */
+static void test_many_duplicate_keys(void)
+{
+    struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+    strbuf_addstr(&src, "groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels:\n");
+    for (int i = 0; i < 100; i++)
+        strbuf_addf(&src, "      k%d: v\n", i % 3);
+    struct rulefile rf;
+    T_EQ_INT(parse(src.buf, NULL, &rf, &out), -1);
+    size_t count = 0;
+    for (const char *p = out.buf; (p = strstr(p, "already defined")); p++)
+        count++;
+    T_EQ_INT(count, 2 * (34 * 33 / 2 + 2 * (33 * 32 / 2))); /* both passes */
+    T_CHECK(!strncmp(out.buf, "yaml: unmarshal errors:\n  line 10: mapping key \"k0\" already defined at line 7\n"
+                              "  line 13: mapping key \"k0\" already defined at line 7\n", 132));
+    rulefile_release(&rf);
+    strbuf_release(&src);
+    strbuf_release(&out);
+}
+
 static void test_nulls_and_merges(void)
 {
     /* null values leave fields at their zero values; null list items are skipped */
@@ -314,11 +334,65 @@ static void test_expressions(void)
     T_EQ_STR(r->expr, "sum without(instance)\n  (rate(x[5m]))\n");
     T_EQ_STR(r->expr_canonical, "sum without (instance) (rate(x[5m]))");
     rulefile_release(&rf);
-    strbuf_release(&out);
+    /* check_only validates the same but keeps no trees */
+    struct rulefile_opts co = {.check_only = true};
+    T_EQ_INT(parse(src, &co, &rf, &out), 0);
+    T_CHECK(rf.groups[0].rules[0].ast == NULL && rf.groups[0].rules[0].expr_canonical == NULL);
+    rulefile_release(&rf);
+    T_EQ_INT(parse("groups:\n- name: g\n  rules:\n  - record: r\n    expr: sum(\n", &co, &rf, &out), -1);
+    T_CHECK(strstr(out.buf, "could not parse expression: 1:5: parse error: unclosed left parenthesis") != NULL);
+    rulefile_release(&rf);
     /* positions inside the expression count its own lines */
     expect_errors("groups:\n- name: g\n  rules:\n  - record: r\n    expr: |\n      sum(x)\n      +\n",
                   "5:11: group \"g\", rule 1, \"r\": could not parse expression: 3:1: parse error: "
                   "unexpected end of input");
+    strbuf_release(&out);
+}
+
+/* rulefmt_test.go TestTemplateParsing: labels and annotations of alerting
+ * rules are parsed as templates; recording rules' labels are not. */
+static void test_templates(void)
+{
+    static const struct {
+        const char *labels, *annotations;
+        const char *want; /* NULL: accepted */
+    } cases[] = {
+        {"severity: \"page\"", "summary: \"Instance {{ $labels.instance }} down\"", NULL},
+        {"severity: \"page\"", "summary: \"Instance {{ $label.instance }} down\"",
+         "group \"example\", rule 1, \"InstanceDown\": annotation \"summary\": template: "
+         "__alert_InstanceDown:1: undefined variable \"$label\""},
+        {"severity: \"{{$this_is_wrong}}\"", "summary: \"Instance {{ $labels.instance }} down\"",
+         "group \"example\", rule 1, \"InstanceDown\": label \"severity\": template: "
+         "__alert_InstanceDown:1: undefined variable \"$this_is_wrong\""},
+        {"severity: \"page\"", "description: \"{{$labels.quantile * 100}}\"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+        strbuf_addf(&src, "groups:\n- name: example\n  labels:\n    team: myteam\n  rules:\n"
+                          "  - alert: InstanceDown\n    expr: up == 0\n    for: 5m\n"
+                          "    labels:\n      %s\n    annotations:\n      %s\n",
+                    cases[i].labels, cases[i].annotations);
+        struct rulefile rf;
+        int rc = parse(src.buf, NULL, &rf, &out);
+        printf("# template case %zu\n", i);
+        if (!cases[i].want) {
+            T_EQ_INT(rc, 0);
+        } else {
+            T_EQ_INT(rc, -1);
+            if (*cases[i].want)
+                T_EQ_STR(out.buf, cases[i].want);
+        }
+        rulefile_release(&rf);
+        strbuf_release(&src);
+        strbuf_release(&out);
+    }
+    /* a recording rule's label is not a template */
+    struct rulefile rf;
+    struct strbuf out = STRBUF_INIT;
+    T_EQ_INT(parse("groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n    labels: {a: \"{{\"}\n", NULL,
+                   &rf, &out), 0);
+    rulefile_release(&rf);
+    strbuf_release(&out);
 }
 
 static void test_unknown_fields_ignored_and_multidoc(void)
@@ -416,8 +490,10 @@ int main(void)
     t_run("typed fields", test_typed_fields);
     t_run("decode errors", test_decode_errors);
     t_run("nulls and merge keys", test_nulls_and_merges);
+    t_run("many duplicate keys", test_many_duplicate_keys);
     t_run("validation", test_validation);
     t_run("expressions", test_expressions);
+    t_run("templates", test_templates);
     t_run("unknown fields ignored, multi-document", test_unknown_fields_ignored_and_multidoc);
     t_run("comment directives", test_directives);
     t_run("files and globs", test_set_globs);
