@@ -3,8 +3,9 @@
  *             [--profile default|compat] [--outage FROM,TO]
  * Evaluates rule files over a past range of recorded series and prints each
  * alert instance's timeline under heed's and Prometheus's semantics. T is
- * RFC 3339, Unix seconds, or a duration from the series' start ("3h"); the
- * range defaults to the series' own. --ingest-delay replays a lagging
+ * RFC 3339, Unix seconds, or a duration from the series' start ("3h"), or
+ * back from now against a datasource; the range defaults to the series'
+ * own (to now against a datasource). --ingest-delay replays a lagging
  * pipeline (data visible only up to tick - delay), --outage a backend that
  * fails every query between two times. */
 #include <ctype.h>
@@ -16,18 +17,17 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
-#include "cmd/cmd_times.h"
-#include "compat/seriesfile.h"
-#include "eval/memstore.h"
+#include "cmd/cmd_data.h"
 #include "rules/policy.h"
 #include "rules/replay.h"
 #include "rules/replay_out.h"
 #include "rules/rulefile.h"
 
 static const char usage[] =
-    "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] "
+    "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] [--bearer-token-file F] "
     "[--outage FROM,TO] (--series FILE | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
-    "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h)";
+    "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h); with --datasource,\n"
+    "  a duration counts back from now and --from is required";
 
 #define MAX_RULE_FILES 64
 
@@ -35,7 +35,7 @@ int cmd_replay(int argc, char **argv)
 {
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
-    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL;
+    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL, *token = NULL;
     const char *format = "text", *profile = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -56,6 +56,8 @@ int cmd_replay(int argc, char **argv)
             dst = &series;
         else if (!strcmp(a, "--datasource"))
             dst = &ds;
+        else if (!strcmp(a, "--bearer-token-file"))
+            dst = &token;
         else if (!strcmp(a, "--format"))
             dst = &format;
         else if (!strcmp(a, "--profile"))
@@ -80,46 +82,32 @@ int cmd_replay(int argc, char **argv)
     }
     if (!nrules)
         return cmd_usage_error(usage, "--rules FILE is required");
-    if (ds)
-        return cmd_usage_error(usage, "--datasource is not available in this build (no datasource client yet); "
-                                      "use --series FILE");
-    if (!series)
-        return cmd_usage_error(usage, "--series FILE is required");
+    if (!series == !ds)
+        return cmd_usage_error(usage, "give either --series FILE or --datasource URL");
+    if (ds && !from)
+        return cmd_usage_error(usage, "--from is required with --datasource");
     if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "svg"))
         return cmd_usage_error(usage, "--format is text, json or svg");
 
     struct replay_opts ro = {0};
     if (profile && policy_profile_parse(profile, &ro.profile) < 0)
         return cmd_usage_error(usage, "--profile is default or compat");
-    if (cmd_times_duration(interval, &ro.interval_ms) < 0 || cmd_times_duration(delay, &ro.ingest_delay_ms) < 0)
+    if (cmd_data_duration(interval, &ro.interval_ms) < 0 || cmd_data_duration(delay, &ro.ingest_delay_ms) < 0)
         return cmd_usage_error(usage, "cannot parse a duration (use 30s, 1m, 1h30m)");
 
     int rc = 2;
-    struct memstore ms;
-    memstore_init(&ms);
-    struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+    struct strbuf out = STRBUF_INIT;
     struct diag_list dl;
     diag_list_init(&dl);
     struct rulefile_set set = {0};
     struct replay rp;
     replay_init(&rp);
-    struct seriesfile_stats st;
-    if (strbuf_read_file(&src, series) != 0) {
-        perror(series);
+    struct cmd_data data;
+    if ((rc = cmd_data_open(&data, series, ds, token)) != 0)
         goto out;
-    }
-    if (seriesfile_load(&ms, series, src.buf, src.len, 0, &st, &dl) != 0) {
-        for (size_t i = 0; i < dl.len; i++)
-            diag_render(&out, &dl.items[i], src.buf, src.len, 1);
-        fputs(out.buf, stderr);
-        goto out;
-    }
-    if (!st.samples) {
-        fprintf(stderr, "heed: %s holds no samples\n", series);
-        goto out;
-    }
-    if (cmd_times_point(from, st.min_ms, st.min_ms, &ro.from_ms) < 0 ||
-        cmd_times_point(to, st.max_ms, st.min_ms, &ro.to_ms) < 0) {
+    rc = 2;
+    if (cmd_data_time(&data, from, data.first_ms, &ro.from_ms) < 0 ||
+        cmd_data_time(&data, to, data.last_ms, &ro.to_ms) < 0) {
         rc = cmd_usage_error(usage, "cannot parse a time: RFC 3339, Unix seconds or a duration such as 3h");
         goto out;
     }
@@ -132,12 +120,13 @@ int cmd_replay(int argc, char **argv)
         }
         snprintf(a, sizeof a, "%.*s", (int)(comma - outage), outage);
         snprintf(b, sizeof b, "%s", comma + 1);
-        if (cmd_times_point(a, 0, st.min_ms, &ro.outage_from_ms) < 0 ||
-            cmd_times_point(b, 0, st.min_ms, &ro.outage_to_ms) < 0) {
+        if (cmd_data_time(&data, a, 0, &ro.outage_from_ms) < 0 || cmd_data_time(&data, b, 0, &ro.outage_to_ms) < 0) {
             rc = cmd_usage_error(usage, "cannot parse the --outage times");
             goto out;
         }
     }
+    ro.end_eval = cmd_data_end_eval;
+    ro.end_eval_ctx = &data;
     struct rulefile_opts rfo = {0};
     if (rulefile_set_load(&set, rules, nrules, &rfo, &dl) != 0 || dl.len) {
         for (size_t i = 0; i < dl.len; i++)
@@ -145,7 +134,7 @@ int cmd_replay(int argc, char **argv)
         goto out;
     }
     char msg[512];
-    if (replay_run(&rp, &set, &ms, &ro, msg, sizeof msg) != 0) {
+    if (replay_run(&rp, &set, data.st, &ro, msg, sizeof msg) != 0) {
         fprintf(stderr, "heed: %s\n", msg);
         goto out;
     }
@@ -161,8 +150,7 @@ out:
     replay_release(&rp);
     rulefile_set_release(&set);
     diag_list_release(&dl);
-    strbuf_release(&src);
     strbuf_release(&out);
-    memstore_release(&ms);
+    cmd_data_close(&data);
     return rc;
 }

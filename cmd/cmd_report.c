@@ -12,18 +12,18 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
-#include "cmd/cmd_times.h"
-#include "compat/seriesfile.h"
-#include "eval/memstore.h"
+#include "cmd/cmd_data.h"
 #include "rules/policy.h"
 #include "rules/report.h"
 #include "rules/rulefile.h"
 
 static const char usage[] =
     "heed report (--expr EXPR | --rules FILE... --record NAME) [--from T] [--to T] [--step D] "
-    "[--objective PERCENT] [--policy 'max-unchanged=15m ...'] (--series FILE | --datasource URL) "
+    "[--objective PERCENT] [--policy 'max-unchanged=15m ...'] (--series FILE | --datasource URL "
+    "[--bearer-token-file F]) "
     "[--format text|json|svg]\n"
-    "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h)";
+    "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h); with --datasource,\n"
+    "  a duration counts back from now and --from is required";
 
 #define MAX_RULE_FILES 64
 
@@ -49,7 +49,7 @@ int cmd_report(int argc, char **argv)
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
     const char *expr = NULL, *record = NULL, *from = NULL, *to = NULL, *step = NULL, *objective = NULL;
-    const char *series = NULL, *ds = NULL, *format = "text", *policy = NULL;
+    const char *series = NULL, *ds = NULL, *format = "text", *policy = NULL, *token = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = NULL;
@@ -73,6 +73,8 @@ int cmd_report(int argc, char **argv)
             dst = &series;
         else if (!strcmp(a, "--datasource"))
             dst = &ds;
+        else if (!strcmp(a, "--bearer-token-file"))
+            dst = &token;
         else if (!strcmp(a, "--format"))
             dst = &format;
         else if (!strcmp(a, "--policy"))
@@ -96,16 +98,15 @@ int cmd_report(int argc, char **argv)
         return cmd_usage_error(usage, "give either --expr or --rules with --record");
     if (record && !nrules)
         return cmd_usage_error(usage, "--record needs --rules FILE");
-    if (ds)
-        return cmd_usage_error(usage, "--datasource is not available in this build (no datasource client yet); "
-                                      "use --series FILE");
-    if (!series)
-        return cmd_usage_error(usage, "--series FILE is required");
+    if (!series == !ds)
+        return cmd_usage_error(usage, "give either --series FILE or --datasource URL");
+    if (ds && !from)
+        return cmd_usage_error(usage, "--from is required with --datasource");
     if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "svg"))
         return cmd_usage_error(usage, "--format is text, json or svg");
 
     struct report_opts ro = {.expr = expr, .policy = policy_profile(POLICY_PROFILE_DEFAULT)};
-    if (cmd_times_duration(step, &ro.step_ms) < 0)
+    if (cmd_data_duration(step, &ro.step_ms) < 0)
         return cmd_usage_error(usage, "cannot parse --step (use 30s, 1m, 5m)");
     if (objective) {
         char *end;
@@ -122,9 +123,7 @@ int cmd_report(int argc, char **argv)
     }
 
     int rc = 2;
-    struct memstore ms;
-    memstore_init(&ms);
-    struct strbuf src = STRBUF_INIT, out = STRBUF_INIT;
+    struct strbuf out = STRBUF_INIT;
     struct diag_list dl;
     diag_list_init(&dl);
     struct rulefile_set set = {0};
@@ -132,26 +131,17 @@ int cmd_report(int argc, char **argv)
     policy_config_init(&pc, POLICY_PROFILE_DEFAULT);
     struct report rep;
     report_init(&rep);
-    struct seriesfile_stats st;
-    if (strbuf_read_file(&src, series) != 0) {
-        perror(series);
+    struct cmd_data data;
+    if ((rc = cmd_data_open(&data, series, ds, token)) != 0)
         goto out;
-    }
-    if (seriesfile_load(&ms, series, src.buf, src.len, 0, &st, &dl) != 0) {
-        for (size_t i = 0; i < dl.len; i++)
-            diag_render(&out, &dl.items[i], src.buf, src.len, 1);
-        fputs(out.buf, stderr);
-        goto out;
-    }
-    if (!st.samples) {
-        fprintf(stderr, "heed: %s holds no samples\n", series);
-        goto out;
-    }
-    if (cmd_times_point(from, st.min_ms, st.min_ms, &ro.from_ms) < 0 ||
-        cmd_times_point(to, st.max_ms, st.min_ms, &ro.to_ms) < 0) {
+    rc = 2;
+    if (cmd_data_time(&data, from, data.first_ms, &ro.from_ms) < 0 ||
+        cmd_data_time(&data, to, data.last_ms, &ro.to_ms) < 0) {
         rc = cmd_usage_error(usage, "cannot parse a time: RFC 3339, Unix seconds or a duration such as 3h");
         goto out;
     }
+    ro.end_eval = cmd_data_end_eval;
+    ro.end_eval_ctx = &data;
     if (record) {
         struct rulefile_opts rfo = {0};
         if (rulefile_set_load(&set, rules, nrules, &rfo, &dl) != 0 || dl.len) {
@@ -178,7 +168,7 @@ int cmd_report(int argc, char **argv)
     }
     policy_apply(&ro.policy, &patch);
     char msg[512];
-    if (report_run(&rep, &ms.iface, &ro, msg, sizeof msg) != 0) {
+    if (report_run(&rep, data.st, &ro, msg, sizeof msg) != 0) {
         fprintf(stderr, "heed: %s\n", msg);
         goto out;
     }
@@ -195,8 +185,7 @@ out:
     policy_config_release(&pc);
     rulefile_set_release(&set);
     diag_list_release(&dl);
-    strbuf_release(&src);
     strbuf_release(&out);
-    memstore_release(&ms);
+    cmd_data_close(&data);
     return rc;
 }

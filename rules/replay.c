@@ -332,24 +332,45 @@ static void record_rule(struct replay *rp, size_t ri, const struct group_rule *r
         record_dropped(rp, ri, r->rule, (enum replay_semantics)sem, t_ms);
 }
 
-/* The store as the groups see it: failing like an unreachable backend
- * during the replayed outage. */
-struct outage_store {
-    struct storage iface;  /* what the groups query */
-    struct storage *inner; /* the recorded data */
-    bool down;             /* the current tick lies in the outage */
+/* The store as the groups see it: the recorded data (a series file's
+ * memstore or a datasource), clamped to what was ingested by the tick,
+ * joined with the groups' own output series (recording rules, ALERTS),
+ * and failing like an unreachable backend during a replayed outage. */
+struct replay_store {
+    struct storage iface;    /* what the groups query */
+    struct storage *data;    /* the recorded data */
+    struct memstore out;     /* the groups' outputs */
+    int64_t visible_until;   /* data newer than this is not ingested yet */
+    bool down;               /* the current tick lies in the outage */
 };
 
-static int outage_select(struct storage *s, const struct ast_matcher *m, size_t n, int64_t mint_ms,
-                         int64_t maxt_ms, struct arena *a, struct storage_series **out, size_t *nout,
-                         struct eval_error *err)
+static int store_select(struct storage *s, const struct ast_matcher *m, size_t n, int64_t mint_ms,
+                        int64_t maxt_ms, struct arena *a, struct storage_series **out, size_t *nout,
+                        struct eval_error *err)
 {
-    struct outage_store *os = s->impl;
-    if (os->down) {
+    struct replay_store *rs = s->impl;
+    if (rs->down) {
         eval_error_set(err, EVAL_ERR_UNAVAILABLE, "backend unavailable (replayed outage)");
         return -1;
     }
-    return os->inner->select(os->inner, m, n, mint_ms, maxt_ms, a, out, nout, err);
+    struct storage_series *d = NULL, *o = NULL;
+    size_t nd = 0, no = 0;
+    int64_t dmax = maxt_ms < rs->visible_until ? maxt_ms : rs->visible_until;
+    if (dmax >= mint_ms && rs->data->select(rs->data, m, n, mint_ms, dmax, a, &d, &nd, err) != 0)
+        return -1;
+    if (rs->out.iface.select(&rs->out.iface, m, n, mint_ms, maxt_ms, a, &o, &no, err) != 0)
+        return -1;
+    if (!no || !nd) {
+        *out = no ? o : d;
+        *nout = no ? no : nd;
+        return 0;
+    }
+    struct storage_series *all = arena_alloc(a, (nd + no) * sizeof *all);
+    memcpy(all, d, nd * sizeof *all);
+    memcpy(all + nd, o, no * sizeof *all);
+    *out = all;
+    *nout = nd + no;
+    return 0;
 }
 
 static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, double v)
@@ -369,7 +390,7 @@ static int64_t first_slot(int64_t from_ms, int64_t interval_ms)
     return r ? from_ms - r + interval_ms : from_ms;
 }
 
-int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memstore *ms,
+int replay_run(struct replay *rp, const struct rulefile_set *rules, struct storage *data,
                const struct replay_opts *o, char *msg, size_t msglen)
 {
     int64_t def_interval = o->interval_ms > 0 ? o->interval_ms : 60 * 1000;
@@ -392,6 +413,9 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
     policy_config_init(&pc, o->profile);
     struct diag_list dl;
     diag_list_init(&dl);
+    struct replay_store rs = {.iface = {store_select, NULL}, .data = data, .visible_until = INT64_MAX};
+    rs.iface.impl = &rs;
+    memstore_init(&rs.out);
     struct selfmon sm;
     struct selfmon_opts smo = {0};
     selfmon_init(&sm, &smo);
@@ -425,9 +449,7 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
 
     struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
                              .max_samples = 50000000};
-    struct outage_store os = {{outage_select, NULL}, &ms->iface, false};
-    os.iface.impl = &os;
-    struct group_env env = {.st = &os.iface, .eopts = &eo, .append = append_to_store, .append_ctx = ms,
+    struct group_env env = {.st = &rs.iface, .eopts = &eo, .append = append_to_store, .append_ctx = &rs.out,
                            .external_url = "", .restored = true, .shadow = true};
     /* heed's own alerts: one more "rule", heed's semantics only */
     size_t self_rule = rp->nrules;
@@ -437,7 +459,6 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
     struct group **gptr = xcalloc(ready + 1, sizeof *gptr);
     for (size_t g = 0; g < ready; g++)
         gptr[g] = &groups[g];
-    int64_t saved_visible = ms->visible_until_ms;
     for (;;) {
         int64_t t = INT64_MAX;
         for (size_t g = 0; g < ready; g++)
@@ -451,9 +472,11 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
             next[g] += interval[g];
             const struct rule_group *rg = groups[g].g;
             env.query_offset_ms = rg->has_query_offset ? rg->query_offset_ms : 0;
-            ms->visible_until_ms = t - o->ingest_delay_ms;
-            os.down = o->outage_to_ms > o->outage_from_ms && t >= o->outage_from_ms && t < o->outage_to_ms;
+            rs.visible_until = t - o->ingest_delay_ms;
+            rs.down = o->outage_to_ms > o->outage_from_ms && t >= o->outage_from_ms && t < o->outage_to_ms;
             group_eval(&groups[g], &env, t);
+            if (o->end_eval)
+                o->end_eval(o->end_eval_ctx);
             rp->evaluations++;
             for (size_t i = 0; i < groups[g].n; i++) {
                 const struct group_rule *r = &groups[g].rules[i];
@@ -473,8 +496,8 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memst
         record_dropped(rp, self_rule, &self, REPLAY_HEED, t);
     }
     free(gptr);
-    ms->visible_until_ms = saved_visible;
 out:
+    memstore_release(&rs.out);
     selfmon_release(&sm);
     policy_config_release(&pc);
     diag_list_release(&dl);

@@ -6,8 +6,9 @@
  * (rules/replay_out.h); the bundled examples and their goldens run it.
  * Ownership rule: a replay owns everything it recorded (labels and reasons
  * in its arena, transition arrays malloc'd); replay_release frees it all.
- * The rule files and the store are only borrowed during replay_run; the
- * store receives the groups' output series (recording rules, ALERTS). */
+ * The rule files and the data are only borrowed during replay_run; the
+ * groups' output series (recording rules, ALERTS) live in a store of the
+ * replay's own, joined to the data for the rules that read them. */
 #ifndef HEED_RULES_REPLAY_H
 #define HEED_RULES_REPLAY_H
 
@@ -20,7 +21,7 @@
 #include "rules/alert.h"
 #include "rules/policy.h"
 
-struct memstore;
+struct storage;
 struct rulefile_set;
 
 /* ORDER replay_semantics: heed first, as the timelines show them. */
@@ -74,6 +75,8 @@ struct replay_opts {
     int64_t ingest_delay_ms;  /* data visible only up to tick - delay (a lagging pipeline); 0: none */
     int64_t outage_from_ms, outage_to_ms; /* queries fail in [from, to) (a backend outage); equal: none */
     enum policy_profile profile; /* heed's policy for rules without directives (shadow: the other) */
+    void (*end_eval)(void *ctx); /* called after each group evaluation (a datasource drops its cache); NULL */
+    void *end_eval_ctx;
 };
 
 struct replay {
@@ -93,11 +96,11 @@ struct replay {
 void replay_init(struct replay *rp);
 void replay_release(struct replay *rp);
 
-/* Evaluates every group of rules over the range on ms (its series already
- * loaded) and records the transitions. Returns 0, or -1 with msg set when a
+/* Evaluates every group of rules over the range on data (a memstore
+ * holding recorded series, or a datasource) and records the transitions. Returns 0, or -1 with msg set when a
  * group cannot be prepared or the range is empty. Rule failures are counted
  * per rule, not returned. */
-int replay_run(struct replay *rp, const struct rulefile_set *rules, struct memstore *ms,
+int replay_run(struct replay *rp, const struct rulefile_set *rules, struct storage *data,
                const struct replay_opts *o, char *msg, size_t msglen);
 
 /* The instance's state and freshness at t (inactive and fresh before its

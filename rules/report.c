@@ -187,6 +187,8 @@ int report_run(struct report *r, struct storage *st, const struct report_opts *o
         double v;
         strbuf_reset(&reason);
         enum report_coverage c = eval_step(r, st, &eo, &q, t, &a, &v, &reason);
+        if (o->end_eval)
+            o->end_eval(o->end_eval_ctx);
         arena_reset(&a, m);
         r->steps[i] = (struct report_step){t, c, v};
         r->count[c]++;

@@ -50,6 +50,8 @@ struct report_opts {
     int64_t step_ms;         /* evaluation step; 0: 1m */
     double objective;        /* e.g. 99.9 (percent); 0: none */
     struct policy policy;    /* freshness policy of the inputs */
+    void (*end_eval)(void *ctx); /* called after each step (a datasource drops its cache); NULL */
+    void *end_eval_ctx;
 };
 
 struct report {

@@ -67,7 +67,7 @@ static void test_series_ends_while_firing(void)
     replay_init(&rp);
     struct replay_opts o = {.from_ms = 0, .to_ms = 100 * MIN};
     char msg[256];
-    T_EQ_INT(replay_run(&rp, &set, &ms, &o, msg, sizeof msg), 0);
+    T_EQ_INT(replay_run(&rp, &set, &ms.iface, &o, msg, sizeof msg), 0);
     T_EQ_INT(rp.evaluations, 101);
     T_CHECK(rp.sem_evaluated[REPLAY_HEED] && rp.sem_evaluated[REPLAY_PROMETHEUS]);
 
