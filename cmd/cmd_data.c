@@ -13,7 +13,8 @@
 #include "compat/seriesfile.h"
 #include "rules/rulefile.h"
 
-int cmd_data_open(struct cmd_data *d, const char *series, const char *url, const char *token_file)
+int cmd_data_open(struct cmd_data *d, const char *series, int64_t start_ms, const char *url,
+                  const char *token_file)
 {
     memset(d, 0, sizeof *d);
     memstore_init(&d->ms);
@@ -40,7 +41,7 @@ int cmd_data_open(struct cmd_data *d, const char *series, const char *url, const
     int rc = 2;
     if (strbuf_read_file(&src, series) != 0) {
         perror(series);
-    } else if (seriesfile_load(&d->ms, series, src.buf, src.len, 0, &st, &dl) != 0) {
+    } else if (seriesfile_load(&d->ms, series, src.buf, src.len, start_ms, &st, &dl) != 0) {
         struct strbuf out = STRBUF_INIT;
         for (size_t i = 0; i < dl.len; i++)
             diag_render(&out, &dl.items[i], src.buf, src.len, 1);

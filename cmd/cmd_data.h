@@ -23,9 +23,11 @@ struct cmd_data {
     int64_t last_ms;        /* its last sample, or now */
 };
 
-/* Opens exactly one of series (a file) and url (with an optional bearer
- * token file). Returns 0, or 2 after printing why to stderr. */
-int cmd_data_open(struct cmd_data *d, const char *series, const char *url, const char *token_file);
+/* Opens exactly one of series (a file whose "load" blocks start at
+ * start_ms) and url (with an optional bearer token file). Returns 0, or 2
+ * after printing why to stderr; cmd_data_close is due either way. */
+int cmd_data_open(struct cmd_data *d, const char *series, int64_t start_ms, const char *url,
+                  const char *token_file);
 void cmd_data_close(struct cmd_data *d);
 
 /* A time argument (NULL: dflt): RFC 3339, Unix seconds, or a duration from

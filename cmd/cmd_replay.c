@@ -1,5 +1,5 @@
 /* heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D]
- *             (--series FILE | --datasource URL) [--format text|json|svg]
+ *             (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg]
  *             [--profile default|compat] [--outage FROM,TO]
  * Evaluates rule files over a past range of recorded series and prints each
  * alert instance's timeline under heed's and Prometheus's semantics. T is
@@ -25,7 +25,7 @@
 
 static const char usage[] =
     "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] [--bearer-token-file F] "
-    "[--outage FROM,TO] (--series FILE | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
+    "[--outage FROM,TO] (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
     "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h); with --datasource,\n"
     "  a duration counts back from now and --from is required";
 
@@ -35,7 +35,7 @@ int cmd_replay(int argc, char **argv)
 {
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
-    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL, *token = NULL;
+    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL, *token = NULL, *series_start = NULL;
     const char *format = "text", *profile = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -58,6 +58,8 @@ int cmd_replay(int argc, char **argv)
             dst = &ds;
         else if (!strcmp(a, "--bearer-token-file"))
             dst = &token;
+        else if (!strcmp(a, "--series-start"))
+            dst = &series_start;
         else if (!strcmp(a, "--format"))
             dst = &format;
         else if (!strcmp(a, "--profile"))
@@ -95,6 +97,9 @@ int cmd_replay(int argc, char **argv)
     if (cmd_data_duration(interval, &ro.interval_ms) < 0 || cmd_data_duration(delay, &ro.ingest_delay_ms) < 0)
         return cmd_usage_error(usage, "cannot parse a duration (use 30s, 1m, 1h30m)");
 
+    int64_t start_ms = 0;
+    if (series_start && api_parse_time(series_start, &start_ms) < 0)
+        return cmd_usage_error(usage, "cannot parse --series-start: RFC 3339 or Unix seconds");
     int rc = 2;
     struct strbuf out = STRBUF_INIT;
     struct diag_list dl;
@@ -103,7 +108,7 @@ int cmd_replay(int argc, char **argv)
     struct replay rp;
     replay_init(&rp);
     struct cmd_data data;
-    if ((rc = cmd_data_open(&data, series, ds, token)) != 0)
+    if ((rc = cmd_data_open(&data, series, start_ms, ds, token)) != 0)
         goto out;
     rc = 2;
     if (cmd_data_time(&data, from, data.first_ms, &ro.from_ms) < 0 ||

@@ -1,6 +1,6 @@
 /* heed report (--expr EXPR | --rules FILE... --record NAME) [--from T] [--to T] [--step D]
  *             [--objective PERCENT] [--policy 'max-unchanged=... max-age=...']
- *             (--series FILE | --datasource URL) [--format text|json|svg]
+ *             (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg]
  * Availability of a GOOD/TOTAL ratio over a past range, with the share of
  * time whose inputs were stale or missing. The freshness policy is heed's
  * default profile, then the rule's `# heed:` directives (with --record),
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/params.h"
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
@@ -19,7 +20,7 @@
 
 static const char usage[] =
     "heed report (--expr EXPR | --rules FILE... --record NAME) [--from T] [--to T] [--step D] "
-    "[--objective PERCENT] [--policy 'max-unchanged=15m ...'] (--series FILE | --datasource URL "
+    "[--objective PERCENT] [--policy 'max-unchanged=15m ...'] (--series FILE [--series-start T] | --datasource URL "
     "[--bearer-token-file F]) "
     "[--format text|json|svg]\n"
     "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h); with --datasource,\n"
@@ -49,7 +50,7 @@ int cmd_report(int argc, char **argv)
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
     const char *expr = NULL, *record = NULL, *from = NULL, *to = NULL, *step = NULL, *objective = NULL;
-    const char *series = NULL, *ds = NULL, *format = "text", *policy = NULL, *token = NULL;
+    const char *series = NULL, *ds = NULL, *format = "text", *policy = NULL, *token = NULL, *series_start = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = NULL;
@@ -75,6 +76,8 @@ int cmd_report(int argc, char **argv)
             dst = &ds;
         else if (!strcmp(a, "--bearer-token-file"))
             dst = &token;
+        else if (!strcmp(a, "--series-start"))
+            dst = &series_start;
         else if (!strcmp(a, "--format"))
             dst = &format;
         else if (!strcmp(a, "--policy"))
@@ -122,6 +125,9 @@ int cmd_report(int argc, char **argv)
             return cmd_usage_error(usage, "--policy at offset %zu: %s", at, msg);
     }
 
+    int64_t start_ms = 0;
+    if (series_start && api_parse_time(series_start, &start_ms) < 0)
+        return cmd_usage_error(usage, "cannot parse --series-start: RFC 3339 or Unix seconds");
     int rc = 2;
     struct strbuf out = STRBUF_INIT;
     struct diag_list dl;
@@ -132,7 +138,7 @@ int cmd_report(int argc, char **argv)
     struct report rep;
     report_init(&rep);
     struct cmd_data data;
-    if ((rc = cmd_data_open(&data, series, ds, token)) != 0)
+    if ((rc = cmd_data_open(&data, series, start_ms, ds, token)) != 0)
         goto out;
     rc = 2;
     if (cmd_data_time(&data, from, data.first_ms, &ro.from_ms) < 0 ||
