@@ -5,7 +5,8 @@
  * the process baseline. Baseline: yajl alone with empty callbacks (the floor
  * any yajl-based decoder can reach).
  *
- *   bench_decode [SERIES [SAMPLES_PER_SERIES]]   (default 20000 x 240) */
+ *   bench_decode [SERIES [SAMPLES_PER_SERIES]]   (default 20000 x 240; other
+ *   arguments, as bench/run.sh passes, are ignored) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +110,10 @@ static int feed_yajl(void *dec, const char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-    long nseries = argc > 1 ? atol(argv[1]) : 20000;
-    long nsamples = argc > 2 ? atol(argv[2]) : 240;
+    /* bench/run.sh passes the conformance folder and a time budget to every
+     * benchmark; this one needs neither, so only numeric arguments count. */
+    long nseries = argc > 1 && atol(argv[1]) > 0 ? atol(argv[1]) : 20000;
+    long nsamples = argc > 2 && atol(argv[2]) > 0 && argv[1][0] != '/' ? atol(argv[2]) : 240;
     long rss0 = peak_rss_kib();
 
     yajl_callbacks empty = {0};

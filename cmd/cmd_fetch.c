@@ -1,26 +1,33 @@
 /* heed fetch: debug view of the datasource client. Sends one query to a
  * Prometheus-compatible API and prints what the streaming decoder made of it;
  * with --exact, fetches a selector's raw samples as the engine's storage
- * interface does (staleness markers reconstructed). */
+ * interface does (staleness markers reconstructed); with --eval, evaluates
+ * the expression with heed's engine over the datasource instead (a planning
+ * pass first, so all selectors are fetched in one parallel batch). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/arena.h"
+#include "base/diag.h"
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
 #include "compat/datasource.h"
 #include "eval/labels.h"
 #include "eval/storage.h"
+#include "eval/engine.h"
 #include "eval/value.h"
+#include "grammar/parse.h"
 
 static const char usage[] =
     "heed fetch --datasource URL [--time T] [--exact] [--timeout S] [--retries N]\n"
     "       [--basic-user U --basic-password-file F | --bearer-token-file F]\n"
     "       [--ca-file F] [--cert-file F --key-file F] [--server-name N] [--insecure-skip-verify]\n"
     "       [--header 'Name: value']... [--max-body-bytes N] [--max-series N] [--max-samples N]\n"
-    "       [--no-exact-staleness] [--lookback S] 'selector[window]'";
+    "       [--no-exact-staleness] [--lookback S] [--stats] 'selector[window]'\n"
+    "       heed fetch --datasource URL --time T --eval [options] 'expression'";
 
 static void print_value(double v)
 {
@@ -86,6 +93,89 @@ static int series_cmp(const void *a, const void *b)
     return labels_compare(((const struct storage_series *)a)->ls, ((const struct storage_series *)b)->ls);
 }
 
+static int vsample_cmp(const void *a, const void *b)
+{
+    return labels_compare(((const struct vsample *)a)->ls, ((const struct vsample *)b)->ls);
+}
+
+static void print_labels(struct strbuf *sb, const struct labels *ls)
+{
+    strbuf_reset(sb);
+    labels_format(sb, ls);
+    printf("series %s\n", sb->buf);
+}
+
+/* Evaluates expr at t with the engine over the datasource; prints the result
+ * in this command's text form (vector sorted by labels). */
+static int eval_and_print(struct datasource *ds, const char *expr, int64_t t)
+{
+    struct arena a;
+    arena_init(&a, 0);
+    struct diag_list dl;
+    diag_list_init(&dl);
+    int rc = 0;
+    struct ast_node *root = parse_expr(expr, strlen(expr), &a, NULL, &dl);
+    if (!root) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < dl.len; i++)
+            diag_render(&sb, &dl.items[i], expr, strlen(expr), 1);
+        fprintf(stderr, "heed: %s", sb.buf);
+        strbuf_release(&sb);
+        rc = 2;
+        goto out;
+    }
+    struct engine_opts o = {0};
+    struct engine_query q = {root, expr, strlen(expr)};
+    struct engine_result res = {0};
+    struct arena_mark m = arena_mark(&a);
+    /* Planning pass: records every select, fetches nothing. */
+    engine_eval_instant(datasource_planner(ds), &o, &q, t, &a, &res);
+    arena_reset(&a, m);
+    memset(&res, 0, sizeof res);
+    if (engine_eval_instant(datasource_storage(ds), &o, &q, t, &a, &res) < 0) {
+        fprintf(stderr, "heed: evaluation failed (%s): %s\n", eval_error_type_name(res.err.type), res.err.msg);
+        rc = 1;
+        goto out;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    const struct value *v = &res.v;
+    switch (v->type) {
+    case VALUE_VECTOR:
+        if (v->u.vec.n)
+            qsort(v->u.vec.s, v->u.vec.n, sizeof *v->u.vec.s, vsample_cmp);
+        for (size_t i = 0; i < v->u.vec.n; i++) {
+            print_labels(&sb, v->u.vec.s[i].ls);
+            on_sample(NULL, v->u.vec.s[i].t_ms, v->u.vec.s[i].v);
+        }
+        break;
+    case VALUE_MATRIX:
+        for (size_t i = 0; i < v->u.mat.n; i++) {
+            print_labels(&sb, v->u.mat.s[i].ls);
+            for (size_t k = 0; k < v->u.mat.s[i].n; k++)
+                on_sample(NULL, v->u.mat.s[i].pts[k].t_ms, v->u.mat.s[i].pts[k].v);
+        }
+        break;
+    case VALUE_SCALAR:
+        on_scalar(NULL, t, v->u.scalar.v);
+        break;
+    case VALUE_STRING:
+        on_string(NULL, t, v->u.str, strlen(v->u.str));
+        break;
+    case VALUE_NONE:
+        break;
+    }
+    for (size_t i = 0; i < res.ann.nwarn; i++)
+        fprintf(stderr, "warning %s\n", res.ann.warn[i].full);
+    for (size_t i = 0; i < res.ann.ninfo; i++)
+        fprintf(stderr, "info %s\n", res.ann.info[i].full);
+    strbuf_release(&sb);
+out:
+    diag_list_release(&dl);
+    datasource_end_eval(ds);
+    arena_release(&a);
+    return rc;
+}
+
 static int parse_seconds(const char *s, long *ms_out)
 {
     int64_t ms;
@@ -110,8 +200,9 @@ int cmd_fetch(int argc, char **argv)
     struct datasource_config cfg = {0};
     const char *headers[32];
     const char *time_s = NULL, *query = NULL;
-    int exact = 0;
-    static const char *const flags[] = {"--exact", "--insecure-skip-verify", "--no-exact-staleness"};
+    int exact = 0, eval = 0, stats = 0;
+    static const char *const flags[] = {"--exact", "--insecure-skip-verify", "--no-exact-staleness", "--eval",
+                                        "--stats"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0) {
@@ -125,6 +216,8 @@ int cmd_fetch(int argc, char **argv)
             is_flag |= !strcmp(a, flags[k]);
         if (is_flag) {
             exact |= !strcmp(a, "--exact");
+            eval |= !strcmp(a, "--eval");
+            stats |= !strcmp(a, "--stats");
             cfg.insecure_skip_verify |= !strcmp(a, "--insecure-skip-verify");
             cfg.no_exact_staleness |= !strcmp(a, "--no-exact-staleness");
             continue;
@@ -196,7 +289,9 @@ int cmd_fetch(int argc, char **argv)
         return 2;
     }
     int rc = 0;
-    if (!exact) {
+    if (eval) {
+        rc = eval_and_print(ds, query, t_ms);
+    } else if (!exact) {
         struct datasource_query q = {
             .query = query,
             .time_ms = t_ms,
@@ -240,6 +335,15 @@ int cmd_fetch(int argc, char **argv)
             strbuf_release(&sb);
         }
         free(sel);
+    }
+    if (stats) {
+        const struct datasource_stats *st = datasource_stats(ds);
+        fprintf(stderr,
+                "heed: requests %llu, retries %llu, selects %llu, cache hits %llu, markers %llu, probes %llu, "
+                "bytes %llu\n",
+                (unsigned long long)st->requests, (unsigned long long)st->retries, (unsigned long long)st->selects,
+                (unsigned long long)st->cache_hits, (unsigned long long)st->markers, (unsigned long long)st->probes,
+                (unsigned long long)st->bytes);
     }
     datasource_free(ds);
     return rc;

@@ -12,15 +12,6 @@
 static const char usage[] =
     "heed test rules [--run REGEX]... [--ignore-unknown-fields] [--profile compat|default] FILE...";
 
-static void write_stream(void *ctx, enum promtool_stream s, const char *text, size_t n)
-{
-    (void)ctx;
-    FILE *f = s == PROMTOOL_STDERR ? stderr : stdout;
-    fflush(s == PROMTOOL_STDERR ? stdout : stderr);
-    fwrite(text, 1, n, f);
-    if (s == PROMTOOL_STDERR)
-        fflush(stderr);
-}
 
 int cmd_test_rules(int argc, char **argv)
 {
@@ -65,7 +56,7 @@ int cmd_test_rules(int argc, char **argv)
         goto out;
     }
     o.run = run;
-    struct promtool_sink sink = {write_stream, NULL};
+    struct promtool_sink sink = {cmd_promtool_write, NULL};
     rc = promtool_test_rules_files(&o, files, nfiles, &sink);
     fflush(stdout);
 out:

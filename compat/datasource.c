@@ -26,7 +26,8 @@ struct fetch {
     char *selector;   /* rendered selector (arena) */
     int64_t mint_ms;  /* window, both ends inclusive */
     int64_t maxt_ms;
-    int state;        /* 0 planned, 1 fetched, -1 failed */
+    int state;        /* 0 planned, 1 fetched, -1 failed, 2 to be cut from carrier */
+    struct fetch *carrier; /* state 2: the fetch whose window covers this one */
     struct storage_series *series; /* result (arena) */
     size_t nseries;
     struct promjson_error err; /* why it failed */
@@ -38,7 +39,10 @@ struct datasource {
     char *base_url;            /* without trailing slash */
     char *display_url;         /* base URL without credentials, for messages */
     struct curl_slist *connect_to; /* "name:port:host:port" when server_name is set */
-    struct curl_slist *headers; /* extra headers, bearer token included */
+    struct curl_slist *headers; /* extra headers and the bearer token, rebuilt per batch */
+    struct curl_slist *extra_headers; /* configured extra headers */
+    char *bearer_file;         /* bearer token file, re-read per batch (tokens rotate) */
+    char *password_file;       /* basic auth password file, re-read per batch */
     char *basic_user;          /* owned copies */
     char *basic_password;
     char *ca_file, *cert_file, *key_file;
@@ -47,6 +51,7 @@ struct datasource {
     int max_retries;
     struct promjson_limits limits;
     bool exact;
+    bool no_stale_set;          /* the backend drops names in last_over_time: ask bare selectors */
     int64_t lookback_ms;
     CURL **pool; /* idle easy handles, reused */
     size_t npool, pool_cap;
@@ -57,6 +62,7 @@ struct datasource {
     struct labels_table table;  /* label sets of fetched series */
     struct fetch *fetches;      /* newest first */
     struct storage iface;       /* eval/storage.h vtable */
+    struct storage planner;     /* the recording vtable (datasource_planner) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -150,8 +156,52 @@ out:
     return rc;
 }
 
+static void secret_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+/* (Re)reads the credential files and rebuilds the header list, so rotated
+ * tokens and passwords take effect at the next batch, as in Prometheus.
+ * Only between batches: no transfer uses the list meanwhile. */
+static int load_credentials(struct datasource *ds, struct promjson_error *err)
+{
+    char *tok = NULL;
+    if (ds->bearer_file && !(tok = read_secret(ds->bearer_file, "bearer token", err)))
+        return -1;
+    if (ds->password_file) {
+        char *pw = read_secret(ds->password_file, "basic auth password", err);
+        if (!pw)
+            return -1;
+        secret_free(ds->basic_password);
+        ds->basic_password = pw;
+    }
+    if (ds->headers) {
+        for (struct curl_slist *h = ds->headers; h; h = h->next)
+            memset(h->data, 0, strlen(h->data));
+        curl_slist_free_all(ds->headers);
+    }
+    ds->headers = NULL;
+    for (struct curl_slist *h = ds->extra_headers; h; h = h->next)
+        ds->headers = curl_slist_append(ds->headers, h->data);
+    if (tok) {
+        struct strbuf h = STRBUF_INIT;
+        strbuf_addf(&h, "Authorization: Bearer %s", tok);
+        ds->headers = curl_slist_append(ds->headers, h.buf);
+        memset(h.buf, 0, h.len); /* wipe the copies we no longer need */
+        strbuf_release(&h);
+        secret_free(tok);
+    }
+    return 0;
+}
+
 static int ds_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
                      struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err);
+static int plan_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
+                       struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err);
 
 struct datasource *datasource_new(const struct datasource_config *cfg, struct promjson_error *err)
 {
@@ -178,13 +228,13 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
     labels_table_init(&ds->table, &ds->arena, true);
     ds->iface.select = ds_select;
     ds->iface.impl = ds;
+    ds->planner.select = plan_select;
+    ds->planner.impl = ds;
     if (setup_url(ds, cfg, err) < 0)
         goto fail;
     if (cfg->basic_user) {
         ds->basic_user = xstrdup(cfg->basic_user);
-        if (cfg->basic_password_file &&
-            !(ds->basic_password = read_secret(cfg->basic_password_file, "basic auth password", err)))
-            goto fail;
+        ds->password_file = opt_strdup(cfg->basic_password_file);
     } else if (cfg->basic_password_file) {
         promjson_error_set(err, PROMJSON_BAD_DATA, "basic auth password file given without a user");
         goto fail;
@@ -194,17 +244,7 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
             promjson_error_set(err, PROMJSON_BAD_DATA, "basic auth and a bearer token are mutually exclusive");
             goto fail;
         }
-        char *tok = read_secret(cfg->bearer_token_file, "bearer token", err);
-        if (!tok)
-            goto fail;
-        struct strbuf h = STRBUF_INIT;
-        strbuf_addf(&h, "Authorization: Bearer %s", tok);
-        ds->headers = curl_slist_append(ds->headers, h.buf);
-        /* Wipe the copies we no longer need. */
-        memset(h.buf, 0, h.len);
-        memset(tok, 0, strlen(tok));
-        strbuf_release(&h);
-        free(tok);
+        ds->bearer_file = xstrdup(cfg->bearer_token_file);
     }
     for (size_t i = 0; i < cfg->nheaders; i++) {
         const char *h = cfg->headers[i];
@@ -213,8 +253,10 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
             promjson_error_set(err, PROMJSON_BAD_DATA, "header %zu is not \"Name: value\"", i + 1);
             goto fail;
         }
-        ds->headers = curl_slist_append(ds->headers, h);
+        ds->extra_headers = curl_slist_append(ds->extra_headers, h);
     }
+    if (load_credentials(ds, err) < 0)
+        goto fail;
     ds->multi = curl_multi_init();
     if (!ds->multi)
         abort();
@@ -236,11 +278,14 @@ void datasource_free(struct datasource *ds)
     free(ds->pool);
     if (ds->multi)
         curl_multi_cleanup(ds->multi);
-    if (ds->basic_password) {
-        memset(ds->basic_password, 0, strlen(ds->basic_password));
-        free(ds->basic_password);
-    }
+    secret_free(ds->basic_password);
+    if (ds->headers)
+        for (struct curl_slist *h = ds->headers; h; h = h->next)
+            memset(h->data, 0, strlen(h->data));
     curl_slist_free_all(ds->headers);
+    curl_slist_free_all(ds->extra_headers);
+    free(ds->bearer_file);
+    free(ds->password_file);
     free(ds->basic_user);
     free(ds->base_url);
     free(ds->display_url);
@@ -410,8 +455,19 @@ static int transfer_finish(struct transfer *t, CURLcode rc)
     if (rc == CURLE_WRITE_ERROR && t->dec && promjson_error(t->dec)->type != PROMJSON_OK && ok_status) {
         q->err = *promjson_error(t->dec);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        promjson_error_set(&q->err, PROMJSON_TIMEOUT, "request to %s timed out after %ld ms (%zu bytes received)",
-                           ds->display_url, ds->timeout_ms, q->bytes);
+        curl_off_t connected = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connected);
+        if (!connected) {
+            /* Never connected: as safe to retry as a refused connection. */
+            retry = 1;
+            promjson_error_set(&q->err, PROMJSON_UNAVAILABLE, "connecting to %s timed out after %ld ms",
+                               ds->display_url,
+                               ds->connect_timeout_ms < ds->timeout_ms ? ds->connect_timeout_ms : ds->timeout_ms);
+        } else {
+            promjson_error_set(&q->err, PROMJSON_TIMEOUT,
+                               "request to %s timed out after %ld ms (%zu bytes received)", ds->display_url,
+                               ds->timeout_ms, q->bytes);
+        }
     } else if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR && !(t->status && !ok_status && t->dec)) {
         /* Transport failure; retry only if nothing reached the consumer. */
         retry = retryable_curl(rc) && !(ok_status && q->bytes);
@@ -479,6 +535,15 @@ int datasource_run(struct datasource *ds, struct datasource_query *q, size_t n)
 {
     if (!n)
         return 0;
+    struct promjson_error cerr;
+    if ((ds->bearer_file || ds->password_file) && load_credentials(ds, &cerr) < 0) {
+        for (size_t i = 0; i < n; i++) {
+            q[i].err = cerr;
+            q[i].attempts = 0;
+        }
+        ds->stats.failures += n;
+        return -1;
+    }
     struct transfer *ts = xcalloc(n, sizeof *ts);
     for (size_t i = 0; i < n; i++) {
         ts[i] = (struct transfer){.ds = ds, .q = &q[i], .post = form_body(q[i].query, q[i].time_ms)};
@@ -593,7 +658,11 @@ struct collect {
     const struct labels *cur; /* current series' labels */
     struct storage_series *out; /* finished series (malloc, moved to the arena at the end) */
     size_t nout, ocap;
+    int64_t mint_ms, maxt_ms; /* raw queries: samples outside are dropped (window ends differ by version) */
 };
+
+/* The label that carries a copy of __name__ through visibility queries. */
+#define STALE_NAME_LABEL "__heed_name__"
 
 static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
 {
@@ -602,9 +671,11 @@ static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
         c->lbuf = xrealloc(c->lbuf, n * sizeof *c->lbuf);
         c->lcap = n;
     }
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        c->lbuf[i] = (struct label){l[i].name, l[i].value};
-    c->cur = labels_intern(&c->ds->table, c->lbuf, n);
+        if (strcmp(l[i].name, STALE_NAME_LABEL) != 0)
+            c->lbuf[k++] = (struct label){l[i].name, l[i].value};
+    c->cur = labels_intern(&c->ds->table, c->lbuf, k);
     c->npts = 0;
     return 0;
 }
@@ -612,6 +683,10 @@ static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
 static int collect_sample(void *ctx, int64_t t_ms, double v)
 {
     struct collect *c = ctx;
+    /* Prometheus 2 closes range windows on the left, 3 does not: one sample
+     * at mint - 1 ms may come back; the interface promises [mint, maxt]. */
+    if (t_ms < c->mint_ms || t_ms > c->maxt_ms)
+        return 0;
     if (c->npts && t_ms <= c->pts[c->npts - 1].t_ms) {
         promjson_fail(c->q->dec, PROMJSON_BAD_RESPONSE, "samples of a series out of time order");
         return -1;
@@ -744,18 +819,71 @@ struct marker_search {
     int guessed;     /* the guess was probed */
 };
 
+/* Which series of a selector are visible at an instant (instant-selector
+ * rules, markers honoured). Asked as
+ *   label_replace(last_over_time(sel[lookback]), N, "$1", "__name__", "(.+)")
+ *     unless label_replace(sel, N, "$1", "__name__", "(.+)")
+ * the answer lists only the series with a sample in the lookback that are
+ * NOT visible, so it stays small however many series the selector has. The
+ * name is copied into the label N (STALE_NAME_LABEL, stripped again from
+ * the answer) because vector matching, `unless` included, ignores __name__:
+ * without it a stale series would hide behind a visible one of another
+ * metric with the same other labels. This relies on last_over_time keeping
+ * the metric name (Prometheus 2.x and 3.x do); a backend that drops it
+ * answers with name-less series, which is detected, and from then on the
+ * bare selector is asked instead (its answer lists the visible series). */
 struct probe_result {
-    struct fetch *f;  /* selector probed */
-    int64_t t_ms;     /* instant */
-    struct collect c; /* series visible there */
+    struct fetch *f;    /* selector probed */
+    int64_t t_ms;       /* instant */
+    struct collect c;   /* series of the answer */
+    int stale_set;      /* c lists the series not visible (else the visible ones) */
+    int usable;         /* answered and checked */
+    struct strbuf text; /* the query */
 };
 
 static int probe_visible(const struct probe_result *p, const struct labels *ls)
 {
-    for (size_t i = 0; i < p->c.nout; i++)
-        if (p->c.out[i].ls == ls)
-            return 1;
-    return 0;
+    int listed = 0;
+    for (size_t i = 0; i < p->c.nout && !listed; i++)
+        listed = p->c.out[i].ls == ls;
+    return p->stale_set ? !listed : listed;
+}
+
+static void probe_query(struct datasource *ds, struct probe_result *p, struct datasource_query *q)
+{
+    strbuf_init(&p->text);
+    p->stale_set = !ds->no_stale_set;
+    if (p->stale_set)
+        strbuf_addf(&p->text,
+                    "label_replace(last_over_time(%s[%lldms]), \"" STALE_NAME_LABEL "\", \"$1\", \"__name__\", "
+                    "\"(.+)\") unless label_replace(%s, \"" STALE_NAME_LABEL "\", \"$1\", \"__name__\", \"(.+)\")",
+                    p->f->selector, (long long)ds->lookback_ms, p->f->selector);
+    else
+        strbuf_addstr(&p->text, p->f->selector);
+    p->c.ds = ds;
+    p->c.q = q;
+    q->query = p->text.buf;
+    q->time_ms = p->t_ms;
+    q->cb = (struct promjson_callbacks){.ctx = &p->c, .series_start = presence_start};
+}
+
+/* After the query ran: usable unless it failed (then *err) or a stale-set
+ * answer lost the metric names (then bare selectors from now on). */
+static void probe_check(struct datasource *ds, struct probe_result *p, const struct datasource_query *q)
+{
+    p->usable = q->err.type == PROMJSON_OK;
+    for (size_t i = 0; p->usable && p->stale_set && i < p->c.nout; i++)
+        if (!labels_has(p->c.out[i].ls, LABELS_METRIC_NAME)) {
+            ds->no_stale_set = true;
+            p->usable = 0;
+        }
+}
+
+static void probe_release(struct probe_result *p)
+{
+    collect_release(&p->c);
+    strbuf_release(&p->text);
+    memset(p, 0, sizeof *p);
 }
 
 static struct probe_result *probe_lookup(struct probe_result *pr, size_t n, const struct fetch *f, int64_t t)
@@ -817,8 +945,8 @@ static int search_cmp(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* present[i]: the series visible at maxt of fetch fs[i] (the presence query). */
-static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, struct collect *const *present)
+/* vis[i]: visibility at maxt of fetch fs[i]. */
+static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, const struct probe_result *vis)
 {
     struct marker_search *ss = NULL;
     size_t nss = 0, sscap = 0;
@@ -841,7 +969,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
                                                     .guess = prev + cad});
             }
             int64_t last = s->pts[s->n - 1].t_ms;
-            if (last <= f->maxt_ms - ds->lookback_ms || probe_visible(&(struct probe_result){.c = *present[i]}, s->ls))
+            if (last <= f->maxt_ms - ds->lookback_ms || probe_visible(&vis[i], s->ls))
                 continue;
             int64_t hi = f->maxt_ms < last + ds->lookback_ms ? f->maxt_ms : last + ds->lookback_ms;
             searches_add(&ss, &nss, &sscap,
@@ -862,20 +990,17 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
         if (!np)
             break;
         struct datasource_query *q = xcalloc(np, sizeof *q);
-        for (size_t i = 0; i < np; i++) {
-            pr[i].c.ds = ds;
-            pr[i].c.q = &q[i];
-            q[i].query = pr[i].f->selector;
-            q[i].time_ms = pr[i].t_ms;
-            q[i].cb = (struct promjson_callbacks){.ctx = &pr[i].c, .series_start = presence_start};
-        }
+        for (size_t i = 0; i < np; i++)
+            probe_query(ds, &pr[i], &q[i]);
         ds->stats.probes += np;
         datasource_run(ds, q, np);
-        for (size_t i = 0; i < np; i++)
+        for (size_t i = 0; i < np; i++) {
+            probe_check(ds, &pr[i], &q[i]);
             if (q[i].err.type != PROMJSON_OK && pr[i].f->state == 1) {
                 pr[i].f->state = -1; /* no exact answer without the probe */
                 pr[i].f->err = q[i].err;
             }
+        }
         for (size_t i = 0; i < nss; i++) {
             struct marker_search *s = &ss[i];
             if (s->f->state != 1)
@@ -883,7 +1008,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
             size_t k = search_wants(s, t);
             for (size_t m = 0; m < k; m++) {
                 struct probe_result *p = probe_lookup(pr, np, s->f, t[m]);
-                if (p)
+                if (p && p->usable)
                     search_learn(s, t[m], probe_visible(p, s->f->series[s->series].ls));
             }
             if (k == 2 || (k == 1 && s->state == 1 && (t[0] == s->guess || t[0] == s->guess - 1)))
@@ -892,8 +1017,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
                 s->state = 2;
         }
         for (size_t i = 0; i < np; i++)
-            collect_release(&pr[i].c);
-        memset(pr, 0, np * sizeof *pr);
+            probe_release(&pr[i]);
         free(q);
     }
     free(pr);
@@ -936,8 +1060,9 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, st
     free(ss);
 }
 
-/* Fetches every planned entry at once. */
-static void fetch_planned(struct datasource *ds)
+/* Fetches every planned entry at once: the raw samples of each and, for
+ * exact staleness, its visibility at maxt, all in one parallel batch. */
+static void fetch_batch(struct datasource *ds)
 {
     size_t n = 0;
     for (struct fetch *f = ds->fetches; f; f = f->next)
@@ -946,10 +1071,10 @@ static void fetch_planned(struct datasource *ds)
         return;
     size_t per = ds->exact ? 2 : 1;
     struct datasource_query *q = xcalloc(n * per, sizeof *q);
-    struct collect *c = xcalloc(n * per, sizeof *c);
+    struct collect *c = xcalloc(n, sizeof *c);
     struct fetch **fs = xcalloc(n, sizeof *fs);
     struct strbuf *texts = xcalloc(n, sizeof *texts);
-    struct collect **present = xcalloc(n, sizeof *present);
+    struct probe_result *vis = xcalloc(n, sizeof *vis);
     size_t k = 0;
     for (struct fetch *f = ds->fetches; f; f = f->next) {
         if (f->state != 0)
@@ -958,49 +1083,163 @@ static void fetch_planned(struct datasource *ds)
         strbuf_init(&texts[k]);
         /* (maxt - window, maxt] = [mint, maxt] in milliseconds. */
         strbuf_addf(&texts[k], "%s[%lldms]", f->selector, (long long)(f->maxt_ms - f->mint_ms + 1));
-        for (size_t j = 0; j < per; j++) {
-            struct collect *cc = &c[k * per + j];
-            struct datasource_query *qq = &q[k * per + j];
-            cc->ds = ds;
-            cc->q = qq;
-            qq->query = j == 0 ? texts[k].buf : f->selector;
-            qq->time_ms = f->maxt_ms;
-            qq->cb = (struct promjson_callbacks){
-                .ctx = cc,
-                .series_start = j == 0 ? collect_start : presence_start,
-                .sample = j == 0 ? collect_sample : NULL,
-                .series_end = j == 0 ? collect_end : NULL,
-            };
+        c[k] = (struct collect){.ds = ds, .q = &q[k * per], .mint_ms = f->mint_ms, .maxt_ms = f->maxt_ms};
+        q[k * per] = (struct datasource_query){
+            .query = texts[k].buf,
+            .time_ms = f->maxt_ms,
+            .cb = {.ctx = &c[k], .series_start = collect_start, .sample = collect_sample, .series_end = collect_end},
+        };
+        if (per == 2) {
+            vis[k] = (struct probe_result){.f = f, .t_ms = f->maxt_ms};
+            probe_query(ds, &vis[k], &q[k * per + 1]);
         }
         k++;
     }
     datasource_run(ds, q, n * per);
     for (size_t i = 0; i < n; i++) {
         struct fetch *f = fs[i];
-        struct datasource_query *raw = &q[i * per];
-        struct datasource_query *inst = per == 2 ? &q[i * per + 1] : NULL;
-        if (raw->err.type != PROMJSON_OK || (inst && inst->err.type != PROMJSON_OK)) {
+        const struct datasource_query *raw = &q[i * per];
+        if (raw->err.type != PROMJSON_OK) {
             f->state = -1;
-            f->err = raw->err.type != PROMJSON_OK ? raw->err : inst->err;
+            f->err = raw->err;
         } else {
-            struct collect *cr = &c[i * per];
             f->state = 1;
-            f->nseries = cr->nout;
-            f->series = cr->nout ? arena_memdup(&ds->arena, cr->out, cr->nout * sizeof *cr->out) : NULL;
-            if (inst)
-                present[i] = &c[i * per + 1];
+            f->nseries = c[i].nout;
+            f->series = c[i].nout ? arena_memdup(&ds->arena, c[i].out, c[i].nout * sizeof *c[i].out) : NULL;
         }
         strbuf_release(&texts[i]);
-    }
-    if (ds->exact)
-        place_markers(ds, fs, n, present);
-    for (size_t i = 0; i < n * per; i++)
         collect_release(&c[i]);
+    }
+    if (per == 2) {
+        /* Visibility answers that cannot be used are asked again (then with
+         * bare selectors); failures fail their fetch. */
+        size_t redo = 0;
+        for (size_t i = 0; i < n; i++) {
+            probe_check(ds, &vis[i], &q[i * per + 1]);
+            redo += !vis[i].usable && q[i * per + 1].err.type == PROMJSON_OK;
+        }
+        if (redo) {
+            struct datasource_query *rq = xcalloc(redo, sizeof *rq);
+            size_t *idx = xcalloc(redo, sizeof *idx);
+            size_t r = 0;
+            for (size_t i = 0; i < n; i++)
+                if (!vis[i].usable && q[i * per + 1].err.type == PROMJSON_OK) {
+                    probe_release(&vis[i]);
+                    vis[i] = (struct probe_result){.f = fs[i], .t_ms = fs[i]->maxt_ms};
+                    probe_query(ds, &vis[i], &rq[r]);
+                    idx[r++] = i;
+                }
+            datasource_run(ds, rq, redo);
+            for (size_t j = 0; j < redo; j++) {
+                probe_check(ds, &vis[idx[j]], &rq[j]);
+                q[idx[j] * per + 1].err = rq[j].err;
+            }
+            free(rq);
+            free(idx);
+        }
+        for (size_t i = 0; i < n; i++)
+            if (fs[i]->state == 1 && !vis[i].usable) {
+                fs[i]->state = -1;
+                fs[i]->err = q[i * per + 1].err;
+                if (fs[i]->err.type == PROMJSON_OK)
+                    promjson_error_set(&fs[i]->err, PROMJSON_BAD_RESPONSE,
+                                       "no usable answer about staleness of %s", fs[i]->selector);
+            }
+        place_markers(ds, fs, n, vis);
+        for (size_t i = 0; i < n; i++)
+            probe_release(&vis[i]);
+    }
     free(q);
     free(c);
     free(fs);
     free(texts);
-    free(present);
+    free(vis);
+}
+
+static int fetch_order(const void *a, const void *b)
+{
+    const struct fetch *x = *(struct fetch *const *)a, *y = *(struct fetch *const *)b;
+    int c = strcmp(x->selector, y->selector);
+    if (c)
+        return c;
+    return x->mint_ms < y->mint_ms ? -1 : x->mint_ms > y->mint_ms ? 1 : (x->maxt_ms > y->maxt_ms) - (x->maxt_ms < y->maxt_ms);
+}
+
+/* The part of a carrier's series inside [mint, maxt] (markers are exact, so
+ * a cut is what a fetch of that window would have given). */
+static void cut_from_carrier(struct datasource *ds, struct fetch *f)
+{
+    const struct fetch *c = f->carrier;
+    if (c->state < 0) {
+        f->state = -1;
+        f->err = c->err;
+        return;
+    }
+    f->state = 1;
+    f->series = c->nseries ? ARENA_NEWN(&ds->arena, struct storage_series, c->nseries) : NULL;
+    f->nseries = 0;
+    for (size_t i = 0; i < c->nseries; i++) {
+        const struct storage_series *s = &c->series[i];
+        size_t lo = 0, hi = s->n;
+        while (lo < hi) { /* first sample at or after mint */
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->pts[mid].t_ms < f->mint_ms)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t end = lo;
+        while (end < s->n && s->pts[end].t_ms <= f->maxt_ms)
+            end++;
+        if (end > lo)
+            f->series[f->nseries++] = (struct storage_series){.ls = s->ls, .pts = s->pts + lo, .n = end - lo};
+    }
+}
+
+/* Before fetching, planned windows of one selector that overlap or touch
+ * are merged: one request for their union (never larger than their sum),
+ * each window then cut from it. Evaluations and ticks that use a metric at
+ * several ranges (rate(x[5m]) / rate(x[1h]), x and rate(x[5m])) fetch it
+ * once; disjoint windows (x and x offset 1d) stay separate requests. */
+static void fetch_planned(struct datasource *ds)
+{
+    size_t n = 0;
+    for (struct fetch *f = ds->fetches; f; f = f->next)
+        n += f->state == 0;
+    if (!n)
+        return;
+    struct fetch **p = xcalloc(n, sizeof *p);
+    size_t k = 0;
+    for (struct fetch *f = ds->fetches; f; f = f->next)
+        if (f->state == 0)
+            p[k++] = f;
+    qsort(p, n, sizeof *p, fetch_order);
+    for (size_t i = 0; i < n;) {
+        int64_t mint = p[i]->mint_ms, maxt = p[i]->maxt_ms;
+        size_t j = i + 1;
+        while (j < n && !strcmp(p[j]->selector, p[i]->selector) && p[j]->mint_ms <= maxt + 1) {
+            if (p[j]->maxt_ms > maxt)
+                maxt = p[j]->maxt_ms;
+            j++;
+        }
+        if (j - i > 1) {
+            struct fetch *carrier = fetch_find(ds, p[i]->selector, mint, maxt);
+            if (!carrier)
+                carrier = fetch_add(ds, p[i]->selector, mint, maxt);
+            for (size_t m = i; m < j; m++)
+                if (p[m] != carrier) {
+                    p[m]->state = 2;
+                    p[m]->carrier = carrier;
+                    ds->stats.fetches_merged++;
+                }
+        }
+        i = j;
+    }
+    fetch_batch(ds);
+    for (size_t i = 0; i < n; i++)
+        if (p[i]->state == 2)
+            cut_from_carrier(ds, p[i]);
+    free(p);
 }
 
 static enum eval_error_type eval_type(enum promjson_errtype t)
@@ -1063,6 +1302,24 @@ static int ds_select(struct storage *st, const struct ast_matcher *m, size_t n, 
 struct storage *datasource_storage(struct datasource *ds)
 {
     return &ds->iface;
+}
+
+/* Records the select and answers "no series": a planning pass of the engine
+ * over this storage costs no request and leaves every fetch planned. */
+static int plan_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
+                       struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err)
+{
+    (void)ea;
+    (void)err;
+    datasource_plan(st->impl, m, n, mint, maxt);
+    *out = NULL;
+    *nout = 0;
+    return 0;
+}
+
+struct storage *datasource_planner(struct datasource *ds)
+{
+    return &ds->planner;
 }
 
 void datasource_end_eval(struct datasource *ds)

@@ -18,6 +18,12 @@
  * Errors are struct promjson_error values with Prometheus's errorType names;
  * no message ever contains a password or token.
  *
+ * Credential files are re-read at every batch of requests, so rotated
+ * tokens and passwords take effect without a restart.
+ *
+ * Not thread-safe: use one datasource per evaluating thread (each keeps its
+ * own connections and fetch cache).
+ *
  * Ownership rule: a datasource owns its connections, credentials and the
  * fetch cache of the current evaluation; series returned by select (and the
  * storage_series arrays) live in that cache until datasource_end_eval() or
@@ -42,8 +48,8 @@ struct datasource_config {
     long retry_backoff_ms;         /* first backoff, doubled each retry, capped at 10 s (200) */
     int max_parallel;              /* concurrent connections (8) */
     const char *basic_user;        /* basic auth user, or NULL */
-    const char *basic_password_file; /* its password, read from this file (trailing newline dropped) */
-    const char *bearer_token_file; /* bearer token, read from this file, or NULL */
+    const char *basic_password_file; /* its password, read from this file per batch (trailing newline dropped) */
+    const char *bearer_token_file; /* bearer token, read from this file per batch, or NULL */
     const char *ca_file;           /* CA bundle to verify the server, or NULL (system) */
     const char *cert_file;         /* client certificate (PEM), or NULL */
     const char *key_file;          /* its key (PEM), or NULL */
@@ -85,9 +91,17 @@ int datasource_run(struct datasource *ds, struct datasource_query *q, size_t n);
 /* The eval/storage.h view of this datasource (owned by it). */
 struct storage *datasource_storage(struct datasource *ds);
 
+/* A storage that only records: every select becomes a datasource_plan and
+ * returns no series. Evaluating an expression once over it (cheap: no data)
+ * and then over datasource_storage() fetches all its selectors in one
+ * parallel batch instead of one after another. */
+struct storage *datasource_planner(struct datasource *ds);
+
 /* Announces a select the coming evaluation will make, so that everything
  * planned is fetched at once, in parallel, at the first select; identical
- * plans and selects are fetched once. Matchers are rendered at once (not kept). */
+ * plans and selects are fetched once, and overlapping windows of one
+ * selector with one request for their union. Matchers are rendered at once
+ * (not kept). */
 void datasource_plan(struct datasource *ds, const struct ast_matcher *m, size_t n, int64_t mint_ms,
                      int64_t maxt_ms);
 
@@ -123,6 +137,7 @@ struct datasource_stats {
     uint64_t selects;    /* storage selects answered */
     uint64_t cache_hits; /* of them, answered from an earlier fetch of the same evaluation */
     uint64_t markers;    /* staleness markers reconstructed */
+    uint64_t fetches_merged; /* windows cut from a fetch of an overlapping wider one */
     uint64_t probes;     /* instant queries made to find where markers are */
     uint64_t markers_unresolved; /* markers placed at their earliest possible time (search bound reached) */
 };

@@ -7,7 +7,7 @@ set -eu
 
 PKGS="make gcc re2c bison pkg-config libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev
 libyajl-dev libpcre2-dev libxxhash-dev libsnappy-dev openssl prometheus prometheus-alertmanager
-clang libclang-rt-14-dev curl python3 valgrind libcrypt-dev chromium"
+clang libclang-rt-14-dev curl python3 valgrind libcrypt-dev chromium wrk victoria-metrics"
 
 missing=""
 for p in $PKGS; do
@@ -32,7 +32,5 @@ trap '[ $had_policy = 0 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends $missing
-# Stop anything a package started anyway.
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
-    pkill -x "$svc" 2>/dev/null || true
-done
+# policy-rc.d above kept the package scripts from starting the services;
+# nothing is killed by name here, so no one else's servers are touched.

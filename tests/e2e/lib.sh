@@ -8,7 +8,8 @@
 #   ... curl "$E2E_PROM_URL/api/v1/query" ...
 #
 # Every server listens on 127.0.0.1 only, on a free port, with its data in
-# the test's temporary folder. e2e_init installs an EXIT/INT/TERM trap that
+# the test's temporary folder ($BUILD/tmp/heed-e2e.* under the test runner,
+# else $TMPDIR or /tmp). e2e_init installs an EXIT/INT/TERM trap that
 # stops every process started here (by its pid, never by name) and removes
 # the folder, so a failing or interrupted test leaves nothing running.
 
@@ -39,7 +40,14 @@ e2e_cleanup() {
 }
 
 e2e_init() {
-    E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/heed-e2e.XXXXXX") || exit 2
+    # Under the build folder when the test runner says where it is: shared
+    # /tmp is swept by other jobs on busy machines.
+    base=${TMPDIR:-/tmp}
+    if [ -n "${BUILD:-}" ]; then
+        base=$BUILD/tmp
+        mkdir -p "$base" || exit 2
+    fi
+    E2E_DIR=$(mktemp -d "$base/heed-e2e.XXXXXX") || exit 2
     trap 'e2e_cleanup' EXIT
     trap 'e2e_cleanup; exit 130' INT
     trap 'e2e_cleanup; exit 143' TERM

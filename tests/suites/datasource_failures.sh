@@ -129,6 +129,15 @@ run_case "connection refused, retried" 1 "(unavailable): request to http://127.0
     --datasource "http://heed:pw-$$@127.0.0.1:$closed" 'up[1m]'
 check "connection refused: 3 attempts" grep -q "3 attempts" "$E2E_DIR/err"
 
+python3 tests/e2e/backlog_listener.py "$E2E_DIR/bport" &
+e2e_track $!
+n=0
+while [ ! -s "$E2E_DIR/bport" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+BPORT=$(cat "$E2E_DIR/bport")
+run_case "connect timeout, retried" 1 "(unavailable): connecting to http://127.0.0.1:$BPORT timed out after 1000 ms" \
+    6 0 -- --datasource "http://127.0.0.1:$BPORT" --timeout 1 --retries 1 'up[1m]'
+check "connect timeout: 2 attempts" grep -q "2 attempts" "$E2E_DIR/err"
+
 run_case "bearer token from file and extra header" 0 "" 10 0 -- --datasource "$STUB/auth" \
     --bearer-token-file "$E2E_DIR/token" --header 'X-Scope-OrgID: tenant-1' 'up[1m]'
 printf 'wrong\n' >"$E2E_DIR/wrong"

@@ -63,6 +63,37 @@ compare "scalar" $T 'scalar(sum(up))'
 compare "string" $T '"heed"'
 compare "special values" $T 'heed_queue_length{instance="api-0:9100"} / 0 - heed_queue_length{instance="api-0:9100"} / 0'
 
+# heed's engine over its datasource (heed fetch --eval) against Prometheus's
+# own evaluation of the same expression: series order aside, the same
+# result, floats within 1e-9 relative.
+engine() {
+    name=$1 t=$2 q=$3
+    curl -s --max-time 20 "$URL/api/v1/query" --data-urlencode "query=$q" --data-urlencode "time=$t" |
+        python3 tests/e2e/prom_to_text.py >"$E2E_DIR/want" 2>&1
+    "$HEED" fetch --datasource "$URL" --time "$t" --eval --stats "$q" >"$E2E_DIR/got" 2>"$E2E_DIR/err"
+    rc=$?
+    if [ $rc = 0 ] && python3 tests/e2e/compare_text.py "$E2E_DIR/want" "$E2E_DIR/got" >"$E2E_DIR/diff"; then
+        e2e_ok "engine: $name ($(grep -c '^series' "$E2E_DIR/want") series; $(grep -o 'requests [0-9]*' "$E2E_DIR/err"))"
+    else
+        e2e_not_ok "engine: $name: heed exit $rc"
+        cat "$E2E_DIR/err" "$E2E_DIR/diff"
+    fi
+}
+engine "rate" $T 'rate(heed_requests_total[5m])'
+engine "sum by rate" $T 'sum by (instance) (rate(heed_requests_total[5m]))'
+engine "histogram_quantile" $T \
+    'histogram_quantile(0.9, sum by (le, instance) (rate(heed_request_duration_seconds_bucket[5m])))'
+engine "comparison filter" $T 'heed_temperature_celsius > 25'
+engine "subquery" $T 'max_over_time(heed_queue_length[10m:1m])'
+engine "disappeared target in lookback" $T 'heed_requests_total{instance="gone:9100"}'
+engine "frozen target: changes" $T 'changes(heed_queue_length{instance="frozen:9100"}[15m])'
+engine "binary op, two selectors fetched in parallel" $T \
+    'sum(rate(heed_requests_total{code="500"}[5m])) / sum(rate(heed_requests_total[5m]))'
+engine "offset" $T 'heed_queue_length offset 30m - heed_queue_length'
+engine "@ modifier" $T 'heed_temperature_celsius @ 1700001000.5'
+engine "absent" $T 'absent(nonexistent_metric)'
+engine "scalar" $T 'scalar(sum(up))'
+
 # A query Prometheus refuses: the same errorType and message.
 curl -s "$URL/api/v1/query" --data-urlencode 'query=rate(up[5m' --data-urlencode "time=$T" >"$E2E_DIR/prom.json"
 want=$(python3 -c 'import json,sys; b=json.load(sys.stdin); print("(%s): %s" % (b["errorType"], b["error"]))' \

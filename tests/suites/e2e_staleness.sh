@@ -48,7 +48,7 @@ wait_samples() {
 }
 
 check() {
-    python3 tests/e2e/staleness_check.py "$URL" "$HEED" "$@" >"$E2E_DIR/check" 2>&1 || echo "not ok: $* crashed" >>"$E2E_DIR/check"
+    TMPDIR=$E2E_DIR python3 -u tests/e2e/staleness_check.py "$URL" "$HEED" "$@" >"$E2E_DIR/check" 2>&1 || echo "not ok: $* crashed" >>"$E2E_DIR/check"
     cat "$E2E_DIR/check"
     E2E_PASS=$((E2E_PASS + $(grep -c '^ok:' "$E2E_DIR/check")))
     E2E_FAIL=$((E2E_FAIL + $(grep -c '^not ok:' "$E2E_DIR/check")))
@@ -60,7 +60,9 @@ wait_samples dropped 4 || { echo "not ok: no scrapes"; echo "0 passed, 1 failed"
 t0=$(now_ms)
 expose '# TYPE kept gauge\nkept 1\n# TYPE flappy gauge\nflappy 3\n'
 sleep 3
-check dropped $((t0 - 2000)) "$(now_ms)" "series dropped from the exposition"
+check dropped $((t0 - 2000)) "$(now_ms)" "series dropped from the exposition" \
+    --expr dropped --expr 'count({__name__=~"dropped|kept"})' --expr 'max_over_time(dropped[2s:250ms])'
+
 
 # 2. A series leaves and comes back: the marker lies inside the fetched
 #    window, before newer samples.
@@ -69,13 +71,16 @@ sleep 3
 expose '# TYPE kept gauge\nkept 1\n# TYPE flappy gauge\nflappy 4\n'
 sleep 3
 t1=$(now_ms)
-check flappy $((t1 - 7000)) "$t1" "series gone for 3 s and back"
+check flappy $((t1 - 7000)) "$t1" "series gone for 3 s and back" \
+    --expr flappy --expr 'count_over_time(flappy[3s:100ms])'
+
 
 # 3. The whole target fails: every series of it gets a marker.
 t2=$(now_ms)
 expose 'DOWN\n'
 sleep 3
-check '{job="target",__name__=~"kept|flappy"}' $((t2 - 1500)) "$(now_ms)" "target failing (HTTP 500)"
+check '{job="target",__name__=~"kept|flappy"}' $((t2 - 1500)) "$(now_ms)" "target failing (HTTP 500)" \
+    --expr 'sum({job="target"})' --expr 'absent(kept)' 
 
 # Without reconstruction, heed would see the series up to 5 minutes longer.
 last=$(now_ms)

@@ -44,7 +44,9 @@ static pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
 static int mock_requests;
 static int mock_delay_ms;
 static int mock_status; /* 0: answer from the data; else this HTTP status with an error body */
+static int mock_drop_names; /* last_over_time answers lose __name__ (an older backend) */
 static char mock_queries[64][640];
+static char mock_auth[256]; /* Authorization header of the last request */
 
 static int visible_at(const struct mock_series *s, int64_t t)
 {
@@ -61,6 +63,32 @@ static int visible_at(const struct mock_series *s, int64_t t)
 
 static void answer(struct strbuf *out, const char *query, int64_t t)
 {
+    if (strstr(query, "last_over_time(")) {
+        /* "last_over_time(sel[Nms]) unless sel": series with a sample in
+         * the window that are not visible. A name-dropping backend (mode
+         * mock_drop_names) answers without __name__, as old ones would. */
+        long long window = atoll(strchr(query, '[') + 1);
+        strbuf_addstr(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[");
+        int first = 1;
+        for (size_t i = 0; i < sizeof mock_data / sizeof mock_data[0]; i++) {
+            const struct mock_series *s = &mock_data[i];
+            int recent = 0;
+            for (size_t k = 0; k < s->n; k++)
+                recent |= s->samples[k] > t - window && s->samples[k] <= t;
+            if (!recent || visible_at(s, t))
+                continue;
+            /* As label_replace leaves it: the name copied into __heed_name__
+             * (or, without a name, no copy either). */
+            if (mock_drop_names)
+                strbuf_addf(out, "%s{\"metric\":{%s},", first ? "" : ",", strchr(s->labels_json, ',') + 1);
+            else
+                strbuf_addf(out, "%s{\"metric\":{%s,\"__heed_name__\":\"m\"},", first ? "" : ",", s->labels_json);
+            strbuf_addf(out, "\"value\":[%lld.%03lld,\"1\"]}", (long long)(t / 1000), (long long)(t % 1000));
+            first = 0;
+        }
+        strbuf_addstr(out, "]}}");
+        return;
+    }
     const char *open = strchr(query, '[');
     strbuf_addf(out, "{\"status\":\"success\",\"data\":{\"resultType\":\"%s\",\"result\":[", open ? "matrix" : "vector");
     int first = 1;
@@ -107,7 +135,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     char query[512] = "", time_s[64] = "";
-    for (char *tok = strtok(body->buf, "&"); tok; tok = strtok(NULL, "&")) {
+    char *save = NULL; /* strtok_r: handlers run on several threads at once */
+    for (char *tok = strtok_r(body->buf, "&", &save); tok; tok = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq)
             continue;
@@ -118,7 +147,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         else if (!strcmp(tok, "time"))
             snprintf(time_s, sizeof time_s, "%s", eq + 1);
     }
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     pthread_mutex_lock(&mock_lock);
+    snprintf(mock_auth, sizeof mock_auth, "%s", auth ? auth : "");
     int n = mock_requests++, delay = mock_delay_ms, status = mock_status;
     if (n < 64)
         snprintf(mock_queries[n], sizeof mock_queries[n], "%s @%s", query, time_s);
@@ -166,6 +197,7 @@ static void mock_reset(void)
     mock_requests = 0;
     mock_delay_ms = 0;
     mock_status = 0;
+    mock_drop_names = 0;
     memset(mock_queries, 0, sizeof mock_queries);
     pthread_mutex_unlock(&mock_lock);
 }
@@ -182,6 +214,14 @@ static struct datasource *new_ds(struct datasource_config cfg)
 }
 
 static const struct ast_matcher m_name = {.op = AST_MATCH_EQ, .name = "__name__", .value = "m"};
+
+/* A select that must succeed; on failure says why. */
+#define SELECT_OK(st, m, nm, mint, maxt, a, s, n, err)                                      \
+    do {                                                                                     \
+        if ((st)->select((st), (m), (nm), (mint), (maxt), (a), (s), (n), (err)) != 0)        \
+            T_FAIL_("select [%d, %d] failed: %s: %s", (int)(mint), (int)(maxt),             \
+                    eval_error_type_name((err)->type), (err)->msg);                          \
+    } while (0)
 
 /* Prints a selected series as "i=<label> t:v t:stale ..." for comparison. */
 static void series_text(struct strbuf *sb, const struct storage_series *s, size_t n)
@@ -252,19 +292,21 @@ static void test_select_reconstructs_markers(void)
     struct storage_series *s;
     size_t n;
     struct eval_error err = {0};
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 9000, &a, &s, &n, &err);
     T_EQ_INT(n, 3);
     struct strbuf got = STRBUF_INIT;
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
                       "b: 1000:1 2000:2 2500:stale 6000:6 7000:7 8000:8 9000:9\n"
                       "c: 1000:1 2000:2 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
-    /* The first two requests: raw samples of the window, presence at maxt. */
+    /* The raw samples of the window, and visibility at maxt. */
     T_CHECK(mock_requests >= 2);
     int raw = 0, inst = 0;
     for (int i = 0; i < mock_requests && i < 64; i++) {
         raw += !strcmp(mock_queries[i], "{__name__=\"m\"}[9000ms] @9.000");
-        inst += !strcmp(mock_queries[i], "{__name__=\"m\"} @9.000");
+        inst += !strcmp(mock_queries[i], "label_replace(last_over_time({__name__=\"m\"}[300000ms]), \"__heed_name__\", "
+                                         "\"$1\", \"__name__\", \"(.+)\") unless label_replace({__name__=\"m\"}, "
+                                         "\"__heed_name__\", \"$1\", \"__name__\", \"(.+)\") @9.000");
     }
     T_EQ_INT(raw, 1);
     T_EQ_INT(inst, 1);
@@ -272,11 +314,29 @@ static void test_select_reconstructs_markers(void)
     T_EQ_INT(stats->markers, 2);
     T_EQ_INT(stats->markers_unresolved, 0);
     printf("# %d requests, %llu of them probes\n", mock_requests, (unsigned long long)stats->probes);
+    /* A backend whose last_over_time drops the metric name: detected, the
+     * bare selector asked instead, the same markers found. */
+    datasource_free(ds);
+    mock_reset();
+    mock_drop_names = 1;
+    ds = new_ds((struct datasource_config){0});
+    st = datasource_storage(ds);
+    SELECT_OK(st, &m_name, 1, 1, 9000, &a, &s, &n, &err);
+    strbuf_reset(&got);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
+                      "b: 1000:1 2000:2 2500:stale 6000:6 7000:7 8000:8 9000:9\n"
+                      "c: 1000:1 2000:2 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
+    int bare = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++)
+        bare += !strncmp(mock_queries[i], "{__name__=\"m\"} @", 16);
+    T_CHECK(bare >= 1);
+    printf("# name-dropping backend: %d requests, %d with bare selectors\n", mock_requests, bare);
     /* Without reconstruction the markers are simply missing. */
     datasource_free(ds);
     ds = new_ds((struct datasource_config){.no_exact_staleness = true});
     st = datasource_storage(ds);
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, &m_name, 1, 1, 9000, &a, &s, &n, &err);
     strbuf_reset(&got);
     series_text(&got, s, n);
     T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3\n"
@@ -287,8 +347,8 @@ static void test_select_reconstructs_markers(void)
     datasource_free(ds);
 }
 
-/* Identical selects of one evaluation are fetched once; distinct planned
- * ones in parallel; datasource_end_eval forgets them. */
+/* Distinct planned selects are fetched in parallel; identical ones once;
+ * datasource_end_eval forgets them. */
 static void test_dedupe_and_parallel(void)
 {
     mock_reset();
@@ -299,19 +359,25 @@ static void test_dedupe_and_parallel(void)
     struct storage *st = datasource_storage(ds);
     struct arena a;
     arena_init(&a, 0);
+    static const char *const other[] = {"k0", "k1", "k2", "k3", "k4", "k5"};
+    struct ast_matcher m[6][2];
+    for (int i = 0; i < 6; i++) {
+        m[i][0] = m_name;
+        m[i][1] = (struct ast_matcher){.op = AST_MATCH_NEQ, .name = "i", .value = other[i]};
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < 6; i++)
-        datasource_plan(ds, &m_name, 1, 1000 * i + 1, 9000);
-    datasource_plan(ds, &m_name, 1, 1, 9000); /* the same as i = 0 */
+        datasource_plan(ds, m[i], 2, 1, 9000);
+    datasource_plan(ds, m[0], 2, 1, 9000); /* the same as the first */
     struct storage_series *s;
     size_t n;
     struct eval_error err = {0};
     for (int i = 0; i < 6; i++) {
-        T_EQ_INT(st->select(st, &m_name, 1, 1000 * i + 1, 9000, &a, &s, &n, &err), 0);
-        T_CHECK(n >= 2);
+        SELECT_OK(st, m[i], 2, 1, 9000, &a, &s, &n, &err);
+        T_EQ_INT(n, 3);
     }
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, m[0], 2, 1, 9000, &a, &s, &n, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     printf("# 6 planned fetches of 200 ms each took %ld ms\n", ms);
@@ -322,8 +388,64 @@ static void test_dedupe_and_parallel(void)
     T_EQ_INT(stats->cache_hits, 6); /* all but the first, which fetched everything planned */
     datasource_end_eval(ds);
     mock_delay_ms = 0;
-    T_EQ_INT(st->select(st, &m_name, 1, 1, 9000, &a, &s, &n, &err), 0);
+    SELECT_OK(st, m[0], 2, 1, 9000, &a, &s, &n, &err);
     T_EQ_INT(mock_requests, 7);
+    arena_release(&a);
+    datasource_free(ds);
+}
+
+/* Overlapping windows of one selector: one request for their union, each
+ * window cut from it (markers included); disjoint windows stay apart. */
+static void test_overlapping_windows_merged(void)
+{
+    mock_reset();
+    struct datasource *ds = new_ds((struct datasource_config){0});
+    if (!ds)
+        return;
+    struct storage *st = datasource_storage(ds);
+    struct arena a;
+    arena_init(&a, 0);
+    datasource_plan(ds, &m_name, 1, 1, 5000);
+    datasource_plan(ds, &m_name, 1, 3000, 9000);
+    datasource_plan(ds, &m_name, 1, 4000, 6000);
+    struct storage_series *s;
+    size_t n;
+    struct eval_error err = {0};
+    struct strbuf got = STRBUF_INIT;
+    SELECT_OK(st, &m_name, 1, 3000, 9000, &a, &s, &n, &err);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 3000:3 4000:stale\n"
+                      "b: 6000:6 7000:7 8000:8 9000:9\n"
+                      "c: 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
+    strbuf_reset(&got);
+    SELECT_OK(st, &m_name, 1, 1, 5000, &a, &s, &n, &err);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
+                      "b: 1000:1 2000:2 2500:stale\n"
+                      "c: 1000:1 2000:2 3000:3 4000:4 5000:5\n");
+    strbuf_reset(&got);
+    SELECT_OK(st, &m_name, 1, 4000, 6000, &a, &s, &n, &err);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 4000:stale\nb: 6000:6\nc: 4000:4 5000:5 6000:6\n");
+    int raw = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++)
+        raw += strstr(mock_queries[i], "ms] @") && !strstr(mock_queries[i], "last_over_time");
+    T_EQ_INT(raw, 1);
+    T_CHECK(strcmp(mock_queries[0], "{__name__=\"m\"}[9000ms] @9.000") == 0 ||
+            strcmp(mock_queries[1], "{__name__=\"m\"}[9000ms] @9.000") == 0);
+    T_EQ_INT(datasource_stats(ds)->fetches_merged, 3);
+    datasource_end_eval(ds);
+    /* Disjoint windows: two requests. */
+    mock_reset();
+    datasource_plan(ds, &m_name, 1, 1, 2000);
+    datasource_plan(ds, &m_name, 1, 8000, 9000);
+    SELECT_OK(st, &m_name, 1, 1, 2000, &a, &s, &n, &err);
+    SELECT_OK(st, &m_name, 1, 8000, 9000, &a, &s, &n, &err);
+    raw = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++)
+        raw += strstr(mock_queries[i], "ms] @") && !strstr(mock_queries[i], "last_over_time");
+    T_EQ_INT(raw, 2);
+    strbuf_release(&got);
     arena_release(&a);
     datasource_free(ds);
 }
@@ -376,6 +498,35 @@ static void test_errors(void)
     arena_release(&a);
 }
 
+/* A rotated token file takes effect at the next batch. */
+static void test_token_rotation(void)
+{
+    mock_reset();
+    char path[] = "/tmp/heed-ds-token.XXXXXX";
+    int fd = mkstemp(path);
+    T_CHECK(fd >= 0);
+    T_CHECK(write(fd, "first\n", 6) == 6);
+    close(fd);
+    struct datasource *ds = new_ds((struct datasource_config){.bearer_token_file = path, .no_exact_staleness = true});
+    if (ds) {
+        struct datasource_query q = {.query = "{__name__=\"m\"}", .time_ms = 9000};
+        T_EQ_INT(datasource_run(ds, &q, 1), 0);
+        T_EQ_STR(mock_auth, "Bearer first");
+        FILE *f = fopen(path, "w");
+        fputs("second\n", f);
+        fclose(f);
+        T_EQ_INT(datasource_run(ds, &q, 1), 0);
+        T_EQ_STR(mock_auth, "Bearer second");
+        unlink(path);
+        T_EQ_INT(datasource_run(ds, &q, 1), -1);
+        T_EQ_INT(q.err.type, PROMJSON_BAD_DATA);
+        T_CHECK(strstr(q.err.msg, "cannot read bearer token file") != NULL);
+        T_CHECK(strstr(q.err.msg, "second") == NULL);
+        datasource_free(ds);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -392,7 +543,9 @@ int main(void)
     t_run("split range", test_split_range);
     t_run("select reconstructs staleness markers", test_select_reconstructs_markers);
     t_run("dedupe and parallel fetches", test_dedupe_and_parallel);
+    t_run("overlapping windows merged", test_overlapping_windows_merged);
     t_run("errors", test_errors);
+    t_run("token rotation", test_token_rotation);
     MHD_stop_daemon(mock);
     return t_done();
 }
