@@ -413,6 +413,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
     struct vsample *vs = ev_vec_alloc(ev, s->n);
+    if (ev->inputs)
+        fresh_table_reserve(ev->inputs, ev->a, s->n);
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -454,6 +456,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     int64_t from = ref - n->u.ms.range_ms;
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
+    if (ev->inputs)
+        fresh_table_reserve(ev->inputs, ev->a, s->n);
     size_t k = 0, total = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];

@@ -128,18 +128,24 @@ const struct fresh_input *fresh_table_find(struct fresh_table *t, uint64_t finge
     return NULL;
 }
 
+void fresh_table_reserve(struct fresh_table *t, struct arena *a, size_t n)
+{
+    if (t->n + n <= t->cap)
+        return;
+    size_t ncap = t->cap * 2 > t->n + n ? t->cap * 2 : t->n + n;
+    struct fresh_input *nin = arena_alloc(a, ncap * sizeof *nin);
+    if (t->n)
+        memcpy(nin, t->in, t->n * sizeof *nin);
+    t->in = nin;
+    t->cap = ncap;
+    t->a = a;
+}
+
 static void table_record(struct fresh_table *t, struct arena *a, const struct labels *ls,
                          int64_t ref_ms, const struct fresh_figures *f, enum fresh_class c)
 {
-    if (t->n == t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 64;
-        struct fresh_input *nin = arena_alloc(a, ncap * sizeof *nin);
-        if (t->n)
-            memcpy(nin, t->in, t->n * sizeof *nin);
-        t->in = nin;
-        t->cap = ncap;
-        t->a = a;
-    }
+    if (t->n == t->cap)
+        fresh_table_reserve(t, a, t->cap ? t->cap : 64);
     struct fresh_input *e = &t->in[t->n++];
     e->ls = ls;
     e->ref_ms = ref_ms;

@@ -77,6 +77,9 @@ struct fresh_table {
     struct arena *a;        /* the evaluation arena (for the index) */
 };
 
+/* Makes room for n more readings (the engine calls it with a selector's
+ * series count, so the table grows once per selector, not by doubling). */
+void fresh_table_reserve(struct fresh_table *t, struct arena *a, size_t n);
 /* Builds the index and merges repeated readings (idempotent). */
 void fresh_table_index(struct fresh_table *t);
 /* The input with this fingerprint, or NULL (builds the index when needed). */

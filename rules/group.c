@@ -110,6 +110,11 @@ void group_release(struct group *gr)
             free(r->dis[j].why);
         }
         free(r->dis);
+        for (size_t j = 0; j < r->ndis_log; j++) {
+            free(r->dis_log[j].alert);
+            free(r->dis_log[j].why);
+        }
+        free(r->dis_log);
         free(r->stale_inputs);
         series_set_release(&r->prev);
         series_set_release(&r->cur);
@@ -188,7 +193,7 @@ static struct engine_opts rule_engine_opts(struct group_rule *r, const struct gr
     const struct policy *heed = !r->policy.compat ? &r->policy
                                 : env->shadow ? &r->shadow_policy
                                               : NULL;
-    if (heed && r->rule->type == RULE_ALERTING) {
+    if (heed) {
         policy_hook(heed, o.lookback_ms ? o.lookback_ms : 5 * 60 * 1000, &r->hook);
         o.fresh = &r->hook;
         o.no_provenance = false;
@@ -367,6 +372,25 @@ static char *heed_why(const struct alert *h)
     return out;
 }
 
+/* Moves an ended disagreement into the rule's log (taking its strings). */
+static void log_disagreement(struct group_rule *r, struct group_disagreement *d, int64_t ts_ms)
+{
+    if (!r->dis_log)
+        r->dis_log = xcalloc(GROUP_DISAGREEMENT_LOG, sizeof *r->dis_log);
+    size_t slot;
+    if (r->ndis_log < GROUP_DISAGREEMENT_LOG) {
+        slot = (r->dis_log_head + r->ndis_log++) % GROUP_DISAGREEMENT_LOG;
+    } else {
+        slot = r->dis_log_head;
+        r->dis_log_head = (r->dis_log_head + 1) % GROUP_DISAGREEMENT_LOG;
+        free(r->dis_log[slot].alert);
+        free(r->dis_log[slot].why);
+    }
+    r->dis_log[slot] = *d;
+    r->dis_log[slot].until_ms = ts_ms;
+    d->alert = d->why = NULL;
+}
+
 /* Records the instances whose state differs between the two semantics;
  * a disagreement keeps its start while the two states stay the same. */
 static void shadow_compare(struct group_rule *r, int64_t ts_ms)
@@ -397,6 +421,7 @@ static void shadow_compare(struct group_rule *r, int64_t ts_ms)
             d->heed = hst;
             d->prometheus = pst;
             d->why = heed_why(h);
+            d->until_ms = 0;
             if (old && old->heed == hst && old->prometheus == pst) {
                 d->since_ms = old->since_ms;
             } else {
@@ -405,7 +430,13 @@ static void shadow_compare(struct group_rule *r, int64_t ts_ms)
             }
         }
     }
+    /* the ones that ended (or changed states) go to the log */
     for (size_t i = 0; i < r->ndis; i++) {
+        bool same = false;
+        for (size_t j = 0; j < nn && !same; j++)
+            same = !strcmp(nd[j].alert, r->dis[i].alert) && nd[j].since_ms == r->dis[i].since_ms;
+        if (!same)
+            log_disagreement(r, &r->dis[i], ts_ms);
         free(r->dis[i].alert);
         free(r->dis[i].why);
     }
@@ -465,6 +496,12 @@ static int eval_alerting(struct rule_run *rr, const struct vector *vec, struct f
 /* Untrusted inputs named in a rule's summary; the rest are counted. */
 #define STALE_INPUTS_SHOWN 5
 
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
 static void add_stale_name(struct strbuf *sb, size_t *shown, const char *name, const char *cls)
 {
     if ((*shown)++ >= STALE_INPUTS_SHOWN)
@@ -481,8 +518,10 @@ static void count_inputs(struct group_rule *r, struct fresh_table *t)
     r->worst_input_age_ms = 0;
     struct strbuf sb = STRBUF_INIT, name = STRBUF_INIT;
     size_t shown = 0;
+    int64_t *ages = xmalloc((t->n ? t->n : 1) * sizeof *ages);
     for (size_t i = 0; i < t->n; i++) {
         const struct fresh_input *e = &t->in[i];
+        ages[i] = e->f.age_ms;
         r->inputs_late += e->cls == FRESH_CLASS_LATE;
         r->inputs_frozen += e->cls == FRESH_CLASS_FROZEN;
         if (e->f.age_ms > r->worst_input_age_ms)
@@ -493,6 +532,10 @@ static void count_inputs(struct group_rule *r, struct fresh_table *t)
             add_stale_name(&sb, &shown, name.buf, fresh_class_name(e->cls));
         }
     }
+    if (t->n)
+        qsort(ages, t->n, sizeof *ages, cmp_i64);
+    r->median_input_age_ms = t->n ? ages[t->n / 2] : 0;
+    free(ages);
     const struct alert_set *s = r->policy.compat ? &r->shadow : &r->alerts;
     for (size_t i = 0; i < s->n; i++) {
         const struct alert *a = &s->items[i];
@@ -560,6 +603,8 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
             rc = -1;
         } else {
             rc = eval_recording(&rr, &res.v.u.vec, &lt, &err);
+            if (rc == 0)
+                count_inputs(r, &res.inputs); /* recording rules report untrusted inputs too */
         }
     } else {
         rc = eval_alerting(&rr, &res.v.u.vec, &res.inputs, &lt, ts_ms, (int)gr->g->limit, &err);

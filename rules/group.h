@@ -39,8 +39,12 @@ struct group_disagreement {
     enum alert_state heed;        /* its state under heed's semantics */
     enum alert_state prometheus;  /* its state under Prometheus's */
     int64_t since_ms;             /* evaluation at which this disagreement began */
+    int64_t until_ms;             /* evaluation at which it ended (log only); 0: current */
     char *why;                    /* owned: heed's stated reason */
 };
+
+/* Ended disagreements kept per rule (oldest dropped first). */
+#define GROUP_DISAGREEMENT_LOG 256
 
 /* Output series of the previous evaluation, for staleness markers. */
 struct group_series_set {
@@ -70,8 +74,11 @@ struct group_rule {
     struct group_disagreement *dis; /* owned: current disagreements */
     size_t ndis, capdis;            /* count, allocated */
     uint64_t dis_started;           /* disagreements begun since the group started */
+    struct group_disagreement *dis_log; /* owned ring: ended disagreements, oldest first from dis_log_head */
+    size_t ndis_log, dis_log_head;  /* entries used, index of the oldest */
     uint32_t inputs_late, inputs_frozen, inputs_gone; /* last evaluation's untrusted input counts */
     int64_t worst_input_age_ms;     /* last evaluation: oldest input (ingestion lag seen) */
+    int64_t median_input_age_ms;    /* last evaluation: median input age */
     char *stale_inputs;             /* malloc: the last evaluation's untrusted inputs, formatted; NULL */
     enum eval_error_type last_error_type; /* type of last_error */
 };

@@ -146,9 +146,16 @@ static void test_s1_shadow(void)
         T_CHECK(strstr(r->dis[i].why, "held: inputs gone: errors_total{pod=") != NULL);
     }
     T_EQ_INT(r->dis_started, 2);
-    /* after max_hold both semantics agree again */
+    T_EQ_INT(r->ndis_log, 0);
+    /* after max_hold both semantics agree again: the log keeps what was */
     scen_run(&sc, M(31), M(80));
     T_EQ_INT(r->ndis, 0);
+    T_EQ_INT(r->ndis_log, 2);
+    for (size_t i = 0; i < r->ndis_log; i++) {
+        T_EQ_INT(r->dis_log[i].since_ms, M(20));
+        T_EQ_INT(r->dis_log[i].until_ms, M(76));
+        T_CHECK(strstr(r->dis_log[i].alert, "alertname=\"HighErrorRate\"") != NULL);
+    }
     /* the primary semantics were heed's */
     T_EQ_STR(scen_state(&sc, "HighErrorRate", "pod", "b"), "resolved");
     scen_close(&sc);
@@ -236,6 +243,7 @@ static void test_s3_heed(void)
     scen_run(&sc, M(21), M(30));
     struct group_rule *r = scen_rule(&sc, "ApiErrors");
     T_EQ_INT(r->worst_input_age_ms, M(4)); /* the ingestion lag, per rule */
+    T_EQ_INT(r->median_input_age_ms, M(4));
     T_EQ_INT(r->inputs_late, 2);
     T_EQ_STR(scen_state(&sc, "ApiErrors", "job", "api"), "firing/stale");
     const struct alert *a = selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "ApiErrors");
@@ -316,6 +324,14 @@ static void test_s4(void)
     compat.max_age_ms = M(7 * 24 * 60);
     T_EQ_INT(coverage_eval(&sc.st, &sc.eo, &compat, &q, M(10), week, M(5), &cr, &err), 0);
     T_EQ_INT(cr.untrusted, 0);
+
+    /* evaluated as a rule, the recording rule reports its frozen input */
+    int64_t day4 = M(4 * 24 * 60);
+    scen_run(&sc, day4 - M(10), day4 + M(30));
+    const struct alert *st = selfmon_find(&sc.sm, SELFMON_INPUTS_STALE, "rule", "job:availability:ratio_rate5m");
+    T_CHECK(st && st->state == ALERT_FIRING);
+    T_EQ_STR(st ? alert_annotation(st, "description") : NULL, "requests_total{job=\"shop\"} (frozen)");
+    T_EQ_INT(sc.g[0].rules[0].inputs_frozen, 1);
     scen_close(&sc);
 }
 
