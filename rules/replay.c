@@ -423,6 +423,7 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
         for (size_t g = 0; g < rules->files[f]->ngroups; g++) {
             const struct rule_group *rg = &rules->files[f]->groups[g];
             if (group_init(&groups[ready], rg, msg, msglen) != 0) {
+                ready++; /* released below, as after a success */
                 rc = -1;
                 goto out;
             }
@@ -483,7 +484,9 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
                 struct replay_rule *rr = &rp->rules[first_rule[g] + i];
                 if (r->health == RULE_HEALTH_ERR) {
                     rr->errors++;
-                    rr->last_error = arena_strdup(&rp->arena, r->last_error ? r->last_error : "");
+                    const char *e = r->last_error ? r->last_error : "";
+                    if (!rr->last_error || strcmp(rr->last_error, e))
+                        rr->last_error = arena_strdup(&rp->arena, e);
                 }
                 if (rr->alerting)
                     record_rule(rp, first_rule[g] + i, r, t);
