@@ -395,16 +395,6 @@ static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 
 /* ---- selectors ---- */
 
-/* The provenance of one input series, classified by the options' hook. */
-static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int64_t age,
-                                     int64_t unchanged)
-{
-    struct prov *p = prov_single(ev->a, ls->hash, age, unchanged);
-    if (ev->o->not_fresh && ev->o->not_fresh(ev->o->not_fresh_ctx, ls, age, unchanged))
-        p->nnot_fresh = 1;
-    return p;
-}
-
 int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
                        struct value *out)
 {
@@ -431,8 +421,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         if (ev->prov && ev->o->fresh)
             vs[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref);
         else
-            vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
-                                               unchanged_for(ss->pts, j - 1, ref))
+            vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
+                                                unchanged_for(ss->pts, j - 1, ref))
                                   : NULL;
         k++;
     }
@@ -487,8 +477,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         if (ev->prov && ev->o->fresh)
             ms[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref);
         else
-            ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
-                                               unchanged_for(pts, np - 1, ref))
+            ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
+                                                unchanged_for(pts, np - 1, ref))
                                   : NULL;
         total += np;
         k++;

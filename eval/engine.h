@@ -26,12 +26,6 @@ struct engine_opts {
     const volatile int *cancel; /* set non-zero (from another thread) to cancel; NULL: never */
     bool delayed_name_removal; /* drop __name__ at the end (promqltest), not per operator */
     bool no_provenance;        /* skip freshness provenance (benchmarks) */
-    /* Freshness classification hook (design/FRESHNESS.md "Per input series"):
-     * called for each input series a selector uses, with its age and
-     * unchanged_for at the selector's reference time; true counts it as not
-     * fresh in the provenance. NULL: every input counts as fresh. */
-    bool (*not_fresh)(void *ctx, const struct labels *ls, int64_t age_ms, int64_t unchanged_ms);
-    void *not_fresh_ctx;       /* passed to not_fresh */
     const struct fresh_hook *fresh; /* classify inputs and fill engine_result.inputs; NULL: no classes */
 };
 
