@@ -27,6 +27,7 @@
 #include "eval/memstore.h"
 #include "rules/config.h"
 #include "rules/group.h"
+#include "rules/policy.h"
 #include "rules/rulefile.h"
 #include "rules/schedule.h"
 #include "rules/state.h"
@@ -204,6 +205,8 @@ struct runset {
     char *external_url;              /* configured, or http://<hostname>:<port> */
     struct tmpl_label *ext;          /* external labels, for templates */
     size_t next;
+    struct policy_config pol;        /* freshness policies from the configuration */
+    bool has_pol;                    /* pol initialised */
 };
 
 /* ORDER self_alert: the built-in alerts of FRESHNESS.md "Built-in self-monitoring"
@@ -296,8 +299,85 @@ static struct datasource *make_datasource(const struct config *cfg, struct diag_
     return ds;
 }
 
+/* ---- freshness policies ---- */
+
+/* The keys a configuration policy gives, as a policy patch. A max_hold of 0
+ * (the configuration's "forever") is left out: heed's policies always have
+ * one, so nothing stays firing forever. */
+static void patch_from_config(const struct config_freshness *f, struct policy_patch *out)
+{
+    memset(out, 0, sizeof *out);
+    if (f->has_max_age) {
+        out->set |= POLICY_SET_MAX_AGE;
+        out->v.max_age_ms = f->max_age_auto ? 0 : f->max_age_ms;
+    }
+    if (f->has_max_unchanged) {
+        out->set |= POLICY_SET_MAX_UNCHANGED;
+        out->v.max_unchanged_ms = f->max_unchanged_ms;
+    }
+    if (f->has_on_stale) {
+        static const enum policy_on_stale map[] = {
+            [CONFIG_ON_STALE_HOLD] = POLICY_STALE_HOLD,
+            [CONFIG_ON_STALE_FIRE] = POLICY_STALE_FIRE,
+            [CONFIG_ON_STALE_RESOLVE] = POLICY_STALE_RESOLVE,
+        };
+        out->set |= POLICY_SET_ON_STALE;
+        out->v.on_stale = map[f->on_stale];
+    }
+    if (f->has_on_missing) {
+        out->set |= POLICY_SET_ON_MISSING;
+        out->v.on_missing = f->on_missing == CONFIG_ON_MISSING_RESOLVE ? POLICY_MISSING_RESOLVE : POLICY_MISSING_HOLD;
+    }
+    if (f->has_max_hold && f->max_hold_ms > 0) {
+        out->set |= POLICY_SET_MAX_HOLD;
+        out->v.max_hold_ms = f->max_hold_ms;
+    }
+}
+
+/* Fills pc from the configuration's freshness section: profile, the
+ * defaults as written, then the name-matched entries in file order (an
+ * entry's alert or record regex matches the rule name). */
+static int policy_from_config(const struct config *cfg, struct policy_config *pc, struct diag_list *diags)
+{
+    policy_config_init(pc, cfg->profile == CONFIG_PROFILE_COMPAT ? POLICY_PROFILE_COMPAT : POLICY_PROFILE_DEFAULT);
+    patch_from_config(&cfg->freshness_given, &pc->defaults);
+    pc->shadow = cfg->shadow;
+    for (size_t i = 0; i < cfg->nfresh_rules; i++) {
+        const struct config_freshness_rule *r = &cfg->fresh_rules[i];
+        struct policy_patch patch;
+        patch_from_config(&r->p, &patch);
+        char msg[256];
+        if (policy_config_add(pc, r->group, r->alert ? r->alert : r->record, &patch, msg, sizeof msg) < 0) {
+            diag_add(diags, DIAG_SEMANTIC, (struct span){0, 0}, cfg->path, "freshness.rules[%zu]: %s", i, msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool policy_equal(const struct policy *a, const struct policy *b)
+{
+    if (a->compat != b->compat || a->max_age_ms != b->max_age_ms || a->max_unchanged_ms != b->max_unchanged_ms ||
+        a->nper_metric != b->nper_metric || a->on_stale != b->on_stale || a->on_missing != b->on_missing ||
+        a->max_hold_ms != b->max_hold_ms)
+        return false;
+    for (size_t i = 0; i < a->nper_metric; i++)
+        if (a->per_metric[i].ms != b->per_metric[i].ms || strcmp(a->per_metric[i].metric, b->per_metric[i].metric))
+            return false;
+    return true;
+}
+
+/* Whether a running group already has the policies pol gives g's rules. */
+static bool policies_equal(const struct dgroup *old, const struct policy *pol)
+{
+    for (size_t i = 0; i < old->gr.n; i++)
+        if (!policy_equal(&old->gr.rules[i].policy, &pol[i]))
+            return false;
+    return true;
+}
+
 static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const struct rule_group *g,
-                                 int64_t interval_ms, struct diag_list *diags)
+                                 int64_t interval_ms, const struct policy *pol, struct diag_list *diags)
 {
     struct dgroup *dg = xcalloc(1, sizeof *dg);
     dg->d = d;
@@ -310,6 +390,8 @@ static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const 
         free(dg);
         return NULL;
     }
+    for (size_t i = 0; i < dg->gr.n; i++)
+        group_set_policy(&dg->gr, i, &pol[i]);
     dg->gen = gen;
     gen->refs++;
     rule_identity_init(dg);
@@ -558,6 +640,7 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, uint64_t missed)
         .external_url = rs->external_url,
         .query_offset_ms = dg->g->has_query_offset ? dg->g->query_offset_ms : cfg->query_offset_ms,
         .restored = true, /* state came from the state files before the first evaluation */
+        .shadow = rs->pol.shadow,
     };
     int failed = group_eval(&dg->gr, &env, ts_ms);
     datasource_end_eval(dg->ds);
@@ -928,6 +1011,8 @@ static void runset_release_rest(struct runset *rs)
     free(rs->rw_fp);
     free(rs->external_url);
     free(rs->ext);
+    if (rs->has_pol)
+        policy_config_release(&rs->pol);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -964,13 +1049,22 @@ static void plan_abort(struct plan *p)
  * render them into self-contained messages while those are alive.
  * diags[from, cfg_end) came from the configuration file (positions from its
  * text); later ones name their file. */
-static void own_diags(struct diag_list *dl, size_t from, size_t cfg_end, const struct config *cfg)
+static void own_diags(struct diag_list *dl, size_t from, size_t cfg_end, const struct config *cfg,
+                      const struct rulefile_set *rules)
 {
     for (size_t i = from; i < dl->len; i++) {
         struct diag *d = &dl->items[i];
         struct strbuf sb = STRBUF_INIT;
+        const struct rulefile *rf = NULL;
+        for (size_t f = 0; rules && d->file && i >= cfg_end && f < rules->len && !rf; f++)
+            if (rules->files[f]->src && !strcmp(rules->files[f]->path, d->file))
+                rf = rules->files[f];
         if (i < cfg_end && d->file) {
             diag_render(&sb, d, cfg->src ? cfg->src : "", cfg->src ? cfg->srclen : 0, 0);
+            if (sb.len && sb.buf[sb.len - 1] == '\n')
+                strbuf_setlen(&sb, sb.len - 1);
+        } else if (rf) { /* e.g. a bad # heed: directive: at its file:line:col */
+            diag_render(&sb, d, rf->src, strlen(rf->src), 0);
             if (sb.len && sb.buf[sb.len - 1] == '\n')
                 strbuf_setlen(&sb, sb.len - 1);
         } else if (d->file) {
@@ -996,7 +1090,7 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
     int crc = config_load(p->rs.cfg, d->opts.config_path, diags);
     size_t cfg_end = diags->len;
     if (crc < 0) {
-        own_diags(diags, from, cfg_end, p->rs.cfg);
+        own_diags(diags, from, cfg_end, p->rs.cfg, NULL);
         plan_abort(p);
         return -1;
     }
@@ -1004,6 +1098,9 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
     struct rules_gen *gen = xcalloc(1, sizeof *gen);
     struct rulefile_opts ro = {0};
     int rc = rulefile_set_load(&gen->set, cfg->rule_files, cfg->nrule_files, &ro, diags);
+    p->rs.has_pol = true;
+    if (policy_from_config(cfg, &p->rs.pol, diags) < 0)
+        rc = -1;
     for (size_t i = from; rc == 0 && i < diags->len; i++)
         if (diags->items[i].code != DIAG_WARNING)
             rc = -1;
@@ -1015,11 +1112,21 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
             if (!schedule_shard_owns(g->key, d->opts.shard_index, d->opts.shard_count))
                 continue;
             int64_t iv = g->interval_ms ? g->interval_ms : cfg->evaluation_interval_ms;
+            /* policies first: a bad directive refuses the load at its file:line:col */
+            struct policy *pol = xcalloc(g->nrules ? g->nrules : 1, sizeof *pol);
+            for (size_t i = 0; i < g->nrules; i++)
+                if (policy_resolve(&p->rs.pol, rf, g, &g->rules[i], &pol[i], diags) < 0)
+                    rc = -1;
+            if (rc < 0) {
+                free(pol);
+                break;
+            }
             struct dgroup *reuse = NULL;
             for (size_t o = 0; o < old->n && !reuse; o++)
-                if (groups_equal(old->groups[o], g, iv))
+                if (groups_equal(old->groups[o], g, iv) && policies_equal(old->groups[o], pol))
                     reuse = old->groups[o];
-            struct dgroup *dg = reuse ? reuse : dgroup_new(d, gen, g, iv, diags);
+            struct dgroup *dg = reuse ? reuse : dgroup_new(d, gen, g, iv, pol, diags);
+            free(pol);
             if (!dg) {
                 rc = -1;
                 break;
@@ -1062,7 +1169,7 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
         }
         p->rs.rw_fp = strbuf_detach(&fp);
     }
-    own_diags(diags, from, cfg_end, cfg);
+    own_diags(diags, from, cfg_end, cfg, &gen->set);
     if (gen->refs == 0) { /* every group reused, or failed: the new files are not needed */
         rulefile_set_release(&gen->set);
         free(gen);
