@@ -610,12 +610,26 @@ struct alert *alert_set_restore(struct alert_set *s, const struct alert *a)
     struct alert *d = alert_set_find(s, ls);
     if (!d)
         d = add_instance(s, ls);
-    free_annotations(d);
+    free_instance(d);
     *d = *a;
     d->ls = ls;
+    /* deep copy: a keeps its own strings (an inherited group frees them) */
     d->ann = NULL;
     d->nann = 0;
     set_annotations(d, a->ann, a->nann);
+    d->stale_series = a->stale_series ? xstrdup(a->stale_series) : NULL;
+    d->resolve_reason = a->resolve_reason ? xstrdup(a->resolve_reason) : NULL;
+    d->src = NULL;
+    d->src_names = NULL;
+    d->nsrc = 0;
+    if (a->nsrc) {
+        d->src = xmalloc(a->nsrc * sizeof *d->src);
+        memcpy(d->src, a->src, a->nsrc * sizeof *d->src);
+        d->src_names = xcalloc(a->nsrc, sizeof *d->src_names);
+        for (size_t i = 0; i < a->nsrc; i++)
+            d->src_names[i] = a->src_names && a->src_names[i] ? xstrdup(a->src_names[i]) : NULL;
+        d->nsrc = a->nsrc;
+    }
     return d;
 }
 

@@ -502,14 +502,15 @@ static void decode_policy(struct cdec *d, const struct ynode *const *v, const ch
 
 static void decode_freshness(struct cdec *d, const struct ynode *n)
 {
-    static const char *const keys[] = {"profile", "defaults", "rules"};
+    static const char *const keys[] = {"profile", "defaults", "rules", "shadow"};
     static const char *const pkeys[] = {"max_age", "max_unchanged", "on_stale", "on_missing", "max_hold"};
     static const char *const rkeys[] = {"max_age", "max_unchanged", "on_stale", "on_missing", "max_hold",
                                         "group", "alert", "record"};
-    const struct ynode *v[3];
+    const struct ynode *v[4];
     struct config *cfg = d->cfg;
-    if (decode_map(d, n, "freshness", keys, 3, v) < 0)
+    if (decode_map(d, n, "freshness", keys, 4, v) < 0)
         return;
+    get_bool(d, v[3], "freshness.shadow", &cfg->shadow);
     const char *profile = get_string(d, v[0], "freshness.profile");
     if (profile && !strcmp(profile, "compat"))
         cfg->profile = CONFIG_PROFILE_COMPAT;
@@ -518,6 +519,7 @@ static void decode_freshness(struct cdec *d, const struct ynode *n)
     const struct ynode *pv[5];
     if (decode_map(d, v[1], "freshness.defaults", pkeys, 5, pv) == 0)
         decode_policy(d, pv, "freshness.defaults", &cfg->freshness);
+    cfg->freshness_given = cfg->freshness;
     if (!v[2])
         return;
     if (v[2]->kind != YNODE_SEQ) {

@@ -133,6 +133,8 @@ struct config {
     struct config_web web;
     enum config_profile profile;
     struct config_freshness freshness;      /* defaults, all keys set */
+    struct config_freshness freshness_given; /* the defaults as written (has_*: keys given) */
+    bool shadow;                 /* freshness.shadow: evaluate both semantics, record disagreements */
     struct config_freshness_rule *fresh_rules;
     size_t nfresh_rules;
     int64_t resend_delay_ms;

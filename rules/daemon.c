@@ -27,8 +27,10 @@
 #include "eval/memstore.h"
 #include "rules/config.h"
 #include "rules/group.h"
+#include "rules/policy.h"
 #include "rules/rulefile.h"
 #include "rules/schedule.h"
+#include "rules/selfmon.h"
 #include "rules/state.h"
 #include "rules/template.h"
 
@@ -187,10 +189,12 @@ struct dgroup {
     int64_t state_written_ms;    /* when it was written */
     pthread_t thread;            /* evaluating thread */
     bool running;                /* thread started and not joined */
+    pthread_mutex_t eval_mu;     /* held by the group thread while it evaluates and sends, and by
+                                  * readers of gr (self-monitoring, the API) */
     /* for self-monitoring; written by the group thread under daemon.stat_mu */
     uint64_t ds_failures_seen;   /* datasource failures counted so far */
     bool ds_failing;             /* the last tick had failed backend queries */
-    bool lagging;                /* the last tick started late (missed slots) or overran the interval */
+    struct selfmon_timing timing; /* the last tick's schedule (missed: summed until the monitor reads it) */
 };
 
 struct runset {
@@ -204,17 +208,8 @@ struct runset {
     char *external_url;              /* configured, or http://<hostname>:<port> */
     struct tmpl_label *ext;          /* external labels, for templates */
     size_t next;
-};
-
-/* ORDER self_alert: the built-in alerts of FRESHNESS.md "Built-in self-monitoring"
- * that come from the daemon's own state (HeedRuleInputsStale needs the
- * freshness provenance and is not here). */
-enum self_alert {
-    SELF_WATCHDOG,
-    SELF_DATASOURCE_FAILING,
-    SELF_EVALUATION_LAGGING,
-    SELF_NOTIFIER_FAILING,
-    SELF_N,
+    struct policy_config pol;        /* freshness policies from the configuration */
+    bool has_pol;                    /* pol initialised */
 };
 
 struct daemon {
@@ -224,7 +219,7 @@ struct daemon {
     pthread_cond_t cv;      /* wakes group threads to stop */
     bool stopping;          /* group threads must return */
     pthread_mutex_t stat_mu; /* guards the groups' self-monitoring fields */
-    struct alert_set self[SELF_N]; /* self-monitoring alerts (monitor thread only) */
+    struct selfmon sm;             /* self-monitoring alerts (monitor thread; options set while it is stopped) */
     struct schedule self_sched;    /* the monitor's timer */
     pthread_t monitor;             /* self-monitoring thread */
     bool monitor_running;
@@ -258,6 +253,7 @@ static void dgroup_free(struct dgroup *dg)
     if (!dg)
         return;
     group_release(&dg->gr);
+    pthread_mutex_destroy(&dg->eval_mu);
     for (size_t i = 0; i < dg->g->nrules; i++)
         free(dg->rule_labels[i]);
     free(dg->rule_labels);
@@ -296,8 +292,85 @@ static struct datasource *make_datasource(const struct config *cfg, struct diag_
     return ds;
 }
 
+/* ---- freshness policies ---- */
+
+/* The keys a configuration policy gives, as a policy patch. A max_hold of 0
+ * (the configuration's "forever") is left out: heed's policies always have
+ * one, so nothing stays firing forever. */
+static void patch_from_config(const struct config_freshness *f, struct policy_patch *out)
+{
+    memset(out, 0, sizeof *out);
+    if (f->has_max_age) {
+        out->set |= POLICY_SET_MAX_AGE;
+        out->v.max_age_ms = f->max_age_auto ? 0 : f->max_age_ms;
+    }
+    if (f->has_max_unchanged) {
+        out->set |= POLICY_SET_MAX_UNCHANGED;
+        out->v.max_unchanged_ms = f->max_unchanged_ms;
+    }
+    if (f->has_on_stale) {
+        static const enum policy_on_stale map[] = {
+            [CONFIG_ON_STALE_HOLD] = POLICY_STALE_HOLD,
+            [CONFIG_ON_STALE_FIRE] = POLICY_STALE_FIRE,
+            [CONFIG_ON_STALE_RESOLVE] = POLICY_STALE_RESOLVE,
+        };
+        out->set |= POLICY_SET_ON_STALE;
+        out->v.on_stale = map[f->on_stale];
+    }
+    if (f->has_on_missing) {
+        out->set |= POLICY_SET_ON_MISSING;
+        out->v.on_missing = f->on_missing == CONFIG_ON_MISSING_RESOLVE ? POLICY_MISSING_RESOLVE : POLICY_MISSING_HOLD;
+    }
+    if (f->has_max_hold && f->max_hold_ms > 0) {
+        out->set |= POLICY_SET_MAX_HOLD;
+        out->v.max_hold_ms = f->max_hold_ms;
+    }
+}
+
+/* Fills pc from the configuration's freshness section: profile, the
+ * defaults as written, then the name-matched entries in file order (an
+ * entry's alert or record regex matches the rule name). */
+static int policy_from_config(const struct config *cfg, struct policy_config *pc, struct diag_list *diags)
+{
+    policy_config_init(pc, cfg->profile == CONFIG_PROFILE_COMPAT ? POLICY_PROFILE_COMPAT : POLICY_PROFILE_DEFAULT);
+    patch_from_config(&cfg->freshness_given, &pc->defaults);
+    pc->shadow = cfg->shadow;
+    for (size_t i = 0; i < cfg->nfresh_rules; i++) {
+        const struct config_freshness_rule *r = &cfg->fresh_rules[i];
+        struct policy_patch patch;
+        patch_from_config(&r->p, &patch);
+        char msg[256];
+        if (policy_config_add(pc, r->group, r->alert ? r->alert : r->record, &patch, msg, sizeof msg) < 0) {
+            diag_add(diags, DIAG_SEMANTIC, (struct span){0, 0}, cfg->path, "freshness.rules[%zu]: %s", i, msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool policy_equal(const struct policy *a, const struct policy *b)
+{
+    if (a->compat != b->compat || a->max_age_ms != b->max_age_ms || a->max_unchanged_ms != b->max_unchanged_ms ||
+        a->nper_metric != b->nper_metric || a->on_stale != b->on_stale || a->on_missing != b->on_missing ||
+        a->max_hold_ms != b->max_hold_ms)
+        return false;
+    for (size_t i = 0; i < a->nper_metric; i++)
+        if (a->per_metric[i].ms != b->per_metric[i].ms || strcmp(a->per_metric[i].metric, b->per_metric[i].metric))
+            return false;
+    return true;
+}
+
+/* Whether a running group already has the policies pol gives g's rules. */
+static bool policies_equal(const struct dgroup *old, const struct policy *pol)
+{
+    for (size_t i = 0; i < old->gr.n; i++)
+        if (!policy_equal(&old->gr.rules[i].policy, &pol[i]))
+            return false;
+    return true;
+}
+
 static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const struct rule_group *g,
-                                 int64_t interval_ms, struct diag_list *diags)
+                                 int64_t interval_ms, const struct policy *pol, struct diag_list *diags)
 {
     struct dgroup *dg = xcalloc(1, sizeof *dg);
     dg->d = d;
@@ -310,6 +383,9 @@ static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const 
         free(dg);
         return NULL;
     }
+    for (size_t i = 0; i < dg->gr.n; i++)
+        group_set_policy(&dg->gr, i, &pol[i]);
+    pthread_mutex_init(&dg->eval_mu, NULL);
     dg->gen = gen;
     gen->refs++;
     rule_identity_init(dg);
@@ -536,7 +612,7 @@ static void inherit(struct dgroup *to, const struct dgroup *from)
 
 /* ---- one evaluation ---- */
 
-static void group_tick(struct dgroup *dg, int64_t slot_ns, uint64_t missed)
+static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, uint64_t missed)
 {
     struct daemon *d = dg->d;
     const struct runset *rs = &d->cur;
@@ -558,14 +634,21 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, uint64_t missed)
         .external_url = rs->external_url,
         .query_offset_ms = dg->g->has_query_offset ? dg->g->query_offset_ms : cfg->query_offset_ms,
         .restored = true, /* state came from the state files before the first evaluation */
+        .shadow = rs->pol.shadow,
     };
+    pthread_mutex_lock(&dg->eval_mu);
     int failed = group_eval(&dg->gr, &env, ts_ms);
     datasource_end_eval(dg->ds);
     uint64_t ds_failures = datasource_stats(dg->ds)->failures;
     pthread_mutex_lock(&d->stat_mu);
     dg->ds_failing = ds_failures > dg->ds_failures_seen;
     dg->ds_failures_seen = ds_failures;
-    dg->lagging = missed > 0 || dg->gr.eval_seconds * 1000.0 > (double)dg->interval_ms;
+    dg->timing.g = &dg->gr;
+    dg->timing.interval_ms = dg->interval_ms;
+    dg->timing.scheduled_ms = ts_ms;
+    dg->timing.started_ms = started_ns / SCHEDULE_NS_PER_MS;
+    dg->timing.duration_s = dg->gr.eval_seconds;
+    dg->timing.missed += missed;
     pthread_mutex_unlock(&d->stat_mu);
     if (failed) {
         for (size_t i = 0; i < dg->gr.n; i++) {
@@ -587,6 +670,7 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, uint64_t missed)
     free(ob.items);
     arena_release(&a);
     persist(dg, false);
+    pthread_mutex_unlock(&dg->eval_mu);
 }
 
 static void *group_thread(void *arg)
@@ -607,110 +691,100 @@ static void *group_thread(void *arg)
         if (dg->sched.missed > missed)
             LOG_WARN("Group evaluation missed iterations", "file", dg->g->file, "group", dg->g->name, "missed",
                      LOG_UINT(dg->sched.missed - missed));
-        group_tick(dg, slot, dg->sched.missed - missed);
+        group_tick(dg, slot, now, dg->sched.missed - missed);
         pthread_mutex_lock(&d->mu);
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
 }
 
-/* ---- self-monitoring ---- */
+/* ---- self-monitoring (rules/selfmon) ---- */
 
-static const char *const self_names[SELF_N] = {
-    "HeedWatchdog", "HeedDatasourceFailing", "HeedEvaluationLagging", "HeedNotifierFailing",
-};
-
-/* Inputs of one self alert, built in a scratch arena. */
-struct self_inputs {
-    struct alert_input *in;
-    size_t n, cap;
-};
-
-static void self_add(struct self_inputs *si, struct arena *a, struct labels_table *t, enum self_alert k,
-                     const char *n1, const char *v1, const char *n2, const char *v2, const char *summary)
+static void collect_self_alert(void *ctx, const struct alert *al)
 {
-    struct label l[3] = {{"alertname", self_names[k]}, {n1 ? n1 : "", v1 ? v1 : ""}, {n2 ? n2 : "", v2 ? v2 : ""}};
-    size_t nl = n2 ? 3 : n1 ? 2 : 1;
-    struct alert_annotation *ann = ARENA_NEW(a, struct alert_annotation);
-    ann->name = "summary";
-    ann->value = arena_strdup(a, summary);
-    if (si->n == si->cap) {
-        si->cap = si->cap ? si->cap * 2 : 8;
-        struct alert_input *ni = ARENA_NEWN(a, struct alert_input, si->cap);
-        if (si->n)
-            memcpy(ni, si->in, si->n * sizeof *ni);
-        si->in = ni;
-    }
-    si->in[si->n++] = (struct alert_input){labels_intern(t, l, nl), 1, ann, 1, NULL};
+    struct outbox *ob = ctx;
+    XGROW(ob->items, ob->cap, ob->n + 1);
+    struct alertmanager_alert *x = &ob->items[ob->n++];
+    memset(x, 0, sizeof *x);
+    struct alertmanager_pair *labels = ARENA_NEWN(ob->a, struct alertmanager_pair, al->ls->n);
+    for (size_t q = 0; q < al->ls->n; q++)
+        labels[q] = (struct alertmanager_pair){al->ls->l[q].name, al->ls->l[q].value};
+    struct alertmanager_pair *ann = ARENA_NEWN(ob->a, struct alertmanager_pair, al->nann + 1);
+    for (size_t q = 0; q < al->nann; q++)
+        ann[q] = (struct alertmanager_pair){al->ann[q].name, al->ann[q].value};
+    x->labels = labels;
+    x->nlabels = al->ls->n;
+    x->annotations = ann;
+    x->nannotations = al->nann;
+    x->starts_at_ms = alert_starts_at(al);
+    x->ends_at_ms = alert_ends_at(al);
+    x->generator_url = ob->rs->external_url;
 }
 
-/* One monitor tick: derive the self alerts from the daemon's state, run
- * them through the same lifecycle (for 0) and send what is due. */
+static void selfmon_opts_from(const struct config_self_monitoring *c, struct selfmon_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->disabled[SELFMON_WATCHDOG] = !c->watchdog;
+    o->disabled[SELFMON_INPUTS_STALE] = !c->inputs_stale;
+    o->disabled[SELFMON_DATASOURCE_FAILING] = !c->datasource_failing;
+    o->disabled[SELFMON_EVAL_LAGGING] = !c->evaluation_lagging;
+    o->disabled[SELFMON_NOTIFIER_FAILING] = !c->notifier_failing;
+}
+
+/* One monitor tick: a snapshot of heed's own state (each group read under
+ * its eval_mu, so never mid-evaluation), rules/selfmon's alerts from it,
+ * and what is due sent into the same Alertmanager queue as rule alerts. */
 static void monitor_tick(struct daemon *d, int64_t ts_ms)
 {
     const struct runset *rs = &d->cur;
     const struct config *cfg = rs->cfg;
-    const struct config_self_monitoring *sm = &cfg->self_monitoring;
     struct arena a;
     arena_init(&a, 16 * 1024);
-    struct labels_table t;
-    labels_table_init(&t, &a, false);
-    struct self_inputs in[SELF_N] = {{0}};
-    if (sm->watchdog)
-        self_add(&in[SELF_WATCHDOG], &a, &t, SELF_WATCHDOG, NULL, NULL, NULL, NULL,
-                 "Always firing: proves that heed evaluates and notifies");
+    size_t n = rs->n;
+    struct group **groups = ARENA_NEWN(&a, struct group *, n + 1);
+    bool *ds_failing = ARENA_NEWN(&a, bool, n + 1);
+    struct selfmon_timing *timing = ARENA_NEWN(&a, struct selfmon_timing, n + 1);
+    size_t ntiming = 0;
     pthread_mutex_lock(&d->stat_mu);
-    for (size_t i = 0; i < rs->n; i++) {
-        const struct dgroup *dg = rs->groups[i];
-        if (sm->datasource_failing && dg->ds_failing)
-            self_add(&in[SELF_DATASOURCE_FAILING], &a, &t, SELF_DATASOURCE_FAILING, "rule_group", dg->g->key,
-                     NULL, NULL, "Queries of this rule group to the datasource fail");
-        if (sm->evaluation_lagging && dg->lagging)
-            self_add(&in[SELF_EVALUATION_LAGGING], &a, &t, SELF_EVALUATION_LAGGING, "rule_group", dg->g->key,
-                     NULL, NULL, "This rule group missed evaluations or overran its interval");
+    for (size_t i = 0; i < n; i++) {
+        struct dgroup *dg = rs->groups[i];
+        groups[i] = &dg->gr;
+        ds_failing[i] = dg->ds_failing;
+        if (dg->timing.g) {
+            timing[ntiming++] = dg->timing;
+            dg->timing.missed = 0;
+        }
     }
     pthread_mutex_unlock(&d->stat_mu);
-    if (sm->notifier_failing && rs->am) {
-        for (size_t i = 0; i < alertmanager_ntargets(rs->am); i++) {
-            struct alertmanager_stats st;
-            alertmanager_stats(rs->am, i, &st);
-            if (st.last_error[0] || st.backoff_ms > 0)
-                self_add(&in[SELF_NOTIFIER_FAILING], &a, &t, SELF_NOTIFIER_FAILING, "alertmanager",
-                         arena_strdup(&a, st.url), NULL, NULL, "Notifications to this Alertmanager fail");
-        }
+    struct selfmon_notifier *notifiers = NULL;
+    size_t nnot = rs->am ? alertmanager_ntargets(rs->am) : 0;
+    notifiers = ARENA_NEWN(&a, struct selfmon_notifier, nnot + 1);
+    for (size_t i = 0; i < nnot; i++) {
+        struct alertmanager_stats st;
+        alertmanager_stats(rs->am, i, &st);
+        notifiers[i].url = arena_strdup(&a, st.url);
+        notifiers[i].error = st.last_error[0] ? arena_strdup(&a, st.last_error)
+                             : st.backoff_ms > 0 ? "retrying after failed deliveries"
+                                                 : NULL;
     }
+    struct selfmon_snapshot snap = {
+        .groups = groups,
+        .ngroups = n,
+        .datasource_failing = ds_failing,
+        .timing = timing,
+        .ntiming = ntiming,
+        .notifiers = notifiers,
+        .nnotifiers = nnot,
+    };
+    /* groups locked in order; a group thread only ever holds its own */
+    for (size_t i = 0; i < n; i++)
+        pthread_mutex_lock(&rs->groups[i]->eval_mu);
+    selfmon_eval(&d->sm, &snap, ts_ms);
+    for (size_t i = n; i-- > 0;)
+        pthread_mutex_unlock(&rs->groups[i]->eval_mu);
     struct outbox ob = {&a, rs, NULL, 0, 0};
     int64_t interval_ms = d->self_sched.interval_ns / SCHEDULE_NS_PER_MS;
-    for (int k = 0; k < SELF_N; k++) {
-        struct alert_params p = {0, 0, 0, NULL, NULL};
-        struct eval_error err;
-        if (alert_set_update(&d->self[k], in[k].in, in[k].n, ts_ms, &p, &err) < 0) {
-            LOG_ERROR("Self-monitoring alert failed", "alertname", self_names[k], "err", err.msg);
-            continue;
-        }
-        for (size_t j = 0; j < d->self[k].n; j++) {
-            struct alert *al = &d->self[k].items[j];
-            if (!alert_needs_sending(al, ts_ms, cfg->resend_delay_ms))
-                continue;
-            alert_mark_sent(al, ts_ms, interval_ms, cfg->resend_delay_ms);
-            XGROW(ob.items, ob.cap, ob.n + 1);
-            struct alertmanager_alert *x = &ob.items[ob.n++];
-            memset(x, 0, sizeof *x);
-            struct alertmanager_pair *labels = ARENA_NEWN(&a, struct alertmanager_pair, al->ls->n);
-            for (size_t q = 0; q < al->ls->n; q++)
-                labels[q] = (struct alertmanager_pair){al->ls->l[q].name, al->ls->l[q].value};
-            struct alertmanager_pair *ann = ARENA_NEWN(&a, struct alertmanager_pair, al->nann + 1);
-            for (size_t q = 0; q < al->nann; q++)
-                ann[q] = (struct alertmanager_pair){al->ann[q].name, al->ann[q].value};
-            x->labels = labels;
-            x->nlabels = al->ls->n;
-            x->annotations = ann;
-            x->nannotations = al->nann;
-            x->starts_at_ms = alert_starts_at(al);
-            x->ends_at_ms = alert_ends_at(al);
-            x->generator_url = rs->external_url;
-        }
-    }
+    selfmon_send_alerts(&d->sm, ts_ms, interval_ms, cfg->resend_delay_ms, collect_self_alert, &ob);
     if (ob.n && rs->am)
         alertmanager_send(rs->am, ob.items, ob.n);
     free(ob.items);
@@ -742,6 +816,7 @@ static void start_threads(struct daemon *d)
 {
     d->stopping = false;
     const struct config *cfg = d->cur.cfg;
+    selfmon_opts_from(&cfg->self_monitoring, &d->sm.o);
     /* the monitor runs as often as the most frequent group, so what it
      * reports is at most one interval old */
     int64_t iv_ms = cfg->evaluation_interval_ms;
@@ -928,6 +1003,8 @@ static void runset_release_rest(struct runset *rs)
     free(rs->rw_fp);
     free(rs->external_url);
     free(rs->ext);
+    if (rs->has_pol)
+        policy_config_release(&rs->pol);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -964,13 +1041,22 @@ static void plan_abort(struct plan *p)
  * render them into self-contained messages while those are alive.
  * diags[from, cfg_end) came from the configuration file (positions from its
  * text); later ones name their file. */
-static void own_diags(struct diag_list *dl, size_t from, size_t cfg_end, const struct config *cfg)
+static void own_diags(struct diag_list *dl, size_t from, size_t cfg_end, const struct config *cfg,
+                      const struct rulefile_set *rules)
 {
     for (size_t i = from; i < dl->len; i++) {
         struct diag *d = &dl->items[i];
         struct strbuf sb = STRBUF_INIT;
+        const struct rulefile *rf = NULL;
+        for (size_t f = 0; rules && d->file && i >= cfg_end && f < rules->len && !rf; f++)
+            if (rules->files[f]->src && !strcmp(rules->files[f]->path, d->file))
+                rf = rules->files[f];
         if (i < cfg_end && d->file) {
             diag_render(&sb, d, cfg->src ? cfg->src : "", cfg->src ? cfg->srclen : 0, 0);
+            if (sb.len && sb.buf[sb.len - 1] == '\n')
+                strbuf_setlen(&sb, sb.len - 1);
+        } else if (rf) { /* e.g. a bad # heed: directive: at its file:line:col */
+            diag_render(&sb, d, rf->src, strlen(rf->src), 0);
             if (sb.len && sb.buf[sb.len - 1] == '\n')
                 strbuf_setlen(&sb, sb.len - 1);
         } else if (d->file) {
@@ -996,7 +1082,7 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
     int crc = config_load(p->rs.cfg, d->opts.config_path, diags);
     size_t cfg_end = diags->len;
     if (crc < 0) {
-        own_diags(diags, from, cfg_end, p->rs.cfg);
+        own_diags(diags, from, cfg_end, p->rs.cfg, NULL);
         plan_abort(p);
         return -1;
     }
@@ -1004,6 +1090,9 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
     struct rules_gen *gen = xcalloc(1, sizeof *gen);
     struct rulefile_opts ro = {0};
     int rc = rulefile_set_load(&gen->set, cfg->rule_files, cfg->nrule_files, &ro, diags);
+    p->rs.has_pol = true;
+    if (policy_from_config(cfg, &p->rs.pol, diags) < 0)
+        rc = -1;
     for (size_t i = from; rc == 0 && i < diags->len; i++)
         if (diags->items[i].code != DIAG_WARNING)
             rc = -1;
@@ -1015,11 +1104,21 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
             if (!schedule_shard_owns(g->key, d->opts.shard_index, d->opts.shard_count))
                 continue;
             int64_t iv = g->interval_ms ? g->interval_ms : cfg->evaluation_interval_ms;
+            /* policies first: a bad directive refuses the load at its file:line:col */
+            struct policy *pol = xcalloc(g->nrules ? g->nrules : 1, sizeof *pol);
+            for (size_t i = 0; i < g->nrules; i++)
+                if (policy_resolve(&p->rs.pol, rf, g, &g->rules[i], &pol[i], diags) < 0)
+                    rc = -1;
+            if (rc < 0) {
+                free(pol);
+                break;
+            }
             struct dgroup *reuse = NULL;
             for (size_t o = 0; o < old->n && !reuse; o++)
-                if (groups_equal(old->groups[o], g, iv))
+                if (groups_equal(old->groups[o], g, iv) && policies_equal(old->groups[o], pol))
                     reuse = old->groups[o];
-            struct dgroup *dg = reuse ? reuse : dgroup_new(d, gen, g, iv, diags);
+            struct dgroup *dg = reuse ? reuse : dgroup_new(d, gen, g, iv, pol, diags);
+            free(pol);
             if (!dg) {
                 rc = -1;
                 break;
@@ -1062,7 +1161,7 @@ static int plan_build(struct daemon *d, const struct runset *old, struct plan *p
         }
         p->rs.rw_fp = strbuf_detach(&fp);
     }
-    own_diags(diags, from, cfg_end, cfg);
+    own_diags(diags, from, cfg_end, cfg, &gen->set);
     if (gen->refs == 0) { /* every group reused, or failed: the new files are not needed */
         rulefile_set_release(&gen->set);
         free(gen);
@@ -1149,12 +1248,10 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     pthread_mutex_init(&d->stat_mu, NULL);
-    for (int k = 0; k < SELF_N; k++)
-        alert_set_init(&d->self[k]);
+    selfmon_init(&d->sm, NULL);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
-        for (int k = 0; k < SELF_N; k++)
-            alert_set_release(&d->self[k]);
+        selfmon_release(&d->sm);
         pthread_mutex_destroy(&d->stat_mu);
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
@@ -1210,8 +1307,7 @@ void daemon_free(struct daemon *d)
     if (d->cur.rw)
         remote_write_queue_free(d->cur.rw);
     runset_release_rest(&d->cur);
-    for (int k = 0; k < SELF_N; k++)
-        alert_set_release(&d->self[k]);
+    selfmon_release(&d->sm);
     pthread_mutex_destroy(&d->stat_mu);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);

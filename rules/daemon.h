@@ -2,9 +2,11 @@
  * rule files loaded, one thread per rule group evaluating on Prometheus's
  * schedule (rules/schedule) through rules/group, alerts sent to every
  * Alertmanager, recording results (and ALERTS) to remote write, alert state
- * persisted per group (rules/state) and restored at start, and the built-in
- * self-monitoring alerts (HeedWatchdog, HeedDatasourceFailing,
- * HeedEvaluationLagging, HeedNotifierFailing) derived from heed's own state.
+ * persisted per group (rules/state) and restored at start, freshness
+ * policies (rules/policy) from the configuration and `# heed:` directives,
+ * and the built-in self-monitoring alerts of rules/selfmon (HeedWatchdog,
+ * HeedRuleInputsStale, HeedDatasourceFailing, HeedEvaluationLagging,
+ * HeedNotifierFailing) derived from heed's own state.
  *
  * Reload (daemon_reload, on SIGHUP) is all or nothing: the new configuration,
  * rule files, templates and clients are all built before anything running is

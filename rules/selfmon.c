@@ -39,8 +39,9 @@ struct batch {
     size_t n, cap;
 };
 
-static void add(struct batch *b, enum selfmon_kind k, const char *group, const char *rule,
-                const char *severity, const char *summary, const char *detail)
+static void add_labelled(struct batch *b, enum selfmon_kind k, const char *group, const char *rule,
+                         const char *xname, const char *xvalue, const char *severity, const char *summary,
+                         const char *detail)
 {
     if (b->n == b->cap) {
         size_t ncap = b->cap ? b->cap * 2 : 8;
@@ -50,9 +51,14 @@ static void add(struct batch *b, enum selfmon_kind k, const char *group, const c
         b->in = nin;
         b->cap = ncap;
     }
-    struct label l[4];
+    struct label l[5];
     size_t nl = 0;
+    /* sorted by name, as labels_intern expects */
+    if (xname && strcmp(xname, "alertname") < 0)
+        l[nl++] = (struct label){xname, xvalue};
     l[nl++] = (struct label){"alertname", names[k]};
+    if (xname && strcmp(xname, "alertname") > 0)
+        l[nl++] = (struct label){xname, xvalue};
     if (rule)
         l[nl++] = (struct label){"rule", rule};
     if (group)
@@ -69,12 +75,18 @@ static void add(struct batch *b, enum selfmon_kind k, const char *group, const c
     in->nann = 2;
 }
 
+static void add(struct batch *b, enum selfmon_kind k, const char *group, const char *rule,
+                const char *severity, const char *summary, const char *detail)
+{
+    add_labelled(b, k, group, rule, NULL, NULL, severity, summary, detail);
+}
+
 static bool storage_error(enum eval_error_type t)
 {
     return t == EVAL_ERR_UNAVAILABLE || t == EVAL_ERR_TIMEOUT || t == EVAL_ERR_CANCELED;
 }
 
-static void rules_state(const struct selfmon *sm, struct batch *b, const struct group *g)
+static void rules_state(const struct selfmon *sm, struct batch *b, const struct group *g, bool ds_failing)
 {
     const char *gname = g->g->name;
     const char *ds_error = NULL;
@@ -98,6 +110,10 @@ static void rules_state(const struct selfmon *sm, struct batch *b, const struct 
         snprintf(summary, sizeof summary, "%zu of %zu rules of group %s cannot query the backend", ds_failed,
                  g->n, gname);
         add(b, SELFMON_DATASOURCE_FAILING, gname, NULL, "critical", summary, ds_error);
+    } else if (!sm->o.disabled[SELFMON_DATASOURCE_FAILING] && ds_failing) {
+        /* the client retried its way through, or a rule swallowed the error */
+        add(b, SELFMON_DATASOURCE_FAILING, gname, NULL, "critical",
+            "queries of this rule group to the datasource fail", NULL);
     }
 }
 
@@ -124,13 +140,18 @@ void selfmon_eval(struct selfmon *sm, const struct selfmon_snapshot *snap, int64
         add(&b, SELFMON_WATCHDOG, NULL, NULL, "none", "heed is evaluating rules (always firing)",
             "a dead man's switch: if this stops arriving, heed or its notification path is down");
     for (size_t i = 0; i < snap->ngroups; i++)
-        rules_state(sm, &b, snap->groups[i]);
+        rules_state(sm, &b, snap->groups[i], snap->datasource_failing && snap->datasource_failing[i]);
     if (!sm->o.disabled[SELFMON_EVAL_LAGGING])
         for (size_t i = 0; i < snap->ntiming; i++)
             lag_state(&b, &snap->timing[i]);
     if (!sm->o.disabled[SELFMON_NOTIFIER_FAILING] && snap->notifier_failing)
         add(&b, SELFMON_NOTIFIER_FAILING, NULL, NULL, "critical", "notifications to Alertmanager fail",
             snap->notifier_error);
+    /* one instance per failing Alertmanager, so the one that works can say which does not */
+    for (size_t i = 0; !sm->o.disabled[SELFMON_NOTIFIER_FAILING] && i < snap->nnotifiers; i++)
+        if (snap->notifiers[i].error && snap->notifiers[i].error[0])
+            add_labelled(&b, SELFMON_NOTIFIER_FAILING, NULL, NULL, "alertmanager", snap->notifiers[i].url,
+                         "critical", "notifications to this Alertmanager fail", snap->notifiers[i].error);
     /* facts about heed itself: no for, Prometheus's lifecycle */
     struct alert_params p = {0, 0, 0, NULL, NULL};
     struct eval_error err = {EVAL_ERR_NONE, ""};

@@ -43,6 +43,12 @@ struct selfmon_timing {
     uint64_t missed;         /* iterations skipped since the previous snapshot */
 };
 
+/* One notification target (an Alertmanager) as its client last saw it. */
+struct selfmon_notifier {
+    const char *url;   /* label "alertmanager" */
+    const char *error; /* its last error; NULL or "": delivering */
+};
+
 /* What heed knows about itself at one moment. */
 struct selfmon_snapshot {
     struct group *const *groups;         /* rule groups (their rules' health, inputs) */
@@ -51,6 +57,10 @@ struct selfmon_snapshot {
     size_t ntiming;
     bool notifier_failing;               /* Alertmanager rejects or does not answer */
     const char *notifier_error;          /* its last error (may be NULL) */
+    const struct selfmon_notifier *notifiers; /* per target: one instance each that fails */
+    size_t nnotifiers;
+    const bool *datasource_failing;      /* per group, parallel to groups: its datasource client
+                                          * counted failed requests last tick (may be NULL) */
 };
 
 struct selfmon {

@@ -48,6 +48,24 @@ void state_encode_rule(struct strbuf *body, const char *name, const char *labels
         strbuf_addf(body, "alert %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %.17g\n",
                     alert_state_name(a->state), a->active_at_ms, a->fired_at_ms, a->resolved_at_ms,
                     a->last_sent_at_ms, a->valid_until_ms, a->keep_firing_since_ms, a->value);
+        /* version 2: heed's freshness, so a held or stale instance stays held across a restart */
+        strbuf_addf(body, "fresh %s %" PRId64 " %d %" PRId64 "\n", fresh_class_name(a->stale_class), a->stale_since_ms,
+                    a->held ? 1 : 0, a->last_eval_ms);
+        if (a->stale_series) {
+            strbuf_addstr(body, "stale_series ");
+            put_quoted(body, a->stale_series);
+            strbuf_addch(body, '\n');
+        }
+        if (a->resolve_reason) {
+            strbuf_addstr(body, "resolve_reason ");
+            put_quoted(body, a->resolve_reason);
+            strbuf_addch(body, '\n');
+        }
+        for (size_t j = 0; j < a->nsrc; j++) {
+            strbuf_addf(body, "src %016" PRIx64 " ", a->src[j]);
+            put_quoted(body, a->src_names && a->src_names[j] ? a->src_names[j] : "");
+            strbuf_addch(body, '\n');
+        }
         for (size_t j = 0; j < a->ls->n; j++) {
             strbuf_addstr(body, "label ");
             put_quoted(body, a->ls->l[j].name);
@@ -209,6 +227,16 @@ static void pending_clear(struct pending_alert *pa)
         free(pa->ann[i].value);
     }
     pa->nlabels = pa->nann = 0;
+    free(pa->a.stale_series);
+    free(pa->a.resolve_reason);
+    for (size_t i = 0; i < pa->a.nsrc; i++)
+        free(pa->a.src_names[i]);
+    free(pa->a.src);
+    free(pa->a.src_names);
+    pa->a.stale_series = pa->a.resolve_reason = NULL;
+    pa->a.src = NULL;
+    pa->a.src_names = NULL;
+    pa->a.nsrc = 0;
     pa->open = false;
 }
 
@@ -231,7 +259,7 @@ static int pending_flush(struct rd *r, struct pending_alert *pa, struct state_ru
     pa->a.ls = labels_intern(&t, pa->labels, pa->nlabels);
     pa->a.ann = pa->ann;
     pa->a.nann = pa->nann;
-    alert_set_restore(&rule->alerts, &pa->a);
+    alert_set_restore(&rule->alerts, &pa->a); /* deep copy: pa keeps its strings */
     arena_release(&a);
     pending_clear(pa);
     return 0;
@@ -299,6 +327,61 @@ static int decode_line(struct rd *r, struct state_group *g, struct pending_alert
         pa->open = true;
         return 0;
     }
+    if (!strcmp(word, "fresh")) {
+        char cls[16];
+        int64_t since, held, last;
+        if (!pa->open)
+            return rfail(r, "fresh outside an alert");
+        if (get_word(r, cls, sizeof cls) < 0 || get_i64(r, &since) < 0 || get_i64(r, &held) < 0 ||
+            get_i64(r, &last) < 0 || line_end(r) < 0)
+            return -1;
+        int c = -1;
+        for (int k = FRESH_CLASS_FRESH; k <= FRESH_CLASS_GONE && c < 0; k++)
+            if (!strcmp(cls, fresh_class_name((enum fresh_class)k)))
+                c = k;
+        if (c < 0 || (held != 0 && held != 1))
+            return rfail(r, "bad fresh line");
+        pa->a.stale_class = (enum fresh_class)c;
+        pa->a.stale_since_ms = since;
+        pa->a.held = held == 1;
+        pa->a.last_eval_ms = last;
+        return 0;
+    }
+    if (!strcmp(word, "stale_series") || !strcmp(word, "resolve_reason")) {
+        if (!pa->open)
+            return rfail(r, "freshness reason outside an alert");
+        char *v = NULL;
+        if (get_quoted(r, &v) < 0 || line_end(r) < 0) {
+            free(v);
+            return -1;
+        }
+        char **slot = word[0] == 's' ? &pa->a.stale_series : &pa->a.resolve_reason;
+        free(*slot);
+        *slot = v;
+        return 0;
+    }
+    if (!strcmp(word, "src")) {
+        if (!pa->open)
+            return rfail(r, "src outside an alert");
+        char hex[24];
+        char *name = NULL;
+        if (get_word(r, hex, sizeof hex) < 0)
+            return -1;
+        char *e;
+        errno = 0;
+        unsigned long long fp = strtoull(hex, &e, 16);
+        if (*e || errno || strlen(hex) != 16)
+            return rfail(r, "bad src fingerprint");
+        if (get_quoted(r, &name) < 0 || line_end(r) < 0) {
+            free(name);
+            return -1;
+        }
+        pa->a.src = xrealloc(pa->a.src, (pa->a.nsrc + 1) * sizeof *pa->a.src);
+        pa->a.src_names = xrealloc(pa->a.src_names, (pa->a.nsrc + 1) * sizeof *pa->a.src_names);
+        pa->a.src[pa->a.nsrc] = (uint64_t)fp;
+        pa->a.src_names[pa->a.nsrc++] = name;
+        return 0;
+    }
     bool is_label = !strcmp(word, "label");
     if (is_label || !strcmp(word, "annotation")) {
         if (!pa->open)
@@ -341,7 +424,9 @@ int state_decode(const char *src, size_t len, struct state_group *g, char *err, 
     }
     memcpy(tail, src + body_end, tl);
     tail[tl] = 0;
-    if (sscanf(tail, "checksum %16" SCNx64 "\n", &want) != 1 || strlen(tail) != 26) {
+    /* lowercase only, as written: a flipped case must not pass as the same file */
+    bool lower = strlen(tail) == 26 && strspn(tail + 9, "0123456789abcdef") == 16;
+    if (!lower || sscanf(tail, "checksum %16" SCNx64 "\n", &want) != 1) {
         snprintf(err, errlen, "no checksum line");
         return -1;
     }
@@ -365,7 +450,7 @@ int state_decode(const char *src, size_t len, struct state_group *g, char *err, 
                 rc = rfail(&r, "not a heed state file");
             else if (get_i64(&r, &v) < 0 || line_end(&r) < 0)
                 rc = -1;
-            else if (v != STATE_VERSION)
+            else if (v != 1 && v != STATE_VERSION) /* 1: before the freshness lines */
                 rc = rfail(&r, "unsupported version");
         } else if (r.line == 2) {
             char w[16];

@@ -6,17 +6,24 @@
  * folder), so a crash leaves either the old or the new file. The format is
  * versioned line-oriented text closed by a checksum line:
  *
- *   heed-state 1
+ *   heed-state 2
  *   group "rules.yml;api"
  *   saved_at 1700000000000
  *   rule "HighErrorRate" "{severity=\"page\"}" 0
  *   alert firing 1699999000000 1699999300000 0 1699999960000 1700000200000 0 0.25
+ *   fresh late 1699999900000 0 1699999940000
+ *   stale_series "up{job=\"api\"}"
+ *   src 0123456789abcdef "up{job=\"api\"}"
  *   label "alertname" "HighErrorRate"
  *   annotation "summary" "high"
  *   checksum 0123456789abcdef
  *
  * An alert line holds state, activeAt, firedAt, resolvedAt, lastSentAt,
- * validUntil, keepFiringSince (Unix ms) and the value (%.17g). Strings are
+ * validUntil, keepFiringSince (Unix ms) and the value (%.17g). Version 2 adds
+ * heed's freshness: a fresh line (stale class, stale since, held 0/1, last
+ * evaluation), optional stale_series and resolve_reason lines, and one src
+ * line per input (fingerprint, formatted series). Version 1 files still load.
+ * Strings are
  * double-quoted with \\ \" \n \r \t and \xHH escapes. A rule is identified by
  * name, its own labels (Prometheus's {a="b"} form) and its ordinal among rules
  * of the group with the same name and labels. The checksum is XXH64 of every
@@ -37,7 +44,7 @@
 struct diag_list;
 struct strbuf;
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* reads 1 too */
 
 /* The persisted instances of one alerting rule. */
 struct state_rule {

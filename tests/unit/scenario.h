@@ -163,7 +163,7 @@ static inline void scen_tick(struct scen *sc, int64_t t)
     struct group **gs = xcalloc(sc->ng + 1, sizeof *gs);
     for (size_t i = 0; i < sc->ng; i++)
         gs[i] = &sc->g[i];
-    struct selfmon_snapshot snap = {gs, sc->ng, NULL, 0, false, NULL};
+    struct selfmon_snapshot snap = {.groups = gs, .ngroups = sc->ng};
     selfmon_eval(&sc->sm, &snap, t);
     selfmon_send_alerts(&sc->sm, t, SCEN_MIN, SCEN_MIN, scen_notify_alert, sc);
     free(gs);

@@ -25,7 +25,7 @@ static void test_lagging_and_notifier(void)
     selfmon_init(&sm, NULL);
     /* on time, quick: only the watchdog */
     struct selfmon_timing tm = {&g, MIN, 10 * MIN, 10 * MIN + 100, 0.5, 0};
-    struct selfmon_snapshot snap = {gs, 1, &tm, 1, false, NULL};
+    struct selfmon_snapshot snap = {.groups = gs, .ngroups = 1, .timing = &tm, .ntiming = 1};
     selfmon_eval(&sm, &snap, 10 * MIN);
     T_EQ_INT(sm.set.n, 1);
     T_CHECK(selfmon_find(&sm, SELFMON_WATCHDOG, NULL, NULL)->state == ALERT_FIRING);
@@ -65,8 +65,48 @@ static void test_lagging_and_notifier(void)
     diag_list_release(&dl);
 }
 
+/* What the daemon knows beside rule health: its datasource client counted
+ * failures, and which Alertmanager fails (one instance per target). */
+static void test_daemon_inputs(void)
+{
+    struct rulefile rf;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    const char *src = "groups:\n  - name: api\n    rules:\n      - record: x\n        expr: vector(1)\n";
+    T_EQ_INT(rulefile_parse(&rf, "r.yml", src, strlen(src), NULL, &dl), 0);
+    struct group g;
+    char msg[128];
+    T_EQ_INT(group_init(&g, &rf.groups[0], msg, sizeof msg), 0);
+    struct group *gs[] = {&g};
+    bool failing[] = {true};
+    struct selfmon_notifier nt[] = {{"http://am1/api/v2/alerts", NULL},
+                                    {"http://am2/api/v2/alerts", "connect: connection refused"}};
+    struct selfmon sm;
+    selfmon_init(&sm, NULL);
+    struct selfmon_snapshot snap = {.groups = gs, .ngroups = 1, .notifiers = nt, .nnotifiers = 2,
+                                    .datasource_failing = failing};
+    selfmon_eval(&sm, &snap, 10 * MIN);
+    const struct alert *a = selfmon_find(&sm, SELFMON_DATASOURCE_FAILING, "rulegroup", "api");
+    T_CHECK(a && a->state == ALERT_FIRING);
+    T_CHECK(selfmon_find(&sm, SELFMON_NOTIFIER_FAILING, "alertmanager", "http://am1/api/v2/alerts") == NULL);
+    a = selfmon_find(&sm, SELFMON_NOTIFIER_FAILING, "alertmanager", "http://am2/api/v2/alerts");
+    T_CHECK(a && a->state == ALERT_FIRING);
+    T_EQ_STR(a ? alert_annotation(a, "description") : NULL, "connect: connection refused");
+    /* recovered: both resolve */
+    failing[0] = false;
+    nt[1].error = "";
+    selfmon_eval(&sm, &snap, 11 * MIN);
+    T_CHECK(selfmon_find(&sm, SELFMON_DATASOURCE_FAILING, NULL, NULL)->state == ALERT_INACTIVE);
+    T_CHECK(selfmon_find(&sm, SELFMON_NOTIFIER_FAILING, NULL, NULL)->state == ALERT_INACTIVE);
+    selfmon_release(&sm);
+    group_release(&g);
+    rulefile_release(&rf);
+    diag_list_release(&dl);
+}
+
 int main(void)
 {
     t_run("lagging and notifier", test_lagging_and_notifier);
+    t_run("daemon inputs", test_daemon_inputs);
     return t_done();
 }

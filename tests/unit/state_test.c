@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "base/diag.h"
 #include "base/strbuf.h"
@@ -25,14 +26,21 @@ static void fill(struct alert_set *s)
     struct alert x = {.ls = labels_intern(&t, l1, 2), .ann = ann, .nann = 2, .state = ALERT_FIRING,
                       .value = 0.1 + 0.2, .active_at_ms = 1700000000000, .fired_at_ms = 1700000300000,
                       .last_sent_at_ms = 1700000360000, .valid_until_ms = 1700000600000,
-                      .keep_firing_since_ms = 1700000400000};
+                      .keep_firing_since_ms = 1700000400000, .stale_class = FRESH_CLASS_FROZEN,
+                      .stale_since_ms = 1700000350000, .stale_series = "up{job=\"api\"}", .held = true,
+                      .last_eval_ms = 1700000390000};
+    uint64_t src[] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+    char *src_names[] = {"up{job=\"api\"}", "errors{job=\"api\", \"q\"=\"\n\"}"};
+    x.src = src;
+    x.src_names = src_names;
+    x.nsrc = 2;
     alert_set_restore(s, &x);
     struct alert y = {.ls = labels_intern(&t, l2, 2), .state = ALERT_PENDING, .value = NAN,
                       .active_at_ms = 1700000100000};
     alert_set_restore(s, &y);
     struct alert z = {.ls = labels_intern(&t, l3, 2), .state = ALERT_INACTIVE, .value = -INFINITY,
                       .active_at_ms = 1, .fired_at_ms = 2, .resolved_at_ms = 3, .last_sent_at_ms = 4,
-                      .valid_until_ms = 5};
+                      .valid_until_ms = 5, .resolve_reason = "held longer than max_hold (1h): inputs gone"};
     alert_set_restore(s, &z);
     arena_release(&a);
 }
@@ -86,6 +94,17 @@ static void test_round_trip(void)
             T_EQ_INT(a->valid_until_ms, w->valid_until_ms);
             T_EQ_INT(a->keep_firing_since_ms, w->keep_firing_since_ms);
             T_CHECK(a->value == w->value || (isnan(a->value) && isnan(w->value)));
+            T_EQ_INT(a->stale_class, w->stale_class);
+            T_EQ_INT(a->stale_since_ms, w->stale_since_ms);
+            T_EQ_INT(a->held, w->held);
+            T_EQ_INT(a->last_eval_ms, w->last_eval_ms);
+            T_EQ_STR(a->stale_series ? a->stale_series : "-", w->stale_series ? w->stale_series : "-");
+            T_EQ_STR(a->resolve_reason ? a->resolve_reason : "-", w->resolve_reason ? w->resolve_reason : "-");
+            T_EQ_INT(a->nsrc, w->nsrc);
+            for (size_t j = 0; j < a->nsrc && j < w->nsrc; j++) {
+                T_CHECK(a->src[j] == w->src[j]);
+                T_EQ_STR(a->src_names[j], w->src_names[j]);
+            }
             T_EQ_INT(a->nann, w->nann);
             for (size_t j = 0; j < a->nann && j < w->nann; j++) {
                 T_EQ_STR(a->ann[j].name, w->ann[j].name);
@@ -94,6 +113,24 @@ static void test_round_trip(void)
         }
         alert_set_release(&want);
     }
+    state_group_release(&g);
+    strbuf_release(&file);
+}
+
+/* A version 1 file (no freshness lines) still loads. */
+static void test_version1(void)
+{
+    static const char body[] = "heed-state 1\ngroup \"r.yml;g\"\nsaved_at 5\nrule \"A\" \"{}\" 0\n"
+                               "alert firing 1 2 0 3 4 0 1\nlabel \"alertname\" \"A\"\n";
+    struct strbuf file = STRBUF_INIT;
+    strbuf_addstr(&file, body);
+    strbuf_addf(&file, "checksum %016llx\n", (unsigned long long)XXH64(body, strlen(body), 0));
+    struct state_group g;
+    char err[256];
+    T_EQ_INT(state_decode(file.buf, file.len, &g, err, sizeof err), 0);
+    T_EQ_INT(g.n, 1);
+    T_EQ_INT(g.n ? g.rules[0]->alerts.n : 0, 1);
+    T_CHECK(g.n && g.rules[0]->alerts.n && !g.rules[0]->alerts.items[0].held);
     state_group_release(&g);
     strbuf_release(&file);
 }
@@ -228,6 +265,7 @@ int main(void)
 {
     t_run("restore arithmetic of pending alerts", test_restore_pending);
     t_run("round trip of every field", test_round_trip);
+    t_run("version 1 files load", test_version1);
     t_run("torn and corrupted files rejected", test_torn_and_corrupt);
     t_run("atomic files and loading a folder", test_files);
     return t_done();
