@@ -9,7 +9,8 @@
 # 127.0.0.1, for the shapes alerting rules have. RUNS alternating runs of
 # each (default 7) after a warm-up; medians of wall time, of the client's CPU
 # (GNU time) and of the server's CPU during the run (/proc/PID/stat), their
-# sum, and the ratios heed/prometheus. Each pair of answers must hold the
+# sum, and the ratios heed/prometheus (CPU is counted in 10 ms ticks: n/a
+# when Prometheus's median is zero). Each pair of answers must hold the
 # same number of series.
 # Then the streaming decode figures of bench_decode (heed's JSON decoder on
 # a large generated response).
@@ -95,7 +96,7 @@ while IFS='|' read -r label expr; do
             "$(median_of "$f" 2 | awk '{ print $1 * 1000 }')" "$(median_of "$f" 4 | awk '{ print $1 * 1000 }')" \
             "$(median_of "$f" 3 | awk '{ print $1 / 1024 }')"
     done
-    echo "    ratio heed/prometheus: wall $(ratio "heed$k" "prom$k" 1)x  cpu $(ratio "heed$k" "prom$k" 5)x"
+    echo "    ratio heed/prometheus: wall $(ratio "heed$k" "prom$k" 1)x  cpu $(ratio "heed$k" "prom$k" 5 | sed 's/^[0-9.]*$/&x/')"
 done <<'EOF'
 rate over many counters|rate(http_requests_total[5m])
 sum by|sum by (job, code) (rate(http_requests_total[5m]))

@@ -216,10 +216,12 @@ rat() {
 }
 pver=$(prometheus --version 2>&1 | head -n 1 | awk '{ print $3 }')
 vver=$(dpkg-query -W -f '${Version}' victoria-metrics 2>/dev/null || echo unknown)
+vflag=$("$VMALERT" -version 2>&1 | head -n 1)
 echo "tick: $nrules rules in $ngroups groups over $nseries series, one tick every ${INTERVAL}s; medians of $(wc -l <"$dir/heed") rounds of $TICKS ticks each"
 echo "  heed: not the daemon (rules/daemon.c is not in main yet) but its per-group work driven by bench_tick_driver:"
 echo "        planning pass, group_eval over the datasource, groups in sequence; results not written anywhere"
 echo "  vmalert: recording results remote-written to the backend, alerts sent to a real Alertmanager"
+echo "  versions: $(prometheus --version 2>&1 | head -n 1); vmalert -version: '${vflag}' (Debian package victoria-metrics $vver)"
 line "heed (driver)" heed
 line "heed, no presence queries" heed_inexact
 line "prometheus $pver (own rules)" prometheus
