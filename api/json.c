@@ -3,7 +3,6 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "api/model.h"
 #include "base/strbuf.h"
+#include "base/jsonstr.h"
 #include "base/xalloc.h"
 #include "compat/promfmt.h"
 
@@ -69,109 +69,10 @@ void json_array_end(struct json_writer *w)
     close_container(w, ']');
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* Bytes that go out unchanged: printable ASCII except " \\ < > &. */
-static unsigned char plain_byte[256];
-
-static void init_plain(void)
-{
-    for (int c = 0x20; c < 0x80; c++)
-        plain_byte[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
-}
 
 void json_escape(struct strbuf *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_plain);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    strbuf_grow(out, len + 2);
-    while (i < len) {
-        /* Copy the longest run of plain bytes at once. */
-        size_t j = i;
-        while (j < len && plain_byte[p[j]])
-            j++;
-        if (j > i) {
-            strbuf_add(out, p + i, j - i);
-            i = j;
-            if (i == len)
-                break;
-        }
-        unsigned c = p[i];
-        if (c >= 0x80) {
-            size_t n = utf8_valid_len(p + i, len - i);
-            if (n == 0) {
-                /* As Go does: each invalid byte becomes one U+FFFD. */
-                strbuf_addstr(out, "\\ufffd");
-                i++;
-            } else if (n == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
-                /* U+2028/U+2029 break JavaScript string literals. */
-                strbuf_addstr(out, p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
-                i += 3;
-            } else {
-                strbuf_add(out, p + i, n);
-                i += n;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"':
-            strbuf_addstr(out, "\\\"");
-            break;
-        case '\\':
-            strbuf_addstr(out, "\\\\");
-            break;
-        case '\n':
-            strbuf_addstr(out, "\\n");
-            break;
-        case '\r':
-            strbuf_addstr(out, "\\r");
-            break;
-        case '\t':
-            strbuf_addstr(out, "\\t");
-            break;
-        default: {
-            /* Other control characters and the HTML-sensitive <, >, &
-             * as \u00XX, as Prometheus's encoder writes them. */
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            strbuf_add(out, e, sizeof e);
-        }
-        }
-        i++;
-    }
+    jsonstr_escape(out, s, len, 0);
 }
 
 void json_key(struct json_writer *w, const char *key)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 
 /* The most key/value pairs one line may carry; further ones are ignored. */
@@ -94,38 +95,6 @@ const char *log_format_time(char *buf, int64_t ms)
     return buf;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
 
 /* slog's rule: quote when empty or when any byte is a space, '=', '"', a
  * control byte, or part of invalid UTF-8. A backslash alone does not force quoting. */
@@ -141,7 +110,8 @@ static int needs_quoting(const unsigned char *s, size_t len)
             i++;
             continue;
         }
-        size_t n = utf8_seq(s + i, len - i);
+        uint32_t cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return 1;
         i += n;
@@ -160,7 +130,8 @@ void log_append_value(struct strbuf *out, const char *v, size_t len)
     for (size_t i = 0; i < len;) {
         unsigned c = s[i];
         if (c >= 0x80) {
-            size_t n = utf8_seq(s + i, len - i);
+            uint32_t cp;
+            size_t n = utf8_decode(s + i, len - i, &cp);
             if (n == 0) {
                 strbuf_addf(out, "\\x%02x", c);
                 i++;

@@ -13,17 +13,6 @@ static const char usage[] =
     "heed check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields]\n"
     "                 [--enable-feature=promql-experimental-functions] [FILE...]";
 
-/* Writes to the stream asked for, flushing the other first so the two stay
- * in the order promtool writes them when they share a terminal or a file. */
-static void write_stream(void *ctx, enum promtool_stream s, const char *text, size_t n)
-{
-    (void)ctx;
-    FILE *f = s == PROMTOOL_STDERR ? stderr : stdout;
-    fflush(s == PROMTOOL_STDERR ? stdout : stderr);
-    fwrite(text, 1, n, f);
-    if (s == PROMTOOL_STDERR)
-        fflush(stderr);
-}
 
 /* --lint takes a comma-separated list; unknown words are warned about on
  * stdout and ignored, as promtool does. */
@@ -93,7 +82,7 @@ int cmd_check_rules(int argc, char **argv)
             return 1;
         }
     }
-    struct promtool_sink sink = {write_stream, NULL};
+    struct promtool_sink sink = {cmd_promtool_write, NULL};
     int rc;
     if (nfiles) {
         rc = promtool_check_rules_files(&o, files, nfiles, &sink);

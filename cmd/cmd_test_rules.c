@@ -1,5 +1,6 @@
-/* heed test rules [--run REGEX]... [--ignore-unknown-fields] FILE...:
- * promtool's rule unit tests over heed's engine and in-memory store. */
+/* heed test rules [--run REGEX]... [--ignore-unknown-fields] [--profile P] FILE...:
+ * promtool's rule unit tests over heed's engine and in-memory store; rules
+ * without a freshness directive use the compat profile unless --profile says. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,21 +9,14 @@
 #include "cmd/cmd.h"
 #include "compat/promtool_test.h"
 
-static const char usage[] = "heed test rules [--run REGEX]... [--ignore-unknown-fields] FILE...";
+static const char usage[] =
+    "heed test rules [--run REGEX]... [--ignore-unknown-fields] [--profile compat|default] FILE...";
 
-static void write_stream(void *ctx, enum promtool_stream s, const char *text, size_t n)
-{
-    (void)ctx;
-    FILE *f = s == PROMTOOL_STDERR ? stderr : stdout;
-    fflush(s == PROMTOOL_STDERR ? stdout : stderr);
-    fwrite(text, 1, n, f);
-    if (s == PROMTOOL_STDERR)
-        fflush(stderr);
-}
 
 int cmd_test_rules(int argc, char **argv)
 {
     struct promtool_test_opts o = {0};
+    o.profile = POLICY_PROFILE_COMPAT;
     const char **run = xcalloc((size_t)argc + 1, sizeof *run);
     const char **files = xcalloc((size_t)argc + 1, sizeof *files);
     size_t nfiles = 0;
@@ -36,6 +30,12 @@ int cmd_test_rules(int argc, char **argv)
                 run[o.nrun++] = argv[i];
             } else {
                 rc = cmd_usage_error(usage, "--run needs a regular expression");
+                goto out;
+            }
+        } else if (!strcmp(a, "--profile") || !strncmp(a, "--profile=", 10)) {
+            const char *v = a[9] == '=' ? a + 10 : ++i < argc ? argv[i] : NULL;
+            if (!v || policy_profile_parse(v, &o.profile) < 0) {
+                rc = cmd_usage_error(usage, "--profile must be compat or default");
                 goto out;
             }
         } else if (!strcmp(a, "--ignore-unknown-fields")) {
@@ -56,7 +56,7 @@ int cmd_test_rules(int argc, char **argv)
         goto out;
     }
     o.run = run;
-    struct promtool_sink sink = {write_stream, NULL};
+    struct promtool_sink sink = {cmd_promtool_write, NULL};
     rc = promtool_test_rules_files(&o, files, nfiles, &sink);
     fflush(stdout);
 out:

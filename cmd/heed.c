@@ -31,6 +31,16 @@ int cmd_usage_error(const char *usage, const char *fmt, ...)
     return 2;
 }
 
+void cmd_promtool_write(void *ctx, enum promtool_stream stream, const char *text, size_t n)
+{
+    (void)ctx;
+    FILE *f = stream == PROMTOOL_STDERR ? stderr : stdout;
+    fflush(stream == PROMTOOL_STDERR ? stdout : stderr);
+    fwrite(text, 1, n, f);
+    if (stream == PROMTOOL_STDERR)
+        fflush(stderr);
+}
+
 int cmd_version(int argc, char **argv)
 {
     (void)argc;

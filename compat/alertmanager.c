@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/strbuf.h"
+#include "base/jsonstr.h"
 #include "base/xalloc.h"
 #include "compat/alert_queue.h"
 
@@ -93,78 +94,11 @@ static char *dup_or_null(const char *s)
 
 /* ---- JSON encoding ---- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point, or 0. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp_out)
-{
-    unsigned c = s[0], min, cp;
-    size_t len;
-    if (c < 0x80) {
-        *cp_out = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    cp = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    *cp_out = cp;
-    return len;
-}
 
 void alertmanager_json_string(struct strbuf *out, const char *str, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
     strbuf_addch(out, '"');
-    for (size_t i = 0; i < len;) {
-        unsigned c = s[i];
-        if (c >= 0x80) {
-            unsigned cp;
-            size_t n = utf8_decode(s + i, len - i, &cp);
-            if (n == 0) {
-                strbuf_addstr(out, "\\ufffd");
-                i++;
-            } else if (cp == 0x2028 || cp == 0x2029) {
-                strbuf_addf(out, "\\u%04x", cp);
-                i += n;
-            } else {
-                strbuf_add(out, s + i, n);
-                i += n;
-            }
-            continue;
-        }
-        /* Go's encoding/json: short escapes for these, \u00XX for other
-         * controls and for the HTML-sensitive <, > and &. */
-        static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
-        const char *e = c ? memchr(from, (int)c, sizeof from - 1) : NULL;
-        if (e) {
-            strbuf_addch(out, '\\');
-            strbuf_addch(out, to[e - from]);
-        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-            strbuf_addstr(out, esc);
-        } else {
-            strbuf_addch(out, (int)c);
-        }
-        i++;
-    }
+    jsonstr_escape(out, str, len, JSONSTR_SHORT_BF);
     strbuf_addch(out, '"');
 }
 

@@ -692,7 +692,7 @@ static int collect_sample(void *ctx, int64_t t_ms, double v)
         return -1;
     }
     XGROW(c->pts, c->pcap, c->npts + 1);
-    c->pts[c->npts++] = (struct sample){t_ms, v};
+    c->pts[c->npts++] = (struct sample){t_ms, v, NULL};
     return 0;
 }
 
@@ -1047,7 +1047,7 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, co
             for (size_t p = 0; p <= s->n; p++) {
                 for (; k < end && ss[k].pos == p; k++)
                     if (ss[k].state == 2)
-                        pts[m++] = (struct sample){ss[k].hi, value_stale_nan()};
+                        pts[m++] = (struct sample){ss[k].hi, value_stale_nan(), NULL};
                 if (p < s->n)
                     pts[m++] = s->pts[p];
             }

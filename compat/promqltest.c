@@ -18,6 +18,7 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "eval/engine.h"
+#include "eval/histogram.h"
 #include "eval/labels.h"
 #include "eval/memstore.h"
 #include "grammar/parse.h"
@@ -56,7 +57,6 @@ struct eval_cmd {
     bool exclude_range;        /* no range-mode re-run */
     struct exp_series *ser;    /* expected series */
     size_t nser, capser;
-    bool skip;                 /* native-histogram expectation: not evaluated */
 };
 
 struct runner {
@@ -67,55 +67,8 @@ struct runner {
     struct memstore ms;        /* the data loaded so far */
     struct arena a;            /* per-command scratch */
     struct engine_opts eo;     /* the test engine's options */
-    char **nhcb;               /* metric names load_with_nhcb would add as native histograms */
-    size_t nnhcb, capnhcb;
+    char nhcb_err[256];        /* why load_with_nhcb's conversion failed */
 };
-
-/* Remembers the native-histogram family name of a classic series loaded
- * with load_with_nhcb (X for X_bucket, X_count, X_sum). */
-static void note_nhcb(struct runner *r, const char *name)
-{
-    static const char *suf[] = {"_bucket", "_count", "_sum"};
-    size_t n = strlen(name);
-    for (size_t i = 0; i < 3; i++) {
-        size_t k = strlen(suf[i]);
-        if (n <= k || strcmp(name + n - k, suf[i]))
-            continue;
-        for (size_t j = 0; j < r->nnhcb; j++)
-            if (strlen(r->nhcb[j]) == n - k && !strncmp(r->nhcb[j], name, n - k))
-                return;
-        if (r->nnhcb == r->capnhcb) {
-            r->capnhcb = r->capnhcb ? r->capnhcb * 2 : 8;
-            r->nhcb = realloc(r->nhcb, r->capnhcb * sizeof *r->nhcb);
-        }
-        r->nhcb[r->nnhcb++] = strndup(name, n - k);
-        return;
-    }
-}
-
-static void clear_nhcb(struct runner *r)
-{
-    for (size_t i = 0; i < r->nnhcb; i++)
-        free(r->nhcb[i]);
-    r->nnhcb = 0;
-}
-
-/* Whether a selector of q can select a series load_with_nhcb made a native histogram. */
-static int touches_nhcb_cb(const struct ast_node *n, void *ctx)
-{
-    const struct runner *r = ctx;
-    if (n->kind != AST_VECTOR_SELECTOR)
-        return 0;
-    for (size_t i = 0; i < n->u.vs.nmatchers; i++) {
-        const struct ast_matcher *m = &n->u.vs.matchers[i];
-        if (strcmp(m->name, "__name__"))
-            continue;
-        for (size_t j = 0; j < r->nnhcb; j++)
-            if (ast_matcher_matches(m, r->nhcb[j], strlen(r->nhcb[j])))
-                return 1;
-    }
-    return 0;
-}
 
 static void free_code(void *p)
 {
@@ -202,50 +155,6 @@ static double sample_value(const struct parse_sample *s)
     return s->kind == PARSE_SAMPLE_STALE ? value_stale_nan() : s->value;
 }
 
-/* Replaces native-histogram values ({{...}}, {{...}}+{{...}}xN, {{...}}xN)
- * of a series line by staleness markers: heed stores floats only, and a
- * marker, like a histogram sample, hides the float before it from float
- * functions, so mixed series keep Prometheus's float answers. Returns the
- * number of values replaced. */
-static size_t strip_histograms(struct arena *a, const char *in, char **out)
-{
-    struct strbuf sb = STRBUF_INIT;
-    size_t n = 0;
-    const char *p = in;
-    while (*p) {
-        if (p[0] != '{' || p[1] != '{') {
-            strbuf_addch(&sb, *p++);
-            continue;
-        }
-        /* one histogram value token, possibly h+h or h-h, then xN */
-        for (;;) {
-            const char *end = strstr(p, "}}");
-            if (!end) {
-                p += strlen(p);
-                break;
-            }
-            p = end + 2;
-            if ((*p == '+' || *p == '-') && p[1] == '{' && p[2] == '{') {
-                p++;
-                continue;
-            }
-            break;
-        }
-        n++;
-        if (*p == 'x') {
-            p++;
-            long k = strtol(p, (char **)&p, 10);
-            for (long j = 0; j <= k; j++) /* hXN is N+1 values */
-                strbuf_addstr(&sb, j ? " stale" : "stale");
-        } else {
-            strbuf_addstr(&sb, "stale");
-        }
-    }
-    *out = arena_strdup(a, sb.buf);
-    strbuf_release(&sb);
-    return n;
-}
-
 /* parse_series_desc on a line with an empty label set ("{} 1") passes a NULL
  * array to qsort (undefined behaviour UBSan rejects; grammar/series.c): give
  * it a placeholder label instead, dropped again by series_labels(). */
@@ -259,12 +168,12 @@ static int parse_series(struct runner *r, const char *line, struct parse_series 
         p++;
     if (p[0] == '{' && p[1] == '}') {
         char *fixed = arena_printf(&r->a, "{" EMPTY_SET_PLACEHOLDER "=\"x\"}%s", p + 2);
-        if (parse_series_desc(fixed, strlen(fixed), &r->a, ps, dl) < 0)
+        if (parse_series_desc_histograms(fixed, strlen(fixed), &r->a, ps, dl) < 0)
             return -1;
         ps->nlabels = 0; /* the placeholder was the only label */
         return 0;
     }
-    return parse_series_desc(line, strlen(line), &r->a, ps, dl);
+    return parse_series_desc_histograms(line, strlen(line), &r->a, ps, dl);
 }
 
 struct load_def {
@@ -274,6 +183,207 @@ struct load_def {
     struct parse_sample *v;
     size_t n;
 };
+
+/* ---- load_with_nhcb: classic histograms also loaded as native histograms
+ * with custom buckets (upstream promqltest's appendCustomHistogram) ---- */
+
+struct nhcb_le {
+    double le, count;
+};
+
+/* The classic series of one histogram at one timestamp. */
+struct nhcb_point {
+    int64_t t;
+    struct nhcb_le *b;  /* buckets by ascending le */
+    size_t nb, capb;
+    double count, sum;
+    bool has_count;
+    bool bad;           /* non-cumulative or negative counts */
+};
+
+struct nhcb_group {
+    struct label *ls;   /* base name, le dropped */
+    size_t nls;
+    uint64_t hash;
+    struct nhcb_point *p;
+    size_t np, capp;
+};
+
+static struct nhcb_point *nhcb_point(struct arena *a, struct nhcb_group *g, int64_t t)
+{
+    for (size_t i = 0; i < g->np; i++)
+        if (g->p[i].t == t)
+            return &g->p[i];
+    if (g->np == g->capp) {
+        size_t nc = g->capp ? g->capp * 2 : 16;
+        struct nhcb_point *np = ARENA_NEWN(a, struct nhcb_point, nc);
+        if (g->np)
+            memcpy(np, g->p, g->np * sizeof *np);
+        g->p = np;
+        g->capp = nc;
+    }
+    struct nhcb_point *p = &g->p[g->np++];
+    memset(p, 0, sizeof *p);
+    p->t = t;
+    return p;
+}
+
+/* Inserts a cumulative bucket count in le order (TempHistogram.SetBucketCount). */
+static void nhcb_set_bucket(struct arena *a, struct nhcb_point *p, double le, double count)
+{
+    if (p->bad)
+        return;
+    if (count < 0) {
+        p->bad = true;
+        return;
+    }
+    size_t i = 0;
+    while (i < p->nb && p->b[i].le < le)
+        i++;
+    if (i < p->nb && p->b[i].le == le)
+        return; /* duplicate */
+    if ((i > 0 && count < p->b[i - 1].count) || (i < p->nb && count > p->b[i].count)) {
+        p->bad = true;
+        return;
+    }
+    if (p->nb == p->capb) {
+        size_t nc = p->capb ? p->capb * 2 : 8;
+        struct nhcb_le *nb = ARENA_NEWN(a, struct nhcb_le, nc);
+        if (p->nb)
+            memcpy(nb, p->b, p->nb * sizeof *nb);
+        p->b = nb;
+        p->capb = nc;
+    }
+    memmove(p->b + i + 1, p->b + i, (p->nb - i) * sizeof *p->b);
+    p->b[i] = (struct nhcb_le){le, count};
+    p->nb++;
+}
+
+static bool has_suffix(const char *s, const char *suf, size_t *base)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    if (n <= k || strcmp(s + n - k, suf))
+        return false;
+    *base = n - k;
+    return true;
+}
+
+static int load_nhcb(struct runner *r, const struct load_def *defs, size_t n, int64_t step)
+{
+    struct nhcb_group *g = ARENA_NEWN(&r->a, struct nhcb_group, n ? n : 1);
+    size_t ng = 0;
+    for (size_t j = 0; j < n; j++) {
+        const char *name = NULL, *le_s = NULL;
+        for (size_t k = 0; k < defs[j].nls; k++) {
+            if (!strcmp(defs[j].ls[k].name, "__name__"))
+                name = defs[j].ls[k].value;
+            else if (!strcmp(defs[j].ls[k].name, "le"))
+                le_s = defs[j].ls[k].value;
+        }
+        size_t base;
+        int kind; /* 0 bucket, 1 count, 2 sum */
+        if (!name)
+            continue;
+        if (has_suffix(name, "_bucket", &base))
+            kind = 0;
+        else if (has_suffix(name, "_count", &base))
+            kind = 1;
+        else if (has_suffix(name, "_sum", &base))
+            kind = 2;
+        else
+            continue;
+        double le = 0;
+        if (kind == 0) {
+            char *end;
+            if (!le_s)
+                continue;
+            le = strtod(le_s, &end);
+            if (*end || end == le_s || isnan(le))
+                continue;
+        }
+        struct label *ls = ARENA_NEWN(&r->a, struct label, defs[j].nls);
+        size_t nls = 0;
+        for (size_t k = 0; k < defs[j].nls; k++) {
+            if (!strcmp(defs[j].ls[k].name, "le"))
+                continue;
+            ls[nls] = defs[j].ls[k];
+            if (!strcmp(ls[nls].name, "__name__"))
+                ls[nls].value = arena_strndup(&r->a, name, base);
+            nls++;
+        }
+        uint64_t h = labels_hash(ls, nls);
+        size_t gi = 0;
+        while (gi < ng && g[gi].hash != h)
+            gi++;
+        if (gi == ng) {
+            memset(&g[ng], 0, sizeof g[ng]);
+            g[ng].ls = ls;
+            g[ng].nls = nls;
+            g[ng].hash = h;
+            ng++;
+        }
+        for (size_t k = 0; k < defs[j].n; k++) {
+            const struct parse_sample *v = &defs[j].v[k];
+            if (v->kind != PARSE_SAMPLE_VALUE)
+                continue;
+            struct nhcb_point *p = nhcb_point(&r->a, &g[gi], (int64_t)k * step);
+            if (kind == 0) {
+                nhcb_set_bucket(&r->a, p, le, v->value);
+            } else if (kind == 1) {
+                if (v->value < 0)
+                    p->bad = true;
+                p->count = v->value;
+                p->has_count = true;
+            } else {
+                p->sum = v->value;
+            }
+        }
+    }
+    for (size_t gi = 0; gi < ng; gi++) {
+        struct memstore_series *s = memstore_series_get(&r->ms, g[gi].ls, g[gi].nls);
+        for (size_t i = 0; i < g[gi].np; i++) {
+            struct nhcb_point *p = &g[gi].p[i];
+            if (p->bad) {
+                snprintf(r->nhcb_err, sizeof r->nhcb_err, "classic histogram counts are not cumulative");
+                return -1;
+            }
+            if (!p->has_count && p->nb)
+                p->count = p->b[p->nb - 1].count;
+            if (!p->nb || !isinf(p->b[p->nb - 1].le) || p->b[p->nb - 1].le < 0) {
+                if (p->nb == p->capb) {
+                    struct nhcb_le *nb = ARENA_NEWN(&r->a, struct nhcb_le, p->nb + 1);
+                    if (p->nb)
+                        memcpy(nb, p->b, p->nb * sizeof *nb);
+                    p->b = nb;
+                }
+                p->b[p->nb++] = (struct nhcb_le){INFINITY, p->count};
+            }
+            if (p->count != p->b[p->nb - 1].count) {
+                snprintf(r->nhcb_err, sizeof r->nhcb_err, "count mismatch: count=%g != le=+Inf count=%g",
+                         p->count, p->b[p->nb - 1].count);
+                return -1;
+            }
+            struct histogram h = {0};
+            h.schema = HISTOGRAM_CUSTOM_SCHEMA;
+            h.count = p->count;
+            h.sum = p->sum;
+            double *cv = ARENA_NEWN(&r->a, double, p->nb);
+            h.pos = ARENA_NEWN(&r->a, double, p->nb);
+            h.npos = (uint32_t)p->nb;
+            double prev = 0;
+            for (size_t k = 0; k < p->nb; k++) {
+                h.pos[k] = p->b[k].count - prev;
+                prev = p->b[k].count;
+                if (k + 1 < p->nb)
+                    cv[k] = p->b[k].le;
+            }
+            h.custom = cv;
+            h.ncustom = (uint32_t)p->nb - 1;
+            memstore_append_histogram(&r->ms, s, p->t, &h);
+        }
+    }
+    return 0;
+}
 
 static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
 {
@@ -294,8 +404,6 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
     while (*i + 1 < nlines && lines[*i + 1][0]) {
         (*i)++;
         char *l = lines[*i];
-        if (strstr(l, "{{"))
-            r->rep->skipped_loads += strip_histograms(&r->a, lines[*i], &l);
         struct diag_list dl;
         diag_list_init(&dl);
         struct parse_series ps;
@@ -324,9 +432,6 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
             }
             n++;
         }
-        for (size_t k = 0; nhcb && k < ps.nlabels; k++)
-            if (!strcmp(ps.names[k], "__name__"))
-                note_nhcb(r, ps.values[k]);
         defs[j].ls = ls;
         defs[j].nls = ps.nlabels;
         defs[j].hash = h;
@@ -335,10 +440,19 @@ static int run_load(struct runner *r, char **lines, size_t nlines, size_t *i)
     }
     for (size_t j = 0; j < n; j++) {
         struct memstore_series *s = memstore_series_get(&r->ms, defs[j].ls, defs[j].nls);
-        for (size_t k = 0; k < defs[j].n; k++)
-            if (defs[j].v[k].kind != PARSE_SAMPLE_OMITTED)
-                memstore_append(s, (int64_t)k * step, sample_value(&defs[j].v[k]));
+        for (size_t k = 0; k < defs[j].n; k++) {
+            const struct parse_sample *v = &defs[j].v[k];
+            if (v->kind == PARSE_SAMPLE_HISTOGRAM)
+                memstore_append_histogram(&r->ms, s, (int64_t)k * step, v->h);
+            else if (v->kind != PARSE_SAMPLE_OMITTED)
+                memstore_append(s, (int64_t)k * step, sample_value(v));
+        }
     }
+    if (nhcb && load_nhcb(r, defs, n, step) < 0) {
+        failf(r, hdr_line, "load_with_nhcb: %s", r->nhcb_err);
+        return -1;
+    }
+    memstore_histogram_hints(&r->ms);
     return 0;
 }
 
@@ -530,10 +644,6 @@ static int parse_eval(struct runner *r, char **lines, size_t nlines, size_t *i, 
             c->scalar = num;
             continue;
         }
-        if (strstr(d, "{{")) {
-            c->skip = true;
-            continue;
-        }
         struct diag_list dl;
         diag_list_init(&dl);
         struct parse_series ps;
@@ -590,6 +700,45 @@ static bool almost_equal(double a, double b)
     if (a == 0 || b == 0 || abs_sum < min_normal)
         return diff < eps * min_normal;
     return diff / fmin(abs_sum, 1.7976931348623157e308) < eps;
+}
+
+static const char *fmt_hist(struct arena *a, const struct histogram *h)
+{
+    struct strbuf sb = STRBUF_INIT;
+    histogram_format(&sb, h);
+    const char *r = arena_strdup(a, sb.buf);
+    strbuf_release(&sb);
+    return r;
+}
+
+/* Whether a result sample (float v, or histogram h) is the expected value;
+ * err receives the reason when not. */
+static bool value_matches(struct runner *r, const struct parse_sample *e, double v,
+                          const struct histogram *h, const char *what, struct strbuf *err)
+{
+    if (e->kind == PARSE_SAMPLE_HISTOGRAM) {
+        if (!h) {
+            strbuf_addf(err, "expected histogram %s for %s but got float value %.17g",
+                        fmt_hist(&r->a, e->h), what, v);
+            return false;
+        }
+        if (!histogram_matches(e->h, h, e->hint_set, almost_equal)) {
+            strbuf_addf(err, "expected %s for %s but got %s", fmt_hist(&r->a, e->h), what,
+                        fmt_hist(&r->a, h));
+            return false;
+        }
+        return true;
+    }
+    if (h) {
+        strbuf_addf(err, "expected float value %.17g for %s but got histogram %s", sample_value(e),
+                    what, fmt_hist(&r->a, h));
+        return false;
+    }
+    if (!almost_equal(v, sample_value(e))) {
+        strbuf_addf(err, "expected %.17g for %s but got %.17g", sample_value(e), what, v);
+        return false;
+    }
+    return true;
 }
 
 static const struct exp_series *find_exp(const struct eval_cmd *c, uint64_t h)
@@ -665,11 +814,10 @@ static int compare(struct runner *r, const struct eval_cmd *c, const struct valu
                                 k, e->text, (long long)t, (long long)s->pts[k].t_ms);
                     return -1;
                 }
-                if (!almost_equal(s->pts[k].v, sample_value(&e->v[j]))) {
-                    strbuf_addf(err, "expected float value at index %zu (t=%lld) for %s to be %.17g, but got %.17g",
-                                k, (long long)t, e->text, sample_value(&e->v[j]), s->pts[k].v);
+                if (!value_matches(r, &e->v[j], s->pts[k].v, s->pts[k].h,
+                                   arena_printf(&r->a, "%s at index %zu (t=%lld)", e->text, k, (long long)t),
+                                   err))
                     return -1;
-                }
                 k++;
             }
             if (k != s->n) {
@@ -697,19 +845,21 @@ static int compare(struct runner *r, const struct eval_cmd *c, const struct valu
         for (size_t i = 0; i < vec->n; i++) {
             const struct exp_series *e = find_exp(c, vec->s[i].ls->hash);
             if (!e) {
-                strbuf_addf(err, "unexpected metric %s in result, has value %.17g",
-                            fmt_labels(&r->a, vec->s[i].ls), vec->s[i].v);
+                if (vec->s[i].h)
+                    strbuf_addf(err, "unexpected metric %s in result, has value %s",
+                                fmt_labels(&r->a, vec->s[i].ls), fmt_hist(&r->a, vec->s[i].h));
+                else
+                    strbuf_addf(err, "unexpected metric %s in result, has value %.17g",
+                                fmt_labels(&r->a, vec->s[i].ls), vec->s[i].v);
                 return -1;
             }
             if (is_ordered(c) && e->pos != (int)i + 1) {
                 strbuf_addf(err, "expected metric %s at position %d but was at %zu", e->text, e->pos, i + 1);
                 return -1;
             }
-            double want = e->n ? sample_value(&e->v[0]) : NAN;
-            if (!almost_equal(want, vec->s[i].v)) {
-                strbuf_addf(err, "expected %.17g for %s but got %.17g", want, e->text, vec->s[i].v);
+            struct parse_sample nan_sample = {.kind = PARSE_SAMPLE_VALUE, .value = NAN};
+            if (!value_matches(r, e->n ? &e->v[0] : &nan_sample, vec->s[i].v, vec->s[i].h, e->text, err))
                 return -1;
-            }
         }
         for (size_t j = 0; j < c->nser; j++) {
             bool seen = false;
@@ -1013,6 +1163,7 @@ static int run_instant_query(struct runner *r, const struct eval_cmd *c, const s
                     memset(s, 0, sizeof *s);
                     s->ls = m->s[i].ls;
                     s->v = m->s[i].pts[j].v;
+                    s->h = m->s[i].pts[j].h;
                     s->t_ms = t;
                     break;
                 }
@@ -1026,14 +1177,6 @@ static int run_instant_query(struct runner *r, const struct eval_cmd *c, const s
         return -1;
     }
     return 0;
-}
-
-static bool evals_nhcb(struct runner *r, const struct eval_cmd *c)
-{
-    struct strbuf err = STRBUF_INIT;
-    struct ast_node *q = parse_query(r, c->expr, &err);
-    strbuf_release(&err);
-    return q && ast_walk(q, touches_nhcb_cb, r);
 }
 
 static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *err)
@@ -1137,7 +1280,6 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
         struct arena_mark m = arena_mark(&r.a);
         if (!strncasecmp(l, "clear", 5) && (!l[5] || isspace((unsigned char)l[5]))) {
             memstore_clear(&r.ms);
-            clear_nhcb(&r);
         } else if (!strncasecmp(l, "load", 4)) {
             run_load(&r, lines, nlines, &i);
         } else if (!strncasecmp(l, "eval", 4)) {
@@ -1145,13 +1287,6 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
             if (parse_eval(&r, lines, nlines, &i, &c) < 0) {
                 failf(&r, (int)i + 1, "invalid eval command: %s", l);
                 rep->failed++;
-            } else if (c.skip) {
-                rep->skipped++;
-                strbuf_addf(log, "SKIP %s:%d: native histogram expectation: %s\n", path, c.line, c.expr);
-            } else if (r.nnhcb && evals_nhcb(&r, &c)) {
-                rep->skipped++;
-                strbuf_addf(log, "SKIP %s:%d: reads native histograms made by load_with_nhcb: %s\n",
-                            path, c.line, c.expr);
             } else {
                 struct strbuf err = STRBUF_INIT;
                 if (run_eval(&r, &c, &err) < 0) {
@@ -1173,8 +1308,6 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
     }
     arena_release(&r.a);
     memstore_release(&r.ms);
-    clear_nhcb(&r);
-    free(r.nhcb);
     free(lines);
     strbuf_release(&src);
     return ret;

@@ -22,8 +22,6 @@ struct promqltest_opts {
 struct promqltest_report {
     size_t passed;   /* eval statements that passed */
     size_t failed;   /* eval statements that failed */
-    size_t skipped;  /* eval statements skipped (native-histogram results) */
-    size_t skipped_loads; /* native-histogram sample values not loaded */
 };
 
 /* Runs one file; appends to log and adds counts to rep.

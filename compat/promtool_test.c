@@ -16,6 +16,7 @@
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "compat/promfmt.h"
+#include "eval/histogram.h"
 #include "eval/engine.h"
 #include "eval/labels.h"
 #include "eval/memstore.h"
@@ -42,7 +43,7 @@ struct alert_test {
 struct exp_sample {
     const char *labels; /* as written */
     double value;       /* value */
-    bool histogram;     /* a histogram was given (not supported) */
+    const char *histogram; /* the histogram notation, "" for a float sample */
 };
 
 struct expr_test {
@@ -299,7 +300,7 @@ static void dec_group(struct decoder *d, const struct ynode *n, struct test_grou
                 continue;
             x->exp[j].labels = dec_str(d, ynode_map_get(e, "labels"));
             x->exp[j].value = dec_float(d, ynode_map_get(e, "value"));
-            x->exp[j].histogram = *dec_str(d, ynode_map_get(e, "histogram")) != '\0';
+            x->exp[j].histogram = dec_str(d, ynode_map_get(e, "histogram"));
         }
     }
     const struct ynode *el = ynode_deref(ynode_map_get(n, "external_labels"));
@@ -551,12 +552,24 @@ static void check_alerts(struct ctx *c, struct test_group *tg, struct group *gro
 struct got_sample {
     const struct labels *ls;
     double v;
+    const char *hist; /* TestExpression() of a histogram sample, or NULL */
 };
 
 static int cmp_got_sample(const void *x, const void *y)
 {
     const struct got_sample *a = x, *b = y;
     return labels_compare(a->ls, b->ls);
+}
+
+static const char *hist_expr(struct arena *a, const struct histogram *h)
+{
+    if (!h)
+        return NULL;
+    struct strbuf sb = STRBUF_INIT;
+    histogram_test_expression(&sb, h);
+    const char *r = arena_strdup(a, sb.buf);
+    strbuf_release(&sb);
+    return r;
 }
 
 static void samples_string(struct strbuf *sb, const struct got_sample *s, size_t n)
@@ -570,7 +583,10 @@ static void samples_string(struct strbuf *sb, const struct got_sample *s, size_t
             strbuf_addstr(sb, ", ");
         labels_format(sb, s[i].ls);
         strbuf_addch(sb, ' ');
-        promfmt_go_float(sb, s[i].v, 'E');
+        if (s[i].hist)
+            strbuf_addstr(sb, s[i].hist);
+        else
+            promfmt_go_float(sb, s[i].v, 'E');
     }
 }
 
@@ -608,13 +624,14 @@ static void check_expr(struct ctx *c, struct memstore *ms, const struct engine_o
     labels_table_init(&lt, c->a, false);
     if (res.v.type == VALUE_SCALAR) {
         got = ARENA_NEWN(c->a, struct got_sample, 1);
-        got[0] = (struct got_sample){labels_empty(&lt), res.v.u.scalar.v};
+        got[0] = (struct got_sample){labels_empty(&lt), res.v.u.scalar.v, NULL};
         ngot = 1;
     } else if (res.v.type == VALUE_VECTOR) {
         ngot = res.v.u.vec.n;
         got = ARENA_NEWN(c->a, struct got_sample, ngot + 1);
         for (size_t i = 0; i < ngot; i++)
-            got[i] = (struct got_sample){res.v.u.vec.s[i].ls, res.v.u.vec.s[i].v};
+            got[i] = (struct got_sample){res.v.u.vec.s[i].ls, res.v.u.vec.s[i].v,
+                                         hist_expr(c->a, res.v.u.vec.s[i].h)};
     } else {
         errs_add(errs, "    expr: %s, time: %s, err: rule result is not a vector or scalar", q.buf, ts.buf);
         goto out;
@@ -622,10 +639,22 @@ static void check_expr(struct ctx *c, struct memstore *ms, const struct engine_o
     struct got_sample *exp = ARENA_NEWN(c->a, struct got_sample, t->nexp + 1);
     for (size_t i = 0; i < t->nexp; i++) {
         const char *l = t->exp[i].labels;
-        if (t->exp[i].histogram) {
-            errs_add(errs, "    expr: %s, time: %s, err: labels \"%s\": native histograms are not supported by heed",
-                     q.buf, ts.buf, l);
-            goto out;
+        const char *hexp = NULL;
+        if (*t->exp[i].histogram) {
+            /* promtool reads it as the values of a series "{} <histogram>" */
+            const char *desc = arena_printf(c->a, "{} %s", t->exp[i].histogram);
+            struct parse_series hs;
+            struct diag_list hdl;
+            diag_list_init(&hdl);
+            int hrc = parse_series_desc_histograms(desc, strlen(desc), c->a, &hs, &hdl);
+            if (hrc != 0 || hs.nsamples == 0 || hs.samples[0].kind != PARSE_SAMPLE_HISTOGRAM) {
+                errs_add(errs, "    expr: %s, time: %s, err: histogram \"%s\": %s", q.buf, ts.buf,
+                         t->exp[i].histogram, hrc != 0 && hdl.len ? hdl.items[0].msg : "expected histogram");
+                diag_list_release(&hdl);
+                goto out;
+            }
+            diag_list_release(&hdl);
+            hexp = hist_expr(c->a, hs.samples[0].h);
         }
         struct parse_series ps;
         memset(&ps, 0, sizeof ps);
@@ -642,13 +671,14 @@ static void check_expr(struct ctx *c, struct memstore *ms, const struct engine_o
         struct label *ls = ARENA_NEWN(c->a, struct label, ps.nlabels + 1);
         for (size_t k = 0; k < ps.nlabels; k++)
             ls[k] = (struct label){ps.names[k], ps.values[k]};
-        exp[i] = (struct got_sample){labels_intern(&lt, ls, ps.nlabels), t->exp[i].value};
+        exp[i] = (struct got_sample){labels_intern(&lt, ls, ps.nlabels), t->exp[i].value, hexp};
     }
     qsort(got, ngot, sizeof *got, cmp_got_sample);
     qsort(exp, t->nexp, sizeof *exp, cmp_got_sample);
     bool equal = ngot == t->nexp;
     for (size_t i = 0; equal && i < ngot; i++)
-        equal = labels_equal(got[i].ls, exp[i].ls) && float_eq(exp[i].v, got[i].v, c->tf->fuzzy);
+        equal = labels_equal(got[i].ls, exp[i].ls) && float_eq(exp[i].v, got[i].v, c->tf->fuzzy) &&
+                !strcmp(exp[i].hist ? exp[i].hist : "", got[i].hist ? got[i].hist : "");
     if (!equal) {
         struct strbuf es = STRBUF_INIT, gs = STRBUF_INIT;
         samples_string(&es, exp, t->nexp);
@@ -691,7 +721,7 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
         struct strbuf line = STRBUF_INIT;
         strbuf_addf(&line, "%s %s", tg->in[i].series, tg->in[i].values);
         struct parse_series ps;
-        if (parse_series_desc(line.buf, line.len, c->a, &ps, &dl) != 0) {
+        if (parse_series_desc_histograms(line.buf, line.len, c->a, &ps, &dl) != 0) {
             int l, col;
             diag_line_col(line.buf, line.len, dl.items[0].span.start, &l, &col);
             errs_add(errs, "%d:%d: parse error: %s", l + 1, col, dl.items[0].msg);
@@ -703,12 +733,18 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
         for (size_t k = 0; k < ps.nlabels; k++)
             ls[k] = (struct label){ps.names[k], ps.values[k]};
         struct memstore_series *s = memstore_series_get(&ms, ls, ps.nlabels);
-        for (size_t k = 0; k < ps.nsamples; k++)
-            if (ps.samples[k].kind != PARSE_SAMPLE_OMITTED)
-                memstore_append(s, tg->start_ms + (int64_t)k * interval,
+        for (size_t k = 0; k < ps.nsamples; k++) {
+            int64_t ts = tg->start_ms + (int64_t)k * interval;
+            if (ps.samples[k].kind == PARSE_SAMPLE_HISTOGRAM)
+                memstore_append_histogram(&ms, s, ts, ps.samples[k].h);
+            else if (ps.samples[k].kind != PARSE_SAMPLE_OMITTED)
+                memstore_append(s, ts,
                                 ps.samples[k].kind == PARSE_SAMPLE_STALE ? value_stale_nan() : ps.samples[k].value);
+        }
         arena_reset(c->a, mark);
     }
+
+    memstore_histogram_hints(&ms); /* as the TSDB returns them */
 
     /* the rule groups, in group_eval_order (unlisted ones rank 0) */
     size_t total = 0;
@@ -718,30 +754,62 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
     {
         /* collect, then order stably by rank */
         const struct rule_group **gs = xcalloc(total + 1, sizeof *gs);
+        const struct rulefile **gf = xcalloc(total + 1, sizeof *gf);
         size_t k = 0;
         for (size_t f = 0; f < rules->len; f++)
-            for (size_t g = 0; g < rules->files[f]->ngroups; g++)
+            for (size_t g = 0; g < rules->files[f]->ngroups; g++) {
+                gf[k] = rules->files[f];
                 gs[k++] = &rules->files[f]->groups[g];
+            }
         for (size_t i = 1; i < k; i++) {
             const struct rule_group *x = gs[i];
             size_t j = i;
+            const struct rulefile *xf = gf[i];
             while (j > 0 && group_rank(c, gs[j - 1]->name) > group_rank(c, x->name)) {
                 gs[j] = gs[j - 1];
+                gf[j] = gf[j - 1];
                 j--;
             }
             gs[j] = x;
+            gf[j] = xf;
         }
+        /* freshness policies: compat unless --profile or a directive says otherwise */
+        struct policy_config pc;
+        policy_config_init(&pc, c->o->profile);
         for (size_t i = 0; i < k; i++) {
             char msg[512];
             if (group_init(&groups[ngroups], gs[i], msg, sizeof msg) != 0) {
                 ngroups++;
                 errs_add(errs, "%s", msg);
                 free(gs);
+                free(gf);
+                policy_config_release(&pc);
                 goto out;
             }
+            struct diag_list dl;
+            diag_list_init(&dl);
+            int prc = group_resolve_policies(&groups[ngroups], &pc, gf[i], &dl);
             ngroups++;
+            if (prc < 0) {
+                for (size_t d = 0; d < dl.len; d++) {
+                    struct strbuf sb = STRBUF_INIT;
+                    diag_render(&sb, &dl.items[d], gf[i]->src, gf[i]->len, 0);
+                    if (sb.len && sb.buf[sb.len - 1] == '\n')
+                        sb.buf[--sb.len] = '\0';
+                    errs_add(errs, "%s", sb.buf);
+                    strbuf_release(&sb);
+                }
+                diag_list_release(&dl);
+                free(gs);
+                free(gf);
+                policy_config_release(&pc);
+                goto out;
+            }
+            diag_list_release(&dl);
         }
         free(gs);
+        free(gf);
+        policy_config_release(&pc);
     }
 
     int64_t max_eval = 0;
@@ -779,7 +847,7 @@ static void run_group(struct ctx *c, struct test_group *tg, size_t index, struct
     struct tmpl_label *ext = ARENA_NEWN(c->a, struct tmpl_label, tg->next + 1);
     for (size_t i = 0; i < tg->next; i++)
         ext[i] = (struct tmpl_label){tg->ext[i].name, tg->ext[i].value};
-    struct group_env env = {&ms.iface, &eo, append_to_store, &ms, ext, tg->next, tg->external_url, 0, true};
+    struct group_env env = {&ms.iface, &eo, append_to_store, &ms, ext, tg->next, tg->external_url, 0, true, false};
 
     int64_t mint = tg->start_ms, maxt = mint + max_eval;
     size_t curr = 0;

@@ -11,11 +11,13 @@
 #include <stddef.h>
 
 #include "compat/promtool_check.h"
+#include "rules/policy.h"
 
 struct promtool_test_opts {
     const char *const *run;      /* --run regexes (test groups whose name matches any) */
     size_t nrun;
     int ignore_unknown_fields;   /* --ignore-unknown-fields (rule files) */
+    enum policy_profile profile; /* for rules without a directive (heed test rules: compat) */
 };
 
 /* Runs every test file; returns promtool's exit code (0 all passed, 1 otherwise). */

@@ -15,6 +15,7 @@
 
 #include "base/arena.h"
 #include "base/strbuf.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "compat/protobuf.h"
 
@@ -82,36 +83,6 @@ static int name_valid(const char *s, int colon)
     return 1;
 }
 
-/* Well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF):
- * protobuf strings must be, and receivers reject the whole request otherwise. */
-static int utf8_valid(const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned c = *s++;
-        if (c < 0x80)
-            continue;
-        int more;
-        unsigned min, cp;
-        if ((c & 0xe0) == 0xc0) {
-            more = 1, min = 0x80, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            more = 2, min = 0x800, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            more = 3, min = 0x10000, cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        for (int i = 0; i < more; i++, s++) {
-            if ((*s & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (*s & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-    }
-    return 1;
-}
 
 static int label_ptr_cmp(const void *a, const void *b)
 {
@@ -152,7 +123,7 @@ static long series_normalise(const struct remote_write_series *s,
         const char *value = sorted[i]->value;
         if (!value || !*value)
             continue;
-        if (!utf8_valid(value)) {
+        if (!utf8_valid(value, strlen(value))) {
             set_error(err, "label %s has a value that is not valid UTF-8", sorted[i]->name);
             return -1;
         }

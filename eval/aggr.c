@@ -9,6 +9,10 @@
 #include "base/strbuf.h"
 #include "eval/ev.h"
 #include "eval/fn.h"
+#include "eval/histogram.h"
+
+static int aggr_vector(struct ev *ev, const struct ast_node *n, struct value pv,
+                       const struct vector *in, int64_t t, struct value *out);
 
 struct group {
     const struct labels *ls;  /* output labels (grouping result) */
@@ -141,7 +145,16 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
     size_t ng = 0;
     for (size_t i = 0; i < in->n; i++) {
         labels_builder_reset(&ev->lb, in->s[i].ls);
-        labels_builder_set(&ev->lb, label, ev_format_float(ev, in->s[i].v));
+        const char *val;
+        if (in->s[i].h) {
+            struct strbuf hs = STRBUF_INIT;
+            histogram_go_string(&hs, in->s[i].h);
+            val = arena_strdup(ev->keep, hs.buf);
+            strbuf_release(&hs);
+        } else {
+            val = ev_format_float(ev, in->s[i].v);
+        }
+        labels_builder_set(&ev->lb, label, val);
         const struct labels *with = labels_builder_finish(&ev->lb, &ev->lt);
         labels_builder_reset(&ev->lb, with);
         if (n->u.agg.without) {
@@ -183,7 +196,6 @@ static int count_values(struct ev *ev, const struct ast_node *n, const char *lab
 
 int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out)
 {
-    enum ast_aggop op = n->u.agg.op;
     struct value pv = {0}, iv;
     if (n->u.agg.param && ev_eval(ev, n->u.agg.param, t, &pv) < 0)
         return -1;
@@ -191,7 +203,150 @@ int aggr_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *
         return -1;
     if (iv.type != VALUE_VECTOR)
         return ev_fail(ev, EVAL_ERR_BAD_DATA, "aggregation over a non-vector");
-    const struct vector *in = &iv.u.vec;
+    return aggr_vector(ev, n, pv, &iv.u.vec, t, out);
+}
+
+static const char *agg_name(enum ast_aggop op)
+{
+    switch (op) {
+    case AST_AGG_MIN: return "min";
+    case AST_AGG_MAX: return "max";
+    case AST_AGG_STDDEV: return "stddev";
+    case AST_AGG_STDVAR: return "stdvar";
+    case AST_AGG_QUANTILE: return "quantile";
+    case AST_AGG_TOPK: return "topk";
+    case AST_AGG_BOTTOMK: return "bottomk";
+    default: return NULL;
+    }
+}
+
+/* One output group of sum/avg over native histograms. */
+struct hgroup {
+    const struct labels *ls;
+    struct histogram *h;  /* running sum (own copy) */
+    struct histogram_comp c; /* its Kahan compensation */
+    struct histogram_mean mean; /* avg */
+    double count;
+    bool incompatible, reset_seen, not_reset_seen, drop_name;
+    struct prov_acc prov;
+};
+
+/* sum and avg over a vector holding native histograms: float groups as
+ * usual, histogram groups summed, groups mixing both dropped with
+ * Prometheus's warning. */
+static int aggr_histograms(struct ev *ev, const struct ast_node *n, struct value pv,
+                           const struct vector *in, int64_t t, struct value *out)
+{
+    struct vector floats = {ev_vec_alloc(ev, in->n), 0};
+    for (size_t i = 0; i < in->n; i++)
+        if (!in->s[i].h)
+            floats.s[floats.n++] = in->s[i];
+    if (aggr_vector(ev, n, pv, &floats, t, out) < 0)
+        return -1;
+    struct hgroup *g = ARENA_NEWN(ev->a, struct hgroup, in->n);
+    size_t ng = 0;
+    const struct ast_node *pos = n->u.agg.expr;
+    for (size_t i = 0; i < in->n; i++) {
+        const struct vsample *s = &in->s[i];
+        if (!s->h)
+            continue;
+        const struct labels *key = grouping_labels(ev, n, s->ls);
+        size_t j = 0;
+        while (j < ng && g[j].ls != key)
+            j++;
+        struct hgroup *gr = &g[j];
+        if (j == ng) {
+            ng++;
+            gr->ls = key;
+        }
+        if (s->h->hint == HISTOGRAM_HINT_RESET)
+            gr->reset_seen = true;
+        else if (s->h->hint == HISTOGRAM_HINT_NOT_RESET)
+            gr->not_reset_seen = true;
+        if (s->drop_name)
+            gr->drop_name = true;
+        if (ev->prov)
+            prov_acc_add(&gr->prov, ev->a, s->prov);
+        gr->count++;
+        if (gr->incompatible)
+            continue;
+        unsigned flags = 0;
+        int rc;
+        if (n->u.agg.op == AST_AGG_AVG) {
+            rc = histogram_mean_add(ev->a, &gr->mean, s->h, &flags);
+        } else if (!gr->h) {
+            gr->h = histogram_copy(ev->a, s->h);
+            continue;
+        } else {
+            rc = histogram_add_kahan(ev->a, gr->h, s->h, &gr->c, &flags);
+        }
+        if (rc < 0) {
+            const char *name = labels_get(s->ls, LABELS_METRIC_NAME);
+            ev_warn(ev, pos, "vector contains a mix of histograms with exponential and custom buckets schemas for metric name \"%s\"",
+                    name ? name : "");
+            gr->incompatible = true;
+        } else if (flags & HISTOGRAM_OP_RECONCILED) {
+            ev_info(ev, pos, "mismatched custom buckets were reconciled during aggregation");
+        }
+    }
+    struct vsample *o = ev_vec_alloc(ev, out->u.vec.n + ng);
+    size_t k = 0;
+    for (size_t i = 0; i < out->u.vec.n; i++) {
+        bool mixed = false;
+        for (size_t j = 0; j < ng && !mixed; j++)
+            mixed = g[j].ls == out->u.vec.s[i].ls;
+        if (!mixed)
+            o[k++] = out->u.vec.s[i];
+    }
+    for (size_t j = 0; j < ng; j++) {
+        struct hgroup *gr = &g[j];
+        bool mixed = false;
+        for (size_t i = 0; i < out->u.vec.n && !mixed; i++)
+            mixed = gr->ls == out->u.vec.s[i].ls;
+        if (mixed) {
+            ev_warn(ev, pos, "encountered a mix of histograms and floats for aggregation");
+            continue;
+        }
+        if (gr->incompatible)
+            continue;
+        if (n->u.agg.op == AST_AGG_AVG)
+            gr->h = histogram_mean_finish(&gr->mean);
+        else
+            histogram_kahan_finish(gr->h, &gr->c);
+        if (gr->reset_seen && gr->not_reset_seen)
+            ev_warn(ev, pos, "conflicting counter resets during histogram aggregation");
+        o[k].ls = gr->ls;
+        o[k].h = gr->h;
+        o[k].v = 0;
+        o[k].t_ms = t;
+        o[k].prov = prov_acc_finish(&gr->prov, ev->a);
+        o[k].drop_name = gr->drop_name;
+        k++;
+    }
+    out->u.vec.s = o;
+    out->u.vec.n = k;
+    return 0;
+}
+
+static int aggr_vector(struct ev *ev, const struct ast_node *n, struct value pv,
+                       const struct vector *in, int64_t t, struct value *out)
+{
+    enum ast_aggop op = n->u.agg.op;
+    size_t nhist = 0;
+    for (size_t i = 0; i < in->n; i++)
+        nhist += in->s[i].h != NULL;
+    struct vector kept;
+    if (nhist && (op == AST_AGG_SUM || op == AST_AGG_AVG))
+        return aggr_histograms(ev, n, pv, in, t, out);
+    if (nhist && agg_name(op)) {
+        ev_info(ev, n->u.agg.expr, "ignored histogram in %s aggregation", agg_name(op));
+        kept.s = ev_vec_alloc(ev, in->n);
+        kept.n = 0;
+        for (size_t i = 0; i < in->n; i++)
+            if (!in->s[i].h)
+                kept.s[kept.n++] = in->s[i];
+        in = &kept;
+    }
     out->type = VALUE_VECTOR;
     out->u.vec.n = 0;
     out->u.vec.s = ev_vec_alloc(ev, 0);

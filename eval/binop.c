@@ -7,6 +7,7 @@
 #include "base/arena.h"
 #include "base/strbuf.h"
 #include "eval/ev.h"
+#include "eval/histogram.h"
 
 double binop_scalar(enum ast_binop op, double l, double r)
 {
@@ -50,6 +51,80 @@ static double elem(enum ast_binop op, double l, double r, bool *keep)
     return binop_scalar(op, l, r);
 }
 
+enum { ELEM_OK = 0, ELEM_SKIP_INFO, ELEM_SKIP_LAYOUT, ELEM_COLLISION };
+
+/* vectorElemBinop when a histogram is involved: sets *v, *h and *keep, or
+ * returns why the pair yields nothing (an info on incompatible sample types,
+ * or a warning on incompatible bucket layouts). */
+static int elem_hist(struct ev *ev, enum ast_binop op, double fl, double fr,
+                     const struct histogram *hl, const struct histogram *hr, double *v,
+                     const struct histogram **h, bool *keep, unsigned *flags)
+{
+    *keep = true;
+    *v = 0;
+    *h = NULL;
+    *flags = 0;
+    if (!hl) {
+        if (op != AST_OP_MUL)
+            return ELEM_SKIP_INFO;
+        struct histogram *r = histogram_copy(ev->a, hr);
+        histogram_mul(r, fl);
+        *h = r;
+        return ELEM_OK;
+    }
+    if (!hr) {
+        if (op != AST_OP_MUL && op != AST_OP_DIV)
+            return ELEM_SKIP_INFO;
+        struct histogram *r = histogram_copy(ev->a, hl);
+        if (op == AST_OP_MUL)
+            histogram_mul(r, fr);
+        else
+            histogram_div(r, fr);
+        *h = r;
+        return ELEM_OK;
+    }
+    switch (op) {
+    case AST_OP_ADD:
+    case AST_OP_SUB: {
+        struct histogram *r = histogram_copy(ev->a, hl);
+        if (histogram_add(ev->a, r, hr, op == AST_OP_SUB, flags) < 0)
+            return ELEM_SKIP_LAYOUT;
+        if (op == AST_OP_SUB)
+            r->hint = HISTOGRAM_HINT_GAUGE;
+        *h = r;
+        return (*flags & HISTOGRAM_OP_RESET_COLLISION) ? ELEM_COLLISION : ELEM_OK;
+    }
+    case AST_OP_EQLC:
+    case AST_OP_NEQ: {
+        bool eq = histogram_equal(hl, hr);
+        *keep = op == AST_OP_EQLC ? eq : !eq;
+        *h = hl;
+        return ELEM_OK;
+    }
+    default:
+        return ELEM_SKIP_INFO;
+    }
+}
+
+static void elem_hist_annot(struct ev *ev, const struct ast_node *n, int st, bool lh, bool rh,
+                            unsigned flags)
+{
+    enum ast_binop op = n->u.bin.op;
+    if (st == ELEM_SKIP_INFO)
+        ev_info(ev, n, "incompatible sample types encountered for binary operator \"%s\": %s %s %s",
+                ast_binop_name(op), lh ? "histogram" : "float", ast_binop_name(op),
+                rh ? "histogram" : "float");
+    else if (st == ELEM_SKIP_LAYOUT)
+        ev_warn(ev, n, "incompatible bucket layout encountered for binary operator %s",
+                ast_binop_name(op));
+    else if (st == ELEM_COLLISION)
+        ev_warn(ev, n, "conflicting counter resets during histogram %s",
+                op == AST_OP_SUB ? "subtraction" : "addition");
+    if (flags & HISTOGRAM_OP_RECONCILED)
+        ev_info(ev, n, "mismatched custom buckets were reconciled during %s",
+                op == AST_OP_SUB ? "subtraction" : "addition");
+}
+
 static int vector_scalar(struct ev *ev, const struct ast_node *n, const struct vector *vec,
                          double sc, const struct prov *sprov, bool swap, int64_t t,
                          struct value *out)
@@ -63,7 +138,20 @@ static int vector_scalar(struct ev *ev, const struct ast_node *n, const struct v
         if (swap)
             l = sc, r = vec->s[i].v;
         bool keep;
-        double v = elem(op, l, r, &keep);
+        const struct histogram *hv = NULL;
+        double v;
+        if (vec->s[i].h) {
+            unsigned flags;
+            int st = elem_hist(ev, op, l, r, swap ? NULL : vec->s[i].h, swap ? vec->s[i].h : NULL,
+                               &v, &hv, &keep, &flags);
+            elem_hist_annot(ev, n, st, !swap, swap, flags);
+            if (st == ELEM_SKIP_INFO || st == ELEM_SKIP_LAYOUT)
+                continue;
+            if (ast_binop_is_comparison(op))
+                hv = vec->s[i].h;
+        } else {
+            v = elem(op, l, r, &keep);
+        }
         if (ast_binop_is_comparison(op) && swap)
             v = r; /* the vector's value survives a scalar-on-left comparison */
         keepv = v;
@@ -75,6 +163,7 @@ static int vector_scalar(struct ev *ev, const struct ast_node *n, const struct v
             continue;
         o[k] = vec->s[i];
         o[k].v = keepv;
+        o[k].h = rb ? NULL : hv;
         o[k].t_ms = t;
         o[k].prov = ev_prov_merge(ev, vec->s[i].prov, sprov);
         if (changes_schema(op) || rb)
@@ -297,9 +386,24 @@ static int vector_vector(struct ev *ev, const struct ast_node *n, const struct v
         if (card == AST_CARD_ONE_TO_MANY)
             fl = rs->v, fr = ls->v;
         bool keep;
-        double v = elem(op, fl, fr, &keep);
-        if (rb)
+        double v;
+        const struct histogram *hv = NULL;
+        if (ls->h || rs->h) {
+            const struct histogram *hl = ls->h, *hr = rs->h;
+            if (card == AST_CARD_ONE_TO_MANY)
+                hl = rs->h, hr = ls->h;
+            unsigned flags;
+            int st = elem_hist(ev, op, fl, fr, hl, hr, &v, &hv, &keep, &flags);
+            elem_hist_annot(ev, n, st, hl != NULL, hr != NULL, flags);
+            if (st != ELEM_OK)
+                continue;
+        } else {
+            v = elem(op, fl, fr, &keep);
+        }
+        if (rb) {
             v = keep ? 1 : 0;
+            hv = NULL;
+        }
         const struct labels *met = result_metric(ev, ls->ls, rs->ls, op, mt, !delayed && rb);
         if (card == AST_CARD_ONE_TO_ONE) {
             if (matched[lo[i]])
@@ -327,6 +431,7 @@ static int vector_vector(struct ev *ev, const struct ast_node *n, const struct v
             continue;
         o[k].ls = met;
         o[k].v = v;
+        o[k].h = hv;
         o[k].t_ms = t;
         o[k].drop_name = delayed && rb;
         o[k].prov = ev_prov_merge(ev, ls->prov, rs->prov);

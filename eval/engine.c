@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "eval/ev.h"
 #include "eval/fn.h"
+#include "eval/histogram.h"
 
 #define DEFAULT_LOOKBACK_MS (5 * 60 * 1000)
 #define DEFAULT_SUBQ_STEP_MS (60 * 1000)
@@ -272,12 +273,16 @@ static int64_t at_time(struct ev *ev, const struct ast_time_mod *tm, int64_t t)
     return t;
 }
 
+static void stats_hints(struct ev *ev, struct storage_series *ss, size_t n);
+
 static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int64_t hi, int64_t back,
                       const struct ast_node *owner)
 {
     const struct ast_time_mod *tm = &vs->u.vs.tm;
     if (tm->at != AST_AT_NONE)
         lo = hi = at_time(ev, tm, lo);
+    if (ev->prov && ev->o->fresh)
+        back += ev->o->fresh->extra_window_ms; /* unchanged_for beyond the lookback */
     int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
@@ -290,12 +295,95 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
             ev_fail(ev, EVAL_ERR_INTERNAL, "storage select failed");
         return -1;
     }
+    for (size_t i = 0; i < ev->nstats; i++)
+        if (ev->stats_sels[i] == vs) {
+            stats_hints(ev, ss, n);
+            break;
+        }
     s->ss = ss;
     s->n = n;
     s->ls = ARENA_NEWN(ev->keep, const struct labels *, n);
     for (size_t i = 0; i < n; i++)
         s->ls[i] = labels_import(&ev->lt, ss[i].ls);
     return 0;
+}
+
+/* Prometheus reads a selector whose histograms only feed histogram_count,
+ * histogram_sum or histogram_avg (no subquery, quantile or fraction on the
+ * way up) through its HistogramStatsIterator, which rebuilds unknown counter
+ * reset hints by comparing each histogram with the previous one. */
+static void find_stats_selectors(struct ev *ev, const struct ast_node *n, bool stats, bool blocked)
+{
+    switch (n->kind) {
+    case AST_VECTOR_SELECTOR:
+        if (stats && !blocked)
+            ev->stats_sels[ev->nstats++] = n;
+        return;
+    case AST_MATRIX_SELECTOR:
+        find_stats_selectors(ev, n->u.ms.vs, stats, blocked);
+        return;
+    case AST_SUBQUERY:
+        find_stats_selectors(ev, n->u.sq.expr, stats, true);
+        return;
+    case AST_CALL:
+        switch (n->u.call.fn->id) {
+        case FN_HISTOGRAM_COUNT: case FN_HISTOGRAM_SUM: case FN_HISTOGRAM_AVG:
+            stats = true;
+            break;
+        case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_QUANTILES: case FN_HISTOGRAM_FRACTION:
+            blocked = true;
+            break;
+        default:
+            break;
+        }
+        for (size_t i = 0; i < n->u.call.nargs; i++)
+            find_stats_selectors(ev, n->u.call.args[i], stats, blocked);
+        return;
+    case AST_AGGREGATE:
+        if (n->u.agg.param)
+            find_stats_selectors(ev, n->u.agg.param, stats, blocked);
+        find_stats_selectors(ev, n->u.agg.expr, stats, blocked);
+        return;
+    case AST_BINARY:
+        find_stats_selectors(ev, n->u.bin.lhs, stats, blocked);
+        find_stats_selectors(ev, n->u.bin.rhs, stats, blocked);
+        return;
+    case AST_UNARY:
+        find_stats_selectors(ev, n->u.unary.expr, stats, blocked);
+        return;
+    case AST_PAREN:
+        find_stats_selectors(ev, n->u.paren.expr, stats, blocked);
+        return;
+    default:
+        return;
+    }
+}
+
+/* The series of a stats-read selector with unknown hints rebuilt (copies in keep). */
+static void stats_hints(struct ev *ev, struct storage_series *ss, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool any = false;
+        for (size_t j = 0; j < ss[i].n && !any; j++)
+            any = ss[i].pts[j].h != NULL;
+        if (!any)
+            continue;
+        struct sample *p = arena_memdup(ev->keep, ss[i].pts, ss[i].n * sizeof *p);
+        const struct histogram *last = NULL;
+        for (size_t j = 0; j < ss[i].n; j++) {
+            if (!p[j].h || p[j].h->hint != HISTOGRAM_HINT_UNKNOWN) {
+                if (p[j].h)
+                    last = p[j].h;
+                continue;
+            }
+            struct histogram *c = arena_memdup(ev->keep, p[j].h, sizeof *c);
+            if (last)
+                c->hint = histogram_detect_reset(c, last) ? HISTOGRAM_HINT_RESET : HISTOGRAM_HINT_NOT_RESET;
+            p[j].h = c;
+            last = c;
+        }
+        ss[i].pts = p;
+    }
 }
 
 static int count_selectors_cb(const struct ast_node *n, void *ctx)
@@ -382,26 +470,26 @@ static size_t upper_bound(const struct sample *p, size_t n, int64_t t)
     return lo;
 }
 
+/* Whether a (an earlier sample) continues the value of b: equal, or a staleness marker. */
+static bool same_value(const struct sample *a, const struct sample *b)
+{
+    if (!a->h && value_is_stale_nan(a->v))
+        return true;
+    if (a->h || b->h)
+        return a->h && b->h && histogram_equal(a->h, b->h);
+    return a->v == b->v;
+}
+
 /* ref minus the start of the trailing run of equal values ending at index last. */
 static int64_t unchanged_for(const struct sample *p, size_t last, int64_t ref)
 {
     size_t i = last;
-    while (i > 0 && (p[i - 1].v == p[last].v || value_is_stale_nan(p[i - 1].v)))
+    while (i > 0 && same_value(&p[i - 1], &p[last]))
         i--;
     return ref - p[i].t_ms;
 }
 
 /* ---- selectors ---- */
-
-/* The provenance of one input series, classified by the options' hook. */
-static const struct prov *input_prov(struct ev *ev, const struct labels *ls, int64_t age,
-                                     int64_t unchanged)
-{
-    struct prov *p = prov_single(ev->a, ls->hash, age, unchanged);
-    if (ev->o->not_fresh && ev->o->not_fresh(ev->o->not_fresh_ctx, ls, age, unchanged))
-        p->nnot_fresh = 1;
-    return p;
-}
 
 int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool own_time,
                        struct value *out)
@@ -411,6 +499,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
     struct vsample *vs = ev_vec_alloc(ev, s->n);
+    if (ev->inputs)
+        fresh_table_reserve(ev->inputs, ev->a, s->n);
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -422,11 +512,15 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
             continue;
         vs[k].ls = s->ls[i];
         vs[k].v = p->v;
+        vs[k].h = p->h;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        vs[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - p->t_ms,
-                                           unchanged_for(ss->pts, j - 1, ref))
-                              : NULL;
+        if (ev->prov && ev->o->fresh)
+            vs[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref);
+        else
+            vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
+                                                unchanged_for(ss->pts, j - 1, ref))
+                                  : NULL;
         k++;
     }
     *ev->samples_read += k;
@@ -449,6 +543,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     int64_t from = ref - n->u.ms.range_ms;
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
+    if (ev->inputs)
+        fresh_table_reserve(ev->inputs, ev->a, s->n);
     size_t k = 0, total = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -456,8 +552,11 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         if (a >= b)
             continue;
         size_t stale = 0;
-        for (size_t j = a; j < b; j++)
+        bool has_hist = false;
+        for (size_t j = a; j < b; j++) {
             stale += value_is_stale_nan(ss->pts[j].v);
+            has_hist |= ss->pts[j].h != NULL;
+        }
         struct sample *pts;
         size_t np = b - a - stale;
         if (np == 0)
@@ -475,9 +574,13 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].pts = pts;
         ms[k].n = np;
         ms[k].drop_name = false;
-        ms[k].prov = ev->prov ? input_prov(ev, s->ls[i], ref - pts[np - 1].t_ms,
-                                           unchanged_for(pts, np - 1, ref))
-                              : NULL;
+        ms[k].has_hist = has_hist;
+        if (ev->prov && ev->o->fresh)
+            ms[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref);
+        else
+            ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
+                                                unchanged_for(pts, np - 1, ref))
+                                  : NULL;
         total += np;
         k++;
     }
@@ -493,6 +596,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
 /* ---- accumulating per-step results into series ---- */
 
 struct acc_series {
+    bool has_hist;
     const struct labels *ls;
     struct sample *pts;
     size_t n, cap;
@@ -556,7 +660,7 @@ static struct acc_series *acc_get(struct acc *ac, const struct labels *ls, bool 
 }
 
 static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int64_t t, double v,
-                    const struct prov *prov)
+                    const struct histogram *h, const struct prov *prov)
 {
     struct acc_series *s = acc_get(ac, ls, drop_name);
     if (s->n == s->cap) {
@@ -569,6 +673,9 @@ static void acc_add(struct acc *ac, const struct labels *ls, bool drop_name, int
     }
     s->pts[s->n].t_ms = t;
     s->pts[s->n].v = v;
+    /* a step's histogram dies with the step's scratch: keep a copy */
+    s->pts[s->n].h = h && ac->arena != ac->ev->a ? histogram_copy(ac->arena, h) : h;
+    s->has_hist |= h != NULL;
     s->n++;
     if (!ac->ev->prov || !prov)
         return;
@@ -583,11 +690,11 @@ static int acc_add_value(struct acc *ac, const struct value *v, int64_t t)
     case VALUE_VECTOR:
         for (size_t i = 0; i < v->u.vec.n; i++) {
             const struct vsample *s = &v->u.vec.s[i];
-            acc_add(ac, s->ls, s->drop_name, t, s->v, s->prov);
+            acc_add(ac, s->ls, s->drop_name, t, s->v, s->h, s->prov);
         }
         return 0;
     case VALUE_SCALAR:
-        acc_add(ac, labels_empty(&ac->ev->lt), false, t, v->u.scalar.v, v->u.scalar.prov);
+        acc_add(ac, labels_empty(&ac->ev->lt), false, t, v->u.scalar.v, NULL, v->u.scalar.prov);
         return 0;
     default:
         return ev_fail(ac->ev, EVAL_ERR_BAD_DATA, "unexpected value type in range evaluation");
@@ -605,6 +712,7 @@ static struct matrix acc_matrix(struct acc *ac)
         m.s[i].n = ac->s[i].n;
         m.s[i].prov = ac->s[i].prov;
         m.s[i].drop_name = ac->s[i].drop_name;
+        m.s[i].has_hist = ac->s[i].has_hist;
     }
     return m;
 }
@@ -641,6 +749,17 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
     }
     out->type = VALUE_MATRIX;
     out->u.mat = acc_matrix(&ac);
+    /* A subquery may skip or repeat raw samples, so the stored counter reset
+     * hints no longer describe neighbours: they become unknown (Prometheus). */
+    for (size_t i = 0; i < out->u.mat.n; i++)
+        for (size_t j = 0; out->u.mat.s[i].has_hist && j < out->u.mat.s[i].n; j++) {
+            struct sample *p = &out->u.mat.s[i].pts[j];
+            if (p->h && (p->h->hint == HISTOGRAM_HINT_RESET || p->h->hint == HISTOGRAM_HINT_NOT_RESET)) {
+                struct histogram *c = arena_memdup(ev->a, p->h, sizeof *c);
+                c->hint = HISTOGRAM_HINT_UNKNOWN;
+                p->h = c;
+            }
+        }
     size_t total = 0;
     for (size_t i = 0; i < out->u.mat.n; i++)
         total += out->u.mat.s[i].n;
@@ -677,6 +796,67 @@ static int check_same_labelset(struct ev *ev, const struct vector *v)
     return 0;
 }
 
+/* Removes native histogram samples from a function argument, for the
+ * functions that read floats only: vectors lose them silently, a range
+ * holding both kinds keeps its floats with Prometheus's info. */
+static void strip_histograms(struct ev *ev, const struct ast_node *call, struct value *v)
+{
+    if (v->type == VALUE_VECTOR) {
+        size_t k = 0;
+        for (size_t i = 0; i < v->u.vec.n; i++)
+            if (!v->u.vec.s[i].h)
+                k++;
+        if (k == v->u.vec.n)
+            return;
+        struct vsample *s = ev_vec_alloc(ev, k);
+        k = 0;
+        for (size_t i = 0; i < v->u.vec.n; i++)
+            if (!v->u.vec.s[i].h)
+                s[k++] = v->u.vec.s[i];
+        v->u.vec.s = s;
+        v->u.vec.n = k;
+        return;
+    }
+    if (v->type != VALUE_MATRIX)
+        return;
+    struct series *out = NULL;
+    size_t ko = 0;
+    for (size_t i = 0; i < v->u.mat.n; i++) {
+        const struct series *se = &v->u.mat.s[i];
+        size_t nh = 0;
+        for (size_t j = 0; se->has_hist && j < se->n; j++)
+            nh += se->pts[j].h != NULL;
+        if (!out && nh == 0)
+            continue;
+        if (!out) {
+            out = ARENA_NEWN(ev->a, struct series, v->u.mat.n);
+            memcpy(out, v->u.mat.s, i * sizeof *out);
+            ko = i;
+        }
+        if (nh == se->n)
+            continue;
+        out[ko] = *se;
+        out[ko].has_hist = false;
+        if (nh) {
+            const char *name = labels_get(se->ls, LABELS_METRIC_NAME);
+            ev_info(ev, call->u.call.args[0], "ignored histograms in a range containing both floats and histograms for metric name \"%s\"",
+                    name ? name : "");
+            struct sample *p = ARENA_NEWN(ev->a, struct sample, se->n - nh);
+            size_t m = 0;
+            for (size_t j = 0; j < se->n; j++)
+                if (!se->pts[j].h)
+                    p[m++] = se->pts[j];
+            out[ko].pts = p;
+            out[ko].n = m;
+        }
+        ko++;
+    }
+    if (out) {
+        v->u.mat.s = out;
+        v->u.mat.n = ko;
+    }
+}
+
 static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out)
 {
     const struct fn_info *fi = n->u.call.fn;
@@ -710,6 +890,9 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
             return -1;
         }
     }
+    if (!fn_sees_histograms(fi->id))
+        for (size_t i = 0; i < na; i++)
+            strip_histograms(ev, n, &fa.args[i]);
     if (ev->range_mode && (fi->id == FN_SORT || fi->id == FN_SORT_DESC ||
                            fi->id == FN_SORT_BY_LABEL || fi->id == FN_SORT_BY_LABEL_DESC))
         ev_warn(ev, n, "sort is ineffective for range queries since results are always ordered by labels");
@@ -754,6 +937,11 @@ int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *ou
             for (size_t i = 0; i < out->u.vec.n; i++) {
                 s[i] = out->u.vec.s[i];
                 s[i].v = -s[i].v;
+                if (s[i].h) {
+                    struct histogram *h = histogram_copy(ev->a, s[i].h);
+                    histogram_mul(h, -1);
+                    s[i].h = h;
+                }
                 s[i].t_ms = t;
                 ev_drop_name(ev, &s[i]);
             }
@@ -804,6 +992,8 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
     ev->err = &res->err;
     ev->samples_read = &res->samples_read;
     ev->prov = !o->no_provenance;
+    if (ev->prov && o->fresh)
+        ev->inputs = &res->inputs;
     if (o->timeout_ms)
         ev->deadline_ns = now_ns() + o->timeout_ms * 1000000;
 }
@@ -813,6 +1003,8 @@ static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start,
     size_t nsel = 0;
     ast_walk(expr, count_selectors_cb, &nsel);
     ev->sels = ARENA_NEWN(ev->keep, struct ev_sel, nsel ? nsel : 1);
+    ev->stats_sels = ARENA_NEWN(ev->keep, const struct ast_node *, nsel ? nsel : 1);
+    find_stats_selectors(ev, expr, false, false);
     return plan(ev, expr, start, end);
 }
 
@@ -913,6 +1105,7 @@ int engine_eval_range(struct storage *st, const struct engine_opts *o, const str
 {
     struct ev ev;
     ev_init(&ev, st, o, q, a, res);
+    ev.inputs = NULL; /* a table per step grows with the steps: instant evaluations only */
     if (step_ms <= 0)
         return ev_fail(&ev, EVAL_ERR_BAD_DATA, "zero or negative query resolution step widths are not accepted. Try a positive integer");
     ev.qstart = start_ms;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval/fresh.h"
 #include "eval/value.h"
 
 struct arena;
@@ -25,12 +26,7 @@ struct engine_opts {
     const volatile int *cancel; /* set non-zero (from another thread) to cancel; NULL: never */
     bool delayed_name_removal; /* drop __name__ at the end (promqltest), not per operator */
     bool no_provenance;        /* skip freshness provenance (benchmarks) */
-    /* Freshness classification hook (design/FRESHNESS.md "Per input series"):
-     * called for each input series a selector uses, with its age and
-     * unchanged_for at the selector's reference time; true counts it as not
-     * fresh in the provenance. NULL: every input counts as fresh. */
-    bool (*not_fresh)(void *ctx, const struct labels *ls, int64_t age_ms, int64_t unchanged_ms);
-    void *not_fresh_ctx;       /* passed to not_fresh */
+    const struct fresh_hook *fresh; /* classify inputs and fill engine_result.inputs; NULL: no classes */
 };
 
 /* An annotation: Prometheus's text, bare (as promqltest compares it) and
@@ -55,6 +51,7 @@ struct engine_result {
     struct engine_annots ann; /* warnings and infos */
     struct eval_error err;   /* type EVAL_ERR_NONE unless the evaluation failed */
     size_t samples_read;     /* raw samples selectors took (statistics, benchmarks) */
+    struct fresh_table inputs; /* input series with their figures (instant, with opts.fresh) */
 };
 
 /* Query text given so annotations can carry positions; may be NULL. */

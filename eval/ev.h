@@ -59,8 +59,11 @@ struct ev {
     unsigned tick;                /* timeout check counter */
     struct ev_memo_slot *memo;    /* open addressing, in keep; NULL until used */
     size_t memo_cap, memo_len;    /* slots, used */
+    const struct ast_node **stats_sels; /* selectors read only for histogram counts and sums */
+    size_t nstats;                /* their count */
     bool range_mode;              /* top-level query is a range query */
     bool prov;                    /* track provenance */
+    struct fresh_table *inputs;   /* with opts.fresh: the result's input table */
 };
 
 int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *out);

@@ -14,14 +14,17 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_TIME] = fn_time, [FN_DAYS_IN_MONTH] = fn_date, [FN_DAY_OF_MONTH] = fn_date,
     [FN_DAY_OF_WEEK] = fn_date, [FN_DAY_OF_YEAR] = fn_date, [FN_HOUR] = fn_date,
     [FN_MINUTE] = fn_date, [FN_MONTH] = fn_date, [FN_YEAR] = fn_date,
-    [FN_RATE] = fn_rate, [FN_INCREASE] = fn_increase, [FN_DELTA] = fn_delta,
-    [FN_IRATE] = fn_irate, [FN_IDELTA] = fn_idelta, [FN_DERIV] = fn_deriv,
-    [FN_PREDICT_LINEAR] = fn_predict_linear, [FN_RESETS] = fn_resets, [FN_CHANGES] = fn_changes,
+    [FN_RATE] = fn_nhist_rate_family, [FN_INCREASE] = fn_nhist_rate_family,
+    [FN_DELTA] = fn_nhist_rate_family, [FN_IRATE] = fn_nhist_rate_family,
+    [FN_IDELTA] = fn_nhist_rate_family, [FN_DERIV] = fn_deriv,
+    [FN_PREDICT_LINEAR] = fn_predict_linear, [FN_RESETS] = fn_nhist_rate_family,
+    [FN_CHANGES] = fn_nhist_rate_family,
     [FN_DOUBLE_EXPONENTIAL_SMOOTHING] = fn_double_exponential_smoothing,
-    [FN_AVG_OVER_TIME] = fn_avg_over_time, [FN_SUM_OVER_TIME] = fn_sum_over_time,
+    [FN_AVG_OVER_TIME] = fn_nhist_sum_avg_over_time,
+    [FN_SUM_OVER_TIME] = fn_nhist_sum_avg_over_time,
     [FN_COUNT_OVER_TIME] = fn_count_over_time, [FN_MIN_OVER_TIME] = fn_min_over_time,
-    [FN_MAX_OVER_TIME] = fn_max_over_time, [FN_LAST_OVER_TIME] = fn_last_over_time,
-    [FN_FIRST_OVER_TIME] = fn_first_over_time, [FN_STDDEV_OVER_TIME] = fn_stddev_over_time,
+    [FN_MAX_OVER_TIME] = fn_max_over_time, [FN_LAST_OVER_TIME] = fn_nhist_edge_over_time,
+    [FN_FIRST_OVER_TIME] = fn_nhist_edge_over_time, [FN_STDDEV_OVER_TIME] = fn_stddev_over_time,
     [FN_STDVAR_OVER_TIME] = fn_stdvar_over_time, [FN_QUANTILE_OVER_TIME] = fn_quantile_over_time,
     [FN_MAD_OVER_TIME] = fn_mad_over_time, [FN_PRESENT_OVER_TIME] = fn_present_over_time,
     [FN_ABSENT_OVER_TIME] = fn_absent_over_time,
@@ -32,13 +35,30 @@ const fn_impl fn_table[FN__COUNT] = {
     [FN_INFO] = fn_info, [FN_LABEL_REPLACE] = fn_label_replace, [FN_LABEL_JOIN] = fn_label_join,
     [FN_SORT] = fn_sort, [FN_SORT_DESC] = fn_sort, [FN_SORT_BY_LABEL] = fn_sort_by_label,
     [FN_SORT_BY_LABEL_DESC] = fn_sort_by_label,
-    [FN_HISTOGRAM_QUANTILE] = fn_histogram_quantile,
-    [FN_HISTOGRAM_FRACTION] = fn_histogram_fraction,
-    [FN_HISTOGRAM_AVG] = fn_histogram_native_only, [FN_HISTOGRAM_COUNT] = fn_histogram_native_only,
-    [FN_HISTOGRAM_SUM] = fn_histogram_native_only, [FN_HISTOGRAM_STDDEV] = fn_histogram_native_only,
-    [FN_HISTOGRAM_STDVAR] = fn_histogram_native_only,
-    [FN_HISTOGRAM_QUANTILES] = fn_histogram_quantiles,
-    [FN_START_TIMESTAMP] = fn_histogram_native_only, /* no start timestamps are stored: empty */
+    [FN_HISTOGRAM_QUANTILE] = fn_nhist_quantile,
+    [FN_HISTOGRAM_FRACTION] = fn_nhist_fraction,
+    [FN_HISTOGRAM_AVG] = fn_nhist_simple, [FN_HISTOGRAM_COUNT] = fn_nhist_simple,
+    [FN_HISTOGRAM_SUM] = fn_nhist_simple, [FN_HISTOGRAM_STDDEV] = fn_nhist_simple,
+    [FN_HISTOGRAM_STDVAR] = fn_nhist_simple,
+    [FN_HISTOGRAM_QUANTILES] = fn_nhist_quantiles,
+    [FN_START_TIMESTAMP] = fn_empty_vector, /* no start timestamps are stored: empty */
     [FN_START] = fn_query_time, [FN_END] = fn_query_time, [FN_RANGE] = fn_query_time,
     [FN_STEP] = fn_query_time, [FN_MIN_OF] = fn_min_max_of, [FN_MAX_OF] = fn_min_max_of,
 };
+
+bool fn_sees_histograms(enum fn_id id)
+{
+    switch (id) {
+    case FN_LABEL_REPLACE: case FN_LABEL_JOIN: case FN_SORT_BY_LABEL: case FN_SORT_BY_LABEL_DESC: case FN_TIMESTAMP: case FN_ABSENT:
+    case FN_ABSENT_OVER_TIME: case FN_COUNT_OVER_TIME: case FN_PRESENT_OVER_TIME:
+    case FN_TS_OF_FIRST_OVER_TIME: case FN_TS_OF_LAST_OVER_TIME: case FN_LAST_OVER_TIME:
+    case FN_FIRST_OVER_TIME: case FN_HISTOGRAM_QUANTILE: case FN_HISTOGRAM_FRACTION: case FN_HISTOGRAM_QUANTILES:
+    case FN_HISTOGRAM_AVG: case FN_HISTOGRAM_COUNT: case FN_HISTOGRAM_SUM:
+    case FN_HISTOGRAM_STDDEV: case FN_HISTOGRAM_STDVAR: case FN_INFO: case FN_RATE:
+    case FN_INCREASE: case FN_DELTA: case FN_IRATE: case FN_IDELTA: case FN_RESETS:
+    case FN_CHANGES: case FN_SUM_OVER_TIME: case FN_AVG_OVER_TIME:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -58,8 +58,15 @@ FN_DECL(fn_info)
 /* fn_sort.c */
 FN_DECL(fn_sort) FN_DECL(fn_sort_by_label)
 /* fn_histogram.c */
-FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_quantiles) FN_DECL(fn_histogram_fraction) FN_DECL(fn_histogram_native_only)
+FN_DECL(fn_histogram_quantile) FN_DECL(fn_histogram_quantiles) FN_DECL(fn_histogram_fraction) FN_DECL(fn_empty_vector)
+/* fn_nhist.c (native histograms) */
+FN_DECL(fn_nhist_simple) FN_DECL(fn_nhist_quantile) FN_DECL(fn_nhist_fraction)
+FN_DECL(fn_nhist_edge_over_time) FN_DECL(fn_nhist_rate_family) FN_DECL(fn_nhist_sum_avg_over_time) FN_DECL(fn_nhist_quantiles)
 #undef FN_DECL
+
+/* Whether function id handles native histogram samples itself; the others
+ * never see them (the engine removes them from their arguments). */
+bool fn_sees_histograms(enum fn_id id);
 
 /* Shared helper for families: a vector output of up to n samples. */
 struct vector fn_out_vec(struct fn_args *fa, size_t n);

@@ -1,9 +1,8 @@
 /* fn_histogram: histogram_quantile and histogram_fraction over classic
  * histograms (series with an `le` label), as Prometheus's BucketQuantile and
  * BucketFraction, with the bad-bucket-label and forced-monotonicity
- * annotations. Native histograms are not stored by heed, so the functions
- * that only read native histograms (histogram_count, _sum, _avg, _stddev,
- * _stdvar) return an empty vector for float input, as Prometheus does. */
+ * annotations. Native histogram samples are handled in fn_nhist.c, which
+ * passes the float (bucket series) part of the input on to these. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,7 +317,8 @@ int fn_histogram_fraction(struct fn_args *fa, struct value *out)
     return 0;
 }
 
-int fn_histogram_native_only(struct fn_args *fa, struct value *out)
+/* An empty vector: start_timestamp(), as heed stores no start timestamps. */
+int fn_empty_vector(struct fn_args *fa, struct value *out)
 {
     out->type = VALUE_VECTOR;
     out->u.vec = fn_out_vec(fa, 0);

@@ -161,6 +161,7 @@ int fn_timestamp(struct fn_args *fa, struct value *out)
     for (size_t i = 0; i < in->n; i++) {
         v.s[i] = in->s[i];
         v.s[i].v = (double)in->s[i].t_ms / 1000;
+        v.s[i].h = NULL;
         v.s[i].t_ms = fa->t;
         ev_drop_name(fa->ev, &v.s[i]);
     }

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "base/arena.h"
+#include "base/goquote.h"
 #include "base/strbuf.h"
 
 void labels_table_init(struct labels_table *t, struct arena *a, bool copy_strings)
@@ -202,45 +203,7 @@ bool labels_equal(const struct labels *a, const struct labels *b)
 
 void labels_quote(struct strbuf *out, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    strbuf_addch(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned c = *p;
-        switch (c) {
-        case '"': strbuf_addstr(out, "\\\""); break;
-        case '\\': strbuf_addstr(out, "\\\\"); break;
-        case '\n': strbuf_addstr(out, "\\n"); break;
-        case '\t': strbuf_addstr(out, "\\t"); break;
-        case '\r': strbuf_addstr(out, "\\r"); break;
-        case '\a': strbuf_addstr(out, "\\a"); break;
-        case '\b': strbuf_addstr(out, "\\b"); break;
-        case '\f': strbuf_addstr(out, "\\f"); break;
-        case '\v': strbuf_addstr(out, "\\v"); break;
-        default:
-            if (c >= 0x80) {
-                /* copy a valid UTF-8 sequence, escape a stray byte as Go does */
-                int n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-                int ok = n > 0;
-                for (int i = 1; ok && i < n; i++)
-                    ok = (p[i] & 0xc0) == 0x80;
-                if (ok) {
-                    strbuf_add(out, p, (size_t)n);
-                    p += n - 1;
-                    break;
-                }
-                strbuf_addstr(out, "\\x");
-                strbuf_addch(out, hex[c >> 4]);
-                strbuf_addch(out, hex[c & 15]);
-            } else if (c < 0x20 || c == 0x7f) {
-                strbuf_addstr(out, "\\x");
-                strbuf_addch(out, hex[c >> 4]);
-                strbuf_addch(out, hex[c & 15]);
-            } else {
-                strbuf_addch(out, (int)c);
-            }
-        }
-    }
-    strbuf_addch(out, '"');
+    goquote(out, s, strlen(s), 0);
 }
 
 void labels_format(struct strbuf *out, const struct labels *ls)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/xalloc.h"
+#include "eval/histogram.h"
 #include "grammar/ast.h"
 
 static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint,
@@ -138,7 +139,25 @@ struct memstore_series *memstore_series_get(struct memstore *ms, const struct la
     return s;
 }
 
+static struct sample *append_slot(struct memstore_series *s, int64_t t);
+
 void memstore_append(struct memstore_series *s, int64_t t, double v)
+{
+    struct sample *p = append_slot(s, t);
+    p->v = v;
+    p->h = NULL;
+}
+
+void memstore_append_histogram(struct memstore *ms, struct memstore_series *s, int64_t t,
+                               const struct histogram *h)
+{
+    struct sample *p = append_slot(s, t);
+    p->v = 0;
+    p->h = histogram_copy(&ms->arena, h);
+}
+
+/* The sample at t: the existing one, or a new one in time order. */
+static struct sample *append_slot(struct memstore_series *s, int64_t t)
 {
     size_t lo = 0, hi = s->n;
     if (s->n && s->pts[s->n - 1].t_ms < t) {
@@ -151,16 +170,14 @@ void memstore_append(struct memstore_series *s, int64_t t, double v)
             else
                 hi = mid;
         }
-        if (lo < s->n && s->pts[lo].t_ms == t) {
-            s->pts[lo].v = v;
-            return;
-        }
+        if (lo < s->n && s->pts[lo].t_ms == t)
+            return &s->pts[lo];
     }
     XGROW(s->pts, s->cap, s->n + 1);
     memmove(s->pts + lo + 1, s->pts + lo, (s->n - lo) * sizeof s->pts[0]);
     s->pts[lo].t_ms = t;
-    s->pts[lo].v = v;
     s->n++;
+    return &s->pts[lo];
 }
 
 void memstore_series_truncate(struct memstore_series *s)
@@ -241,4 +258,36 @@ static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, 
     *out = res;
     *nout = k;
     return 0;
+}
+
+void memstore_histogram_hints(struct memstore *ms)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct histogram *prev = NULL;
+        struct memstore_series *s = ms->s[i];
+        for (size_t j = 0; j < s->n; j++) {
+            struct histogram *h = (struct histogram *)s->pts[j].h;
+            if (!h) {
+                prev = NULL;
+                continue;
+            }
+            if (h->hint == HISTOGRAM_HINT_GAUGE) {
+                prev = h;
+                continue;
+            }
+            if (prev && prev->hint != HISTOGRAM_HINT_GAUGE) {
+                /* a detected reset starts a new chunk whose first sample
+                 * reads back as unknown (prometheus/prometheus#15346) */
+                if (h->hint != HISTOGRAM_HINT_RESET) {
+                    struct histogram probe = *h;
+                    probe.hint = HISTOGRAM_HINT_UNKNOWN;
+                    h->hint = histogram_detect_reset(&probe, prev) ? HISTOGRAM_HINT_UNKNOWN
+                                                                   : HISTOGRAM_HINT_NOT_RESET;
+                }
+            } else if (h->hint == HISTOGRAM_HINT_NOT_RESET) {
+                h->hint = HISTOGRAM_HINT_UNKNOWN;
+            }
+            prev = h;
+        }
+    }
 }

@@ -52,6 +52,16 @@ void memstore_clear(struct memstore *ms);
 struct memstore_series *memstore_series_get(struct memstore *ms, const struct label *ls, size_t n);
 /* Adds a sample; a sample at an existing timestamp replaces it. */
 void memstore_append(struct memstore_series *s, int64_t t_ms, double v);
+/* Adds a native histogram sample (copied into the store's arena). */
+void memstore_append_histogram(struct memstore *ms, struct memstore_series *s, int64_t t_ms,
+                               const struct histogram *h);
+/* Sets the counter reset hints of stored histograms as Prometheus's TSDB
+ * returns them: a gauge stays a gauge; the first histogram after a float,
+ * a staleness marker or nothing keeps its own hint (a reset or unknown);
+ * each following one keeps an explicit CounterReset, reads back as unknown
+ * when it resets against the previous one (a new chunk), else as
+ * NotCounterReset. Call after loading. */
+void memstore_histogram_hints(struct memstore *ms);
 /* Removes every sample of the series (a redefinition inside one load). */
 void memstore_series_truncate(struct memstore_series *s);
 

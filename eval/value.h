@@ -13,6 +13,7 @@
 
 struct labels;
 struct arena;
+struct histogram;
 
 /* Prometheus's staleness marker: a NaN with this exact bit pattern. */
 #define VALUE_STALE_NAN_BITS 0x7ff0000000000002ULL
@@ -32,10 +33,12 @@ static inline double value_stale_nan(void)
     return v;
 }
 
-/* One raw or computed float sample. */
+/* One raw or computed sample: a float, or a native histogram when h is set
+ * (v is then 0 and unused; a stale histogram is a StaleNaN float sample). */
 struct sample {
-    int64_t t_ms; /* Unix milliseconds */
-    double v;     /* value; StaleNaN marks staleness in raw data only */
+    int64_t t_ms;              /* Unix milliseconds */
+    double v;                  /* value; StaleNaN marks staleness in raw data only */
+    const struct histogram *h; /* native histogram (eval/histogram.h), or NULL: a float */
 };
 
 /* Freshness provenance (design/FRESHNESS.md "Per input series",
@@ -77,7 +80,8 @@ const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a);
 /* An element of an instant vector. */
 struct vsample {
     const struct labels *ls; /* interned in the evaluation's table */
-    double v;                /* value */
+    double v;                /* value (0 for a histogram) */
+    const struct histogram *h; /* native histogram, or NULL: a float */
     int64_t t_ms;            /* evaluation time, or the sample's own time for timestamp() */
     const struct prov *prov; /* NULL: no inputs */
     bool drop_name;          /* delayed __name__ removal pending */
@@ -95,6 +99,7 @@ struct series {
     size_t n;                /* points */
     const struct prov *prov; /* NULL: no inputs */
     bool drop_name;          /* delayed __name__ removal pending */
+    bool has_hist;           /* some point is a native histogram (float-only code skips a scan) */
 };
 
 struct matrix {

@@ -8,124 +8,22 @@
 #include <strings.h>
 
 #include "base/strbuf.h"
+#include "base/goquote.h"
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 #include "grammar/pq.h"
 
-/* Whether Go's unicode.IsPrint holds for a non-ASCII rune (close approximation:
- * controls, format characters, separators other than ' ' and private use are not). */
-static bool rune_printable(uint32_t r)
-{
-    if (r < 0x20 || r == 0x7F)
-        return false;
-    if (r < 0x7F)
-        return true;
-    if (r <= 0xA0 || r == 0xAD || r == 0x61C || r == 0x1680 || (r >= 0x2000 && r <= 0x200F) ||
-        (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x206F) || r == 0x3000 || r == 0xFEFF ||
-        (r >= 0xFFF9 && r <= 0xFFFB) || (r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000 || r == 0xFFFE ||
-        r == 0xFFFF || (r >= 0x180B && r <= 0x180E))
-        return false;
-    return true;
-}
 
-/* Length of a valid UTF-8 sequence at p (decoded into *r), or 0. */
-static int utf8_seq(const unsigned char *p, size_t left, uint32_t *r)
-{
-    unsigned char b = p[0];
-    int n = (b >= 0xC2 && b <= 0xDF) ? 2 : (b >= 0xE0 && b <= 0xEF) ? 3 : (b >= 0xF0 && b <= 0xF4) ? 4 : 0;
-    if (!n || (size_t)n > left)
-        return 0;
-    uint32_t v = b & (0x3F >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v < 0xE000))
-        return 0;
-    *r = v;
-    return n;
-}
 
-static void quote_rune_body(struct strbuf *out, uint32_t r, int quote, const unsigned char *raw, int rawlen)
-{
-    switch (r) {
-    case '\a': strbuf_addstr(out, "\\a"); return;
-    case '\b': strbuf_addstr(out, "\\b"); return;
-    case '\f': strbuf_addstr(out, "\\f"); return;
-    case '\n': strbuf_addstr(out, "\\n"); return;
-    case '\r': strbuf_addstr(out, "\\r"); return;
-    case '\t': strbuf_addstr(out, "\\t"); return;
-    case '\v': strbuf_addstr(out, "\\v"); return;
-    case '\\': strbuf_addstr(out, "\\\\"); return;
-    }
-    if (r == (uint32_t)quote) {
-        strbuf_addch(out, '\\');
-        strbuf_addch(out, quote);
-        return;
-    }
-    if (rune_printable(r)) {
-        if (raw)
-            strbuf_add(out, raw, (size_t)rawlen);
-        else
-            strbuf_addch(out, (int)r);
-        return;
-    }
-    if (r < 0x80)
-        strbuf_addf(out, "\\x%02x", r);
-    else if (r < 0x10000)
-        strbuf_addf(out, "\\u%04x", r);
-    else
-        strbuf_addf(out, "\\U%08x", r);
-}
 
 void pq_quote(struct strbuf *out, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    strbuf_addch(out, '"');
-    for (size_t i = 0; i < len;) {
-        uint32_t r = p[i];
-        if (r < 0x80) {
-            quote_rune_body(out, r, '"', NULL, 0);
-            i++;
-            continue;
-        }
-        int n = utf8_seq(p + i, len - i, &r);
-        if (!n) {
-            strbuf_addf(out, "\\x%02x", p[i]);
-            i++;
-            continue;
-        }
-        quote_rune_body(out, r, '"', p + i, n);
-        i += (size_t)n;
-    }
-    strbuf_addch(out, '"');
+    goquote(out, s, len, 0);
 }
 
 void pq_quote_rune(struct strbuf *out, uint32_t r)
 {
-    unsigned char buf[4];
-    int n = 0;
-    if (r > 0x10FFFF || (r >= 0xD800 && r < 0xE000))
-        r = 0xFFFD;
-    if (r < 0x80) {
-        buf[n++] = (unsigned char)r;
-    } else if (r < 0x800) {
-        buf[n++] = (unsigned char)(0xC0 | (r >> 6));
-        buf[n++] = (unsigned char)(0x80 | (r & 0x3F));
-    } else if (r < 0x10000) {
-        buf[n++] = (unsigned char)(0xE0 | (r >> 12));
-        buf[n++] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
-        buf[n++] = (unsigned char)(0x80 | (r & 0x3F));
-    } else {
-        buf[n++] = (unsigned char)(0xF0 | (r >> 18));
-        buf[n++] = (unsigned char)(0x80 | ((r >> 12) & 0x3F));
-        buf[n++] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
-        buf[n++] = (unsigned char)(0x80 | (r & 0x3F));
-    }
-    strbuf_addch(out, '\'');
-    quote_rune_body(out, r, '\'', buf, n);
-    strbuf_addch(out, '\'');
+    goquote_rune(out, r, 0);
 }
 
 void pq_format_float(struct strbuf *out, double v)

@@ -40,11 +40,16 @@ enum parse_sample_kind {
     PARSE_SAMPLE_VALUE = 0, /* a number */
     PARSE_SAMPLE_OMITTED,   /* "_": no sample at this step */
     PARSE_SAMPLE_STALE,     /* "stale": a staleness marker */
+    PARSE_SAMPLE_HISTOGRAM, /* a native histogram "{{...}}" (parse_series_desc_histograms only) */
 };
+
+struct histogram;
 
 struct parse_sample {
     enum parse_sample_kind kind; /* what this step holds */
     double value;                /* the number, for PARSE_SAMPLE_VALUE */
+    const struct histogram *h;   /* PARSE_SAMPLE_HISTOGRAM: in the caller's arena (eval/histogram.h) */
+    bool hint_set;               /* counter_reset_hint was written (promqltest compares it then) */
 };
 
 /* A series description: 'metric{l="v"} values...' with the values expanded
@@ -60,5 +65,11 @@ struct parse_series {
 /* Parses a series description (values optional). Returns 0, or -1 with a diag. */
 int parse_series_desc(const char *src, size_t len, struct arena *a, struct parse_series *out,
                       struct diag_list *diags);
+/* The same, accepting native histogram values: "{{schema:0 sum:5 count:4
+ * buckets:[1 2 1] offset:0 n_buckets:[..] n_offset:.. z_bucket:.. z_bucket_w:..
+ * custom_values:[..] counter_reset_hint:gauge}}", "{{..}}xN", "{{..}}+{{..}}xN"
+ * and "{{..}}-{{..}}xN" (each step adds or subtracts the second). */
+int parse_series_desc_histograms(const char *src, size_t len, struct arena *a,
+                                 struct parse_series *out, struct diag_list *diags);
 
 #endif

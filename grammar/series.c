@@ -1,8 +1,9 @@
 /* series: the series notation of promqltest "load" blocks and promtool
  * input_series ('metric{l="v"} 1+2x3 _ stale'), as Prometheus's
- * ParseSeriesDesc reads it (float samples only; native histogram values
- * "{{...}}" are reported as unsupported). A small hand-written scanner: the
- * notation is regular enough not to need the grammar. */
+ * ParseSeriesDesc reads it. Native histogram values "{{...}}" are read by
+ * parse_series_desc_histograms only (parse_series_desc reports them as
+ * unsupported, for callers that store floats only). A small hand-written
+ * scanner: the notation is regular enough not to need the grammar. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "base/arena.h"
 #include "base/diag.h"
 #include "base/strbuf.h"
+#include "eval/histogram.h"
 #include "grammar/parse.h"
 #include "grammar/pq.h"
 
@@ -26,6 +28,7 @@ struct series_scan {
     struct strbuf sbuf;       /* string decoding scratch */
     struct parse_sample *s;   /* samples so far (malloc, copied into the arena at the end) */
     size_t n, cap;            /* used and allocated samples */
+    bool hist;                /* native histogram values accepted */
 };
 
 static int fail(struct series_scan *sc, size_t at, const char *msg)
@@ -91,6 +94,8 @@ static int push(struct series_scan *sc, enum parse_sample_kind kind, double v)
     }
     sc->s[sc->n].kind = kind;
     sc->s[sc->n].value = v;
+    sc->s[sc->n].h = NULL;
+    sc->s[sc->n].hint_set = false;
     sc->n++;
     return 0;
 }
@@ -174,11 +179,192 @@ static long long scan_times(struct series_scan *sc)
     return n;
 }
 
+/* Bound on bucket offsets and counts of the notation (bucket indexes stay far
+ * from int32 overflow through any arithmetic on them). */
+#define HIST_MAX_OFFSET (1 << 20)
+
+/* "[1 2 3]" of numbers, into the arena. */
+static int scan_list(struct series_scan *sc, double **out, uint32_t *n)
+{
+    if (peek(sc) != '[')
+        return fail(sc, sc->pos, "unexpected character in histogram description, expected \"[\"");
+    sc->pos++;
+    size_t cap = 8, k = 0;
+    double *v = arena_alloc(sc->a, cap * sizeof *v);
+    for (;;) {
+        skip_space(sc);
+        if (peek(sc) == ']') {
+            sc->pos++;
+            break;
+        }
+        if (k == cap) {
+            double *nv = arena_alloc(sc->a, cap * 2 * sizeof *nv);
+            memcpy(nv, v, k * sizeof *v);
+            v = nv;
+            cap *= 2;
+        }
+        if (scan_signed(sc, &v[k]) < 0)
+            return -1;
+        k++;
+    }
+    *out = v;
+    *n = (uint32_t)k;
+    return 0;
+}
+
+/* One "{{key:value ...}}". */
+static int scan_hist(struct series_scan *sc, struct histogram **out, bool *hint_set)
+{
+    struct histogram *h = histogram_new(sc->a);
+    *hint_set = false;
+    sc->pos += 2;
+    for (;;) {
+        skip_space(sc);
+        if (peek(sc) == '}' && sc->pos + 1 < sc->len && sc->src[sc->pos + 1] == '}') {
+            sc->pos += 2;
+            break;
+        }
+        size_t ks = sc->pos;
+        while (sc->pos < sc->len && is_ident(sc->src[sc->pos]) && sc->src[sc->pos] != ':')
+            sc->pos++;
+        size_t kl = sc->pos - ks;
+        const char *k = sc->src + ks;
+        if (kl == 0 || peek(sc) != ':')
+            return fail(sc, ks, "unexpected character in histogram description, expected key, e.g. buckets:[5 10 7]");
+        sc->pos++;
+#define KEY(s) (kl == sizeof(s) - 1 && !strncmp(k, s, kl))
+        double v;
+        if (KEY("buckets")) {
+            if (scan_list(sc, &h->pos, &h->npos) < 0)
+                return -1;
+        } else if (KEY("n_buckets")) {
+            if (scan_list(sc, &h->neg, &h->nneg) < 0)
+                return -1;
+        } else if (KEY("custom_values")) {
+            double *cv;
+            if (scan_list(sc, &cv, &h->ncustom) < 0)
+                return -1;
+            h->custom = cv;
+        } else if (KEY("counter_reset_hint")) {
+            size_t vs = sc->pos;
+            while (sc->pos < sc->len && is_ident(sc->src[sc->pos]))
+                sc->pos++;
+            size_t vl = sc->pos - vs;
+            const char *hv = sc->src + vs;
+            if (vl == 7 && !strncmp(hv, "unknown", 7))
+                h->hint = HISTOGRAM_HINT_UNKNOWN;
+            else if (vl == 5 && !strncmp(hv, "reset", 5))
+                h->hint = HISTOGRAM_HINT_RESET;
+            else if (vl == 9 && !strncmp(hv, "not_reset", 9))
+                h->hint = HISTOGRAM_HINT_NOT_RESET;
+            else if (vl == 5 && !strncmp(hv, "gauge", 5))
+                h->hint = HISTOGRAM_HINT_GAUGE;
+            else
+                return fail(sc, vs, "error parsing counter_reset_hint: unknown value");
+            *hint_set = true;
+        } else {
+            if (scan_signed(sc, &v) < 0)
+                return -1;
+            if (KEY("schema"))
+                h->schema = (int32_t)v;
+            else if (KEY("sum"))
+                h->sum = v;
+            else if (KEY("count"))
+                h->count = v;
+            else if (KEY("z_bucket"))
+                h->zero_count = v;
+            else if (KEY("z_bucket_w"))
+                h->zero_threshold = v;
+            else if (KEY("offset"))
+                h->pos_off = (int32_t)v;
+            else if (KEY("n_offset"))
+                h->neg_off = (int32_t)v;
+            else
+                return fail(sc, ks, "unknown key in histogram description");
+        }
+#undef KEY
+    }
+    /* What the TSDB would refuse to store, and what bucket arithmetic needs
+     * bounded: a schema in range, offsets within spans' reach, custom
+     * buckets within their sorted bounds. */
+    if (h->schema != HISTOGRAM_CUSTOM_SCHEMA && (h->schema < -4 || h->schema > 8))
+        return fail(sc, sc->pos - 1, "histogram schema is out of range (-4..8, or -53 for custom buckets)");
+    if (h->pos_off < -HIST_MAX_OFFSET || h->pos_off > HIST_MAX_OFFSET ||
+        h->neg_off < -HIST_MAX_OFFSET || h->neg_off > HIST_MAX_OFFSET ||
+        h->npos > HIST_MAX_OFFSET || h->nneg > HIST_MAX_OFFSET)
+        return fail(sc, sc->pos - 1, "histogram bucket offset or count is out of range");
+    if (histogram_is_custom(h)) {
+        for (uint32_t i = 1; i < h->ncustom; i++)
+            if (!(h->custom[i - 1] < h->custom[i]))
+                return fail(sc, sc->pos - 1, "histogram custom_values must be strictly increasing");
+        if (h->nneg || h->pos_off < 0 || (int64_t)h->pos_off + h->npos > (int64_t)h->ncustom + 1)
+            return fail(sc, sc->pos - 1, "histogram buckets do not fit its custom_values");
+    }
+    *out = h;
+    return 0;
+}
+
+static int push_hist(struct series_scan *sc, const struct histogram *h, bool hint_set)
+{
+    if (push(sc, PARSE_SAMPLE_HISTOGRAM, 0) < 0)
+        return -1;
+    sc->s[sc->n - 1].h = h;
+    sc->s[sc->n - 1].hint_set = hint_set;
+    return 0;
+}
+
+/* A histogram item: h, hxN, h+hxN, h-hxN. */
+static int scan_hist_item(struct series_scan *sc)
+{
+    struct histogram *base, *inc = NULL;
+    bool base_set, inc_set = false, sub = false;
+    if (scan_hist(sc, &base, &base_set) < 0)
+        return -1;
+    if ((peek(sc) == '+' || peek(sc) == '-') && sc->pos + 2 < sc->len && sc->src[sc->pos + 1] == '{' &&
+        sc->src[sc->pos + 2] == '{') {
+        sub = peek(sc) == '-';
+        sc->pos++;
+        if (scan_hist(sc, &inc, &inc_set) < 0)
+            return -1;
+        if (peek(sc) != 'x')
+            return fail(sc, sc->pos, "unexpected character in series values, expected \"x\"");
+    }
+    long long times = 0;
+    if (peek(sc) == 'x' && (times = scan_times(sc)) < 0)
+        return -1;
+    if (sc->pos < sc->len && !strchr(" \t\r\n", sc->src[sc->pos]))
+        return fail(sc, sc->pos, "unexpected character in series values");
+    if (!inc) {
+        for (long long i = 0; i <= times; i++)
+            if (push_hist(sc, base, base_set) < 0)
+                return -1;
+        return 0;
+    }
+    const struct histogram *cur = base;
+    if (push_hist(sc, base, inc_set) < 0)
+        return -1;
+    for (long long i = 1; i <= times; i++) {
+        if (cur->schema > inc->schema)
+            return fail(sc, sc->pos, "error combining histograms: cannot merge from schema");
+        struct histogram *next = histogram_copy(sc->a, cur);
+        unsigned flags;
+        if (histogram_add(sc->a, next, inc, sub, &flags) < 0)
+            return fail(sc, sc->pos, "error combining histograms: histograms have incompatible schemas");
+        if (push_hist(sc, next, inc_set) < 0)
+            return -1;
+        cur = next;
+    }
+    return 0;
+}
+
 static int scan_item(struct series_scan *sc)
 {
     size_t start = sc->pos;
-    if (peek(sc) == '{' && sc->pos + 1 < sc->len && sc->src[sc->pos + 1] == '{')
+    if (peek(sc) == '{' && sc->pos + 1 < sc->len && sc->src[sc->pos + 1] == '{') {
+        if (sc->hist)
+            return scan_hist_item(sc);
         return fail(sc, start, "native histogram values are not supported");
+    }
     if (peek(sc) == '_' && (sc->pos + 1 >= sc->len || !is_ident(sc->src[sc->pos + 1]) || sc->src[sc->pos + 1] == 'x')) {
         sc->pos++;
         long long times = 1;
@@ -280,10 +466,10 @@ static int scan_labels(struct series_scan *sc, struct label_pair **pairs, size_t
     }
 }
 
-int parse_series_desc(const char *src, size_t len, struct arena *a, struct parse_series *out,
-                      struct diag_list *diags)
+static int series_desc(const char *src, size_t len, struct arena *a, struct parse_series *out,
+                       struct diag_list *diags, bool hist)
 {
-    struct series_scan sc = {.src = src, .len = len, .a = a, .diags = diags};
+    struct series_scan sc = {.src = src, .len = len, .a = a, .diags = diags, .hist = hist};
     strbuf_init(&sc.sbuf);
     struct label_pair *pairs = NULL;
     size_t npairs = 0, cap = 0;
@@ -332,4 +518,16 @@ done:
     free(sc.s);
     strbuf_release(&sc.sbuf);
     return rc;
+}
+
+int parse_series_desc(const char *src, size_t len, struct arena *a, struct parse_series *out,
+                      struct diag_list *diags)
+{
+    return series_desc(src, len, a, out, diags, false);
+}
+
+int parse_series_desc_histograms(const char *src, size_t len, struct arena *a,
+                                 struct parse_series *out, struct diag_list *diags)
+{
+    return series_desc(src, len, a, out, diags, true);
 }

@@ -4,7 +4,10 @@
  * and ALERTS_FOR_STATE series).
  * Ownership rule: an alert_set owns its instances, their label sets (interned
  * in its own long-lived table, compacted as instances die) and annotations
- * (malloc); inputs are copied, never kept. Times are Unix milliseconds. */
+ * (malloc); inputs are copied, never kept. Times are Unix milliseconds.
+ * Under a non-compat policy the lifecycle also follows FRESHNESS.md's four
+ * cases (inputs fresh or not, returned or not): instances may be held and
+ * carry why (class, series, since when) in heed_* annotations. */
 #ifndef HEED_RULES_ALERT_H
 #define HEED_RULES_ALERT_H
 
@@ -13,9 +16,12 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "eval/fresh.h"
 #include "eval/labels.h"
+#include "rules/policy.h"
 
 struct eval_error;
+struct prov;
 
 /* Prometheus keeps resolved alerts this long, re-sending their resolve. */
 #define ALERT_RESOLVED_RETENTION_MS (15 * 60 * 1000)
@@ -46,6 +52,16 @@ struct alert {
     int64_t last_sent_at_ms;          /* last notification; 0: never */
     int64_t valid_until_ms;           /* endsAt of the last firing notification */
     int64_t keep_firing_since_ms;     /* when keep_firing_for started holding it; 0: not */
+    /* freshness (heed semantics only; zero under compat) */
+    enum fresh_class stale_class;     /* FRESH: trusted; else the worst class of its inputs */
+    int64_t stale_since_ms;           /* start of the untrusted stretch; 0: trusted */
+    char *stale_series;               /* owned: the untrusted inputs, formatted; NULL */
+    bool held;                        /* not returned, kept by on_missing=hold */
+    char *resolve_reason;             /* owned: why it resolved; NULL */
+    uint64_t *src;                    /* owned: fingerprints of the inputs that produced it last */
+    char **src_names;                 /* owned, parallel to src: their label sets, formatted */
+    size_t nsrc;                      /* inputs recorded */
+    int64_t last_eval_ms;             /* the evaluation before this one (for clock pauses) */
 };
 
 /* One sample of the rule's result, already turned into the alert's identity
@@ -56,6 +72,7 @@ struct alert_input {
     double value;                           /* sample value */
     const struct alert_annotation *ann;     /* borrowed, any order */
     size_t nann;
+    const struct prov *prov;                /* its inputs (NULL: none); read under heed semantics */
 };
 
 struct alert_set {
@@ -76,6 +93,8 @@ struct alert_params {
     int64_t for_ms;             /* for */
     int64_t keep_firing_for_ms; /* keep_firing_for */
     int limit;                  /* group limit; <= 0: none */
+    const struct policy *pol;   /* NULL or compat: Prometheus exactly */
+    struct fresh_table *inputs; /* this evaluation's input series (heed semantics; indexed on use) */
 };
 
 /* Merges one successful evaluation at ts (Prometheus's AlertingRule.Eval
@@ -84,6 +103,27 @@ struct alert_params {
  * sends nothing then). Returns 0, or -1 with *err set. */
 int alert_set_update(struct alert_set *s, const struct alert_input *in, size_t n, int64_t ts_ms,
                      const struct alert_params *p, struct eval_error *err);
+
+/* Annotation names heed adds to held, stale and resolved instances. */
+#define ALERT_ANN_FRESHNESS "heed_freshness"         /* "stale" or "held" */
+#define ALERT_ANN_STALE_REASON "heed_stale_reason"   /* "inputs late/frozen/gone" */
+#define ALERT_ANN_STALE_SINCE "heed_stale_since"     /* RFC 3339 */
+#define ALERT_ANN_STALE_SERIES "heed_stale_series"   /* the series, formatted */
+#define ALERT_ANN_RESOLVE_REASON "heed_resolve_reason" /* why it resolved */
+
+struct strbuf;
+/* A series as people write it, name{label="value", ...}: how heed names
+ * input series in reasons. */
+void alert_format_series(struct strbuf *sb, const struct labels *ls);
+
+/* The annotation's value, or NULL. */
+const char *alert_annotation(const struct alert *a, const char *name);
+
+/* heed semantics when the rule's query failed (backend down): every active
+ * instance is held as it is, marked with inputs late and the error as the
+ * series, its for clock standing still; after max_hold it resolves with
+ * that reason. Under compat (or pol NULL) nothing changes, as in Prometheus. */
+void alert_set_hold_all(struct alert_set *s, int64_t ts_ms, const struct policy *pol, const char *error);
 
 /* Instances that are pending or firing: what /api/v1/alerts lists and what
  * gets ALERTS series (keep-firing ones are firing). */
@@ -94,6 +134,11 @@ static inline bool alert_is_active(const struct alert *a)
 
 /* The instance with this identity, or NULL. */
 struct alert *alert_set_find(const struct alert_set *s, const struct labels *ls);
+
+/* Inserts a copy of a (identity re-interned here, annotations copied),
+ * replacing an instance with the same identity: how persisted or inherited
+ * state comes back after a restart or reload. Returns the set's copy. */
+struct alert *alert_set_restore(struct alert_set *s, const struct alert *a);
 
 /* Whether the instance is due a notification at ts (Prometheus's
  * needsSending): never when pending; always after a fresh resolve; else when

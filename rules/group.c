@@ -61,6 +61,8 @@ int group_init(struct group *gr, const struct rule_group *g, char *msg, size_t m
         r->rule = &g->rules[i];
         r->labels = rulefile_merged_labels(g, r->rule, &gr->arena);
         alert_set_init(&r->alerts);
+        alert_set_init(&r->shadow);
+        group_set_policy(gr, i, NULL);
         series_set_init(&r->prev);
         series_set_init(&r->cur);
     }
@@ -102,6 +104,18 @@ void group_release(struct group *gr)
             for (size_t j = 0; j < r->rule->annotations.len; j++)
                 tmpl_free(r->ann_tmpl[j]);
         alert_set_release(&r->alerts);
+        alert_set_release(&r->shadow);
+        for (size_t j = 0; j < r->ndis; j++) {
+            free(r->dis[j].alert);
+            free(r->dis[j].why);
+        }
+        free(r->dis);
+        for (size_t j = 0; j < r->ndis_log; j++) {
+            free(r->dis_log[j].alert);
+            free(r->dis_log[j].why);
+        }
+        free(r->dis_log);
+        free(r->stale_inputs);
         series_set_release(&r->prev);
         series_set_release(&r->cur);
         free(r->last_error);
@@ -109,6 +123,26 @@ void group_release(struct group *gr)
     free(gr->rules);
     arena_release(&gr->arena);
     memset(gr, 0, sizeof *gr);
+}
+
+void group_set_policy(struct group *gr, size_t i, const struct policy *p)
+{
+    struct group_rule *r = &gr->rules[i];
+    r->policy = p ? *p : policy_profile(POLICY_PROFILE_COMPAT);
+    r->shadow_policy = policy_profile(r->policy.compat ? POLICY_PROFILE_DEFAULT : POLICY_PROFILE_COMPAT);
+}
+
+int group_resolve_policies(struct group *gr, const struct policy_config *c, const struct rulefile *rf,
+                           struct diag_list *dl)
+{
+    int rc = 0;
+    for (size_t i = 0; i < gr->n; i++) {
+        struct policy p;
+        if (policy_resolve(c, rf, gr->g, gr->rules[i].rule, &p, dl) < 0)
+            rc = -1;
+        group_set_policy(gr, i, &p);
+    }
+    return rc;
 }
 
 /* One rule's evaluation: where its outputs go and what it produced. */
@@ -151,12 +185,29 @@ static void mark_stale(struct rule_run *rr)
     }
 }
 
+/* The engine options for a rule: the environment's, plus input
+ * classification when heed's semantics are evaluated (as rule or shadow). */
+static struct engine_opts rule_engine_opts(struct group_rule *r, const struct group_env *env)
+{
+    struct engine_opts o = *env->eopts;
+    const struct policy *heed = !r->policy.compat ? &r->policy
+                                : env->shadow ? &r->shadow_policy
+                                              : NULL;
+    if (heed) {
+        policy_hook(heed, o.lookback_ms ? o.lookback_ms : 5 * 60 * 1000, &r->hook);
+        o.fresh = &r->hook;
+        o.no_provenance = false;
+    }
+    return o;
+}
+
 static int run_query(struct rule_run *rr, int64_t t_ms, struct engine_result *res)
 {
     struct engine_query q = {rr->r->rule->ast, rr->r->rule->expr_canonical,
                              strlen(rr->r->rule->expr_canonical)};
     memset(res, 0, sizeof *res);
-    if (engine_eval_instant(rr->env->st, rr->env->eopts, &q, t_ms, rr->a, res) != 0)
+    struct engine_opts o = rule_engine_opts(rr->r, rr->env);
+    if (engine_eval_instant(rr->env->st, &o, &q, t_ms, rr->a, res) != 0)
         return -1;
     if (res->v.type == VALUE_SCALAR) {
         /* a scalar result is one sample with no labels */
@@ -295,8 +346,108 @@ static void emit_alert_series(struct rule_run *rr, struct labels_table *lt)
     }
 }
 
-static int eval_alerting(struct rule_run *rr, const struct vector *vec, struct labels_table *lt,
-                         int64_t ts_ms, int limit, struct eval_error *err)
+static struct group_disagreement *find_disagreement(struct group_rule *r, const char *alert)
+{
+    for (size_t i = 0; i < r->ndis; i++)
+        if (strcmp(r->dis[i].alert, alert) == 0)
+            return &r->dis[i];
+    return NULL;
+}
+
+/* heed's reason for an instance's state (NULL when it has none). */
+static char *heed_why(const struct alert *h)
+{
+    if (!h)
+        return xstrdup("heed did not start it: the inputs of this result are not fresh");
+    struct strbuf sb = STRBUF_INIT;
+    if (alert_is_active(h) && h->stale_class != FRESH_CLASS_FRESH)
+        strbuf_addf(&sb, "%s: inputs %s: %s", h->held ? "held" : "stale", fresh_class_name(h->stale_class),
+                    h->stale_series ? h->stale_series : "");
+    else if (h->resolve_reason)
+        strbuf_addf(&sb, "resolved: %s", h->resolve_reason);
+    else
+        strbuf_addstr(&sb, "inputs fresh");
+    char *out = strbuf_detach(&sb);
+    strbuf_release(&sb);
+    return out;
+}
+
+/* Moves an ended disagreement into the rule's log (taking its strings). */
+static void log_disagreement(struct group_rule *r, struct group_disagreement *d, int64_t ts_ms)
+{
+    if (!r->dis_log)
+        r->dis_log = xcalloc(GROUP_DISAGREEMENT_LOG, sizeof *r->dis_log);
+    size_t slot;
+    if (r->ndis_log < GROUP_DISAGREEMENT_LOG) {
+        slot = (r->dis_log_head + r->ndis_log++) % GROUP_DISAGREEMENT_LOG;
+    } else {
+        slot = r->dis_log_head;
+        r->dis_log_head = (r->dis_log_head + 1) % GROUP_DISAGREEMENT_LOG;
+        free(r->dis_log[slot].alert);
+        free(r->dis_log[slot].why);
+    }
+    r->dis_log[slot] = *d;
+    r->dis_log[slot].until_ms = ts_ms;
+    d->alert = d->why = NULL;
+}
+
+/* Records the instances whose state differs between the two semantics;
+ * a disagreement keeps its start while the two states stay the same. */
+static void shadow_compare(struct group_rule *r, int64_t ts_ms)
+{
+    const struct alert_set *hs = r->policy.compat ? &r->shadow : &r->alerts;
+    const struct alert_set *ps = r->policy.compat ? &r->alerts : &r->shadow;
+    struct group_disagreement *nd = NULL;
+    size_t nn = 0, cap = 0;
+    for (int side = 0; side < 2; side++) {
+        const struct alert_set *x = side ? ps : hs;
+        for (size_t i = 0; i < x->n; i++) {
+            const struct alert *a = &x->items[i];
+            const struct alert *h = side ? alert_set_find(hs, a->ls) : a;
+            const struct alert *p = side ? a : alert_set_find(ps, a->ls);
+            if (side && h)
+                continue; /* seen from heed's side */
+            enum alert_state hst = h ? h->state : ALERT_INACTIVE, pst = p ? p->state : ALERT_INACTIVE;
+            if (hst == pst)
+                continue;
+            struct strbuf sb = STRBUF_INIT;
+            labels_format(&sb, a->ls);
+            char *name = strbuf_detach(&sb);
+            strbuf_release(&sb);
+            const struct group_disagreement *old = find_disagreement(r, name);
+            XGROW(nd, cap, nn + 1);
+            struct group_disagreement *d = &nd[nn++];
+            d->alert = name;
+            d->heed = hst;
+            d->prometheus = pst;
+            d->why = heed_why(h);
+            d->until_ms = 0;
+            if (old && old->heed == hst && old->prometheus == pst) {
+                d->since_ms = old->since_ms;
+            } else {
+                d->since_ms = ts_ms;
+                r->dis_started++;
+            }
+        }
+    }
+    /* the ones that ended (or changed states) go to the log */
+    for (size_t i = 0; i < r->ndis; i++) {
+        bool same = false;
+        for (size_t j = 0; j < nn && !same; j++)
+            same = !strcmp(nd[j].alert, r->dis[i].alert) && nd[j].since_ms == r->dis[i].since_ms;
+        if (!same)
+            log_disagreement(r, &r->dis[i], ts_ms);
+        free(r->dis[i].alert);
+        free(r->dis[i].why);
+    }
+    free(r->dis);
+    r->dis = nd;
+    r->ndis = nn;
+    r->capdis = cap;
+}
+
+static int eval_alerting(struct rule_run *rr, const struct vector *vec, struct fresh_table *inputs,
+                         struct labels_table *lt, int64_t ts_ms, int limit, struct eval_error *err)
 {
     struct group_rule *r = rr->r;
     const struct group_env *env = rr->env;
@@ -325,19 +476,92 @@ static int eval_alerting(struct rule_run *rr, const struct vector *vec, struct l
         }
         in[i].ann = ann;
         in[i].nann = na;
+        in[i].prov = s->prov;
     }
-    struct alert_params p = {r->rule->for_ms, r->rule->keep_firing_for_ms, limit};
+    struct alert_params p = {r->rule->for_ms, r->rule->keep_firing_for_ms, limit, &r->policy, inputs};
     if (alert_set_update(&r->alerts, in, vec->n, ts_ms, &p, err) != 0)
         return -1;
+    if (env->shadow) {
+        struct eval_error serr = {EVAL_ERR_NONE, ""};
+        struct alert_params sp = p;
+        sp.pol = &r->shadow_policy;
+        alert_set_update(&r->shadow, in, vec->n, ts_ms, &sp, &serr); /* same input: same errors */
+        shadow_compare(r, ts_ms);
+    }
     if (env->restored)
         emit_alert_series(rr, lt);
     return 0;
+}
+
+/* Untrusted inputs named in a rule's summary; the rest are counted. */
+#define STALE_INPUTS_SHOWN 5
+
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void add_stale_name(struct strbuf *sb, size_t *shown, const char *name, const char *cls)
+{
+    if ((*shown)++ >= STALE_INPUTS_SHOWN)
+        return;
+    strbuf_addf(sb, "%s%s (%s)", sb->len ? ", " : "", name, cls);
+}
+
+/* The last evaluation's untrusted inputs: late and frozen from the table,
+ * gone from the inputs that produced the rule's active instances. */
+static void count_inputs(struct group_rule *r, struct fresh_table *t)
+{
+    fresh_table_index(t); /* distinct entries */
+    r->inputs_late = r->inputs_frozen = r->inputs_gone = 0;
+    r->worst_input_age_ms = 0;
+    struct strbuf sb = STRBUF_INIT, name = STRBUF_INIT;
+    size_t shown = 0;
+    int64_t *ages = xmalloc((t->n ? t->n : 1) * sizeof *ages);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct fresh_input *e = &t->in[i];
+        ages[i] = e->f.age_ms;
+        r->inputs_late += e->cls == FRESH_CLASS_LATE;
+        r->inputs_frozen += e->cls == FRESH_CLASS_FROZEN;
+        if (e->f.age_ms > r->worst_input_age_ms)
+            r->worst_input_age_ms = e->f.age_ms;
+        if (e->cls != FRESH_CLASS_FRESH) {
+            strbuf_reset(&name);
+            alert_format_series(&name, e->ls);
+            add_stale_name(&sb, &shown, name.buf, fresh_class_name(e->cls));
+        }
+    }
+    if (t->n)
+        qsort(ages, t->n, sizeof *ages, cmp_i64);
+    r->median_input_age_ms = t->n ? ages[t->n / 2] : 0;
+    free(ages);
+    const struct alert_set *s = r->policy.compat ? &r->shadow : &r->alerts;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct alert *a = &s->items[i];
+        if (!alert_is_active(a))
+            continue;
+        for (size_t j = 0; j < a->nsrc; j++) {
+            const struct fresh_input *e = fresh_table_find(t, a->src[j]);
+            if (e && !e->f.ended)
+                continue;
+            r->inputs_gone++;
+            add_stale_name(&sb, &shown, a->src_names[j], "gone");
+        }
+    }
+    if (shown > STALE_INPUTS_SHOWN)
+        strbuf_addf(&sb, " and %zu more", shown - STALE_INPUTS_SHOWN);
+    free(r->stale_inputs);
+    r->stale_inputs = shown ? strbuf_detach(&sb) : NULL;
+    strbuf_release(&sb);
+    strbuf_release(&name);
 }
 
 static void set_health(struct group_rule *r, const struct eval_error *err)
 {
     free(r->last_error);
     r->last_error = NULL;
+    r->last_error_type = err ? err->type : EVAL_ERR_NONE;
     if (err && err->type != EVAL_ERR_NONE) {
         r->health = RULE_HEALTH_ERR;
         r->last_error = xstrdup(err->msg);
@@ -366,6 +590,12 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
     } else if (run_query(&rr, rr.out_ms, &res) != 0) {
         err = res.err;
         rc = -1;
+        if (r->rule->type == RULE_ALERTING) {
+            /* heed: the instances are held and keep being sent, marked */
+            alert_set_hold_all(&r->alerts, ts_ms, &r->policy, err.msg);
+            if (env->shadow)
+                alert_set_hold_all(&r->shadow, ts_ms, &r->shadow_policy, err.msg);
+        }
     } else if (r->rule->type == RULE_RECORDING) {
         if (gr->g->limit > 0 && (int64_t)res.v.u.vec.n > gr->g->limit) {
             eval_error_set(&err, EVAL_ERR_EXECUTION, "exceeded limit of %lld with %zu series",
@@ -373,9 +603,13 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
             rc = -1;
         } else {
             rc = eval_recording(&rr, &res.v.u.vec, &lt, &err);
+            if (rc == 0)
+                count_inputs(r, &res.inputs); /* recording rules report untrusted inputs too */
         }
     } else {
-        rc = eval_alerting(&rr, &res.v.u.vec, &lt, ts_ms, (int)gr->g->limit, &err);
+        rc = eval_alerting(&rr, &res.v.u.vec, &res.inputs, &lt, ts_ms, (int)gr->g->limit, &err);
+        if (rc == 0)
+            count_inputs(r, &res.inputs);
     }
     if (rc == 0) {
         mark_stale(&rr);
@@ -409,7 +643,9 @@ void group_send_alerts(struct group *gr, int64_t ts_ms, int64_t interval_ms, int
 {
     for (size_t i = 0; i < gr->n; i++) {
         struct group_rule *r = &gr->rules[i];
-        if (r->rule->type != RULE_ALERTING || r->health == RULE_HEALTH_ERR)
+        /* Prometheus sends nothing for a failing rule; heed keeps its held
+         * instances alive at Alertmanager */
+        if (r->rule->type != RULE_ALERTING || (r->health == RULE_HEALTH_ERR && r->policy.compat))
             continue;
         for (size_t j = 0; j < r->alerts.n; j++) {
             struct alert *a = &r->alerts.items[j];

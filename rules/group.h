@@ -18,6 +18,7 @@
 #include "eval/engine.h"
 #include "eval/labels.h"
 #include "rules/alert.h"
+#include "rules/policy.h"
 #include "rules/rulefile.h"
 
 struct storage;
@@ -30,6 +31,20 @@ enum rule_health {
     RULE_HEALTH_ERR,         /* "err" */
 };
 const char *rule_health_name(enum rule_health h);
+
+/* Shadow mode: an alert instance whose state differs between heed's
+ * semantics and Prometheus's over the same query results. */
+struct group_disagreement {
+    char *alert;                  /* owned: the instance's labels, formatted */
+    enum alert_state heed;        /* its state under heed's semantics */
+    enum alert_state prometheus;  /* its state under Prometheus's */
+    int64_t since_ms;             /* evaluation at which this disagreement began */
+    int64_t until_ms;             /* evaluation at which it ended (log only); 0: current */
+    char *why;                    /* owned: heed's stated reason */
+};
+
+/* Ended disagreements kept per rule (oldest dropped first). */
+#define GROUP_DISAGREEMENT_LOG 256
 
 /* Output series of the previous evaluation, for staleness markers. */
 struct group_series_set {
@@ -51,6 +66,21 @@ struct group_rule {
     struct group_series_set prev;   /* output series last time */
     struct group_series_set cur;    /* scratch for this time */
     struct engine_annots last_ann;  /* last warnings (texts copied into prev arena: dropped each tick) */
+    struct policy policy;           /* freshness policy (group_init: compat, Prometheus exactly) */
+    struct fresh_hook hook;         /* the engine's classification by policy (or by shadow_policy) */
+    /* shadow mode (group_env.shadow): the other semantics over the same results */
+    struct policy shadow_policy;    /* compat when policy is heed's, else the default profile */
+    struct alert_set shadow;        /* alerting: the instances under shadow_policy */
+    struct group_disagreement *dis; /* owned: current disagreements */
+    size_t ndis, capdis;            /* count, allocated */
+    uint64_t dis_started;           /* disagreements begun since the group started */
+    struct group_disagreement *dis_log; /* owned ring: ended disagreements, oldest first from dis_log_head */
+    size_t ndis_log, dis_log_head;  /* entries used, index of the oldest */
+    uint32_t inputs_late, inputs_frozen, inputs_gone; /* last evaluation's untrusted input counts */
+    int64_t worst_input_age_ms;     /* last evaluation: oldest input (ingestion lag seen) */
+    int64_t median_input_age_ms;    /* last evaluation: median input age */
+    char *stale_inputs;             /* malloc: the last evaluation's untrusted inputs, formatted; NULL */
+    enum eval_error_type last_error_type; /* type of last_error */
 };
 
 /* Where a group's output samples go: the test runner's memstore, the
@@ -67,6 +97,7 @@ struct group_env {
     const char *external_url;               /* for templates ($externalURL) */
     int64_t query_offset_ms;                /* effective query_offset */
     bool restored;                          /* write ALERTS/ALERTS_FOR_STATE (Prometheus: after restore) */
+    bool shadow;                            /* evaluate both semantics, record disagreements */
 };
 
 struct group {
@@ -83,6 +114,14 @@ struct group {
  * template does not parse. */
 int group_init(struct group *gr, const struct rule_group *g, char *msg, size_t msglen);
 void group_release(struct group *gr);
+
+/* Sets rule i's freshness policy (default after group_init: compat). */
+void group_set_policy(struct group *gr, size_t i, const struct policy *p);
+
+/* Resolves every rule's policy from c and the directives in rf (the file
+ * the group came from). Bad directives add diags; returns -1 then. */
+int group_resolve_policies(struct group *gr, const struct policy_config *c, const struct rulefile *rf,
+                           struct diag_list *dl);
 
 /* Evaluates every rule at slot time ts_ms. Rule errors are recorded in
  * their health, not returned. Returns the number of rules that failed. */

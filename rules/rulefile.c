@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "base/goquote.h"
+#include "base/utf8.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "grammar/ast.h"
@@ -18,53 +20,6 @@
 #include "rules/template.h"
 #include "rules/ynode.h"
 
-/* ---- names, UTF-8, Go quoting ---- */
-
-/* Length of the valid UTF-8 sequence at s (as Go's utf8 decoder accepts:
- * no overlong forms, no surrogates, at most U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t len;
-    uint32_t v, min;
-    if ((c & 0xE0) == 0xC0)
-        len = 2, v = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0)
-        len = 3, v = c & 0x0F, min = 0x800;
-    else if ((c & 0xF8) == 0xF0)
-        len = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static bool utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    uint32_t cp;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq(p + i, n - i, &cp);
-        if (!l)
-            return false;
-        i += l;
-    }
-    return true;
-}
 
 static bool legacy_label_name(const char *s)
 {
@@ -95,65 +50,20 @@ static bool valid_label_name(enum rulefile_names scheme, const char *s)
 {
     if (scheme == RULEFILE_NAMES_LEGACY)
         return legacy_label_name(s);
-    return *s && utf8_valid(s);
+    return *s && utf8_valid(s, strlen(s));
 }
 
 static bool valid_metric_name(enum rulefile_names scheme, const char *s)
 {
     if (scheme == RULEFILE_NAMES_LEGACY)
         return legacy_metric_name(s);
-    return *s && utf8_valid(s);
+    return *s && utf8_valid(s, strlen(s));
 }
 
-/* Whether Go's unicode.IsPrint holds, closely enough for the characters
- * that appear in names: controls, the C1 range, the line and paragraph
- * separators and a few format characters are not printable. */
-static bool go_printable(uint32_t cp)
-{
-    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-        return false;
-    if (cp == 0xAD || cp == 0x2028 || cp == 0x2029 || (cp >= 0x200B && cp <= 0x200F) ||
-        (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF ||
-        (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE000 && cp <= 0xF8FF))
-        return false;
-    return true;
-}
 
 void rulefile_go_quote(struct strbuf *out, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    strbuf_addch(out, '"');
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        size_t l = utf8_seq(p + i, len - i, &cp);
-        if (!l) {
-            strbuf_addf(out, "\\x%02x", p[i]);
-            i++;
-            continue;
-        }
-        i += l;
-        switch (cp) {
-        case '"': strbuf_addstr(out, "\\\""); continue;
-        case '\\': strbuf_addstr(out, "\\\\"); continue;
-        case '\a': strbuf_addstr(out, "\\a"); continue;
-        case '\b': strbuf_addstr(out, "\\b"); continue;
-        case '\f': strbuf_addstr(out, "\\f"); continue;
-        case '\n': strbuf_addstr(out, "\\n"); continue;
-        case '\r': strbuf_addstr(out, "\\r"); continue;
-        case '\t': strbuf_addstr(out, "\\t"); continue;
-        case '\v': strbuf_addstr(out, "\\v"); continue;
-        default: break;
-        }
-        if (go_printable(cp))
-            strbuf_add(out, p + i - l, l);
-        else if (cp < 0x80)
-            strbuf_addf(out, "\\x%02x", cp);
-        else if (cp < 0x10000)
-            strbuf_addf(out, "\\u%04x", cp);
-        else
-            strbuf_addf(out, "\\U%08x", cp);
-    }
-    strbuf_addch(out, '"');
+    goquote(out, s, len, 0);
 }
 
 /* ---- durations (Prometheus's model.ParseDuration) ---- */
@@ -354,7 +264,7 @@ static void check_labels(struct vctx *v, const struct rule_group *g, const struc
     for (size_t i = 0; i < kvs->len; i++) {
         const struct rule_kv *kv = &kvs->items[i];
         bool bad_name = !valid_label_name(v->opts->names, kv->name) || !strcmp(kv->name, "__name__");
-        bool bad_value = !utf8_valid(kv->value);
+        bool bad_value = !utf8_valid(kv->value, strlen(kv->value));
         if (r) {
             if (bad_name)
                 rule_error(v, g, r, NULL, false, "invalid label name: %s", kv->name);

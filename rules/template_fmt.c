@@ -12,6 +12,8 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "base/goquote.h"
+#include "base/utf8.h"
 #include "rules/template_impl.h"
 
 /* snprintf with a format built at run time from Go flags (vsnprintf keeps
@@ -32,35 +34,13 @@ static int cfmt(char *buf, size_t n, const char *fmt, ...)
 
 int goutf8_decode(const char *p, size_t n, uint32_t *r)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    if (n == 0) {
+    /* Go's range over a string: an invalid byte is one U+FFFD */
+    size_t len = n ? utf8_decode((const unsigned char *)p, n, r) : 0;
+    if (len == 0) {
         *r = 0xFFFD;
         return 1;
     }
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-    if (len == 0 || (size_t)len > n) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    uint32_t v = c & (0x7F >> len);
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *r = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v < 0xE000))) || (len == 4 && (v < 0x10000 || v > 0x10FFFF))) {
-        *r = 0xFFFD;
-        return 1;
-    }
-    *r = v;
-    return len;
+    return (int)len;
 }
 
 void goutf8_encode(struct strbuf *sb, uint32_t r)
@@ -158,59 +138,11 @@ void gofmt_rune_u(struct strbuf *sb, uint32_t r)
     }
 }
 
-/* ---- strconv ---- */
 
-static void quote_rune_body(struct strbuf *sb, uint32_t r, int width, char q, bool ascii)
-{
-    if (width == 1 && r == 0xFFFD) {
-        strbuf_addstr(sb, "\\x");
-        return; /* caller appends the byte's hex */
-    }
-    if (r == (uint32_t)q || r == '\\') {
-        strbuf_addch(sb, '\\');
-        strbuf_addch(sb, (int)r);
-        return;
-    }
-    if (ascii ? (r < 0x80 && gouni_is_print(r)) : gouni_is_print(r)) {
-        goutf8_encode(sb, r);
-        return;
-    }
-    switch (r) {
-    case '\a': strbuf_addstr(sb, "\\a"); return;
-    case '\b': strbuf_addstr(sb, "\\b"); return;
-    case '\f': strbuf_addstr(sb, "\\f"); return;
-    case '\n': strbuf_addstr(sb, "\\n"); return;
-    case '\r': strbuf_addstr(sb, "\\r"); return;
-    case '\t': strbuf_addstr(sb, "\\t"); return;
-    case '\v': strbuf_addstr(sb, "\\v"); return;
-    }
-    if (r < ' ' || r == 0x7F)
-        strbuf_addf(sb, "\\x%02x", r);
-    else if (r < 0x10000)
-        strbuf_addf(sb, "\\u%04x", r);
-    else
-        strbuf_addf(sb, "\\U%08x", r);
-}
-
-static void quote_with(struct strbuf *sb, const char *s, size_t n, bool ascii)
-{
-    strbuf_addch(sb, '"');
-    for (size_t i = 0; i < n;) {
-        uint32_t r;
-        int w = goutf8_decode(s + i, n - i, &r);
-        if (w == 1 && r == 0xFFFD && (unsigned char)s[i] >= 0x80) {
-            strbuf_addf(sb, "\\x%02x", (unsigned char)s[i]);
-        } else {
-            quote_rune_body(sb, r, w, '"', ascii);
-        }
-        i += (size_t)w;
-    }
-    strbuf_addch(sb, '"');
-}
 
 void gofmt_quote(struct strbuf *sb, const char *s, size_t n)
 {
-    quote_with(sb, s, n, false);
+    goquote(sb, s, n, 0);
 }
 
 /* ---- floats ---- */
@@ -687,7 +619,7 @@ static void fmt_string(struct strbuf *sb, const char *s, size_t n, const struct 
     }
     switch (f->verb) {
     case 'q':
-        quote_with(&tmp, s, n, f->plus);
+        goquote(&tmp, s, n, f->plus ? GOQUOTE_ASCII : 0);
         break;
     case 'x':
     case 'X':
@@ -740,9 +672,7 @@ static void fmt_int(struct strbuf *sb, bool neg_ok, int64_t i, uint64_t u, bool 
     case 'q': {
         struct strbuf r = STRBUF_INIT, q = STRBUF_INIT;
         uint32_t c = (uint32_t)(is_signed ? (uint64_t)i : u);
-        strbuf_addch(&q, '\'');
-        quote_rune_body(&q, c, 0, '\'', f->plus);
-        strbuf_addch(&q, '\'');
+        goquote_rune(&q, c, f->plus ? GOQUOTE_ASCII : 0);
         pad(sb, q.buf, q.len, f);
         strbuf_release(&r);
         strbuf_release(&q);

@@ -37,9 +37,10 @@ def close(a, b, tol):
     return abs(x - y) <= tol * max(abs(x), abs(y))
 
 
-def main():
-    tol = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-9
-    (ws, wo), (gs, go) = parse(sys.argv[1]), parse(sys.argv[2])
+def differences(want_path, got_path, tol=1e-9):
+    """The differences between two result files, as lines (empty: equal).
+    Pure: threads may call it at once."""
+    (ws, wo), (gs, go) = parse(want_path), parse(got_path)
     diffs = []
     for k in sorted(set(ws) | set(gs)):
         if k not in gs:
@@ -57,6 +58,12 @@ def main():
                 diffs.append("want %r, got %r" % (x, y))
     if len(wo) != len(go):
         diffs.append("want %s, got %s" % (wo, go))
+    return diffs
+
+
+def main():
+    tol = float(sys.argv[3]) if len(sys.argv) > 3 else 1e-9
+    diffs = differences(sys.argv[1], sys.argv[2], tol)
     for d in diffs[:10]:
         print("  " + d)
     return 1 if diffs else 0

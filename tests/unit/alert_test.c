@@ -22,7 +22,7 @@ static int step(struct alert_set *s, const char **instances, size_t n, int64_t t
     struct alert_input in[8];
     struct alert_annotation ann = {"summary", "errors are high"};
     for (size_t i = 0; i < n; i++)
-        in[i] = (struct alert_input){L(instances[i]), (double)i + 1, &ann, 1};
+        in[i] = (struct alert_input){L(instances[i]), (double)i + 1, &ann, 1, NULL};
     err->type = EVAL_ERR_NONE;
     return alert_set_update(s, in, n, ts, p, err);
 }
@@ -165,7 +165,7 @@ static void test_many_instances(void)
             char name[32];
             snprintf(name, sizeof name, "i-%d-%d", round, i);
             struct label ls[] = {{"alertname", "X"}, {"instance", arena_strdup(&in_arena, name)}};
-            in[i] = (struct alert_input){labels_intern(&in_table, ls, 2), i, NULL, 0};
+            in[i] = (struct alert_input){labels_intern(&in_table, ls, 2), i, NULL, 0, NULL};
         }
         T_EQ_INT(alert_set_update(&s, in, N, round * MIN, &p, &err), 0);
     }

@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/diag.h"
 #include "eval/engine.h"
+#include "eval/fresh.h"
 #include "eval/memstore.h"
 #include "grammar/parse.h"
 #include "tests/t.h"
@@ -218,19 +219,18 @@ static void test_prov_no_inputs(void)
     T_CHECK(v.n == 1 && v.s[0].prov == NULL);
 }
 
-static bool older_than_1m(void *ctx, const struct labels *ls, int64_t age, int64_t unchanged)
+static enum fresh_class older_than_1m(void *ctx, const struct labels *ls, const struct fresh_figures *f)
 {
     (void)ls;
-    (void)unchanged;
     ++*(int *)ctx;
-    return age > 60000;
+    return f->age_ms > 60000 ? FRESH_CLASS_LATE : FRESH_CLASS_FRESH;
 }
 
 static void test_classification_hook(void)
 {
     int calls = 0;
-    struct engine_opts o = {.delayed_name_removal = true, .not_fresh = older_than_1m,
-                            .not_fresh_ctx = &calls};
+    struct fresh_hook hook = {older_than_1m, &calls, 0};
+    struct engine_opts o = {.delayed_name_removal = true, .fresh = &hook};
     struct engine_result res;
     T_EQ_INT(eval_at("count({job=\"api\", le=\"\"})", 500000, &res, &o), 0);
     T_EQ_INT(res.v.u.vec.n, 1);

@@ -1,0 +1,161 @@
+/* heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D]
+ *             (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg]
+ *             [--profile default|compat] [--outage FROM,TO]
+ * Evaluates rule files over a past range of recorded series and prints each
+ * alert instance's timeline under heed's and Prometheus's semantics. T is
+ * RFC 3339, Unix seconds, or a duration from the series' start ("3h"), or
+ * back from now against a datasource; the range defaults to the series'
+ * own (to now against a datasource). --ingest-delay replays a lagging
+ * pipeline (data visible only up to tick - delay), --outage a backend that
+ * fails every query between two times. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/params.h"
+#include "base/arena.h"
+#include "base/diag.h"
+#include "base/strbuf.h"
+#include "cmd/cmd.h"
+#include "cmd/cmd_data.h"
+#include "rules/policy.h"
+#include "rules/replay.h"
+#include "rules/replay_out.h"
+#include "rules/rulefile.h"
+
+static const char usage[] =
+    "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] [--bearer-token-file F] "
+    "[--outage FROM,TO] (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
+    "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h); with --datasource,\n"
+    "  a duration counts back from now and --from is required";
+
+#define MAX_RULE_FILES 64
+
+int cmd_replay(int argc, char **argv)
+{
+    const char *rules[MAX_RULE_FILES];
+    size_t nrules = 0;
+    const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL, *token = NULL, *series_start = NULL;
+    const char *format = "text", *profile = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (!strcmp(a, "--help")) {
+            printf("usage: %s\n", usage);
+            return 0;
+        }
+        if (!strcmp(a, "--from"))
+            dst = &from;
+        else if (!strcmp(a, "--to"))
+            dst = &to;
+        else if (!strcmp(a, "--interval"))
+            dst = &interval;
+        else if (!strcmp(a, "--ingest-delay"))
+            dst = &delay;
+        else if (!strcmp(a, "--series"))
+            dst = &series;
+        else if (!strcmp(a, "--datasource"))
+            dst = &ds;
+        else if (!strcmp(a, "--bearer-token-file"))
+            dst = &token;
+        else if (!strcmp(a, "--series-start"))
+            dst = &series_start;
+        else if (!strcmp(a, "--format"))
+            dst = &format;
+        else if (!strcmp(a, "--profile"))
+            dst = &profile;
+        else if (!strcmp(a, "--outage"))
+            dst = &outage;
+        else if (!strcmp(a, "--rules")) {
+            /* --rules takes every following argument up to the next flag */
+            if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
+                return cmd_usage_error(usage, "--rules needs a file");
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+                if (nrules == MAX_RULE_FILES)
+                    return cmd_usage_error(usage, "at most %d rule files", MAX_RULE_FILES);
+                rules[nrules++] = argv[++i];
+            }
+            continue;
+        } else
+            return cmd_usage_error(usage, "unexpected argument '%s'", a);
+        if (++i >= argc)
+            return cmd_usage_error(usage, "%s needs a value", a);
+        *dst = argv[i];
+    }
+    if (!nrules)
+        return cmd_usage_error(usage, "--rules FILE is required");
+    if (!series == !ds)
+        return cmd_usage_error(usage, "give either --series FILE or --datasource URL");
+    if (ds && !from)
+        return cmd_usage_error(usage, "--from is required with --datasource");
+    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "svg"))
+        return cmd_usage_error(usage, "--format is text, json or svg");
+
+    struct replay_opts ro = {0};
+    if (profile && policy_profile_parse(profile, &ro.profile) < 0)
+        return cmd_usage_error(usage, "--profile is default or compat");
+    if (cmd_data_duration(interval, &ro.interval_ms) < 0 || cmd_data_duration(delay, &ro.ingest_delay_ms) < 0)
+        return cmd_usage_error(usage, "cannot parse a duration (use 30s, 1m, 1h30m)");
+
+    int64_t start_ms = 0;
+    if (series_start && api_parse_time(series_start, &start_ms) < 0)
+        return cmd_usage_error(usage, "cannot parse --series-start: RFC 3339 or Unix seconds");
+    int rc = 2;
+    struct strbuf out = STRBUF_INIT;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct rulefile_set set = {0};
+    struct replay rp;
+    replay_init(&rp);
+    struct cmd_data data;
+    if ((rc = cmd_data_open(&data, series, start_ms, ds, token)) != 0)
+        goto out;
+    rc = 2;
+    if (cmd_data_time(&data, from, data.first_ms, &ro.from_ms) < 0 ||
+        cmd_data_time(&data, to, data.last_ms, &ro.to_ms) < 0) {
+        rc = cmd_usage_error(usage, "cannot parse a time: RFC 3339, Unix seconds or a duration such as 3h");
+        goto out;
+    }
+    if (outage) {
+        char a[64], b[64];
+        const char *comma = strchr(outage, ',');
+        if (!comma || (size_t)(comma - outage) >= sizeof a || strlen(comma + 1) >= sizeof b) {
+            rc = cmd_usage_error(usage, "--outage is FROM,TO");
+            goto out;
+        }
+        snprintf(a, sizeof a, "%.*s", (int)(comma - outage), outage);
+        snprintf(b, sizeof b, "%s", comma + 1);
+        if (cmd_data_time(&data, a, 0, &ro.outage_from_ms) < 0 || cmd_data_time(&data, b, 0, &ro.outage_to_ms) < 0) {
+            rc = cmd_usage_error(usage, "cannot parse the --outage times");
+            goto out;
+        }
+    }
+    ro.end_eval = cmd_data_end_eval;
+    ro.end_eval_ctx = &data;
+    struct rulefile_opts rfo = {0};
+    if (rulefile_set_load(&set, rules, nrules, &rfo, &dl) != 0 || dl.len) {
+        for (size_t i = 0; i < dl.len; i++)
+            fprintf(stderr, "%s: %s\n", dl.items[i].file ? dl.items[i].file : "rules", dl.items[i].msg);
+        goto out;
+    }
+    char msg[512];
+    if (replay_run(&rp, &set, data.st, &ro, msg, sizeof msg) != 0) {
+        fprintf(stderr, "heed: %s\n", msg);
+        goto out;
+    }
+    if (!strcmp(format, "json"))
+        replay_out_json(&out, &rp);
+    else if (!strcmp(format, "svg"))
+        replay_out_svg(&out, &rp);
+    else
+        replay_out_text(&out, &rp);
+    fputs(out.buf, stdout);
+    rc = 0;
+out:
+    replay_release(&rp);
+    rulefile_set_release(&set);
+    diag_list_release(&dl);
+    strbuf_release(&out);
+    cmd_data_close(&data);
+    return rc;
+}

@@ -1,0 +1,1224 @@
+/* daemon: `heed run` (see daemon.h).
+ *
+ * A "run set" is everything one configuration produces: the configuration,
+ * the groups (each with its schedule, datasource client, output overlay and
+ * state file), the Alertmanager notifier and the remote-write queue. Reload
+ * builds a complete new set beside the running one, reusing what is equal;
+ * only when everything built does it stop the group threads, move state
+ * across, and start them again. */
+#include "rules/daemon.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "base/xalloc.h"
+#include "compat/alertmanager.h"
+#include "compat/datasource.h"
+#include "compat/remote_write.h"
+#include "eval/memstore.h"
+#include "rules/config.h"
+#include "rules/group.h"
+#include "rules/rulefile.h"
+#include "rules/schedule.h"
+#include "rules/state.h"
+#include "rules/template.h"
+
+/* A state file is rewritten at least this often even when nothing changed,
+ * so its saved_at tells a restart how long heed was down. */
+#define STATE_REFRESH_MS (60 * 1000)
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ms(void)
+{
+    return now_ns() / SCHEDULE_NS_PER_MS;
+}
+
+/* ---- rule files shared by the groups loaded from them ---- */
+
+struct rules_gen {
+    struct rulefile_set set; /* the files */
+    int refs;                /* groups borrowing from set (changed only by the control thread) */
+};
+
+static void gen_unref(struct rules_gen *g)
+{
+    if (g && --g->refs == 0) {
+        rulefile_set_release(&g->set);
+        free(g);
+    }
+}
+
+/* ---- the overlay: the datasource plus this group's recent output ----
+ * Prometheus's later rules see earlier rules' results of the same iteration
+ * because they are in its TSDB; heed keeps its own output of the last
+ * lookback window in memory and merges it into what the datasource returns. */
+
+struct overlay {
+    struct storage iface;  /* what the engine reads */
+    struct storage *base;  /* the datasource */
+    struct memstore mem;   /* recent output samples */
+};
+
+static int sample_cmp(const void *a, const void *b)
+{
+    int64_t x = ((const struct sample *)a)->t_ms, y = ((const struct sample *)b)->t_ms;
+    return x < y ? -1 : x > y;
+}
+
+static int overlay_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint, int64_t maxt,
+                          struct arena *ea, struct storage_series **out, size_t *nout, struct eval_error *err)
+{
+    struct overlay *ov = st->impl;
+    struct storage_series *bs = NULL, *ms = NULL;
+    size_t bn = 0, mn = 0;
+    if (ov->base->select(ov->base, m, n, mint, maxt, ea, &bs, &bn, err) != 0)
+        return -1;
+    if (ov->mem.n == 0 || ov->mem.iface.select(&ov->mem.iface, m, n, mint, maxt, ea, &ms, &mn, err) != 0 ||
+        mn == 0) {
+        *out = bs;
+        *nout = bn;
+        return 0;
+    }
+    struct storage_series *res = ARENA_NEWN(ea, struct storage_series, bn + mn);
+    memcpy(res, bs, bn * sizeof *bs);
+    size_t k = bn;
+    for (size_t i = 0; i < mn; i++) {
+        if (ms[i].n == 0)
+            continue;
+        size_t j = 0;
+        while (j < bn && !labels_equal(res[j].ls, ms[i].ls))
+            j++;
+        /* copy: the memstore may grow (and move its arrays) later in the tick */
+        size_t total = (j < bn ? res[j].n : 0) + ms[i].n;
+        struct sample *pts = ARENA_NEWN(ea, struct sample, total);
+        size_t np = 0;
+        memcpy(pts, ms[i].pts, ms[i].n * sizeof *pts);
+        np = ms[i].n;
+        if (j < bn) {
+            /* union by timestamp; our own sample wins a tie (it is what we wrote) */
+            for (size_t q = 0; q < res[j].n; q++) {
+                bool dup = false;
+                for (size_t r = 0; r < ms[i].n && !dup; r++)
+                    dup = ms[i].pts[r].t_ms == res[j].pts[q].t_ms;
+                if (!dup)
+                    pts[np++] = res[j].pts[q];
+            }
+            qsort(pts, np, sizeof *pts, sample_cmp);
+            res[j].pts = pts;
+            res[j].n = np;
+        } else {
+            res[k].ls = ms[i].ls;
+            res[k].pts = pts;
+            res[k].n = np;
+            k++;
+        }
+    }
+    *out = res;
+    *nout = k;
+    return 0;
+}
+
+static void overlay_prune(struct overlay *ov, int64_t cutoff_ms)
+{
+    for (size_t i = 0; i < ov->mem.n; i++) {
+        struct memstore_series *s = ov->mem.s[i];
+        size_t a = 0;
+        while (a < s->n && s->pts[a].t_ms < cutoff_ms)
+            a++;
+        if (a) {
+            memmove(s->pts, s->pts + a, (s->n - a) * sizeof *s->pts);
+            s->n -= a;
+        }
+    }
+    /* series with nothing left are dropped once they are the majority */
+    size_t empty = 0;
+    for (size_t i = 0; i < ov->mem.n; i++)
+        empty += ov->mem.s[i]->n == 0;
+    if (empty > 64 && empty * 2 > ov->mem.n) {
+        struct memstore fresh;
+        memstore_init(&fresh);
+        for (size_t i = 0; i < ov->mem.n; i++) {
+            struct memstore_series *s = ov->mem.s[i];
+            if (!s->n)
+                continue;
+            struct memstore_series *t = memstore_series_get(&fresh, s->ls->l, s->ls->n);
+            for (size_t j = 0; j < s->n; j++)
+                memstore_append(t, s->pts[j].t_ms, s->pts[j].v);
+        }
+        memstore_release(&ov->mem);
+        ov->mem = fresh;
+        ov->mem.iface.impl = &ov->mem;
+        ov->mem.table.arena = &ov->mem.arena;
+    }
+}
+
+/* ---- groups ---- */
+
+struct daemon;
+
+struct dgroup {
+    struct daemon *d;            /* owner */
+    struct rules_gen *gen;       /* holds g's rule file */
+    const struct rule_group *g;  /* the group's definition (in gen) */
+    int64_t interval_ms;         /* effective interval */
+    struct group gr;             /* rules, alert state (must not move: heap only) */
+    char **rule_labels;          /* per rule: its own labels as {a="b"} (state identity) */
+    unsigned *rule_ordinal;      /* per rule: position among rules with equal name and labels */
+    struct schedule sched;       /* timing */
+    struct datasource *ds;       /* this group's datasource client */
+    struct overlay ov;           /* what queries read */
+    char *state_path;            /* NULL: no state_dir */
+    struct strbuf state_body;    /* what the state file holds now */
+    int64_t state_written_ms;    /* when it was written */
+    pthread_t thread;            /* evaluating thread */
+    bool running;                /* thread started and not joined */
+    /* for self-monitoring; written by the group thread under daemon.stat_mu */
+    uint64_t ds_failures_seen;   /* datasource failures counted so far */
+    bool ds_failing;             /* the last tick had failed backend queries */
+    bool lagging;                /* the last tick started late (missed slots) or overran the interval */
+};
+
+struct runset {
+    struct config *cfg;              /* the configuration */
+    struct dgroup **groups;          /* in rule-file order */
+    size_t n;
+    struct alertmanager *am;         /* NULL: no Alertmanager configured */
+    char *am_fp;                     /* fingerprint of the configuration am was built from */
+    struct remote_write_queue *rw;   /* NULL: no remote write */
+    char *rw_fp;
+    char *external_url;              /* configured, or http://<hostname>:<port> */
+    struct tmpl_label *ext;          /* external labels, for templates */
+    size_t next;
+};
+
+/* ORDER self_alert: the built-in alerts of FRESHNESS.md "Built-in self-monitoring"
+ * that come from the daemon's own state (HeedRuleInputsStale needs the
+ * freshness provenance and is not here). */
+enum self_alert {
+    SELF_WATCHDOG,
+    SELF_DATASOURCE_FAILING,
+    SELF_EVALUATION_LAGGING,
+    SELF_NOTIFIER_FAILING,
+    SELF_N,
+};
+
+struct daemon {
+    struct daemon_opts opts;
+    struct runset cur;      /* what is running */
+    pthread_mutex_t mu;     /* guards stopping */
+    pthread_cond_t cv;      /* wakes group threads to stop */
+    bool stopping;          /* group threads must return */
+    pthread_mutex_t stat_mu; /* guards the groups' self-monitoring fields */
+    struct alert_set self[SELF_N]; /* self-monitoring alerts (monitor thread only) */
+    struct schedule self_sched;    /* the monitor's timer */
+    pthread_t monitor;             /* self-monitoring thread */
+    bool monitor_running;
+};
+
+static void rule_identity_init(struct dgroup *dg)
+{
+    size_t n = dg->g->nrules;
+    dg->rule_labels = xcalloc(n ? n : 1, sizeof *dg->rule_labels);
+    dg->rule_ordinal = xcalloc(n ? n : 1, sizeof *dg->rule_ordinal);
+    for (size_t i = 0; i < n; i++) {
+        const struct rule *r = &dg->g->rules[i];
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addch(&sb, '{');
+        for (size_t j = 0; j < r->labels.len; j++) {
+            if (j)
+                strbuf_addstr(&sb, ", ");
+            strbuf_addf(&sb, "%s=", r->labels.items[j].name);
+            rulefile_go_quote(&sb, r->labels.items[j].value, strlen(r->labels.items[j].value));
+        }
+        strbuf_addch(&sb, '}');
+        dg->rule_labels[i] = strbuf_detach(&sb);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(dg->g->rules[j].name, r->name) && !strcmp(dg->rule_labels[j], dg->rule_labels[i]))
+                dg->rule_ordinal[i]++;
+    }
+}
+
+static void dgroup_free(struct dgroup *dg)
+{
+    if (!dg)
+        return;
+    group_release(&dg->gr);
+    for (size_t i = 0; i < dg->g->nrules; i++)
+        free(dg->rule_labels[i]);
+    free(dg->rule_labels);
+    free(dg->rule_ordinal);
+    if (dg->ds)
+        datasource_free(dg->ds);
+    memstore_release(&dg->ov.mem);
+    free(dg->state_path);
+    strbuf_release(&dg->state_body);
+    gen_unref(dg->gen);
+    free(dg);
+}
+
+static struct datasource *make_datasource(const struct config *cfg, struct diag_list *diags)
+{
+    const struct config_http *h = &cfg->datasource;
+    struct datasource_config dc = {
+        .url = h->url,
+        .timeout_ms = h->timeout_ms,
+        .basic_user = h->basic_auth_username,
+        .basic_password_file = h->basic_auth_password_file,
+        .bearer_token_file = h->bearer_token_file,
+        .ca_file = h->tls.ca_file,
+        .cert_file = h->tls.cert_file,
+        .key_file = h->tls.key_file,
+        .server_name = h->tls.server_name,
+        .insecure_skip_verify = h->tls.insecure_skip_verify,
+        .headers = h->headers,
+        .nheaders = h->nheaders,
+        .lookback_ms = cfg->lookback_delta_ms,
+    };
+    struct promjson_error err = {0};
+    struct datasource *ds = datasource_new(&dc, &err);
+    if (!ds)
+        diag_add(diags, DIAG_SEMANTIC, (struct span){0, 0}, cfg->path, "datasource: %s", err.msg);
+    return ds;
+}
+
+static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const struct rule_group *g,
+                                 int64_t interval_ms, struct diag_list *diags)
+{
+    struct dgroup *dg = xcalloc(1, sizeof *dg);
+    dg->d = d;
+    dg->g = g;
+    dg->interval_ms = interval_ms;
+    char msg[512];
+    if (group_init(&dg->gr, g, msg, sizeof msg) < 0) {
+        diag_add(diags, DIAG_SEMANTIC, (struct span){g->offset, g->offset}, g->file, "group %s: %s", g->name, msg);
+        group_release(&dg->gr);
+        free(dg);
+        return NULL;
+    }
+    dg->gen = gen;
+    gen->refs++;
+    rule_identity_init(dg);
+    memstore_init(&dg->ov.mem);
+    strbuf_init(&dg->state_body);
+    return dg;
+}
+
+static bool kvs_equal(const struct rule_kvs *a, const struct rule_kvs *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if (strcmp(a->items[i].name, b->items[i].name) || strcmp(a->items[i].value, b->items[i].value))
+            return false;
+    return true;
+}
+
+/* Prometheus's Group.Equals: name, file, interval, limit, query_offset and
+ * every rule as written. */
+static bool groups_equal(const struct dgroup *old, const struct rule_group *g, int64_t interval_ms)
+{
+    const struct rule_group *o = old->g;
+    if (strcmp(o->key, g->key) || old->interval_ms != interval_ms || o->limit != g->limit ||
+        o->has_query_offset != g->has_query_offset || o->query_offset_ms != g->query_offset_ms ||
+        o->nrules != g->nrules || !kvs_equal(&o->labels, &g->labels))
+        return false;
+    for (size_t i = 0; i < g->nrules; i++) {
+        const struct rule *a = &o->rules[i], *b = &g->rules[i];
+        if (a->type != b->type || strcmp(a->name, b->name) || strcmp(a->expr, b->expr) || a->for_ms != b->for_ms ||
+            a->keep_firing_for_ms != b->keep_firing_for_ms || !kvs_equal(&a->labels, &b->labels) ||
+            !kvs_equal(&a->annotations, &b->annotations))
+            return false;
+    }
+    return true;
+}
+
+/* ---- notifications and output ---- */
+
+void daemon_query_escape(struct strbuf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            strbuf_addch(out, (char)c);
+        } else if (c == ' ') {
+            strbuf_addch(out, '+');
+        } else {
+            strbuf_addch(out, '%');
+            strbuf_addch(out, hex[c >> 4]);
+            strbuf_addch(out, hex[c & 15]);
+        }
+    }
+}
+
+/* Alerts of one tick, gathered for one alertmanager_send call. */
+struct outbox {
+    struct arena *a;
+    const struct runset *rs;
+    struct alertmanager_alert *items;
+    size_t n, cap;
+};
+
+static void collect_alert(void *ctx, const struct group_rule *r, const struct alert *a)
+{
+    struct outbox *ob = ctx;
+    XGROW(ob->items, ob->cap, ob->n + 1);
+    struct alertmanager_alert *x = &ob->items[ob->n++];
+    memset(x, 0, sizeof *x);
+    struct alertmanager_pair *labels = ARENA_NEWN(ob->a, struct alertmanager_pair, a->ls->n + 1);
+    for (size_t i = 0; i < a->ls->n; i++)
+        labels[i] = (struct alertmanager_pair){a->ls->l[i].name, a->ls->l[i].value};
+    struct alertmanager_pair *ann = ARENA_NEWN(ob->a, struct alertmanager_pair, a->nann + 1);
+    for (size_t i = 0; i < a->nann; i++)
+        ann[i] = (struct alertmanager_pair){a->ann[i].name, a->ann[i].value};
+    x->labels = labels;
+    x->nlabels = a->ls->n;
+    x->annotations = ann;
+    x->nannotations = a->nann;
+    x->starts_at_ms = alert_starts_at(a);
+    x->ends_at_ms = alert_ends_at(a);
+    struct strbuf url = STRBUF_INIT;
+    strbuf_addf(&url, "%s/graph?g0.expr=", ob->rs->external_url);
+    daemon_query_escape(&url, r->rule->expr_canonical ? r->rule->expr_canonical : r->rule->expr);
+    strbuf_addstr(&url, "&g0.tab=1");
+    x->generator_url = arena_strdup(ob->a, url.buf);
+    strbuf_release(&url);
+}
+
+static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v)
+{
+    struct dgroup *dg = ctx;
+    memstore_append(memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, v);
+    struct remote_write_queue *rw = dg->d->cur.rw;
+    if (!rw)
+        return;
+    struct remote_write_label small[32];
+    struct remote_write_label *rl = ls->n <= 32 ? small : xmalloc(ls->n * sizeof *rl);
+    for (size_t i = 0; i < ls->n; i++)
+        rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
+    struct remote_write_sample s = {v, t_ms};
+    struct remote_write_series series = {rl, ls->n, &s, 1};
+    struct remote_write_error err;
+    if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
+        LOG_WARN("Dropping an invalid sample for remote write", "err", err.msg);
+    if (rl != small)
+        free(rl);
+}
+
+/* ---- persisted state ---- */
+
+static void persist(struct dgroup *dg, bool force)
+{
+    if (!dg->state_path)
+        return;
+    struct strbuf body = STRBUF_INIT;
+    for (size_t i = 0; i < dg->gr.n; i++) {
+        const struct group_rule *r = &dg->gr.rules[i];
+        if (r->rule->type == RULE_ALERTING && r->alerts.n)
+            state_encode_rule(&body, r->rule->name, dg->rule_labels[i], dg->rule_ordinal[i], &r->alerts);
+    }
+    int64_t now = now_ms();
+    bool same = body.len == dg->state_body.len && !memcmp(body.buf, dg->state_body.buf, body.len);
+    if (!force && same && now - dg->state_written_ms < STATE_REFRESH_MS) {
+        strbuf_release(&body);
+        return;
+    }
+    struct strbuf file = STRBUF_INIT;
+    state_encode_file(&file, dg->g->key, now, body.buf, body.len);
+    char err[512];
+    if (state_write_atomic(dg->state_path, file.buf, file.len, err, sizeof err) < 0) {
+        LOG_ERROR("Saving alert state failed", "group", dg->g->name, "file", dg->g->file, "err", err);
+    } else {
+        strbuf_release(&dg->state_body);
+        dg->state_body = body;
+        strbuf_init(&body);
+        dg->state_written_ms = now;
+    }
+    strbuf_release(&file);
+    strbuf_release(&body);
+}
+
+/* Brings back one rule's persisted instances. Pending alerts get
+ * Prometheus's restore arithmetic (PROMETHEUS.md 2.4) with the file's
+ * saved_at as the moment heed went down; firing and resolved ones come back
+ * as they were, so nothing is paged again and no resolve is lost. */
+static size_t restore_rule(const struct config *cfg, struct group_rule *r, const struct state_rule *sr,
+                           int64_t saved_at_ms, int64_t now)
+{
+    size_t restored = 0;
+    int64_t for_ms = r->rule->for_ms;
+    for (size_t i = 0; i < sr->alerts.n; i++) {
+        struct alert a = sr->alerts.items[i];
+        if (a.state == ALERT_PENDING &&
+            !state_restore_pending(&a.active_at_ms, for_ms, cfg->for_grace_period_ms, cfg->for_outage_tolerance_ms,
+                                   saved_at_ms, now))
+            continue; /* down longer than tolerated: the for clock starts over */
+        alert_set_restore(&r->alerts, &a);
+        restored++;
+    }
+    return restored;
+}
+
+static void restore_from_files(struct daemon *d)
+{
+    const struct config *cfg = d->cur.cfg;
+    if (!cfg->state_dir)
+        return;
+    struct state_group *gs;
+    size_t n;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    state_load_dir(cfg->state_dir, &gs, &n, &dl);
+    for (size_t i = 0; i < dl.len; i++)
+        LOG_WARN("Ignoring a persisted state file", "err", dl.items[i].msg);
+    diag_list_release(&dl);
+    int64_t now = now_ms();
+    for (size_t k = 0; k < d->cur.n; k++) {
+        struct dgroup *dg = d->cur.groups[k];
+        const struct state_group *sg = NULL;
+        for (size_t i = 0; i < n && !sg; i++)
+            if (!strcmp(gs[i].key, dg->g->key))
+                sg = &gs[i];
+        if (!sg)
+            continue;
+        size_t total = 0;
+        for (size_t i = 0; i < dg->gr.n; i++) {
+            struct group_rule *r = &dg->gr.rules[i];
+            if (r->rule->type != RULE_ALERTING)
+                continue;
+            const struct state_rule *sr = state_group_find(sg, r->rule->name, dg->rule_labels[i], dg->rule_ordinal[i]);
+            if (sr)
+                total += restore_rule(cfg, r, sr, sg->saved_at_ms, now);
+        }
+        LOG_INFO("Restored alert state", "group", dg->g->name, "file", dg->g->file, "alerts", LOG_UINT(total),
+                 "saved_at", log_format_time((char[LOG_TIME_BUF]){0}, sg->saved_at_ms));
+    }
+    state_groups_free(gs, n);
+}
+
+/* A changed group takes over the old one's alert instances and previous
+ * output series, rule by rule (Prometheus's CopyState). */
+static void inherit(struct dgroup *to, const struct dgroup *from)
+{
+    for (size_t i = 0; i < to->gr.n; i++) {
+        struct group_rule *r = &to->gr.rules[i];
+        for (size_t j = 0; j < from->gr.n; j++) {
+            const struct group_rule *o = &from->gr.rules[j];
+            if (strcmp(o->rule->name, r->rule->name) || strcmp(from->rule_labels[j], to->rule_labels[i]) ||
+                from->rule_ordinal[j] != to->rule_ordinal[i] || o->rule->type != r->rule->type)
+                continue;
+            for (size_t k = 0; k < o->alerts.n; k++)
+                alert_set_restore(&r->alerts, &o->alerts.items[k]);
+            for (size_t k = 0; k < o->prev.table.cap; k++)
+                if (o->prev.table.slot[k])
+                    labels_import(&r->prev.table, o->prev.table.slot[k]);
+            r->health = o->health;
+            break;
+        }
+    }
+}
+
+/* ---- one evaluation ---- */
+
+static void group_tick(struct dgroup *dg, int64_t slot_ns, uint64_t missed)
+{
+    struct daemon *d = dg->d;
+    const struct runset *rs = &d->cur;
+    const struct config *cfg = rs->cfg;
+    int64_t ts_ms = slot_ns / SCHEDULE_NS_PER_MS;
+    overlay_prune(&dg->ov, ts_ms - cfg->lookback_delta_ms - dg->interval_ms);
+    struct engine_opts eo = {
+        .lookback_ms = cfg->lookback_delta_ms,
+        .max_samples = (size_t)cfg->max_samples,
+        .timeout_ms = cfg->query_timeout_ms,
+    };
+    struct group_env env = {
+        .st = &dg->ov.iface,
+        .eopts = &eo,
+        .append = on_append,
+        .append_ctx = dg,
+        .external_labels = rs->ext,
+        .nexternal_labels = rs->next,
+        .external_url = rs->external_url,
+        .query_offset_ms = dg->g->has_query_offset ? dg->g->query_offset_ms : cfg->query_offset_ms,
+        .restored = true, /* state came from the state files before the first evaluation */
+    };
+    int failed = group_eval(&dg->gr, &env, ts_ms);
+    datasource_end_eval(dg->ds);
+    uint64_t ds_failures = datasource_stats(dg->ds)->failures;
+    pthread_mutex_lock(&d->stat_mu);
+    dg->ds_failing = ds_failures > dg->ds_failures_seen;
+    dg->ds_failures_seen = ds_failures;
+    dg->lagging = missed > 0 || dg->gr.eval_seconds * 1000.0 > (double)dg->interval_ms;
+    pthread_mutex_unlock(&d->stat_mu);
+    if (failed) {
+        for (size_t i = 0; i < dg->gr.n; i++) {
+            const struct group_rule *r = &dg->gr.rules[i];
+            if (r->health == RULE_HEALTH_ERR)
+                LOG_WARN("Evaluating rule failed", "file", dg->g->file, "group", dg->g->name, "name", r->rule->name,
+                         "index", LOG_UINT(i), "kind", r->rule->type == RULE_ALERTING ? "alerting" : "recording",
+                         "err", r->last_error ? r->last_error : "");
+        }
+    }
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    struct outbox ob = {&a, rs, NULL, 0, 0};
+    group_send_alerts(&dg->gr, ts_ms, dg->interval_ms, cfg->resend_delay_ms, collect_alert, &ob);
+    if (ob.n && rs->am)
+        alertmanager_send(rs->am, ob.items, ob.n);
+    if (ob.n)
+        LOG_DEBUG("Sending alerts", "group", dg->g->name, "count", LOG_UINT(ob.n));
+    free(ob.items);
+    arena_release(&a);
+    persist(dg, false);
+}
+
+static void *group_thread(void *arg)
+{
+    struct dgroup *dg = arg;
+    struct daemon *d = dg->d;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping) {
+        int64_t now = now_ns();
+        if (now < dg->sched.next_ns) {
+            struct timespec until = {(time_t)(dg->sched.next_ns / 1000000000), (long)(dg->sched.next_ns % 1000000000)};
+            pthread_cond_timedwait(&d->cv, &d->mu, &until);
+            continue;
+        }
+        pthread_mutex_unlock(&d->mu);
+        uint64_t missed = dg->sched.missed;
+        int64_t slot = schedule_tick(&dg->sched, now);
+        if (dg->sched.missed > missed)
+            LOG_WARN("Group evaluation missed iterations", "file", dg->g->file, "group", dg->g->name, "missed",
+                     LOG_UINT(dg->sched.missed - missed));
+        group_tick(dg, slot, dg->sched.missed - missed);
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* ---- self-monitoring ---- */
+
+static const char *const self_names[SELF_N] = {
+    "HeedWatchdog", "HeedDatasourceFailing", "HeedEvaluationLagging", "HeedNotifierFailing",
+};
+
+/* Inputs of one self alert, built in a scratch arena. */
+struct self_inputs {
+    struct alert_input *in;
+    size_t n, cap;
+};
+
+static void self_add(struct self_inputs *si, struct arena *a, struct labels_table *t, enum self_alert k,
+                     const char *n1, const char *v1, const char *n2, const char *v2, const char *summary)
+{
+    struct label l[3] = {{"alertname", self_names[k]}, {n1 ? n1 : "", v1 ? v1 : ""}, {n2 ? n2 : "", v2 ? v2 : ""}};
+    size_t nl = n2 ? 3 : n1 ? 2 : 1;
+    struct alert_annotation *ann = ARENA_NEW(a, struct alert_annotation);
+    ann->name = "summary";
+    ann->value = arena_strdup(a, summary);
+    if (si->n == si->cap) {
+        si->cap = si->cap ? si->cap * 2 : 8;
+        struct alert_input *ni = ARENA_NEWN(a, struct alert_input, si->cap);
+        if (si->n)
+            memcpy(ni, si->in, si->n * sizeof *ni);
+        si->in = ni;
+    }
+    si->in[si->n++] = (struct alert_input){labels_intern(t, l, nl), 1, ann, 1, NULL};
+}
+
+/* One monitor tick: derive the self alerts from the daemon's state, run
+ * them through the same lifecycle (for 0) and send what is due. */
+static void monitor_tick(struct daemon *d, int64_t ts_ms)
+{
+    const struct runset *rs = &d->cur;
+    const struct config *cfg = rs->cfg;
+    const struct config_self_monitoring *sm = &cfg->self_monitoring;
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    struct labels_table t;
+    labels_table_init(&t, &a, false);
+    struct self_inputs in[SELF_N] = {{0}};
+    if (sm->watchdog)
+        self_add(&in[SELF_WATCHDOG], &a, &t, SELF_WATCHDOG, NULL, NULL, NULL, NULL,
+                 "Always firing: proves that heed evaluates and notifies");
+    pthread_mutex_lock(&d->stat_mu);
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct dgroup *dg = rs->groups[i];
+        if (sm->datasource_failing && dg->ds_failing)
+            self_add(&in[SELF_DATASOURCE_FAILING], &a, &t, SELF_DATASOURCE_FAILING, "rule_group", dg->g->key,
+                     NULL, NULL, "Queries of this rule group to the datasource fail");
+        if (sm->evaluation_lagging && dg->lagging)
+            self_add(&in[SELF_EVALUATION_LAGGING], &a, &t, SELF_EVALUATION_LAGGING, "rule_group", dg->g->key,
+                     NULL, NULL, "This rule group missed evaluations or overran its interval");
+    }
+    pthread_mutex_unlock(&d->stat_mu);
+    if (sm->notifier_failing && rs->am) {
+        for (size_t i = 0; i < alertmanager_ntargets(rs->am); i++) {
+            struct alertmanager_stats st;
+            alertmanager_stats(rs->am, i, &st);
+            if (st.last_error[0] || st.backoff_ms > 0)
+                self_add(&in[SELF_NOTIFIER_FAILING], &a, &t, SELF_NOTIFIER_FAILING, "alertmanager",
+                         arena_strdup(&a, st.url), NULL, NULL, "Notifications to this Alertmanager fail");
+        }
+    }
+    struct outbox ob = {&a, rs, NULL, 0, 0};
+    int64_t interval_ms = d->self_sched.interval_ns / SCHEDULE_NS_PER_MS;
+    for (int k = 0; k < SELF_N; k++) {
+        struct alert_params p = {0, 0, 0, NULL, NULL};
+        struct eval_error err;
+        if (alert_set_update(&d->self[k], in[k].in, in[k].n, ts_ms, &p, &err) < 0) {
+            LOG_ERROR("Self-monitoring alert failed", "alertname", self_names[k], "err", err.msg);
+            continue;
+        }
+        for (size_t j = 0; j < d->self[k].n; j++) {
+            struct alert *al = &d->self[k].items[j];
+            if (!alert_needs_sending(al, ts_ms, cfg->resend_delay_ms))
+                continue;
+            alert_mark_sent(al, ts_ms, interval_ms, cfg->resend_delay_ms);
+            XGROW(ob.items, ob.cap, ob.n + 1);
+            struct alertmanager_alert *x = &ob.items[ob.n++];
+            memset(x, 0, sizeof *x);
+            struct alertmanager_pair *labels = ARENA_NEWN(&a, struct alertmanager_pair, al->ls->n);
+            for (size_t q = 0; q < al->ls->n; q++)
+                labels[q] = (struct alertmanager_pair){al->ls->l[q].name, al->ls->l[q].value};
+            struct alertmanager_pair *ann = ARENA_NEWN(&a, struct alertmanager_pair, al->nann + 1);
+            for (size_t q = 0; q < al->nann; q++)
+                ann[q] = (struct alertmanager_pair){al->ann[q].name, al->ann[q].value};
+            x->labels = labels;
+            x->nlabels = al->ls->n;
+            x->annotations = ann;
+            x->nannotations = al->nann;
+            x->starts_at_ms = alert_starts_at(al);
+            x->ends_at_ms = alert_ends_at(al);
+            x->generator_url = rs->external_url;
+        }
+    }
+    if (ob.n && rs->am)
+        alertmanager_send(rs->am, ob.items, ob.n);
+    free(ob.items);
+    arena_release(&a);
+}
+
+static void *monitor_thread(void *arg)
+{
+    struct daemon *d = arg;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping) {
+        int64_t now = now_ns();
+        if (now < d->self_sched.next_ns) {
+            struct timespec until = {(time_t)(d->self_sched.next_ns / 1000000000),
+                                     (long)(d->self_sched.next_ns % 1000000000)};
+            pthread_cond_timedwait(&d->cv, &d->mu, &until);
+            continue;
+        }
+        pthread_mutex_unlock(&d->mu);
+        int64_t slot = schedule_tick(&d->self_sched, now);
+        monitor_tick(d, slot / SCHEDULE_NS_PER_MS);
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+static void start_threads(struct daemon *d)
+{
+    d->stopping = false;
+    const struct config *cfg = d->cur.cfg;
+    /* the monitor runs as often as the most frequent group, so what it
+     * reports is at most one interval old */
+    int64_t iv_ms = cfg->evaluation_interval_ms;
+    for (size_t i = 0; i < d->cur.n; i++)
+        if (d->cur.groups[i]->interval_ms < iv_ms)
+            iv_ms = d->cur.groups[i]->interval_ms;
+    int64_t iv = iv_ms * SCHEDULE_NS_PER_MS;
+    if (d->self_sched.interval_ns != iv) /* keep its timing across reloads that do not change it */
+        schedule_init(&d->self_sched, SCHEDULE_HASH_STRINGLABELS, "heed", "self-monitoring", iv, now_ns());
+    if (pthread_create(&d->monitor, NULL, monitor_thread, d) == 0)
+        d->monitor_running = true;
+    else
+        LOG_ERROR("Cannot start the self-monitoring thread", "err", strerror(errno));
+    for (size_t i = 0; i < d->cur.n; i++) {
+        struct dgroup *dg = d->cur.groups[i];
+        if (pthread_create(&dg->thread, NULL, group_thread, dg) != 0) {
+            LOG_ERROR("Cannot start a group thread", "group", dg->g->name, "err", strerror(errno));
+            continue;
+        }
+        dg->running = true;
+    }
+}
+
+static void stop_threads(struct daemon *d)
+{
+    pthread_mutex_lock(&d->mu);
+    d->stopping = true;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    for (size_t i = 0; i < d->cur.n; i++) {
+        struct dgroup *dg = d->cur.groups[i];
+        if (dg->running)
+            pthread_join(dg->thread, NULL);
+        dg->running = false;
+    }
+    if (d->monitor_running)
+        pthread_join(d->monitor, NULL);
+    d->monitor_running = false;
+}
+
+/* ---- building a run set ---- */
+
+static void am_fingerprint(struct strbuf *fp, const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->nalertmanagers; i++) {
+        const struct config_http *h = &cfg->alertmanagers[i];
+        strbuf_addf(fp, "%s|%s|%s|%s|%s|%s|%s|%s|%d|%lld|", h->url, h->basic_auth_username ? h->basic_auth_username : "",
+                    h->basic_auth_password_file ? h->basic_auth_password_file : "",
+                    h->bearer_token_file ? h->bearer_token_file : "", h->tls.ca_file ? h->tls.ca_file : "",
+                    h->tls.cert_file ? h->tls.cert_file : "", h->tls.key_file ? h->tls.key_file : "",
+                    h->tls.server_name ? h->tls.server_name : "", h->tls.insecure_skip_verify, (long long)h->timeout_ms);
+        for (size_t j = 0; j < h->nheaders; j++)
+            strbuf_addf(fp, "%s|", h->headers[j]);
+        strbuf_addch(fp, '\n');
+    }
+    for (size_t i = 0; i < cfg->nexternal_labels; i++)
+        strbuf_addf(fp, "%s=%s|", cfg->external_labels[i].name, cfg->external_labels[i].value);
+}
+
+static struct alertmanager *make_alertmanager(const struct config *cfg, struct diag_list *diags)
+{
+    if (!cfg->nalertmanagers)
+        return NULL;
+    struct alertmanager_target *t = xcalloc(cfg->nalertmanagers, sizeof *t);
+    for (size_t i = 0; i < cfg->nalertmanagers; i++) {
+        const struct config_http *h = &cfg->alertmanagers[i];
+        t[i] = (struct alertmanager_target){
+            .url = h->url,
+            .basic_auth_user = h->basic_auth_username,
+            .basic_auth_password_file = h->basic_auth_password_file,
+            .bearer_token_file = h->bearer_token_file,
+            .tls = {h->tls.ca_file, h->tls.cert_file, h->tls.key_file, h->tls.server_name,
+                    h->tls.insecure_skip_verify},
+            .headers = h->headers,
+            .nheaders = h->nheaders,
+            .timeout_ms = h->timeout_ms,
+        };
+    }
+    struct alertmanager_pair *ext = xcalloc(cfg->nexternal_labels + 1, sizeof *ext);
+    for (size_t i = 0; i < cfg->nexternal_labels; i++)
+        ext[i] = (struct alertmanager_pair){cfg->external_labels[i].name, cfg->external_labels[i].value};
+    struct alertmanager_config ac = {
+        .targets = t,
+        .ntargets = cfg->nalertmanagers,
+        .external_labels = ext,
+        .nexternal_labels = cfg->nexternal_labels,
+        .user_agent = "heed",
+    };
+    char err[256];
+    struct alertmanager *am = alertmanager_new(&ac, err, sizeof err);
+    if (!am)
+        diag_add(diags, DIAG_SEMANTIC, (struct span){0, 0}, cfg->path, "alertmanagers: %s", err);
+    free(t);
+    free(ext);
+    return am;
+}
+
+static void rw_fingerprint(struct strbuf *fp, const struct config *cfg)
+{
+    if (!cfg->has_remote_write)
+        return;
+    const struct config_http *h = &cfg->remote_write;
+    strbuf_addf(fp, "%s|%s|%s|%s|%s|%s|%s|%d|%lld|", h->url, h->basic_auth_username ? h->basic_auth_username : "",
+                h->basic_auth_password_file ? h->basic_auth_password_file : "",
+                h->bearer_token_file ? h->bearer_token_file : "", h->tls.ca_file ? h->tls.ca_file : "",
+                h->tls.cert_file ? h->tls.cert_file : "", h->tls.key_file ? h->tls.key_file : "",
+                h->tls.insecure_skip_verify, (long long)h->timeout_ms);
+    for (size_t j = 0; j < h->nheaders; j++)
+        strbuf_addf(fp, "%s|", h->headers[j]);
+}
+
+static void rw_log(void *ctx, enum remote_write_log_level level, const char *msg)
+{
+    (void)ctx;
+    static const enum log_level map[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR};
+    enum log_level l = map[level];
+    if (log_enabled(l))
+        log_write(l, __FILE__, __LINE__, "Remote write", "detail", msg, (const char *)NULL);
+}
+
+static struct remote_write_queue *make_remote_write(const struct config *cfg, struct diag_list *diags)
+{
+    if (!cfg->has_remote_write)
+        return NULL;
+    const struct config_http *h = &cfg->remote_write;
+    struct remote_write_config rc;
+    remote_write_config_defaults(&rc);
+    rc.url = h->url;
+    rc.user_agent = "heed";
+    rc.timeout = (double)h->timeout_ms / 1000.0;
+    rc.basic_auth_username = h->basic_auth_username;
+    rc.basic_auth_password_file = h->basic_auth_password_file;
+    rc.bearer_token_file = h->bearer_token_file;
+    rc.tls_ca_file = h->tls.ca_file;
+    rc.tls_cert_file = h->tls.cert_file;
+    rc.tls_key_file = h->tls.key_file;
+    rc.tls_insecure_skip_verify = h->tls.insecure_skip_verify;
+    rc.headers = h->headers;
+    rc.nheaders = h->nheaders;
+    rc.flush_deadline = 10;
+    rc.log = rw_log;
+    struct remote_write_error err;
+    if (h->tls.server_name)
+        LOG_WARN("remote_write.tls.server_name is not supported yet and is ignored");
+    struct remote_write_queue *q = remote_write_queue_new(&rc, &err);
+    if (q && remote_write_queue_start(q, &err) < 0) {
+        remote_write_queue_free(q);
+        q = NULL;
+    }
+    if (!q)
+        diag_add(diags, DIAG_SEMANTIC, (struct span){0, 0}, cfg->path, "remote_write: %s", err.msg);
+    return q;
+}
+
+static char *default_external_url(const struct config *cfg)
+{
+    if (cfg->external_url)
+        return xstrdup(cfg->external_url);
+    char host[256] = "localhost";
+    if (gethostname(host, sizeof host - 1) != 0)
+        strcpy(host, "localhost");
+    const char *colon = strrchr(cfg->web.listen_address, ':');
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addf(&sb, "http://%s:%s", host, colon ? colon + 1 : "9096");
+    return strbuf_detach(&sb);
+}
+
+static void runset_release_groups(struct runset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        dgroup_free(rs->groups[i]);
+    free(rs->groups);
+    rs->groups = NULL;
+    rs->n = 0;
+}
+
+static void runset_release_rest(struct runset *rs)
+{
+    if (rs->cfg) {
+        config_release(rs->cfg);
+        free(rs->cfg);
+    }
+    free(rs->am_fp);
+    free(rs->rw_fp);
+    free(rs->external_url);
+    free(rs->ext);
+    memset(rs, 0, sizeof *rs);
+}
+
+/* What a new run set reuses from the running one. */
+struct plan {
+    struct runset rs;          /* the new set (groups: new or reused) */
+    bool *reused;              /* per new group: taken over from old (parallel to rs.groups) */
+    struct datasource **ds;    /* per new group: its new datasource client */
+    bool am_new, rw_new;       /* am/rw were built for this set (else reused) */
+};
+
+static void plan_abort(struct plan *p)
+{
+    for (size_t i = 0; i < p->rs.n; i++) {
+        if (p->ds[i])
+            datasource_free(p->ds[i]);
+        if (!p->reused[i])
+            dgroup_free(p->rs.groups[i]);
+    }
+    free(p->rs.groups);
+    p->rs.groups = NULL;
+    p->rs.n = 0;
+    if (p->am_new && p->rs.am)
+        alertmanager_free(p->rs.am);
+    if (p->rw_new && p->rs.rw)
+        remote_write_queue_free(p->rs.rw);
+    runset_release_rest(&p->rs);
+    free(p->reused);
+    free(p->ds);
+}
+
+/* Diagnostics borrow their file names (and need the source for positions)
+ * from the configuration and rule files, which a refused reload frees:
+ * render them into self-contained messages while those are alive.
+ * diags[from, cfg_end) came from the configuration file (positions from its
+ * text); later ones name their file. */
+static void own_diags(struct diag_list *dl, size_t from, size_t cfg_end, const struct config *cfg)
+{
+    for (size_t i = from; i < dl->len; i++) {
+        struct diag *d = &dl->items[i];
+        struct strbuf sb = STRBUF_INIT;
+        if (i < cfg_end && d->file) {
+            diag_render(&sb, d, cfg->src ? cfg->src : "", cfg->src ? cfg->srclen : 0, 0);
+            if (sb.len && sb.buf[sb.len - 1] == '\n')
+                strbuf_setlen(&sb, sb.len - 1);
+        } else if (d->file) {
+            strbuf_addf(&sb, "%s: %s", d->file, d->msg);
+        } else {
+            strbuf_addstr(&sb, d->msg);
+        }
+        free(d->msg);
+        d->msg = strbuf_detach(&sb);
+        d->file = NULL;
+        d->span = (struct span){0, 0};
+    }
+}
+
+/* Builds everything for the configuration at d->opts.config_path, reusing
+ * what the running set (old, possibly empty) has that is equal. */
+static int plan_build(struct daemon *d, const struct runset *old, struct plan *p, struct diag_list *diags)
+{
+    memset(p, 0, sizeof *p);
+    p->rs.cfg = xcalloc(1, sizeof *p->rs.cfg);
+    LOG_INFO("Loading configuration file", "filename", d->opts.config_path);
+    size_t from = diags->len;
+    int crc = config_load(p->rs.cfg, d->opts.config_path, diags);
+    size_t cfg_end = diags->len;
+    if (crc < 0) {
+        own_diags(diags, from, cfg_end, p->rs.cfg);
+        plan_abort(p);
+        return -1;
+    }
+    const struct config *cfg = p->rs.cfg;
+    struct rules_gen *gen = xcalloc(1, sizeof *gen);
+    struct rulefile_opts ro = {0};
+    int rc = rulefile_set_load(&gen->set, cfg->rule_files, cfg->nrule_files, &ro, diags);
+    for (size_t i = from; rc == 0 && i < diags->len; i++)
+        if (diags->items[i].code != DIAG_WARNING)
+            rc = -1;
+    size_t cap = 0;
+    for (size_t f = 0; rc == 0 && f < gen->set.len; f++) {
+        const struct rulefile *rf = gen->set.files[f];
+        for (size_t k = 0; k < rf->ngroups; k++) {
+            const struct rule_group *g = &rf->groups[k];
+            if (!schedule_shard_owns(g->key, d->opts.shard_index, d->opts.shard_count))
+                continue;
+            int64_t iv = g->interval_ms ? g->interval_ms : cfg->evaluation_interval_ms;
+            struct dgroup *reuse = NULL;
+            for (size_t o = 0; o < old->n && !reuse; o++)
+                if (groups_equal(old->groups[o], g, iv))
+                    reuse = old->groups[o];
+            struct dgroup *dg = reuse ? reuse : dgroup_new(d, gen, g, iv, diags);
+            if (!dg) {
+                rc = -1;
+                break;
+            }
+            if (p->rs.n == cap) {
+                cap = cap ? cap * 2 : 16;
+                p->rs.groups = xrealloc(p->rs.groups, cap * sizeof *p->rs.groups);
+                p->reused = xrealloc(p->reused, cap * sizeof *p->reused);
+                p->ds = xrealloc(p->ds, cap * sizeof *p->ds);
+            }
+            p->rs.groups[p->rs.n] = dg;
+            p->reused[p->rs.n] = reuse != NULL;
+            p->ds[p->rs.n] = NULL;
+            p->rs.n++;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < p->rs.n; i++)
+        if (!(p->ds[i] = make_datasource(cfg, diags)))
+            rc = -1;
+    if (rc == 0) {
+        struct strbuf fp = STRBUF_INIT;
+        am_fingerprint(&fp, cfg);
+        if (old->cfg && old->am_fp && !strcmp(old->am_fp, fp.buf)) {
+            p->rs.am = old->am;
+        } else {
+            p->rs.am = make_alertmanager(cfg, diags);
+            p->am_new = true;
+            if (cfg->nalertmanagers && !p->rs.am)
+                rc = -1;
+        }
+        p->rs.am_fp = strbuf_detach(&fp);
+        rw_fingerprint(&fp, cfg);
+        if (rc == 0 && old->cfg && old->rw_fp && !strcmp(old->rw_fp, fp.buf)) {
+            p->rs.rw = old->rw;
+        } else if (rc == 0) {
+            p->rs.rw = make_remote_write(cfg, diags);
+            p->rw_new = true;
+            if (cfg->has_remote_write && !p->rs.rw)
+                rc = -1;
+        }
+        p->rs.rw_fp = strbuf_detach(&fp);
+    }
+    own_diags(diags, from, cfg_end, cfg);
+    if (gen->refs == 0) { /* every group reused, or failed: the new files are not needed */
+        rulefile_set_release(&gen->set);
+        free(gen);
+    }
+    if (rc < 0) {
+        plan_abort(p);
+        return -1;
+    }
+    p->rs.external_url = default_external_url(cfg);
+    p->rs.ext = xcalloc(cfg->nexternal_labels + 1, sizeof *p->rs.ext);
+    for (size_t i = 0; i < cfg->nexternal_labels; i++)
+        p->rs.ext[i] = (struct tmpl_label){cfg->external_labels[i].name, cfg->external_labels[i].value};
+    p->rs.next = cfg->nexternal_labels;
+    return 0;
+}
+
+/* Puts a built set in place; the old set's threads are stopped (or there
+ * were none). */
+static void plan_commit(struct daemon *d, struct plan *p)
+{
+    struct runset old = d->cur;
+    const struct config *cfg = p->rs.cfg;
+    int64_t now = now_ns();
+    if (cfg->state_dir && mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST)
+        LOG_ERROR("Cannot create the state folder: alert state will not be saved", "state_dir", cfg->state_dir,
+                  "err", strerror(errno));
+    for (size_t i = 0; i < p->rs.n; i++) {
+        struct dgroup *dg = p->rs.groups[i];
+        if (p->reused[i] && dg->ds)
+            datasource_free(dg->ds);
+        dg->ds = p->ds[i];
+        dg->ov.base = datasource_storage(dg->ds);
+        dg->ov.iface = (struct storage){overlay_select, &dg->ov};
+        char *path = cfg->state_dir ? state_path(cfg->state_dir, dg->g->key) : NULL;
+        if (!path || !dg->state_path || strcmp(path, dg->state_path) != 0)
+            strbuf_reset(&dg->state_body); /* a new file: write it at the next tick */
+        free(dg->state_path);
+        dg->state_path = path;
+        if (p->reused[i])
+            continue;
+        for (size_t o = 0; o < old.n; o++) {
+            if (!strcmp(old.groups[o]->g->key, dg->g->key)) {
+                inherit(dg, old.groups[o]);
+                break;
+            }
+        }
+        /* a new or changed group waits for its next slot, as in Prometheus */
+        schedule_init(&dg->sched, (enum schedule_hash_kind)cfg->group_phase, dg->g->file, dg->g->name, dg->interval_ms * SCHEDULE_NS_PER_MS, now);
+        LOG_DEBUG("Rule group scheduled", "file", dg->g->file, "group", dg->g->name, "interval_ms",
+                  LOG_INT(dg->interval_ms), "phase_ns", LOG_INT(dg->sched.phase_ns), "first_evaluation",
+                  log_format_time((char[LOG_TIME_BUF]){0}, dg->sched.next_ns / SCHEDULE_NS_PER_MS));
+    }
+    for (size_t o = 0; o < old.n; o++) {
+        bool kept = false;
+        for (size_t i = 0; i < p->rs.n && !kept; i++)
+            kept = p->rs.groups[i] == old.groups[o];
+        if (!kept) {
+            persist(old.groups[o], true);
+            dgroup_free(old.groups[o]);
+        }
+    }
+    free(old.groups);
+    old.groups = NULL;
+    old.n = 0;
+    d->cur = p->rs;
+    free(p->reused);
+    free(p->ds);
+    if (p->am_new && old.am) {
+        if (alertmanager_flush(old.am, 5000) < 0)
+            LOG_WARN("Notifications of the previous Alertmanager configuration not all delivered before the deadline");
+        alertmanager_free(old.am);
+    }
+    if (p->rw_new && old.rw)
+        remote_write_queue_free(old.rw); /* stops after sending what is queued, within its flush deadline */
+    runset_release_rest(&old);
+}
+
+struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diags)
+{
+    struct daemon *d = xcalloc(1, sizeof *d);
+    d->opts = *opts;
+    if (!d->opts.flush_timeout_ms)
+        d->opts.flush_timeout_ms = 10000;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    pthread_mutex_init(&d->stat_mu, NULL);
+    for (int k = 0; k < SELF_N; k++)
+        alert_set_init(&d->self[k]);
+    struct plan p;
+    if (plan_build(d, &d->cur, &p, diags) < 0) {
+        for (int k = 0; k < SELF_N; k++)
+            alert_set_release(&d->self[k]);
+        pthread_mutex_destroy(&d->stat_mu);
+        pthread_mutex_destroy(&d->mu);
+        pthread_cond_destroy(&d->cv);
+        free(d);
+        return NULL;
+    }
+    plan_commit(d, &p);
+    restore_from_files(d);
+    LOG_INFO("Completed loading of configuration file", "filename", d->opts.config_path, "groups",
+             LOG_UINT(d->cur.n));
+    return d;
+}
+
+int daemon_start(struct daemon *d)
+{
+    start_threads(d);
+    return 0;
+}
+
+int daemon_reload(struct daemon *d, struct diag_list *diags)
+{
+    struct plan p;
+    if (plan_build(d, &d->cur, &p, diags) < 0)
+        return -1;
+    stop_threads(d);
+    plan_commit(d, &p);
+    start_threads(d);
+    LOG_INFO("Completed loading of configuration file", "filename", d->opts.config_path, "groups",
+             LOG_UINT(d->cur.n));
+    return 0;
+}
+
+void daemon_stop(struct daemon *d)
+{
+    stop_threads(d);
+    for (size_t i = 0; i < d->cur.n; i++)
+        persist(d->cur.groups[i], true);
+    if (d->cur.am && alertmanager_flush(d->cur.am, d->opts.flush_timeout_ms) < 0)
+        LOG_WARN("Notification queue not drained before the deadline", "timeout_ms",
+                 LOG_INT(d->opts.flush_timeout_ms));
+    if (d->cur.rw)
+        remote_write_queue_stop(d->cur.rw);
+}
+
+void daemon_free(struct daemon *d)
+{
+    if (!d)
+        return;
+    stop_threads(d);
+    runset_release_groups(&d->cur);
+    if (d->cur.am)
+        alertmanager_free(d->cur.am);
+    if (d->cur.rw)
+        remote_write_queue_free(d->cur.rw);
+    runset_release_rest(&d->cur);
+    for (int k = 0; k < SELF_N; k++)
+        alert_set_release(&d->self[k]);
+    pthread_mutex_destroy(&d->stat_mu);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+    free(d);
+}
+
+size_t daemon_ngroups(const struct daemon *d)
+{
+    return d->cur.n;
+}
