@@ -186,6 +186,40 @@ turn_vmalert() {
     e2e_stop $V || true
 }
 
+# turn_daemon: `heed run` itself, configured as vmalert is: recording
+# results remote-written to the backend, alerts to the Alertmanager. The
+# daemon in main serves no /metrics yet, so only its CPU (with the
+# backend's) and memory are measured, over TICKS whole intervals after a
+# warm-up of two intervals; no wall time.
+turn_daemon() {
+    cat >"$dir/heed.yml" <<EOC
+datasource:
+  url: $URL
+alertmanagers:
+  - url: $E2E_AM_URL
+rule_files: [$dir/rules.yml]
+evaluation_interval: ${INTERVAL}s
+remote_write: {url: $URL/api/v1/write}
+web: {listen_address: 127.0.0.1:$(e2e_free_port)}
+EOC
+    "$HEED" run --config "$dir/heed.yml" --log.level warn >>"$dir/daemon.log" 2>&1 &
+    H=$!
+    e2e_track $H
+    sleep $((2 * INTERVAL))
+    kill -0 $H 2>/dev/null || { echo "tick: heed run stopped:" >&2; tail "$dir/daemon.log" >&2; return 1; }
+    e0=$(proc_cpu_s "$H")
+    b0=$(proc_cpu_s "$P")
+    sleep $((TICKS * INTERVAL))
+    e1=$(proc_cpu_s "$H")
+    b1=$(proc_cpu_s "$P")
+    hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$H/status")
+    awk -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" 'BEGIN {
+        printf "0 %.4f %s %.4f %.4f\n", (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k }' >>"$dir/daemon"
+    e2e_stop $H || true
+}
+have_daemon=0
+"$HEED" run --help 2>&1 | grep -q -- --config && have_daemon=1
+
 i=0
 while [ $i -lt "$ROUNDS" ]; do
     if [ $(($(date +%s) - t_start)) -gt 1800 ]; then
@@ -196,6 +230,7 @@ while [ $i -lt "$ROUNDS" ]; do
     turn_prometheus
     turn_vmalert
     turn_heed heed_inexact no
+    [ $have_daemon = 0 ] || turn_daemon
     i=$((i + 1))
 done
 
@@ -206,8 +241,8 @@ sleep "$INTERVAL"
 i1=$(proc_cpu_s "$P")
 
 line() {
-    printf '  %-30s wall %7.0f ms  cpu %7.0f ms (evaluator %6.0f + backend %6.0f)  peak %7.1f MB\n' "$1" \
-        "$(median_of "$dir/$2" 1 | awk '{ print $1 * 1000 }')" "$(median_of "$dir/$2" 2 | awk '{ print $1 * 1000 }')" \
+    printf '  %-30s wall %7s ms  cpu %7.0f ms (evaluator %6.0f + backend %6.0f)  peak %7.1f MB\n' "$1" \
+        "$(median_of "$dir/$2" 1 | awk '{ if ($1 > 0) printf "%.0f", $1 * 1000; else print "n/a" }')" "$(median_of "$dir/$2" 2 | awk '{ print $1 * 1000 }')" \
         "$(median_of "$dir/$2" 4 | awk '{ print $1 * 1000 }')" "$(median_of "$dir/$2" 5 | awk '{ print $1 * 1000 }')" \
         "$(median_of "$dir/$2" 3 | awk '{ print $1 / 1024 }')"
 }
@@ -218,16 +253,19 @@ pver=$(prometheus --version 2>&1 | head -n 1 | awk '{ print $3 }')
 vver=$(dpkg-query -W -f '${Version}' victoria-metrics 2>/dev/null || echo unknown)
 vflag=$("$VMALERT" -version 2>&1 | head -n 1)
 echo "tick: $nrules rules in $ngroups groups over $nseries series, one tick every ${INTERVAL}s; medians of $(wc -l <"$dir/heed") rounds of $TICKS ticks each"
-echo "  heed: not the daemon (rules/daemon.c is not in main yet) but its per-group work driven by bench_tick_driver:"
-echo "        planning pass, group_eval over the datasource, groups in sequence; results not written anywhere"
+echo "  heed (driver): the daemon's per-group work driven by bench_tick_driver: planning pass, group_eval over"
+echo "        the datasource, groups in sequence; results not written anywhere"
+[ $have_daemon = 0 ] || echo "  heed run: the daemon, configured as vmalert is; cpu per interval over whole intervals, no wall (no /metrics yet)"
 echo "  vmalert: recording results remote-written to the backend, alerts sent to a real Alertmanager"
 echo "  versions: $(prometheus --version 2>&1 | head -n 1); vmalert -version: '${vflag}' (Debian package victoria-metrics $vver)"
 line "heed (driver)" heed
 line "heed, no presence queries" heed_inexact
+[ $have_daemon = 0 ] || line "heed run (the daemon)" daemon
 line "prometheus $pver (own rules)" prometheus
 line "vmalert $vver" vmalert
 echo "  ratios prometheus/heed: wall $(rat prometheus heed 1)x  cpu $(rat prometheus heed 2)x"
 echo "  ratios vmalert/heed:    wall $(rat vmalert heed 1)x  cpu $(rat vmalert heed 2)x  evaluator memory $(rat vmalert heed 3)x"
+[ $have_daemon = 0 ] || echo "  ratios with heed run (the daemon): prometheus/heed cpu $(rat prometheus daemon 2)x; vmalert/heed cpu $(rat vmalert daemon 2)x memory $(rat vmalert daemon 3)x"
 echo "  ratios with heed without presence queries: prometheus/heed wall $(rat prometheus heed_inexact 1)x cpu $(rat prometheus heed_inexact 2)x; vmalert/heed wall $(rat vmalert heed_inexact 1)x cpu $(rat vmalert heed_inexact 2)x"
 awk -v a="$i0" -v b="$i1" -v s="$INTERVAL" 'BEGIN { printf "  backend idle (no rules, no scrapes): %.0f ms cpu per %ss interval\n", (b - a) * 1000, s }'
 echo "  rule failures: heed $(grep -h "^tick" "$dir/driver.out" | awk '{ s += $10 } END { print s + 0 }') (last run), prometheus $(tail -n 1 "$dir/prometheus.failures" 2>/dev/null || echo ?), vmalert $(tail -n 1 "$dir/vmalert.failures" 2>/dev/null || echo ?)"
