@@ -8,6 +8,11 @@
 #               with a configuration reload, unloaded after its turn)
 #   vmalert     Debian's vmalert against the same Prometheus (recording
 #               results remote-written to it, alerts to a real Alertmanager)
+#   heed run    the daemon itself when the build has it, configured as
+#               vmalert is; it serves no /metrics yet, so only its CPU (with
+#               the backend's) and memory over whole intervals, no wall time
+#   heed, no presence queries: the driver with the datasource's
+#               exact_staleness off (half the requests)
 # ROUNDS rounds (default 3), the three taking turns in each. Every turn
 # skips a first tick (connections, caches), then measures TICKS ticks
 # (default 3) at an evaluation interval of INTERVAL seconds (default 10):
