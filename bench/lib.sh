@@ -27,3 +27,20 @@ report() {
 ratio() {
     awk -v a="$(median "$1" "$3")" -v b="$(median "$2" "$3")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
+
+# proc_cpu_s PID: CPU time (user+system, seconds) a running process has used
+# so far, from /proc/PID/stat (fields 14 and 15, after the command name).
+proc_cpu_s() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f\n", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
+# proc_rss_mb PID FIELD: VmRSS or VmHWM (peak) of a running process, in MB.
+proc_rss_mb() {
+    awk -v f="$2:" '$1 == f { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"
+}
+
+# median_of FILE COLUMN: median of a column of any file.
+median_of() {
+    awk -v c="$2" '{ print $c }' "$1" | sort -n |
+        awk '{ v[NR] = $1 } END { if (!NR) { print 0; exit } m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m }'
+}
