@@ -98,6 +98,24 @@ else
     e2e_not_ok "bad configuration at start: rc $rc: $(cat "$D/bad-start.log")"
 fi
 
+# 0b. A bad `# heed:` directive in a rule file: the load is refused at its file:line:col.
+cat >"$D/bad-directive.rules.yml" <<'YEOF'
+groups:
+  - name: g
+    rules:
+      # heed: max-hold=banana
+      - alert: A
+        expr: up == 0
+YEOF
+printf 'datasource: {url: "http://127.0.0.1:%s"}\nrule_files: [bad-directive.rules.yml]\nweb: {listen_address: "127.0.0.1:%s"}\n' "$PORT" "$WEBPORT" >"$D/bad-directive.yml"
+"$HEED" run --config "$D/bad-directive.yml" >"$D/bad-directive.log" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q 'bad-directive.rules.yml:4:15: bad duration \\"banana\\"' "$D/bad-directive.log"; then
+    e2e_ok "bad # heed: directive at start: exit 2 with file:line:col"
+else
+    e2e_not_ok "bad directive at start: rc $rc: $(cat "$D/bad-directive.log")"
+fi
+
 # 1. The alert fires and is delivered as Prometheus would send it.
 start_heed
 if wait_for 10 more_alerts_than 0; then
