@@ -38,7 +38,7 @@ static const char *arg_value(int argc, char **argv, int *i, const char *name)
 
 int cmd_run(int argc, char **argv)
 {
-    struct daemon_opts opts = {0};
+    struct daemon_opts opts = {.version = HEED_VERSION};
     const char *shard = NULL, *level = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;

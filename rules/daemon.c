@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/query.h"
+#include "api/server.h"
 #include "base/diag.h"
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -195,6 +197,11 @@ struct dgroup {
     uint64_t ds_failures_seen;   /* datasource failures counted so far */
     bool ds_failing;             /* the last tick had failed backend queries */
     struct selfmon_timing timing; /* the last tick's schedule (missed: summed until the monitor reads it) */
+    /* for the API, under eval_mu */
+    int64_t lag_ms;              /* how late the last iteration started after its slot */
+    uint64_t rule_evals;         /* rule evaluations since the group was created */
+    uint64_t rule_failures;      /* of which failed */
+    uint64_t iterations, missed; /* the schedule's counters as of the last iteration */
 };
 
 struct runset {
@@ -220,6 +227,12 @@ struct daemon {
     bool stopping;          /* group threads must return */
     pthread_mutex_t stat_mu; /* guards the groups' self-monitoring fields */
     struct selfmon sm;             /* self-monitoring alerts (monitor thread; options set while it is stopped) */
+    pthread_mutex_t sm_mu;         /* guards sm.set against API readers */
+    pthread_mutex_t ctl_mu;        /* serialises reload/stop with API readers of cur */
+    struct api_server *api;        /* the HTTP API; NULL: not serving */
+    struct api_user *api_users;    /* its basic-auth users (strings in cur.cfg at start) */
+    char *api_listen;              /* copies of the web settings the server was started with */
+    char *api_cert, *api_key;
     struct schedule self_sched;    /* the monitor's timer */
     pthread_t monitor;             /* self-monitoring thread */
     bool monitor_running;
@@ -650,6 +663,11 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
     dg->timing.duration_s = dg->gr.eval_seconds;
     dg->timing.missed += missed;
     pthread_mutex_unlock(&d->stat_mu);
+    dg->lag_ms = started_ns / SCHEDULE_NS_PER_MS - ts_ms;
+    dg->rule_evals += dg->gr.n;
+    dg->rule_failures += (uint64_t)failed;
+    dg->iterations = dg->sched.iterations;
+    dg->missed = dg->sched.missed;
     if (failed) {
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
@@ -779,12 +797,14 @@ static void monitor_tick(struct daemon *d, int64_t ts_ms)
     /* groups locked in order; a group thread only ever holds its own */
     for (size_t i = 0; i < n; i++)
         pthread_mutex_lock(&rs->groups[i]->eval_mu);
+    pthread_mutex_lock(&d->sm_mu);
     selfmon_eval(&d->sm, &snap, ts_ms);
     for (size_t i = n; i-- > 0;)
         pthread_mutex_unlock(&rs->groups[i]->eval_mu);
     struct outbox ob = {&a, rs, NULL, 0, 0};
     int64_t interval_ms = d->self_sched.interval_ns / SCHEDULE_NS_PER_MS;
     selfmon_send_alerts(&d->sm, ts_ms, interval_ms, cfg->resend_delay_ms, collect_self_alert, &ob);
+    pthread_mutex_unlock(&d->sm_mu);
     if (ob.n && rs->am)
         alertmanager_send(rs->am, ob.items, ob.n);
     free(ob.items);
@@ -1239,6 +1259,289 @@ static void plan_commit(struct daemon *d, struct plan *p)
     runset_release_rest(&old);
 }
 
+/* ---- the HTTP API (api/server) and its provider ---- */
+
+static struct api_labels api_labels_of(struct arena *a, const struct labels *ls)
+{
+    struct api_label *l = ARENA_NEWN(a, struct api_label, ls->n + 1);
+    for (size_t i = 0; i < ls->n; i++)
+        l[i] = (struct api_label){arena_strdup(a, ls->l[i].name), arena_strdup(a, ls->l[i].value)};
+    return (struct api_labels){l, ls->n};
+}
+
+static struct api_labels api_kvs_of(struct arena *a, const struct rule_kvs *kv)
+{
+    struct api_label *l = ARENA_NEWN(a, struct api_label, kv->len + 1);
+    for (size_t i = 0; i < kv->len; i++)
+        l[i] = (struct api_label){arena_strdup(a, kv->items[i].name), arena_strdup(a, kv->items[i].value)};
+    return (struct api_labels){l, kv->len};
+}
+
+static int64_t api_time(int64_t ms)
+{
+    return ms ? ms : API_TIME_NONE;
+}
+
+static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms, struct api_alert *out)
+{
+    memset(out, 0, sizeof *out);
+    out->labels = api_labels_of(a, al->ls);
+    struct api_label *ann = ARENA_NEWN(a, struct api_label, al->nann + 1);
+    for (size_t i = 0; i < al->nann; i++)
+        ann[i] = (struct api_label){arena_strdup(a, al->ann[i].name), arena_strdup(a, al->ann[i].value)};
+    out->annotations = (struct api_labels){ann, al->nann};
+    out->state = al->state == ALERT_FIRING ? API_ALERT_FIRING
+                 : al->state == ALERT_PENDING ? API_ALERT_PENDING
+                                              : API_ALERT_INACTIVE;
+    out->active_at = al->active_at_ms;
+    out->keep_firing_since = api_time(al->keep_firing_since_ms);
+    out->value = al->value;
+    struct api_freshness *f = &out->fresh;
+    f->since = API_TIME_NONE;
+    if (al->held || al->stale_class != FRESH_CLASS_FRESH) {
+        f->state = al->held ? API_FRESH_HELD : API_FRESH_STALE;
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addf(&sb, "%s: inputs %s", al->held ? "held" : "stale", fresh_class_name(al->stale_class));
+        if (al->stale_series)
+            strbuf_addf(&sb, " (%s)", al->stale_series);
+        f->reason = arena_strdup(a, sb.buf);
+        strbuf_release(&sb);
+        f->since = api_time(al->stale_since_ms);
+        if (al->stale_since_ms)
+            f->worst_age = (double)(now_ms - al->stale_since_ms) / 1000.0;
+    } else if (al->resolve_reason) {
+        f->state = API_FRESH_FRESH;
+        f->reason = arena_strdup(a, al->resolve_reason);
+    } else {
+        f->state = API_FRESH_FRESH;
+    }
+    f->inputs_total = al->nsrc;
+    f->inputs_not_fresh = al->stale_class != FRESH_CLASS_FRESH ? al->nsrc : 0;
+}
+
+static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now_ms, struct api_rule *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct rule *ru = r->rule;
+    out->type = ru->type == RULE_ALERTING ? API_RULE_ALERTING : API_RULE_RECORDING;
+    out->name = ru->name;
+    out->query = ru->expr_canonical ? ru->expr_canonical : ru->expr;
+    out->duration = (double)ru->for_ms / 1000.0;
+    out->keep_firing_for = (double)ru->keep_firing_for_ms / 1000.0;
+    out->labels = api_kvs_of(a, &r->labels);
+    out->annotations = api_kvs_of(a, &ru->annotations);
+    out->health = r->health == RULE_HEALTH_OK ? API_HEALTH_OK : r->health == RULE_HEALTH_ERR ? API_HEALTH_ERR
+                                                                                               : API_HEALTH_UNKNOWN;
+    out->last_error = r->last_error ? arena_strdup(a, r->last_error) : NULL;
+    out->evaluation_time = r->eval_seconds;
+    out->last_evaluation = api_time(r->last_eval_ms);
+    struct api_alert *al = ARENA_NEWN(a, struct api_alert, r->alerts.n + 1);
+    for (size_t i = 0; i < r->alerts.n; i++)
+        api_alert_of(a, &r->alerts.items[i], now_ms, &al[i]);
+    out->alerts = al;
+    out->nalerts = r->alerts.n;
+    struct api_freshness *f = &out->fresh;
+    f->since = API_TIME_NONE;
+    size_t bad = (size_t)r->inputs_late + r->inputs_frozen + r->inputs_gone;
+    if (!r->last_eval_ms)
+        f->state = API_FRESH_UNKNOWN;
+    else if (bad)
+        f->state = API_FRESH_STALE;
+    else
+        f->state = API_FRESH_FRESH;
+    if (bad) {
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_addf(&sb, "inputs: %u late, %u frozen, %u gone", r->inputs_late, r->inputs_frozen, r->inputs_gone);
+        if (r->stale_inputs)
+            strbuf_addf(&sb, " (%s)", r->stale_inputs);
+        f->reason = arena_strdup(a, sb.buf);
+        strbuf_release(&sb);
+    }
+    f->worst_age = (double)r->worst_input_age_ms / 1000.0;
+    f->inputs_not_fresh = bad;
+    f->inputs_total = bad;
+}
+
+static int group_cmp(const void *x, const void *y)
+{
+    const struct api_group *a = x, *b = y;
+    int c = strcmp(a->file, b->file);
+    return c ? c : strcmp(a->name, b->name);
+}
+
+static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+{
+    struct daemon *d = ctx;
+    (void)err;
+    memset(out, 0, sizeof *out);
+    out->now = now_ms();
+    pthread_mutex_lock(&d->ctl_mu);
+    const struct runset *rs = &d->cur;
+    struct api_group *gs = ARENA_NEWN(a, struct api_group, rs->n + 1);
+    for (size_t k = 0; k < rs->n; k++) {
+        struct dgroup *dg = rs->groups[k];
+        struct api_group *g = &gs[k];
+        memset(g, 0, sizeof *g);
+        pthread_mutex_lock(&dg->eval_mu);
+        g->name = arena_strdup(a, dg->g->name);
+        g->file = arena_strdup(a, dg->g->file);
+        g->interval = (double)dg->interval_ms / 1000.0;
+        g->limit = dg->g->limit;
+        g->evaluation_time = dg->gr.eval_seconds;
+        g->last_evaluation = api_time(dg->gr.last_eval_ms);
+        g->evaluation_lag = (double)dg->lag_ms / 1000.0;
+        g->iterations_missed = dg->missed;
+        g->iterations_total = dg->iterations;
+        g->evaluations_total = dg->rule_evals;
+        g->evaluation_failures = dg->rule_failures;
+        struct api_rule *rules = ARENA_NEWN(a, struct api_rule, dg->gr.n + 1);
+        for (size_t i = 0; i < dg->gr.n; i++) {
+            const struct group_rule *r = &dg->gr.rules[i];
+            api_rule_of(a, r, out->now, &rules[i]);
+            rules[i].name = arena_strdup(a, rules[i].name);
+            rules[i].query = arena_strdup(a, rules[i].query);
+            g->last_samples += r->samples;
+            g->last_rule_duration_sum += r->eval_seconds;
+        }
+        g->rules = rules;
+        g->nrules = dg->gr.n;
+        pthread_mutex_unlock(&dg->eval_mu);
+    }
+    qsort(gs, rs->n, sizeof *gs, group_cmp);
+    out->groups = gs;
+    out->ngroups = rs->n;
+    /* self-monitoring: one check per kind, firing when any instance fires */
+    struct api_selfcheck *ch = ARENA_NEWN(a, struct api_selfcheck, SELFMON_NKINDS);
+    pthread_mutex_lock(&d->sm_mu);
+    for (int k = 0; k < SELFMON_NKINDS; k++) {
+        ch[k] = (struct api_selfcheck){selfmon_alertname((enum selfmon_kind)k), 0, NULL};
+        if (d->sm.o.disabled[k]) {
+            ch[k].detail = "disabled";
+            continue;
+        }
+        for (size_t i = 0; i < d->sm.set.n; i++) {
+            const struct alert *al = &d->sm.set.items[i];
+            const char *an = labels_get(al->ls, "alertname");
+            if (al->state != ALERT_FIRING || !an || strcmp(an, ch[k].name))
+                continue;
+            ch[k].firing = 1;
+            const char *s = alert_annotation(al, "summary");
+            ch[k].detail = s ? arena_strdup(a, s) : NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&d->sm_mu);
+    pthread_mutex_unlock(&d->ctl_mu);
+    out->checks = ch;
+    out->nchecks = SELFMON_NKINDS;
+    return 0;
+}
+
+static int api_reload_cb(void *ctx, struct api_error *err)
+{
+    struct daemon *d = ctx;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    LOG_INFO("Reloading configuration file...", "filename", d->opts.config_path, "via", "/-/reload");
+    int rc = daemon_reload(d, &dl); /* SIGHUP's path; ctl_mu serialises the two */
+    if (rc < 0) {
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < dl.len; i++)
+            strbuf_addf(&sb, "%s%s", i ? "; " : "", dl.items[i].msg);
+        LOG_ERROR("Error reloading config: previous configuration and rules kept", "err", sb.buf);
+        api_error_set(err, API_ERR_INTERNAL, "failed to reload config: %s", sb.buf);
+        strbuf_release(&sb);
+    }
+    diag_list_release(&dl);
+    return rc;
+}
+
+/* Queries run over a datasource client of their own (clients are not
+ * shared between threads), made from the running configuration. */
+static int api_query_cb(void *ctx, const struct api_query_request *req, struct arena *a, struct api_query_result *out,
+                        struct api_error *err)
+{
+    struct daemon *d = ctx;
+    pthread_mutex_lock(&d->ctl_mu);
+    const struct config *cfg = d->cur.cfg;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    struct datasource *ds = make_datasource(cfg, &dl);
+    int rc = -1;
+    if (!ds) {
+        api_error_set(err, API_ERR_UNAVAILABLE, "%s", dl.len ? dl.items[0].msg : "datasource unavailable");
+    } else {
+        struct engine_opts eo = {
+            .lookback_ms = cfg->lookback_delta_ms,
+            .max_samples = (size_t)cfg->max_samples,
+            .timeout_ms = cfg->query_timeout_ms,
+        };
+        rc = api_query_run(datasource_storage(ds), &eo, req, a, out, err);
+        datasource_end_eval(ds);
+        datasource_free(ds);
+    }
+    diag_list_release(&dl);
+    pthread_mutex_unlock(&d->ctl_mu);
+    return rc;
+}
+
+static void api_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    LOG_WARN("HTTP API", "detail", msg);
+}
+
+/* Starts the server on web.listen_address. A failure is logged and the
+ * daemon goes on evaluating and notifying: the API is how people look, not
+ * how alerts flow. */
+static void api_start(struct daemon *d)
+{
+    const struct config_web *w = &d->cur.cfg->web;
+    d->api_listen = xstrdup(w->listen_address);
+    d->api_cert = w->has_tls ? xstrdup(w->tls_cert_file) : NULL;
+    d->api_key = w->has_tls ? xstrdup(w->tls_key_file) : NULL;
+    d->api_users = xcalloc(w->nusers + 1, sizeof *d->api_users);
+    for (size_t i = 0; i < w->nusers; i++)
+        d->api_users[i] = (struct api_user){xstrdup(w->users[i].name), xstrdup(w->users[i].value)};
+    if (w->tls_client_ca_file)
+        LOG_WARN("web.tls.client_ca_file is not supported by the API server yet: client certificates are not checked");
+    struct api_server_config sc = {
+        .listen_address = d->api_listen,
+        .tls_cert_file = d->api_cert,
+        .tls_key_file = d->api_key,
+        .users = d->api_users,
+        .nusers = w->nusers,
+        .provider = {.ctx = d, .snapshot = api_snapshot_cb, .reload = api_reload_cb, .query = api_query_cb},
+        .build = {d->opts.version ? d->opts.version : "", "", "", "", "", "cc " __VERSION__},
+        .log = api_log,
+    };
+    char err[256];
+    if (api_server_start(&sc, &d->api, err, sizeof err) < 0) {
+        d->api = NULL;
+        LOG_ERROR("Cannot start the HTTP API: rules are evaluated and alerts sent without it", "listen_address",
+                  d->api_listen, "err", err);
+        return;
+    }
+    LOG_INFO("Listening on", "address", d->api_listen, "port", LOG_UINT(api_server_port(d->api)));
+}
+
+static void api_stop(struct daemon *d)
+{
+    if (d->api)
+        api_server_stop(d->api);
+    d->api = NULL;
+    for (size_t i = 0; d->api_users && d->api_users[i].name; i++) {
+        free((char *)d->api_users[i].name);
+        free((char *)d->api_users[i].password_hash);
+    }
+    free(d->api_users);
+    free(d->api_listen);
+    free(d->api_cert);
+    free(d->api_key);
+    d->api_users = NULL;
+    d->api_listen = d->api_cert = d->api_key = NULL;
+}
+
 struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diags)
 {
     struct daemon *d = xcalloc(1, sizeof *d);
@@ -1248,10 +1551,14 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     pthread_mutex_init(&d->stat_mu, NULL);
+    pthread_mutex_init(&d->sm_mu, NULL);
+    pthread_mutex_init(&d->ctl_mu, NULL);
     selfmon_init(&d->sm, NULL);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
         selfmon_release(&d->sm);
+        pthread_mutex_destroy(&d->sm_mu);
+        pthread_mutex_destroy(&d->ctl_mu);
         pthread_mutex_destroy(&d->stat_mu);
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
@@ -1268,24 +1575,34 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
 int daemon_start(struct daemon *d)
 {
     start_threads(d);
+    api_start(d);
     return 0;
 }
 
 int daemon_reload(struct daemon *d, struct diag_list *diags)
 {
+    pthread_mutex_lock(&d->ctl_mu);
     struct plan p;
-    if (plan_build(d, &d->cur, &p, diags) < 0)
+    if (plan_build(d, &d->cur, &p, diags) < 0) {
+        pthread_mutex_unlock(&d->ctl_mu);
         return -1;
+    }
     stop_threads(d);
     plan_commit(d, &p);
     start_threads(d);
     LOG_INFO("Completed loading of configuration file", "filename", d->opts.config_path, "groups",
              LOG_UINT(d->cur.n));
+    const struct config_web *w = &d->cur.cfg->web;
+    if (d->api && (strcmp(w->listen_address, d->api_listen) || !w->has_tls != !d->api_cert))
+        LOG_WARN("web settings changed: they take effect at the next restart", "listen_address", d->api_listen);
+    pthread_mutex_unlock(&d->ctl_mu);
     return 0;
 }
 
 void daemon_stop(struct daemon *d)
 {
+    api_stop(d);
+    pthread_mutex_lock(&d->ctl_mu);
     stop_threads(d);
     for (size_t i = 0; i < d->cur.n; i++)
         persist(d->cur.groups[i], true);
@@ -1294,12 +1611,14 @@ void daemon_stop(struct daemon *d)
                  LOG_INT(d->opts.flush_timeout_ms));
     if (d->cur.rw)
         remote_write_queue_stop(d->cur.rw);
+    pthread_mutex_unlock(&d->ctl_mu);
 }
 
 void daemon_free(struct daemon *d)
 {
     if (!d)
         return;
+    api_stop(d);
     stop_threads(d);
     runset_release_groups(&d->cur);
     if (d->cur.am)
@@ -1308,6 +1627,8 @@ void daemon_free(struct daemon *d)
         remote_write_queue_free(d->cur.rw);
     runset_release_rest(&d->cur);
     selfmon_release(&d->sm);
+    pthread_mutex_destroy(&d->sm_mu);
+    pthread_mutex_destroy(&d->ctl_mu);
     pthread_mutex_destroy(&d->stat_mu);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);

@@ -6,7 +6,10 @@
  * policies (rules/policy) from the configuration and `# heed:` directives,
  * and the built-in self-monitoring alerts of rules/selfmon (HeedWatchdog,
  * HeedRuleInputsStale, HeedDatasourceFailing, HeedEvaluationLagging,
- * HeedNotifierFailing) derived from heed's own state.
+ * HeedNotifierFailing) derived from heed's own state, and the HTTP API
+ * (api/server) on web.listen_address with a provider answering from the
+ * running groups (snapshot, reload, query over a per-request datasource
+ * client).
  *
  * Reload (daemon_reload, on SIGHUP) is all or nothing: the new configuration,
  * rule files, templates and clients are all built before anything running is
@@ -15,9 +18,12 @@
  * by rule name + labels (+ position among rules with both equal) and restart
  * their schedule, as Prometheus does.
  *
- * Threads: daemon_start/reload/stop are called from one thread (cmd_run's
- * signal loop). Group threads only read the configuration, which is replaced
- * only while they are stopped; the notifier and remote-write queue are
+ * Threads: daemon_start/stop are called from one thread (cmd_run's signal
+ * loop); daemon_reload also from the API's /-/reload, serialised with
+ * SIGHUP's and with the API's readers by the daemon's control lock. Group
+ * threads only read the configuration, which is replaced only while they
+ * are stopped; each group's state is read by others (self-monitoring, the
+ * API) only under its eval lock; the notifier and remote-write queue are
  * thread-safe; logging is line-atomic.
  *
  * Ownership rule: a daemon owns its configuration, rule files, groups,
@@ -35,6 +41,7 @@ struct daemon_opts {
     unsigned shard_index;     /* --shard i/n: evaluate only groups of shard i ... */
     unsigned shard_count;     /* ... of n (0 or 1: all groups) */
     int64_t flush_timeout_ms; /* how long stop waits for notifications to drain (0: 10 s) */
+    const char *version;      /* heed's version, for /api/v1/status/buildinfo */
 };
 
 struct daemon;

@@ -19,6 +19,7 @@ n=0
 while [ ! -f "$D/port" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 PORT=$(cat "$D/port")
 echo 0 >"$D/value" # up == 0: the alert condition holds
+WEBPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 cat >"$D/rules.yml" <<'EOF'
 groups:
@@ -49,6 +50,7 @@ resend_delay: 1s
 external_labels: {replica: a}
 external_url: http://heed.example:9096/
 remote_write: {url: "http://127.0.0.1:$PORT/api/v1/write"}
+web: {listen_address: "127.0.0.1:$WEBPORT"}
 EOF
 }
 write_config
@@ -96,6 +98,24 @@ else
     e2e_not_ok "bad configuration at start: rc $rc: $(cat "$D/bad-start.log")"
 fi
 
+# 0b. A bad `# heed:` directive in a rule file: the load is refused at its file:line:col.
+cat >"$D/bad-directive.rules.yml" <<'YEOF'
+groups:
+  - name: g
+    rules:
+      # heed: max-hold=banana
+      - alert: A
+        expr: up == 0
+YEOF
+printf 'datasource: {url: "http://127.0.0.1:%s"}\nrule_files: [bad-directive.rules.yml]\nweb: {listen_address: "127.0.0.1:%s"}\n' "$PORT" "$WEBPORT" >"$D/bad-directive.yml"
+"$HEED" run --config "$D/bad-directive.yml" >"$D/bad-directive.log" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q 'bad-directive.rules.yml:4:15: bad duration \\"banana\\"' "$D/bad-directive.log"; then
+    e2e_ok "bad # heed: directive at start: exit 2 with file:line:col"
+else
+    e2e_not_ok "bad directive at start: rc $rc: $(cat "$D/bad-directive.log")"
+fi
+
 # 1. The alert fires and is delivered as Prometheus would send it.
 start_heed
 if wait_for 10 more_alerts_than 0; then
@@ -120,6 +140,66 @@ else
     e2e_not_ok "no HeedWatchdog notification"
 fi
 
+# The HTTP API serves the running daemon's state.
+api_get() { curl -sf --max-time 5 "http://127.0.0.1:$WEBPORT$1"; }
+api_ready() { api_get /-/ready >/dev/null; }
+if wait_for 10 api_ready; then
+    e2e_ok "/-/ready answers once every group was evaluated"
+else
+    e2e_not_ok "/-/ready: $(curl -s "http://127.0.0.1:$WEBPORT/-/ready"; grep -i 'http api\|listening' "$D/heed.log" | tail -2)"
+fi
+rules_ok() {
+    api_get /api/v1/rules | python3 -c 'import json,sys
+d = json.load(sys.stdin)["data"]["groups"]
+g = {x["name"]: x for x in d}
+r = [x for x in g["smoke"]["rules"] if x["name"] == "TargetDown"][0]
+a = r["alerts"][0]
+ok = (set(g) == {"smoke", "smoke-records"} and r["health"] == "ok" and r["state"] == "firing"
+      and a["labels"] == {"alertname": "TargetDown", "job": "smoke", "severity": "page"}
+      and a["state"] == "firing" and g["smoke"]["interval"] == 1
+      and g["smoke-records"]["rules"][1]["query"] == "job:up:max * 2")
+sys.exit(0 if ok else 1)'
+}
+if wait_for 5 rules_ok; then
+    e2e_ok "/api/v1/rules: both groups, TargetDown ok and firing with its labels"
+else
+    e2e_not_ok "/api/v1/rules: $(api_get /api/v1/rules | head -c 600)"
+fi
+alerts_ok() {
+    api_get /api/v1/alerts | python3 -c 'import json,sys
+d = json.load(sys.stdin)["data"]["alerts"]
+sys.exit(0 if [a for a in d if a["labels"].get("alertname") == "TargetDown" and a["state"] == "firing"
+                and a["annotations"] == {"summary": "smoke is down"}] else 1)'
+}
+if alerts_ok; then
+    e2e_ok "/api/v1/alerts lists the firing TargetDown"
+else
+    e2e_not_ok "/api/v1/alerts: $(api_get /api/v1/alerts | head -c 600)"
+fi
+fresh_ok() {
+    api_get /api/v1/freshness | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+groups = d["data"]["groups"]
+sys.exit(0 if d["status"] == "success" and {g["name"] for g in groups} == {"smoke", "smoke-records"} else 1)'
+}
+if fresh_ok; then
+    e2e_ok "/api/v1/freshness lists the daemon's groups"
+else
+    e2e_not_ok "/api/v1/freshness: $(api_get /api/v1/freshness | head -c 600)"
+fi
+metrics_ok() {
+    m=$(api_get /metrics) &&
+        echo "$m" | grep -q "^prometheus_rule_group_last_evaluation_timestamp_seconds{rule_group=\"$D/rules.yml;smoke\"} [1-9]" &&
+        echo "$m" | grep -q "^prometheus_rule_group_interval_seconds{rule_group=\"$D/rules.yml;smoke-records\"} 1\$" &&
+        echo "$m" | grep -q "^heed_rule_group_evaluation_lag_seconds{rule_group=\"$D/rules.yml;smoke\"}" &&
+        echo "$m" | grep -q '^heed_selfcheck_firing{.*HeedWatchdog.*} 1$'
+}
+if metrics_ok; then
+    e2e_ok "/metrics: Prometheus's rule-group metrics and heed's lag and self-checks for the running groups"
+else
+    e2e_not_ok "/metrics: $(api_get /metrics | grep -E 'rule_group|selfcheck' | head -8)"
+fi
+
 # Recording-rule output reaches remote write.
 if wait_for 10 test -s "$D/writes"; then
     e2e_ok "recording-rule results sent with remote write"
@@ -133,7 +213,7 @@ printf 'evaluation_interval: soon\n' >>"$D/heed.yml"
 kill -HUP "$HEED_PID"
 if wait_for 5 log_has 'Error reloading config'; then
     before=$(alerts_count)
-    if grep -q 'heed.yml:9:22: evaluation_interval: not a valid duration string: \\"soon\\"' "$D/heed.log"; then
+    if grep -q 'heed.yml:10:22: evaluation_interval: not a valid duration string: \\"soon\\"' "$D/heed.log"; then
         e2e_ok "bad reload logged with file:line:col"
     else
         e2e_not_ok "bad reload message: $(grep 'reloading' "$D/heed.log")"
