@@ -1456,6 +1456,53 @@ static int api_reload_cb(void *ctx, struct api_error *err)
     return rc;
 }
 
+/* A query result may point at series the datasource client owns: copy
+ * everything into the request arena before the client goes. */
+static void api_result_own(struct arena *a, struct api_query_result *out)
+{
+    struct api_series *ss = ARENA_NEWN(a, struct api_series, out->nseries + 1);
+    for (size_t i = 0; i < out->nseries; i++) {
+        ss[i] = out->series[i];
+        struct api_label *l = ARENA_NEWN(a, struct api_label, ss[i].metric.len + 1);
+        for (size_t j = 0; j < ss[i].metric.len; j++)
+            l[j] = (struct api_label){arena_strdup(a, ss[i].metric.items[j].name),
+                                      arena_strdup(a, ss[i].metric.items[j].value)};
+        ss[i].metric.items = l;
+        struct api_point *pts = ARENA_NEWN(a, struct api_point, ss[i].npoints + 1);
+        if (ss[i].npoints)
+            memcpy(pts, ss[i].points, ss[i].npoints * sizeof *pts);
+        ss[i].points = pts;
+        if (ss[i].fresh) {
+            struct api_freshness *f = ARENA_NEW(a, struct api_freshness);
+            *f = *ss[i].fresh;
+            if (f->reason)
+                f->reason = arena_strdup(a, f->reason);
+            struct api_input *inp = ARENA_NEWN(a, struct api_input, f->ninputs + 1);
+            for (size_t k = 0; k < f->ninputs; k++) {
+                inp[k] = f->inputs[k];
+                struct api_label *il = ARENA_NEWN(a, struct api_label, inp[k].labels.len + 1);
+                for (size_t j = 0; j < inp[k].labels.len; j++)
+                    il[j] = (struct api_label){arena_strdup(a, inp[k].labels.items[j].name),
+                                               arena_strdup(a, inp[k].labels.items[j].value)};
+                inp[k].labels.items = il;
+            }
+            f->inputs = inp;
+            ss[i].fresh = f;
+        }
+    }
+    out->series = ss;
+    if (out->string)
+        out->string = arena_strdup(a, out->string);
+    const char **w = ARENA_NEWN(a, const char *, out->nwarnings + 1);
+    for (size_t i = 0; i < out->nwarnings; i++)
+        w[i] = arena_strdup(a, out->warnings[i]);
+    out->warnings = w;
+    const char **in = ARENA_NEWN(a, const char *, out->ninfos + 1);
+    for (size_t i = 0; i < out->ninfos; i++)
+        in[i] = arena_strdup(a, out->infos[i]);
+    out->infos = in;
+}
+
 /* Queries run over a datasource client of their own (clients are not
  * shared between threads), made from the running configuration. */
 static int api_query_cb(void *ctx, const struct api_query_request *req, struct arena *a, struct api_query_result *out,
@@ -1477,6 +1524,8 @@ static int api_query_cb(void *ctx, const struct api_query_request *req, struct a
             .timeout_ms = cfg->query_timeout_ms,
         };
         rc = api_query_run(datasource_storage(ds), &eo, req, a, out, err);
+        if (rc == 0)
+            api_result_own(a, out);
         datasource_end_eval(ds);
         datasource_free(ds);
     }

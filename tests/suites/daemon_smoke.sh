@@ -200,6 +200,18 @@ else
     e2e_not_ok "/metrics: $(api_get /metrics | grep -E 'rule_group|selfcheck' | head -8)"
 fi
 
+query_ok() {
+    curl -sf --max-time 10 "http://127.0.0.1:$WEBPORT/api/v1/query" --data-urlencode 'query=sum by (job) (up)' |
+        python3 -c 'import json,sys
+d = json.load(sys.stdin)["data"]
+sys.exit(0 if d["resultType"] == "vector" and [r for r in d["result"] if r["metric"] == {"job": "smoke"} and r["value"][1] == "0"] else 1)'
+}
+if query_ok; then
+    e2e_ok "/api/v1/query: heed's engine over the datasource answers sum by (job) (up)"
+else
+    e2e_not_ok "/api/v1/query: $(curl -s "http://127.0.0.1:$WEBPORT/api/v1/query" --data-urlencode 'query=sum by (job) (up)' | head -c 400)"
+fi
+
 # Recording-rule output reaches remote write.
 if wait_for 10 test -s "$D/writes"; then
     e2e_ok "recording-rule results sent with remote write"
@@ -241,6 +253,14 @@ if wait_for 10 sh -c "grep -c 'Completed loading of configuration file' '$D/heed
     fi
 else
     e2e_not_ok "good reload not taken: $(tail -5 "$D/heed.log")"
+fi
+
+# 3b. POST /-/reload takes the same path as SIGHUP.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 -X POST "http://127.0.0.1:$WEBPORT/-/reload")
+if [ "$code" = 200 ] && wait_for 5 sh -c "grep -c 'Completed loading of configuration file' '$D/heed.log' | grep -q '^3$'"; then
+    e2e_ok "POST /-/reload reloads (200, configuration loaded again)"
+else
+    e2e_not_ok "POST /-/reload: HTTP $code, $(grep -c 'Completed loading' "$D/heed.log") loads"
 fi
 
 # 4. SIGTERM: exits 0, state written.
