@@ -40,6 +40,13 @@ static bool changes_schema(enum ast_binop op)
     }
 }
 
+/* The trim operators exist for native histograms only: a float operand
+ * takes the histogram path, which refuses it with an info. */
+static bool is_trim(enum ast_binop op)
+{
+    return op == AST_OP_TRIM_UPPER || op == AST_OP_TRIM_LOWER;
+}
+
 /* Value and keep flag of one element operation (vectorElemBinop, floats). */
 static double elem(enum ast_binop op, double l, double r, bool *keep)
 {
@@ -73,13 +80,15 @@ static int elem_hist(struct ev *ev, enum ast_binop op, double fl, double fr,
         return ELEM_OK;
     }
     if (!hr) {
-        if (op != AST_OP_MUL && op != AST_OP_DIV)
+        if (op != AST_OP_MUL && op != AST_OP_DIV && !is_trim(op))
             return ELEM_SKIP_INFO;
         struct histogram *r = histogram_copy(ev->a, hl);
         if (op == AST_OP_MUL)
             histogram_mul(r, fr);
-        else
+        else if (op == AST_OP_DIV)
             histogram_div(r, fr);
+        else
+            histogram_trim(r, fr, op == AST_OP_TRIM_UPPER);
         *h = r;
         return ELEM_OK;
     }
@@ -140,7 +149,7 @@ static int vector_scalar(struct ev *ev, const struct ast_node *n, const struct v
         bool keep;
         const struct histogram *hv = NULL;
         double v;
-        if (vec->s[i].h) {
+        if (vec->s[i].h || is_trim(op)) {
             unsigned flags;
             int st = elem_hist(ev, op, l, r, swap ? NULL : vec->s[i].h, swap ? vec->s[i].h : NULL,
                                &v, &hv, &keep, &flags);
@@ -388,7 +397,7 @@ static int vector_vector(struct ev *ev, const struct ast_node *n, const struct v
         bool keep;
         double v;
         const struct histogram *hv = NULL;
-        if (ls->h || rs->h) {
+        if (ls->h || rs->h || is_trim(op)) {
             const struct histogram *hl = ls->h, *hr = rs->h;
             if (card == AST_CARD_ONE_TO_MANY)
                 hl = rs->h, hr = ls->h;
@@ -449,6 +458,9 @@ int binop_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value 
         return -1;
     enum ast_binop op = n->u.bin.op;
     if (l.type == VALUE_SCALAR && r.type == VALUE_SCALAR) {
+        if (is_trim(op))
+            return ev_fail(ev, EVAL_ERR_EXECUTION, "operator \"%s\" not allowed for Scalar operations",
+                           ast_binop_name(op));
         out->type = VALUE_SCALAR;
         out->u.scalar.v = binop_scalar(op, l.u.scalar.v, r.u.scalar.v);
         out->u.scalar.prov = ev_prov_merge(ev, l.u.scalar.prov, r.u.scalar.prov);

@@ -122,16 +122,6 @@ static double nh_quantile(struct ev *ev, double q, const struct histogram *h, co
     return -exp2(lu + (ll - lu) * (1 - fraction));
 }
 
-static double fraction_below(const struct nh_bucket *b, double v, bool linear)
-{
-    if (linear)
-        return (v - b->lo) / (b->hi - b->lo);
-    double ll = log2(fabs(b->lo)), lu = log2(fabs(b->hi)), lv = log2(fabs(v));
-    if (v > 0)
-        return (lv - ll) / (lu - ll);
-    return 1 - ((lv - lu) / (ll - lu));
-}
-
 /* HistogramFraction for one native histogram. */
 static double nh_fraction(struct ev *ev, double lower, double upper, const struct histogram *h,
                           const struct labels *ls, const struct ast_node *pos)
@@ -168,11 +158,11 @@ static double nh_fraction(struct ev *ev, double lower, double upper, const struc
         if (ls_set && us_set)
             break;
         if (!ls_set && bk.lo < lower && bk.hi > lower) {
-            lr = linear && bk.lo == -INFINITY ? bk.count : rank + bk.count * fraction_below(&bk, lower, linear);
+            lr = linear && bk.lo == -INFINITY ? bk.count : rank + bk.count * histogram_fraction_below(bk.lo, bk.hi, lower, linear);
             ls_set = true;
         }
         if (!us_set && bk.lo < upper && bk.hi > upper) {
-            ur = linear && bk.lo == -INFINITY ? bk.count : rank + bk.count * fraction_below(&bk, upper, linear);
+            ur = linear && bk.lo == -INFINITY ? bk.count : rank + bk.count * histogram_fraction_below(bk.lo, bk.hi, upper, linear);
             us_set = true;
         }
         if (ls_set && us_set)

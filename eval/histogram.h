@@ -95,6 +95,13 @@ struct histogram *histogram_mean_finish(struct histogram_mean *m);
 void histogram_mul(struct histogram *h, double f);
 void histogram_div(struct histogram *h, double f);
 
+/* The share of the bucket (lo, hi] at or below v, for lo < v < hi: linear
+ * (custom and zero buckets) or along log2 (exponential buckets). */
+double histogram_fraction_below(double lo, double hi, double v, bool linear);
+/* h </ x (upper: keep observations below x) or h >/ x in place, on the
+ * caller's own copy (FloatHistogram.TrimBuckets). */
+void histogram_trim(struct histogram *h, double x, bool upper);
+
 /* Lowers h's resolution to schema (no-op when not lower, or custom buckets). */
 void histogram_reduce(struct arena *a, struct histogram *h, int32_t schema);
 /* Exact equality of values and layout, ignoring empty buckets and the hint

@@ -25,7 +25,7 @@ const char *ast_type_name(enum ast_type t)
 
 /* ORDER binop */
 static const char *const binop_names[] = {
-    "or", "and", "unless", "==", "!=", "<=", "<", ">=", ">", "+", "-", "*", "/", "%", "atan2", "^",
+    "or", "and", "unless", "==", "!=", "<=", "<", ">=", ">", "</", ">/", "+", "-", "*", "/", "%", "atan2", "^",
 };
 
 const char *ast_binop_name(enum ast_binop op)

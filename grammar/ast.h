@@ -40,7 +40,7 @@ enum ast_kind {
 };
 
 /* ORDER binop: grouped by precedence, lowest first (or < and/unless <
- * comparisons < + - < * / % atan2 < ^). */
+ * comparisons and trims < + - < * / % atan2 < ^). */
 enum ast_binop {
     AST_OP_LOR,    /* or */
     AST_OP_LAND,   /* and */
@@ -51,6 +51,8 @@ enum ast_binop {
     AST_OP_LSS,    /* < */
     AST_OP_GTE,    /* >= */
     AST_OP_GTR,    /* > */
+    AST_OP_TRIM_UPPER, /* </ (native histograms: keep observations below) */
+    AST_OP_TRIM_LOWER, /* >/ (keep observations above) */
     AST_OP_ADD,    /* + */
     AST_OP_SUB,    /* - */
     AST_OP_MUL,    /* * */

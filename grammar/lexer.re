@@ -406,6 +406,8 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
             return fail_rune(c, "unexpected character after '!': %s", c->cur);
         }
         <EXPR, BRACKET> "<=" { return bracket_punct(c, TOK_LTE); }
+        <EXPR, BRACKET> "</" { return bracket_punct(c, TOK_TRIM_UPPER); }
+        <EXPR, BRACKET> ">/" { return bracket_punct(c, TOK_TRIM_LOWER); }
         <EXPR, BRACKET> "<"  { return bracket_punct(c, TOK_LSS); }
         <EXPR, BRACKET> ">=" { return bracket_punct(c, TOK_GTE); }
         <EXPR, BRACKET> ">"  { return bracket_punct(c, TOK_GTR); }

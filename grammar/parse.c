@@ -61,7 +61,7 @@ static void describe_last(struct pq_ctx *c, struct strbuf *out)
     case TOK_ADD: case TOK_SUB: case TOK_MUL: case TOK_DIV: case TOK_MOD: case TOK_POW:
     case TOK_ATAN2: case TOK_EQLC: case TOK_NEQ: case TOK_LTE: case TOK_LSS: case TOK_GTE:
     case TOK_GTR: case TOK_EQL_REGEX: case TOK_NEQ_REGEX: case TOK_LAND: case TOK_LOR:
-    case TOK_LUNLESS: case TOK_AT:
+    case TOK_LUNLESS: case TOK_AT: case TOK_TRIM_UPPER: case TOK_TRIM_LOWER:
         strbuf_addstr(out, "<op:");
         strbuf_add(out, s, len);
         strbuf_addch(out, '>');

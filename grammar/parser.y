@@ -75,6 +75,7 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %token <tok> LEFT_PAREN RIGHT_PAREN LEFT_BRACE RIGHT_BRACE LEFT_BRACKET RIGHT_BRACKET
 %token <tok> COMMA COLON EQL AT
 %token <tok> ADD SUB MUL DIV MOD POW ATAN2 EQLC NEQ LTE LSS GTE GTR EQL_REGEX NEQ_REGEX
+%token <tok> TRIM_UPPER TRIM_LOWER
 %token <tok> LAND LOR LUNLESS
 %token <tok> SUM AVG COUNT MIN MAX GROUP STDDEV STDVAR TOPK BOTTOMK COUNT_VALUES QUANTILE
 %token <tok> LIMITK LIMIT_RATIO
@@ -100,7 +101,7 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %precedence EMPTY_LABELS
 %left LOR
 %left LAND LUNLESS
-%left EQLC GTE GTR LSS LTE NEQ
+%left EQLC GTE GTR LSS LTE NEQ TRIM_UPPER TRIM_LOWER
 %left ADD SUB
 %left MUL DIV MOD ATAN2
 %right POW
@@ -176,6 +177,8 @@ binary_expr:
   | expr NEQ     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_NEQ, &$3, $4, @$); }
   | expr POW     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_POW, &$3, $4, @$); }
   | expr SUB     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_SUB, &$3, $4, @$); }
+  | expr TRIM_UPPER group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_UPPER, &$3, $4, @$); }
+  | expr TRIM_LOWER group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_LOWER, &$3, $4, @$); }
   ;
 
 bool_modifier:
