@@ -157,7 +157,12 @@ int fn_info(struct fn_args *fa, struct value *out)
     size_t ne = 0;
     for (size_t i = 0; i < info->n; i++) {
         const struct vsample *s = &info->s[i];
-        const struct labels *key = join_key(ev, labels_get(s->ls, LABELS_METRIC_NAME), s->ls);
+        const char *nm = labels_get(s->ls, LABELS_METRIC_NAME);
+        const struct labels *key = join_key(ev, nm, s->ls);
+        /* An info series a base series would join with must be a float. */
+        for (size_t b = 0; s->h && b < base->n; b++)
+            if (join_key(ev, nm, base->s[b].ls) == key)
+                return ev_fail(ev, EVAL_ERR_EXECUTION, "info sample should be float");
         size_t j = 0;
         while (j < ne && e[j].key != key)
             j++;
