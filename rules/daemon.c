@@ -25,6 +25,7 @@
 #include "base/xalloc.h"
 #include "compat/alertmanager.h"
 #include "compat/datasource.h"
+#include "compat/dsproxy.h"
 #include "compat/remote_write.h"
 #include "eval/memstore.h"
 #include "rules/config.h"
@@ -1534,6 +1535,73 @@ static int api_query_cb(void *ctx, const struct api_query_request *req, struct a
     return rc;
 }
 
+static const char *arena_strdup_opt(struct arena *a, const char *s)
+{
+    return s ? arena_strdup(a, s) : NULL;
+}
+
+static enum api_error_type api_error_of(enum promjson_errtype t)
+{
+    switch (t) {
+    case PROMJSON_BAD_DATA:
+        return API_ERR_BAD_DATA;
+    case PROMJSON_EXECUTION:
+        return API_ERR_EXECUTION;
+    case PROMJSON_TIMEOUT:
+        return API_ERR_TIMEOUT;
+    case PROMJSON_CANCELED:
+        return API_ERR_CANCELED;
+    case PROMJSON_INTERNAL:
+        return API_ERR_INTERNAL;
+    case PROMJSON_NOT_FOUND:
+        return API_ERR_NOT_FOUND;
+    default:
+        return API_ERR_UNAVAILABLE;
+    }
+}
+
+/* The metadata endpoints (labels, label values, series, metadata,
+ * exemplars) go to the datasource through compat/dsproxy. The running
+ * configuration's datasource settings are copied under ctl_mu, so a slow
+ * datasource holds no lock. */
+static int api_forward_cb(void *ctx, const struct api_forward_request *req, struct arena *a,
+                          struct api_forward_response *out, struct api_error *err)
+{
+    struct daemon *d = ctx;
+    pthread_mutex_lock(&d->ctl_mu);
+    const struct config_http *h = &d->cur.cfg->datasource;
+    const char **headers = ARENA_NEWN(a, const char *, h->nheaders + 1);
+    for (size_t i = 0; i < h->nheaders; i++)
+        headers[i] = arena_strdup(a, h->headers[i]);
+    struct datasource_config dc = {
+        .url = arena_strdup_opt(a, h->url),
+        .timeout_ms = h->timeout_ms,
+        .basic_user = arena_strdup_opt(a, h->basic_auth_username),
+        .basic_password_file = arena_strdup_opt(a, h->basic_auth_password_file),
+        .bearer_token_file = arena_strdup_opt(a, h->bearer_token_file),
+        .ca_file = arena_strdup_opt(a, h->tls.ca_file),
+        .cert_file = arena_strdup_opt(a, h->tls.cert_file),
+        .key_file = arena_strdup_opt(a, h->tls.key_file),
+        .server_name = arena_strdup_opt(a, h->tls.server_name),
+        .insecure_skip_verify = h->tls.insecure_skip_verify,
+        .headers = headers,
+        .nheaders = h->nheaders,
+    };
+    pthread_mutex_unlock(&d->ctl_mu);
+    struct dsproxy_request pr = {req->method, req->path, req->names, req->values, req->nparams, 0};
+    struct dsproxy_response resp;
+    struct promjson_error perr;
+    if (dsproxy_forward(&dc, &pr, &resp, &perr) < 0) {
+        api_error_set(err, api_error_of(perr.type), "%s", perr.msg);
+        return -1;
+    }
+    char *body = arena_alloc(a, resp.body.len + 1);
+    memcpy(body, resp.body.buf, resp.body.len + 1);
+    *out = (struct api_forward_response){resp.status, body, resp.body.len};
+    dsproxy_response_release(&resp);
+    return 0;
+}
+
 static void api_log(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -1560,7 +1628,11 @@ static void api_start(struct daemon *d)
         .tls_key_file = d->api_key,
         .users = d->api_users,
         .nusers = w->nusers,
-        .provider = {.ctx = d, .snapshot = api_snapshot_cb, .reload = api_reload_cb, .query = api_query_cb},
+        .provider = {.ctx = d,
+                     .snapshot = api_snapshot_cb,
+                     .reload = api_reload_cb,
+                     .query = api_query_cb,
+                     .forward = api_forward_cb},
         .build = {d->opts.version ? d->opts.version : "", "", "", "", "", "cc " __VERSION__},
         .log = api_log,
     };
