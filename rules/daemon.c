@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/metrics.h"
 #include "api/query.h"
 #include "api/server.h"
+#include "api/snapmetrics.h"
 #include "base/diag.h"
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -231,6 +233,7 @@ struct daemon {
     pthread_mutex_t sm_mu;         /* guards sm.set against API readers */
     pthread_mutex_t ctl_mu;        /* serialises reload/stop with API readers of cur */
     struct api_server *api;        /* the HTTP API; NULL: not serving */
+    struct metrics_registry *metrics; /* what /metrics shows beyond the snapshot (duration summaries) */
     struct api_user *api_users;    /* its basic-auth users (strings in cur.cfg at start) */
     char *api_listen;              /* copies of the web settings the server was started with */
     char *api_cert, *api_key;
@@ -624,6 +627,15 @@ static void inherit(struct dgroup *to, const struct dgroup *from)
     }
 }
 
+/* Prometheus's duration summaries and histograms: one observation per
+ * iteration and one per rule evaluated in it (rules/group.go). */
+static void observe_iteration(struct daemon *d, const struct dgroup *dg)
+{
+    api_snapmetrics_observe_group(d->metrics, dg->gr.eval_seconds);
+    for (size_t i = 0; i < dg->gr.n; i++)
+        api_snapmetrics_observe_rule(d->metrics, dg->gr.rules[i].eval_seconds);
+}
+
 /* ---- one evaluation ---- */
 
 static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, uint64_t missed)
@@ -669,6 +681,7 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
     dg->rule_failures += (uint64_t)failed;
     dg->iterations = dg->sched.iterations;
     dg->missed = dg->sched.missed;
+    observe_iteration(d, dg);
     if (failed) {
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
@@ -1389,7 +1402,9 @@ static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out,
         g->interval = (double)dg->interval_ms / 1000.0;
         g->limit = dg->g->limit;
         g->evaluation_time = dg->gr.eval_seconds;
-        g->last_evaluation = api_time(dg->gr.last_eval_ms);
+        /* Prometheus shows (and exports as ..._last_evaluation_timestamp_seconds)
+         * the wall-clock start of the iteration: the slot plus the lag */
+        g->last_evaluation = dg->gr.last_eval_ms ? dg->gr.last_eval_ms + dg->lag_ms : API_TIME_NONE;
         g->evaluation_lag = (double)dg->lag_ms / 1000.0;
         g->iterations_missed = dg->missed;
         g->iterations_total = dg->iterations;
@@ -1633,6 +1648,7 @@ static void api_start(struct daemon *d)
                      .reload = api_reload_cb,
                      .query = api_query_cb,
                      .forward = api_forward_cb},
+        .metrics = d->metrics,
         .build = {d->opts.version ? d->opts.version : "", "", "", "", "", "cc " __VERSION__},
         .log = api_log,
     };
@@ -1674,10 +1690,12 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
     pthread_mutex_init(&d->stat_mu, NULL);
     pthread_mutex_init(&d->sm_mu, NULL);
     pthread_mutex_init(&d->ctl_mu, NULL);
+    d->metrics = metrics_registry_new();
     selfmon_init(&d->sm, NULL);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
         selfmon_release(&d->sm);
+        metrics_registry_free(d->metrics);
         pthread_mutex_destroy(&d->sm_mu);
         pthread_mutex_destroy(&d->ctl_mu);
         pthread_mutex_destroy(&d->stat_mu);
@@ -1748,6 +1766,7 @@ void daemon_free(struct daemon *d)
         remote_write_queue_free(d->cur.rw);
     runset_release_rest(&d->cur);
     selfmon_release(&d->sm);
+    metrics_registry_free(d->metrics);
     pthread_mutex_destroy(&d->sm_mu);
     pthread_mutex_destroy(&d->ctl_mu);
     pthread_mutex_destroy(&d->stat_mu);

@@ -309,8 +309,8 @@ static void test_freshness(void)
     get("/api/v1/freshness?rule_group[]=infra", &r);
     T_EQ_INT(r.status, 200);
     T_EQ_STR(r.body.buf,
-             OK("{\"groups\":[{\"name\":\"infra\",\"file\":\"/etc/heed/b.yml\",\"interval\":60,\"lastEvaluation\":"
-                "\"2023-11-14T22:13:20.2Z\",\"evaluationTime\":0.004,\"evaluationLag\":0,\"iterationsMissed\":2,"
+             OK("{\"groups\":[{\"name\":\"infra\",\"file\":\"/etc/heed/b.yml\",\"interval\":60,\"evaluationTime\":0.004,"
+                "\"lastEvaluation\":\"2023-11-14T22:13:20.2Z\",\"evaluationLag\":0,\"iterationsMissed\":2,"
                 "\"rules\":[{\"name\":\"InstanceDown\",\"type\":\"alerting\",\"health\":\"err\",\"freshness\":"
                 "{\"state\":\"stale\",\"reason\":\"frozen for at least 1h\",\"since\":\"2023-11-14T21:13:20Z\","
                 "\"worstAge\":30,\"inputsTotal\":1,\"inputsNotFresh\":1,\"inputs\":[{\"labels\":{\"__name__\":\"up\","
