@@ -5,18 +5,9 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/listing.h"
 #include "api/render.h"
 #include "api/server.h"
-
-static int in_set(const char *const *set, size_t n, const char *v)
-{
-    if (!n)
-        return 1;
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(set[i], v))
-            return 1;
-    return 0;
-}
 
 void api_h_freshness(struct api_request *r)
 {
@@ -28,41 +19,28 @@ void api_h_freshness(struct api_request *r)
     if (api_take_snapshot(r, &snap) < 0)
         return;
     struct json_writer w;
-    json_init(&w, &r->body);
-    json_envelope_begin(&w);
-    json_object_begin(&w);
-    json_key(&w, "groups");
-    json_array_begin(&w);
+    api_listing_begin(&w, &r->body, "groups");
     for (size_t gi = 0; gi < snap.ngroups; gi++) {
         const struct api_group *g = &snap.groups[gi];
-        if (!in_set(groups, ngroups, g->name) || !in_set(files, nfiles, g->file))
+        if (!api_listing_in_set(groups, ngroups, g->name) || !api_listing_in_set(files, nfiles, g->file))
             continue;
         json_object_begin(&w);
         json_key(&w, "name");
         json_string(&w, g->name);
         json_key(&w, "file");
         json_string(&w, g->file);
-        json_key(&w, "interval");
-        json_float(&w, g->interval);
-        json_key(&w, "lastEvaluation");
-        json_time(&w, g->last_evaluation);
-        json_key(&w, "evaluationTime");
-        json_float(&w, g->evaluation_time);
-        json_key(&w, "evaluationLag");
-        json_float(&w, g->evaluation_lag);
-        json_key(&w, "iterationsMissed");
-        json_int(&w, (int64_t)g->iterations_missed);
+        api_listing_group_timing(&w, g, 0);
         json_key(&w, "rules");
         json_array_begin(&w);
         for (size_t ri = 0; ri < g->nrules; ri++) {
             const struct api_rule *rule = &g->rules[ri];
-            if (!in_set(names, nnames, rule->name))
+            if (!api_listing_in_set(names, nnames, rule->name))
                 continue;
             json_object_begin(&w);
             json_key(&w, "name");
             json_string(&w, rule->name);
             json_key(&w, "type");
-            json_string(&w, rule->type == API_RULE_ALERTING ? "alerting" : "recording");
+            json_string(&w, api_listing_rule_type(rule));
             json_key(&w, "health");
             json_string(&w, api_rule_health_name(rule->health));
             json_key(&w, "freshness");
@@ -88,8 +66,6 @@ void api_h_freshness(struct api_request *r)
         json_array_end(&w);
         json_object_end(&w);
     }
-    json_array_end(&w);
-    json_object_end(&w);
-    json_envelope_end(&w, NULL, 0, NULL, 0);
+    api_listing_end(&w, NULL, NULL);
     api_reply_json(r);
 }

@@ -11,8 +11,10 @@
 
 #include "api/handlers.h"
 #include "api/params.h"
+#include "api/query.h"
 #include "api/render.h"
 #include "api/server.h"
+#include "grammar/ast.h"
 #include "grammar/parse.h"
 
 static int64_t now_ms(void)
@@ -219,4 +221,28 @@ void api_h_query_range(struct api_request *r)
     if (timeout_and_opts(r, &q) < 0)
         return;
     run_query(r, &q);
+}
+
+/* /api/v1/format_query: heed's canonical printer (the same text `heed promql
+ * fmt` prints). Prometheus answers with its pretty-printer, which breaks
+ * expressions longer than 100 characters over several lines; up to that
+ * length the two texts agree, longer ones stay on one line here. */
+void api_h_format_query(struct api_request *r)
+{
+    const char *q = api_param(r, "query");
+    struct api_error e = {0};
+    struct ast_node *ast = api_query_parse(q ? q : "", &r->arena, &e);
+    if (!ast) {
+        api_reply_error(r, &e);
+        return;
+    }
+    struct strbuf text = STRBUF_INIT;
+    ast_print(&text, ast);
+    struct json_writer w;
+    json_init(&w, &r->body);
+    json_envelope_begin(&w);
+    json_stringn(&w, text.buf, text.len);
+    json_envelope_end(&w, NULL, 0, NULL, 0);
+    strbuf_release(&text);
+    api_reply_json(r);
 }

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "api/handlers.h"
+#include "api/listing.h"
 #include "api/render.h"
 #include "api/server.h"
 #include "base/diag.h"
@@ -148,7 +149,7 @@ static void render_rule(struct json_writer *w, const struct api_rule *rule, int 
     json_key(w, "lastEvaluation");
     json_time(w, rule->last_evaluation);
     json_key(w, "type");
-    json_string(w, rule->type == API_RULE_ALERTING ? "alerting" : "recording");
+    json_string(w, api_listing_rule_type(rule));
     json_key(w, "freshness");
     api_render_freshness(w, &rule->fresh, 0);
     json_object_end(w);
@@ -214,14 +215,6 @@ static int labels_match(struct ast_node *const *sel, size_t n, const struct api_
         if (all)
             return 1;
     }
-    return 0;
-}
-
-static int in_set(const char *const *set, size_t n, const char *v)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(set[i], v))
-            return 1;
     return 0;
 }
 
@@ -319,11 +312,7 @@ void api_h_rules(struct api_request *r)
         return;
 
     struct json_writer w;
-    json_init(&w, &r->body);
-    json_envelope_begin(&w);
-    json_object_begin(&w);
-    json_key(&w, "groups");
-    json_array_begin(&w);
+    api_listing_begin(&w, &r->body, "groups");
     long long emitted = 0;
     int found_token = 0;
     const char *next_token = NULL;
@@ -334,9 +323,7 @@ void api_h_rules(struct api_request *r)
                 continue;
             found_token = 1;
         }
-        if (ngroups && !in_set(groups, ngroups, g->name))
-            continue;
-        if (nfiles && !in_set(files, nfiles, g->file))
+        if (!api_listing_in_set(groups, ngroups, g->name) || !api_listing_in_set(files, nfiles, g->file))
             continue;
         /* Which rules pass the filters; a group left empty is not shown. */
         unsigned char *keep = arena_zalloc(&r->arena, g->nrules + 1);
@@ -345,7 +332,7 @@ void api_h_rules(struct api_request *r)
             const struct api_rule *rule = &g->rules[ri];
             if (nmatch && !labels_match(selectors, nmatch, &rule->labels))
                 continue;
-            if (nnames && !in_set(names, nnames, rule->name))
+            if (!api_listing_in_set(names, nnames, rule->name))
                 continue;
             if (rule->type == API_RULE_ALERTING ? !want_alerting : !want_recording)
                 continue;
@@ -370,18 +357,7 @@ void api_h_rules(struct api_request *r)
             if (keep[ri])
                 render_rule(&w, &g->rules[ri], exclude_alerts);
         json_array_end(&w);
-        json_key(&w, "interval");
-        json_float(&w, g->interval);
-        json_key(&w, "limit");
-        json_int(&w, g->limit);
-        json_key(&w, "evaluationTime");
-        json_float(&w, g->evaluation_time);
-        json_key(&w, "lastEvaluation");
-        json_time(&w, g->last_evaluation);
-        json_key(&w, "evaluationLag");
-        json_float(&w, g->evaluation_lag);
-        json_key(&w, "iterationsMissed");
-        json_int(&w, (int64_t)g->iterations_missed);
+        api_listing_group_timing(&w, g, 1);
         json_object_end(&w);
     }
     if (max_groups > 0 && token && !found_token) {
@@ -389,13 +365,7 @@ void api_h_rules(struct api_request *r)
                       arena_printf(&r->arena, "invalid group_next_token '%s'. were rule groups changed?", token));
         return;
     }
-    json_array_end(&w);
-    if (next_token) {
-        json_key(&w, "groupNextToken");
-        json_string(&w, next_token);
-    }
-    json_object_end(&w);
-    json_envelope_end(&w, NULL, 0, NULL, 0);
+    api_listing_end(&w, next_token ? "groupNextToken" : NULL, next_token);
     api_reply_json(r);
 }
 
@@ -405,11 +375,7 @@ void api_h_alerts(struct api_request *r)
     if (api_take_snapshot(r, &snap) < 0)
         return;
     struct json_writer w;
-    json_init(&w, &r->body);
-    json_envelope_begin(&w);
-    json_object_begin(&w);
-    json_key(&w, "alerts");
-    json_array_begin(&w);
+    api_listing_begin(&w, &r->body, "alerts");
     for (size_t gi = 0; gi < snap.ngroups; gi++) {
         const struct api_group *g = &snap.groups[gi];
         for (size_t ri = 0; ri < g->nrules; ri++) {
@@ -421,8 +387,6 @@ void api_h_alerts(struct api_request *r)
                     render_alert(&w, &rule->alerts[ai]);
         }
     }
-    json_array_end(&w);
-    json_object_end(&w);
-    json_envelope_end(&w, NULL, 0, NULL, 0);
+    api_listing_end(&w, NULL, NULL);
     api_reply_json(r);
 }

@@ -19,7 +19,8 @@ void api_h_healthy(struct api_request *r);    /* GET /-/healthy */
 void api_h_ready(struct api_request *r);      /* GET /-/ready */
 void api_h_reload(struct api_request *r);     /* POST|PUT /-/reload */
 void api_h_page(struct api_request *r);       /* GET / */
-void api_h_forward(struct api_request *r);    /* labels, label values, series, metadata */
+void api_h_forward(struct api_request *r);    /* labels, label values, series, metadata, exemplars */
+void api_h_format_query(struct api_request *r); /* GET|POST /api/v1/format_query */
 
 /* Takes a snapshot through the provider; on failure replies with the error
  * and returns -1. */

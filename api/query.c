@@ -60,23 +60,35 @@ static void from_matrix(struct arena *a, const struct matrix *m, struct api_quer
     out->nseries = m->n;
 }
 
+struct ast_node *api_query_parse(const char *q, struct arena *a, struct api_error *err)
+{
+    struct diag_list dl;
+    diag_list_init(&dl);
+    size_t len = strlen(q);
+    struct ast_node *ast = parse_expr(q, len, a, NULL, &dl);
+    if (!ast) {
+        const char *msg = dl.len ? dl.items[0].msg : "invalid expression";
+        if (len == 0) {
+            api_error_set(err, API_ERR_BAD_DATA, "invalid parameter \"query\": unknown position: parse error: %s", msg);
+        } else {
+            int line = 1, col = 1;
+            diag_line_col(q, len, dl.len ? dl.items[0].span.start : 0, &line, &col);
+            api_error_set(err, API_ERR_BAD_DATA, "invalid parameter \"query\": %d:%d: parse error: %s", line, col,
+                          msg);
+        }
+    }
+    diag_list_release(&dl);
+    return ast;
+}
+
 int api_query_run(struct storage *st, const struct engine_opts *eo, const struct api_query_request *req,
                   struct arena *a, struct api_query_result *out, struct api_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *q = req->query ? req->query : "";
-    struct diag_list dl;
-    diag_list_init(&dl);
-    struct ast_node *ast = parse_expr(q, strlen(q), a, NULL, &dl);
-    if (!ast) {
-        int line = 1, col = 1;
-        diag_line_col(q, strlen(q), dl.len ? dl.items[0].span.start : 0, &line, &col);
-        api_error_set(err, API_ERR_BAD_DATA, "invalid parameter \"query\": %d:%d: parse error: %s", line, col,
-                      dl.len ? dl.items[0].msg : "invalid expression");
-        diag_list_release(&dl);
+    struct ast_node *ast = api_query_parse(q, a, err);
+    if (!ast)
         return -1;
-    }
-    diag_list_release(&dl);
     struct engine_opts o = *eo;
     if (req->lookback_delta > 0)
         o.lookback_ms = req->lookback_delta;

@@ -14,6 +14,11 @@ struct arena;
 struct engine_opts;
 struct storage;
 
+/* Parses q into a (Prometheus's bad_data texts on failure). Returns the
+ * tree, or NULL with *err set. */
+struct ast_node;
+struct ast_node *api_query_parse(const char *q, struct arena *a, struct api_error *err);
+
 /* Runs req over st. Returns 0 with *out filled, or -1 with *err set. */
 int api_query_run(struct storage *st, const struct engine_opts *eo, const struct api_query_request *req,
                   struct arena *a, struct api_query_result *out, struct api_error *err);

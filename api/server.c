@@ -76,6 +76,8 @@ static const struct route routes[] = {
     {M_GET | M_POST, "/api/v1/series", api_h_forward, "/api/v1/series"},
     {M_GET, "/api/v1/metadata", api_h_forward, "/api/v1/metadata"},
     {M_GET, "/api/v1/label/", api_h_forward, "/api/v1/label/:name/values"},
+    {M_GET | M_POST, "/api/v1/query_exemplars", api_h_forward, "/api/v1/query_exemplars"},
+    {M_GET | M_POST, "/api/v1/format_query", api_h_format_query, "/api/v1/format_query"},
     {M_POST | M_PUT, "/-/reload", api_h_reload, "/-/reload"},
 };
 

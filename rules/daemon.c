@@ -17,14 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/metrics.h"
 #include "api/query.h"
 #include "api/server.h"
+#include "api/snapmetrics.h"
 #include "base/diag.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "compat/alertmanager.h"
 #include "compat/datasource.h"
+#include "compat/dsproxy.h"
 #include "compat/remote_write.h"
 #include "eval/memstore.h"
 #include "rules/config.h"
@@ -230,6 +233,7 @@ struct daemon {
     pthread_mutex_t sm_mu;         /* guards sm.set against API readers */
     pthread_mutex_t ctl_mu;        /* serialises reload/stop with API readers of cur */
     struct api_server *api;        /* the HTTP API; NULL: not serving */
+    struct metrics_registry *metrics; /* what /metrics shows beyond the snapshot (duration summaries) */
     struct api_user *api_users;    /* its basic-auth users (strings in cur.cfg at start) */
     char *api_listen;              /* copies of the web settings the server was started with */
     char *api_cert, *api_key;
@@ -623,6 +627,15 @@ static void inherit(struct dgroup *to, const struct dgroup *from)
     }
 }
 
+/* Prometheus's duration summaries and histograms: one observation per
+ * iteration and one per rule evaluated in it (rules/group.go). */
+static void observe_iteration(struct daemon *d, const struct dgroup *dg)
+{
+    api_snapmetrics_observe_group(d->metrics, dg->gr.eval_seconds);
+    for (size_t i = 0; i < dg->gr.n; i++)
+        api_snapmetrics_observe_rule(d->metrics, dg->gr.rules[i].eval_seconds);
+}
+
 /* ---- one evaluation ---- */
 
 static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, uint64_t missed)
@@ -668,6 +681,7 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
     dg->rule_failures += (uint64_t)failed;
     dg->iterations = dg->sched.iterations;
     dg->missed = dg->sched.missed;
+    observe_iteration(d, dg);
     if (failed) {
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
@@ -1388,7 +1402,9 @@ static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out,
         g->interval = (double)dg->interval_ms / 1000.0;
         g->limit = dg->g->limit;
         g->evaluation_time = dg->gr.eval_seconds;
-        g->last_evaluation = api_time(dg->gr.last_eval_ms);
+        /* Prometheus shows (and exports as ..._last_evaluation_timestamp_seconds)
+         * the wall-clock start of the iteration: the slot plus the lag */
+        g->last_evaluation = dg->gr.last_eval_ms ? dg->gr.last_eval_ms + dg->lag_ms : API_TIME_NONE;
         g->evaluation_lag = (double)dg->lag_ms / 1000.0;
         g->iterations_missed = dg->missed;
         g->iterations_total = dg->iterations;
@@ -1534,6 +1550,73 @@ static int api_query_cb(void *ctx, const struct api_query_request *req, struct a
     return rc;
 }
 
+static const char *arena_strdup_opt(struct arena *a, const char *s)
+{
+    return s ? arena_strdup(a, s) : NULL;
+}
+
+static enum api_error_type api_error_of(enum promjson_errtype t)
+{
+    switch (t) {
+    case PROMJSON_BAD_DATA:
+        return API_ERR_BAD_DATA;
+    case PROMJSON_EXECUTION:
+        return API_ERR_EXECUTION;
+    case PROMJSON_TIMEOUT:
+        return API_ERR_TIMEOUT;
+    case PROMJSON_CANCELED:
+        return API_ERR_CANCELED;
+    case PROMJSON_INTERNAL:
+        return API_ERR_INTERNAL;
+    case PROMJSON_NOT_FOUND:
+        return API_ERR_NOT_FOUND;
+    default:
+        return API_ERR_UNAVAILABLE;
+    }
+}
+
+/* The metadata endpoints (labels, label values, series, metadata,
+ * exemplars) go to the datasource through compat/dsproxy. The running
+ * configuration's datasource settings are copied under ctl_mu, so a slow
+ * datasource holds no lock. */
+static int api_forward_cb(void *ctx, const struct api_forward_request *req, struct arena *a,
+                          struct api_forward_response *out, struct api_error *err)
+{
+    struct daemon *d = ctx;
+    pthread_mutex_lock(&d->ctl_mu);
+    const struct config_http *h = &d->cur.cfg->datasource;
+    const char **headers = ARENA_NEWN(a, const char *, h->nheaders + 1);
+    for (size_t i = 0; i < h->nheaders; i++)
+        headers[i] = arena_strdup(a, h->headers[i]);
+    struct datasource_config dc = {
+        .url = arena_strdup_opt(a, h->url),
+        .timeout_ms = h->timeout_ms,
+        .basic_user = arena_strdup_opt(a, h->basic_auth_username),
+        .basic_password_file = arena_strdup_opt(a, h->basic_auth_password_file),
+        .bearer_token_file = arena_strdup_opt(a, h->bearer_token_file),
+        .ca_file = arena_strdup_opt(a, h->tls.ca_file),
+        .cert_file = arena_strdup_opt(a, h->tls.cert_file),
+        .key_file = arena_strdup_opt(a, h->tls.key_file),
+        .server_name = arena_strdup_opt(a, h->tls.server_name),
+        .insecure_skip_verify = h->tls.insecure_skip_verify,
+        .headers = headers,
+        .nheaders = h->nheaders,
+    };
+    pthread_mutex_unlock(&d->ctl_mu);
+    struct dsproxy_request pr = {req->method, req->path, req->names, req->values, req->nparams, 0};
+    struct dsproxy_response resp;
+    struct promjson_error perr;
+    if (dsproxy_forward(&dc, &pr, &resp, &perr) < 0) {
+        api_error_set(err, api_error_of(perr.type), "%s", perr.msg);
+        return -1;
+    }
+    char *body = arena_alloc(a, resp.body.len + 1);
+    memcpy(body, resp.body.buf, resp.body.len + 1);
+    *out = (struct api_forward_response){resp.status, body, resp.body.len};
+    dsproxy_response_release(&resp);
+    return 0;
+}
+
 static void api_log(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -1560,7 +1643,12 @@ static void api_start(struct daemon *d)
         .tls_key_file = d->api_key,
         .users = d->api_users,
         .nusers = w->nusers,
-        .provider = {.ctx = d, .snapshot = api_snapshot_cb, .reload = api_reload_cb, .query = api_query_cb},
+        .provider = {.ctx = d,
+                     .snapshot = api_snapshot_cb,
+                     .reload = api_reload_cb,
+                     .query = api_query_cb,
+                     .forward = api_forward_cb},
+        .metrics = d->metrics,
         .build = {d->opts.version ? d->opts.version : "", "", "", "", "", "cc " __VERSION__},
         .log = api_log,
     };
@@ -1602,10 +1690,12 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
     pthread_mutex_init(&d->stat_mu, NULL);
     pthread_mutex_init(&d->sm_mu, NULL);
     pthread_mutex_init(&d->ctl_mu, NULL);
+    d->metrics = metrics_registry_new();
     selfmon_init(&d->sm, NULL);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
         selfmon_release(&d->sm);
+        metrics_registry_free(d->metrics);
         pthread_mutex_destroy(&d->sm_mu);
         pthread_mutex_destroy(&d->ctl_mu);
         pthread_mutex_destroy(&d->stat_mu);
@@ -1676,6 +1766,7 @@ void daemon_free(struct daemon *d)
         remote_write_queue_free(d->cur.rw);
     runset_release_rest(&d->cur);
     selfmon_release(&d->sm);
+    metrics_registry_free(d->metrics);
     pthread_mutex_destroy(&d->sm_mu);
     pthread_mutex_destroy(&d->ctl_mu);
     pthread_mutex_destroy(&d->stat_mu);

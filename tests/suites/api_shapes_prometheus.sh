@@ -7,6 +7,10 @@
 # their value types must agree. heed's additional fields (freshness,
 # evaluationLag, iterationsMissed) are the only keys allowed beyond
 # Prometheus's; keys Prometheus omits when empty are compared when present.
+# Then `heed run` with that Prometheus as its datasource: the forwarded
+# metadata endpoints (labels, label values, series, metadata, exemplars, GET
+# and POST) and format_query must answer with Prometheus's own status and
+# body for the same request.
 # Skips, saying why, when prometheus is not installed.
 set -u
 : "${BUILD:?}"
@@ -21,9 +25,11 @@ command -v python3 >/dev/null || { echo "skipped: python3 missing"; echo "0 pass
 tmp=$(mktemp -d /tmp/heed-shapes-XXXXXX)
 prom_pid=
 heed_pid=
+run_pid=
 cleanup() {
     [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid" 2>/dev/null
     [ -n "$heed_pid" ] && kill "$heed_pid" 2>/dev/null && wait "$heed_pid" 2>/dev/null
+    [ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null && wait "$run_pid" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -48,17 +54,32 @@ groups:
       - record: job:shape:sum
         expr: sum(vector(3))
 EOF
-cat >"$tmp/prometheus.yml" <<EOF
-global: {evaluation_interval: 1s}
-rule_files: [$tmp/rules.yml]
-EOF
 pport=$(free_port)
+cat >"$tmp/prometheus.yml" <<EOF
+global: {evaluation_interval: 1s, scrape_interval: 1s}
+rule_files: [$tmp/rules.yml]
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ["127.0.0.1:$pport"]}]
+EOF
 "$prom" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
     --web.listen-address="127.0.0.1:$pport" >"$tmp/prometheus.log" 2>&1 &
 prom_pid=$!
 
 "$BUILD/tests/api_server_test" --serve "$tmp/heedport" &
 heed_pid=$!
+
+# heed run with Prometheus as its datasource: the metadata endpoints
+# Grafana's query editor uses are forwarded there.
+HEED=${HEED:-$(cd "$(dirname "$0")/../.." && pwd)/bin/heed}
+rport=$(free_port)
+cat >"$tmp/heed.yml" <<EOF
+datasource: {url: "http://127.0.0.1:$pport"}
+rule_files: [$tmp/rules.yml]
+web: {listen_address: "127.0.0.1:$rport"}
+EOF
+"$HEED" run --config "$tmp/heed.yml" >"$tmp/heed-run.log" 2>&1 &
+run_pid=$!
 
 # Wait until Prometheus has evaluated the group (alerts are then listed).
 i=0
@@ -99,6 +120,38 @@ fetch p_err "$P/api/v1/query?query=sum("
 fetch h_err "$H/api/v1/query?query=bad("
 fetch p_badtype "$P/api/v1/rules?type=bogus"
 fetch h_badtype "$H/api/v1/rules?type=bogus"
+
+# Forwarded metadata endpoints: heed run (R) against Prometheus (P) itself,
+# once Prometheus has scraped itself (so "up" exists).
+R=http://127.0.0.1:$rport
+i=0
+until curl -s "$P/api/v1/series?match%5B%5D=up" 2>/dev/null | grep -q '"job"' &&
+    curl -sf "$R/-/healthy" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -gt 300 ] && break
+    sleep 0.1
+done
+both() { # name path-and-query [curl args]
+    n=$1
+    u=$2
+    shift 2
+    curl -s -o "$tmp/p_$n.json" -w '%{http_code}' "$@" "$P$u" >"$tmp/p_$n.code"
+    curl -s -o "$tmp/h_$n.json" -w '%{http_code}' "$@" "$R$u" >"$tmp/h_$n.code"
+}
+both labels "/api/v1/labels?match%5B%5D=up"
+both labels_post "/api/v1/labels" --data-urlencode "match[]=up"
+both label_values "/api/v1/label/job/values"
+both label_values_m "/api/v1/label/__name__/values?match%5B%5D=up"
+both series "/api/v1/series?match%5B%5D=up"
+both series_post "/api/v1/series" --data-urlencode "match[]=up" --data-urlencode "start=0"
+both series_err "/api/v1/series"
+both series_bad "/api/v1/series?match%5B%5D=up%7B"
+both metadata "/api/v1/metadata?metric=up"
+both metadata_all "/api/v1/metadata?limit=2"
+both exemplars "/api/v1/query_exemplars?query=up&start=0&end=10"
+both format "/api/v1/format_query?query=sum+by(job)(rate(x%5B5m%5D))"
+both format_post "/api/v1/format_query" --data-urlencode "query=a  +  on(b)   c"
+both format_err "/api/v1/format_query?query=sum("
 
 python3 - "$tmp" <<'EOF'
 import json, sys
@@ -208,6 +261,24 @@ same("string time", d("p_string")["data"]["result"][0], d("h_string")["data"]["r
 pal = d("p_alerts")["data"]["alerts"]
 firing = [a for a in pal if a["labels"]["alertname"] == "AlwaysFiring"][0]
 same("alert value spelling", firing["value"], "1e+00")
+
+# Forwarded endpoints: same status and body as Prometheus's own answer
+# (metadata of all metrics changes while Prometheus runs: compared by shape).
+def code(name):
+    with open(f"{tmp}/{name}.code") as f:
+        return f.read().strip()
+for n in ("labels", "labels_post", "label_values", "label_values_m", "series", "series_post", "series_err",
+          "series_bad", "metadata", "exemplars", "format", "format_post", "format_err"):
+    try:
+        same(f"forwarded {n}", (code("p_" + n), d("p_" + n)), (code("h_" + n), d("h_" + n)))
+    except (OSError, ValueError) as e:
+        failed += 1
+        print(f"not ok: forwarded {n}: {e}")
+def meta_shape(name):
+    m = d(name)
+    return (code(name), m["status"], len(m["data"]),
+            sorted({tuple(e) for entries in m["data"].values() for e in entries}))
+same("forwarded metadata (shape)", meta_shape("p_metadata_all"), meta_shape("h_metadata_all"))
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 EOF

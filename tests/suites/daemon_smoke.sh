@@ -199,6 +199,29 @@ if metrics_ok; then
 else
     e2e_not_ok "/metrics: $(api_get /metrics | grep -E 'rule_group|selfcheck' | head -8)"
 fi
+fed_ok() {
+    api_get /metrics | python3 -c 'import sys
+m = {}
+for line in sys.stdin:
+    if not line.startswith("#"):
+        k, v = line.rsplit(" ", 1)
+        m[k] = float(v)
+g = sys.argv[1] + ";smoke"
+it = m.get("prometheus_rule_group_iterations_total{rule_group=\"%s\"}" % g, 0)
+ev = m.get("prometheus_rule_evaluations_total{rule_group=\"%s\"}" % g, 0)
+gc = m.get("prometheus_rule_group_duration_seconds_count", 0)
+rc = m.get("prometheus_rule_evaluation_duration_seconds_count", 0)
+ok = (it >= 1 and ev >= 2 * it and gc >= it and rc >= 2 * gc - 2
+      and m.get("prometheus_rule_group_duration_histogram_seconds_count") == gc
+      and "prometheus_rule_group_duration_seconds{quantile=\"0.99\"}" in m
+      and "prometheus_rule_evaluation_duration_seconds{quantile=\"0.5\"}" in m)
+sys.exit(0 if ok else 1)' "$D/rules.yml"
+}
+if fed_ok; then
+    e2e_ok "/metrics: iterations, rule evaluations and the group and rule duration summaries are fed by the evaluation loop"
+else
+    e2e_not_ok "/metrics: $(api_get /metrics | grep -E 'iterations_total|evaluations_total|duration_seconds_count' | head -8)"
+fi
 
 query_ok() {
     curl -sf --max-time 10 "http://127.0.0.1:$WEBPORT/api/v1/query" --data-urlencode 'query=sum by (job) (up)' |

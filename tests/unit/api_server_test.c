@@ -309,8 +309,8 @@ static void test_freshness(void)
     get("/api/v1/freshness?rule_group[]=infra", &r);
     T_EQ_INT(r.status, 200);
     T_EQ_STR(r.body.buf,
-             OK("{\"groups\":[{\"name\":\"infra\",\"file\":\"/etc/heed/b.yml\",\"interval\":60,\"lastEvaluation\":"
-                "\"2023-11-14T22:13:20.2Z\",\"evaluationTime\":0.004,\"evaluationLag\":0,\"iterationsMissed\":2,"
+             OK("{\"groups\":[{\"name\":\"infra\",\"file\":\"/etc/heed/b.yml\",\"interval\":60,\"evaluationTime\":0.004,"
+                "\"lastEvaluation\":\"2023-11-14T22:13:20.2Z\",\"evaluationLag\":0,\"iterationsMissed\":2,"
                 "\"rules\":[{\"name\":\"InstanceDown\",\"type\":\"alerting\",\"health\":\"err\",\"freshness\":"
                 "{\"state\":\"stale\",\"reason\":\"frozen for at least 1h\",\"since\":\"2023-11-14T21:13:20Z\","
                 "\"worstAge\":30,\"inputsTotal\":1,\"inputsNotFresh\":1,\"inputs\":[{\"labels\":{\"__name__\":\"up\","
@@ -479,9 +479,23 @@ static void test_forward(void)
     strbuf_release(&r.body);
     EXPECT("/api/v1/label/down/values", 500,
            "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"fixture: datasource unreachable\"}");
+    EXPECT("/api/v1/query_exemplars?query=up", 200,
+           "{\"status\":\"success\",\"data\":[\"GET /api/v1/query_exemplars\",\"query=up\"]}");
     EXPECT("/api/v1/label//values", 404, "404 page not found\n");
     EXPECT("/api/v1/label/job", 404, "404 page not found\n");
     EXPECT("/api/v1/label/job/values/x", 404, "404 page not found\n");
+}
+
+static void test_format_query(void)
+{
+    EXPECT("/api/v1/format_query?query=sum+by(job)(rate(x%5B5m%5D))", 200,
+           "{\"status\":\"success\",\"data\":\"sum by (job) (rate(x[5m]))\"}");
+    EXPECT("/api/v1/format_query?query=sum(", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": "
+           "1:5: parse error: unclosed left parenthesis\"}");
+    EXPECT("/api/v1/format_query", 400,
+           "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": "
+           "unknown position: parse error: no expression found in input\"}");
 }
 
 static void test_metrics_endpoint(void)
@@ -925,6 +939,7 @@ int main(int argc, char **argv)
     t_run("query", test_query);
     t_run("status", test_status);
     t_run("forward", test_forward);
+    t_run("format_query", test_format_query);
     t_run("metrics_endpoint", test_metrics_endpoint);
     t_run("page", test_page);
     t_run("body_limit", test_body_limit);
