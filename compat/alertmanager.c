@@ -8,11 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/arena.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/jsonstr.h"
 #include "base/xalloc.h"
 #include "compat/alert_queue.h"
+#include "compat/relabel.h"
 
 /* Defaults, as Prometheus has them where it has them. */
 #define AM_DEFAULT_CAPACITY 10000   /* --alertmanager.notification-queue-capacity */
@@ -65,6 +67,9 @@ struct alertmanager {
     void *post_ctx;
     struct am_target *targets;
     size_t ntargets;
+    struct arena relabel_arena; /* owns the compiled alert_relabel_configs */
+    struct relabel_rule *relabel;
+    size_t nrelabel;
 };
 
 static int64_t mono_ms(void)
@@ -227,6 +232,35 @@ static int encode(struct strbuf *json, struct strbuf *key, const struct alertman
     free(labels);
     free(ann);
     return 0;
+}
+
+enum { ENCODE_DROPPED = 1 };
+
+/* encode() after alert_relabel_configs, which see the external labels
+ * merged in, as Prometheus's notifier does. Returns ENCODE_DROPPED when a
+ * rule drops the alert (not counted: it is configuration, not a loss). */
+static int encode_relabelled(struct alertmanager *am, struct strbuf *json, struct strbuf *key,
+                             const struct alertmanager_alert *a)
+{
+    const struct alertmanager_pair **m;
+    size_t nm = merged_labels(a, am->external, am->nexternal, &m);
+    struct relabel_set set = {0};
+    for (size_t i = 0; i < nm; i++)
+        relabel_set_put(&set, m[i]->name, m[i]->value);
+    free(m);
+    int rc = ENCODE_DROPPED;
+    if (relabel_process(am->relabel, am->nrelabel, &set)) {
+        struct alertmanager_pair *labels = xcalloc(set.n + 1, sizeof *labels);
+        for (size_t i = 0; i < set.n; i++)
+            labels[i] = (struct alertmanager_pair){set.l[i].name, set.l[i].value};
+        struct alertmanager_alert b = *a;
+        b.labels = labels;
+        b.nlabels = set.n;
+        rc = encode(json, key, &b, NULL, 0);
+        free(labels);
+    }
+    relabel_set_release(&set);
+    return rc;
 }
 
 int alertmanager_encode_alert(struct strbuf *out, const struct alertmanager_alert *a,
@@ -646,6 +680,19 @@ struct alertmanager *alertmanager_new(const struct alertmanager_config *cfg, cha
     am->nexternal = next;
     free(ext);
 
+    arena_init(&am->relabel_arena, 0);
+    am->relabel = ARENA_NEWN(&am->relabel_arena, struct relabel_rule, cfg->nrelabel ? cfg->nrelabel : 1);
+    for (size_t i = 0; i < cfg->nrelabel; i++) {
+        struct strbuf e = STRBUF_INIT;
+        if (relabel_compile(&am->relabel_arena, &cfg->relabel[i], &am->relabel[i], &e) < 0) {
+            snprintf(err, errsz, "alert_relabel_configs[%zu]: %s", i, e.buf);
+            strbuf_release(&e);
+            alertmanager_free(am);
+            return NULL;
+        }
+        am->nrelabel++;
+    }
+
     size_t capacity = cfg->queue_capacity ? cfg->queue_capacity : AM_DEFAULT_CAPACITY;
     am->targets = xcalloc(cfg->ntargets ? cfg->ntargets : 1, sizeof *am->targets);
     for (size_t i = 0; i < cfg->ntargets; i++) {
@@ -677,7 +724,11 @@ size_t alertmanager_send(struct alertmanager *am, const struct alertmanager_aler
     for (size_t i = 0; i < n; i++) {
         strbuf_reset(&json);
         strbuf_reset(&key);
-        if (encode(&json, &key, &alerts[i], am->external, am->nexternal) < 0) {
+        int rc = am->nrelabel ? encode_relabelled(am, &json, &key, &alerts[i])
+                              : encode(&json, &key, &alerts[i], am->external, am->nexternal);
+        if (rc == ENCODE_DROPPED)
+            continue;
+        if (rc < 0) {
             invalid++;
             continue;
         }
@@ -778,6 +829,7 @@ void alertmanager_free(struct alertmanager *am)
     }
     free(am->external);
     free(am->user_agent);
+    arena_release(&am->relabel_arena);
     pthread_cond_destroy(&am->idle);
     pthread_mutex_destroy(&am->lock);
     free(am);

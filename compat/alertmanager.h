@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 struct strbuf;
+struct relabel_spec;
 
 /* A label or annotation: name and value, both NUL-terminated. */
 struct alertmanager_pair {
@@ -92,6 +93,10 @@ struct alertmanager_config {
     const char *user_agent;    /* NULL: "heed" */
     alertmanager_post_fn post; /* NULL: libcurl */
     void *post_ctx;
+    /* alert_relabel_configs, applied in order after the external labels; an
+     * alert a rule drops is not sent. Compiled into the handle's own memory. */
+    const struct relabel_spec *relabel;
+    size_t nrelabel;
 };
 
 /* Counters of one target. Names in brackets are the Prometheus metrics they

@@ -264,7 +264,7 @@ static const char *non_re2_syntax(const char *re)
     return NULL;
 }
 
-int pq_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *err)
+int ast_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *err)
 {
     const char *re = m->value;
     const char *why = non_re2_syntax(re);

@@ -99,6 +99,12 @@ struct ast_matcher {
     bool re_literal;      /* regex is a plain literal (match by strcmp); set by the parser */
 };
 
+/* Compiles m->value for =~ and !~ as Prometheus does: RE2 syntax (constructs
+ * Go's regexp refuses are refused here too), anchored as ^(?s:re)$, JIT when
+ * possible; the code is freed when arena a is. Returns 0, or -1 with Go's
+ * "error parsing regexp: ..." text in err. */
+int ast_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *err);
+
 /* Whether a value matches; also used by storage implementations. */
 bool ast_matcher_matches(const struct ast_matcher *m, const char *value, size_t len);
 

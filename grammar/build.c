@@ -565,7 +565,7 @@ struct ast_matcher pq_build_matcher(struct pq_ctx *c, const struct pq_tok *name,
         m.op = op->s[1] == '~' ? AST_MATCH_NRE : AST_MATCH_NEQ;
     if (m.op == AST_MATCH_RE || m.op == AST_MATCH_NRE) {
         struct strbuf err = STRBUF_INIT;
-        if (pq_matcher_compile(c->arena, &m, &err) < 0) {
+        if (ast_matcher_compile(c->arena, &m, &err) < 0) {
             pq_error(c, DIAG_SYNTAX, sp, "%s", err.buf);
             m.name = NULL;
         }

@@ -98,9 +98,6 @@ void pq_quote_rune(struct strbuf *out, uint32_t r);
  * -1 and a message ("not a valid duration string: ...") in *err (static or arena). */
 int pq_parse_duration(const char *s, size_t len, int64_t *ms, struct strbuf *err);
 
-/* Compiles the regex of a =~ or !~ matcher in place; -1 with a message in err. */
-int pq_matcher_compile(struct arena *a, struct ast_matcher *m, struct strbuf *err);
-
 /* Type checking after a successful parse, as Prometheus's checkAST. */
 void pq_check(struct pq_ctx *c, struct ast_node *root);
 

@@ -15,6 +15,7 @@
 
 #include "base/diag.h"
 #include "base/strbuf.h"
+#include "compat/relabel.h"
 #include "rules/rulefile.h"
 #include "rules/schedule.h"
 #include "rules/ynode.h"
@@ -599,6 +600,75 @@ static void decode_web(struct cdec *d, const struct ynode *n)
     w->users = get_pairs(d, v[2], "web.basic_auth_users", &w->nusers, check_bcrypt);
 }
 
+/* ---- alert_relabel_configs ---- */
+
+static void decode_relabel_entry(struct cdec *d, const struct ynode *n, const char *where,
+                                 struct relabel_spec *out, bool *ok)
+{
+    static const char *const keys[] = {"source_labels", "separator", "target_label", "regex",
+                                       "modulus", "replacement", "action"};
+    const struct ynode *v[7];
+    *ok = false;
+    int before = d->errors;
+    if (decode_map(d, n, where, keys, 7, v) < 0)
+        return;
+    struct relabel_spec spec = {0};
+    if (v[0] && v[0]->kind != YNODE_SEQ) {
+        fail_at(d, v[0], "%s: source_labels: expected a sequence, got %s", where, kind_name(v[0]));
+    } else if (v[0]) {
+        const char **src = ARENA_NEWN(&d->cfg->arena, const char *, v[0]->n ? v[0]->n : 1);
+        for (size_t i = 0; i < v[0]->n; i++) {
+            const char *s = get_string(d, ynode_deref(v[0]->items[i]), where);
+            src[i] = s ? s : "";
+        }
+        spec.source_labels = src;
+        spec.nsource = v[0]->n;
+        spec.has_source = true;
+    }
+    spec.separator = get_string(d, v[1], where);
+    spec.target_label = get_string(d, v[2], where);
+    spec.regex = get_string(d, v[3], where);
+    int64_t modulus = 0;
+    get_int(d, v[4], where, &modulus);
+    spec.modulus = (uint64_t)modulus;
+    spec.replacement = get_string(d, v[5], where);
+    spec.action = get_string(d, v[6], where);
+    if (d->errors != before)
+        return;
+    /* Compiled here only to validate: the notifier compiles its own copy. */
+    struct arena scratch;
+    arena_init(&scratch, 0);
+    struct relabel_rule rule;
+    struct strbuf err = STRBUF_INIT;
+    if (relabel_compile(&scratch, &spec, &rule, &err) < 0) {
+        fail_at(d, ynode_deref(n), "%s: %s", where, err.buf);
+    } else {
+        *out = spec;
+        *ok = true;
+    }
+    strbuf_release(&err);
+    arena_release(&scratch);
+}
+
+static void decode_alert_relabel(struct cdec *d, const struct ynode *n)
+{
+    if (!n)
+        return;
+    if (n->kind != YNODE_SEQ) {
+        fail_at(d, n, "alert_relabel_configs: expected a sequence, got %s", kind_name(n));
+        return;
+    }
+    struct config *cfg = d->cfg;
+    cfg->alert_relabel = ARENA_NEWN(&cfg->arena, struct relabel_spec, n->n ? n->n : 1);
+    for (size_t i = 0; i < n->n; i++) {
+        char w[64];
+        bool ok;
+        snprintf(w, sizeof w, "alert_relabel_configs[%zu]", i);
+        decode_relabel_entry(d, n->items[i], w, &cfg->alert_relabel[cfg->nalert_relabel], &ok);
+        cfg->nalert_relabel += ok;
+    }
+}
+
 static const char *dir_of(struct arena *a, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -616,7 +686,7 @@ static void decode_top(struct cdec *d, const struct ynode *root)
         "datasource", "alertmanagers", "rule_files", "evaluation_interval", "query_offset",
         "external_labels", "external_url", "state_dir", "remote_write", "web",
         "freshness", "resend_delay", "for_grace_period", "for_outage_tolerance", "lookback_delta",
-        "query_timeout", "max_samples", "self_monitoring", "group_phase",
+        "query_timeout", "max_samples", "self_monitoring", "group_phase", "alert_relabel_configs",
     };
     enum { NKEYS = sizeof keys / sizeof keys[0] };
     const struct ynode *v[NKEYS];
@@ -682,6 +752,7 @@ static void decode_top(struct cdec *d, const struct ynode *root)
         cfg->group_phase = SCHEDULE_HASH_SLICELABELS;
     else if (phase && strcmp(phase, "prometheus3") != 0)
         fail_at(d, v[18], "group_phase: must be prometheus3 or prometheus2, not \"%s\"", phase);
+    decode_alert_relabel(d, v[19]);
 }
 
 static void set_defaults(struct config *cfg)

@@ -17,6 +17,8 @@
 
 #include "base/arena.h"
 
+struct relabel_spec;
+
 struct diag_list;
 
 /* Defaults (Prometheus's where it has the same setting). */
@@ -126,6 +128,8 @@ struct config {
     int64_t query_offset_ms;
     struct config_pair *external_labels; /* sorted by name */
     size_t nexternal_labels;
+    struct relabel_spec *alert_relabel;  /* alert_relabel_configs, in order (validated) */
+    size_t nalert_relabel;
     const char *external_url;    /* NULL: http://<hostname>:<port of listen_address> is up to the caller */
     const char *state_dir;       /* NULL: no persisted state */
     bool has_remote_write;

@@ -26,6 +26,7 @@
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "compat/alertmanager.h"
+#include "compat/relabel.h"
 #include "compat/datasource.h"
 #include "compat/dsproxy.h"
 #include "compat/remote_write.h"
@@ -908,6 +909,16 @@ static void am_fingerprint(struct strbuf *fp, const struct config *cfg)
     }
     for (size_t i = 0; i < cfg->nexternal_labels; i++)
         strbuf_addf(fp, "%s=%s|", cfg->external_labels[i].name, cfg->external_labels[i].value);
+    /* A changed alert_relabel_configs makes a new notifier, which compiles them. */
+    for (size_t i = 0; i < cfg->nalert_relabel; i++) {
+        const struct relabel_spec *r = &cfg->alert_relabel[i];
+        strbuf_addf(fp, "\nrelabel %s|%s|%s|%s|%llu|%s|%d:", r->action ? r->action : "",
+                    r->separator ? r->separator : "", r->target_label ? r->target_label : "",
+                    r->regex ? r->regex : "", (unsigned long long)r->modulus,
+                    r->replacement ? r->replacement : "", r->has_source);
+        for (size_t j = 0; j < r->nsource; j++)
+            strbuf_addf(fp, "%s|", r->source_labels[j]);
+    }
 }
 
 static struct alertmanager *make_alertmanager(const struct config *cfg, struct diag_list *diags)
@@ -938,6 +949,8 @@ static struct alertmanager *make_alertmanager(const struct config *cfg, struct d
         .external_labels = ext,
         .nexternal_labels = cfg->nexternal_labels,
         .user_agent = "heed",
+        .relabel = cfg->alert_relabel,
+        .nrelabel = cfg->nalert_relabel,
     };
     char err[256];
     struct alertmanager *am = alertmanager_new(&ac, err, sizeof err);

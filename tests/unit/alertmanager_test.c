@@ -10,6 +10,7 @@
 #include "base/strbuf.h"
 #include "compat/alert_queue.h"
 #include "compat/alertmanager.h"
+#include "compat/relabel.h"
 #include "tests/t.h"
 
 #define NPAIRS(a) (sizeof(a) / sizeof((a)[0]))
@@ -364,6 +365,52 @@ static void test_send_every_target_in_batches(void)
     fake_release(&f);
 }
 
+/* alert_relabel_configs see the external labels; a dropped alert is not
+ * sent and not counted as a loss. */
+static void test_alert_relabel(void)
+{
+    struct fake f;
+    fake_init(&f);
+    const struct alertmanager_target targets[1] = {{.url = "http://a"}};
+    const struct alertmanager_pair ext[] = {{"replica", "r1"}};
+    const struct relabel_spec rules[] = {
+        {.action = "drop", .source_labels = (const char *const[]){"severity"}, .nsource = 1, .has_source = true,
+         .regex = "debug"},
+        {.action = "labeldrop", .regex = "replica"},
+        {.source_labels = (const char *const[]){"alertname"}, .nsource = 1, .has_source = true,
+         .regex = "Disk(.*)", .target_label = "team", .replacement = "storage-$1"},
+    };
+    struct alertmanager_config cfg = {.targets = targets, .ntargets = 1, .post = fake_post, .post_ctx = &f,
+                                      .external_labels = ext, .nexternal_labels = 1,
+                                      .relabel = rules, .nrelabel = 3};
+    char err[256] = "";
+    struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
+    T_CHECK(am != NULL);
+    if (!am)
+        return;
+    const struct alertmanager_pair keep[] = {{"alertname", "DiskFull"}, {"severity", "page"}};
+    const struct alertmanager_pair drop[] = {{"alertname", "Noise"}, {"severity", "debug"}};
+    struct alertmanager_alert alerts[2] = {one_alert(keep, 2, NULL, 5000), one_alert(drop, 2, NULL, 5000)};
+    T_EQ_INT(alertmanager_send(am, alerts, 2), 1);
+    T_EQ_INT(alertmanager_flush(am, 5000), 0);
+    struct alertmanager_stats st;
+    alertmanager_stats(am, 0, &st);
+    T_EQ_INT(st.sent, 1);
+    T_EQ_INT(st.dropped, 0);
+    T_EQ_INT(count_of(f.ok[0].buf, "\"labels\":{\"alertname\":\"DiskFull\",\"severity\":\"page\",\"team\":\"storage-Full\"}"), 1);
+    T_EQ_INT(count_of(f.ok[0].buf, "replica"), 0);
+    T_EQ_INT(count_of(f.ok[0].buf, "Noise"), 0);
+    alertmanager_free(am);
+
+    /* A rule that does not compile is a configuration error. */
+    const struct relabel_spec bad[] = {{.action = "hashmod", .target_label = "h"}};
+    cfg.relabel = bad;
+    cfg.nrelabel = 1;
+    T_CHECK(alertmanager_new(&cfg, err, sizeof err) == NULL);
+    T_EQ_STR(err, "alert_relabel_configs[0]: relabel configuration for hashmod requires non-zero modulus");
+    fake_release(&f);
+}
+
 static void test_outage_loses_nothing(void)
 {
     struct fake f;
@@ -669,6 +716,7 @@ int main(void)
     t_run("queue take and requeue", test_queue_take_and_requeue);
     t_run("queue many", test_queue_many);
     t_run("send to every target in batches", test_send_every_target_in_batches);
+    t_run("alert_relabel_configs", test_alert_relabel);
     t_run("outage loses nothing", test_outage_loses_nothing);
     t_run("resolve supersedes failed firing", test_resolve_supersedes_failed_firing);
     t_run("new episode keeps the old resolve", test_new_episode_keeps_resolve);

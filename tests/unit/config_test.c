@@ -5,6 +5,7 @@
 
 #include "base/diag.h"
 #include "base/strbuf.h"
+#include "compat/relabel.h"
 #include "rules/config.h"
 #include "tests/t.h"
 
@@ -201,6 +202,15 @@ static const struct {
     {"bad group_phase", "datasource: {url: http://x}\ngroup_phase: prometheus1\n",
      "/etc/heed/heed.yml:2:14: group_phase: must be prometheus3 or prometheus2, not \"prometheus1\"\n"},
     {"top level is a list", "- a\n", "/etc/heed/heed.yml:1:1: configuration: expected a mapping, got a sequence\n"},
+    {"relabel: unknown action", "datasource: {url: http://x}\nalert_relabel_configs:\n  - {action: explode}\n",
+     "/etc/heed/heed.yml:3:5: alert_relabel_configs[0]: unknown relabel action \"explode\"\n"},
+    {"relabel: hashmod without modulus",
+     "datasource: {url: http://x}\nalert_relabel_configs:\n  - action: keep\n    regex: x\n  - action: hashmod\n    target_label: h\n",
+     "/etc/heed/heed.yml:5:5: alert_relabel_configs[1]: relabel configuration for hashmod requires non-zero modulus\n"},
+    {"relabel: bad regex", "datasource: {url: http://x}\nalert_relabel_configs:\n  - {action: drop, regex: 'a(?=b)'}\n",
+     "/etc/heed/heed.yml:3:5: alert_relabel_configs[0]: error parsing regexp: invalid or unsupported Perl syntax: `a(?=b)`\n"},
+    {"relabel: unknown field", "datasource: {url: http://x}\nalert_relabel_configs:\n  - {action: drop, regexp: x}\n",
+     "/etc/heed/heed.yml:3:20: alert_relabel_configs[0]: unknown field \"regexp\"\n"},
 };
 
 static void test_bad(void)
@@ -214,6 +224,34 @@ static void test_bad(void)
         free(errs);
         config_release(&c);
     }
+}
+
+static void test_alert_relabel(void)
+{
+    struct config c;
+    int rc;
+    char *errs = parse(&c,
+                       "datasource: {url: http://x}\n"
+                       "alert_relabel_configs:\n"
+                       "  - {action: labeldrop, regex: replica}\n"
+                       "  - source_labels: [alertname, job]\n"
+                       "    separator: '/'\n"
+                       "    target_label: key\n"
+                       "    replacement: $1\n",
+                       &rc);
+    T_EQ_INT(rc, 0);
+    T_EQ_STR(errs, "");
+    T_EQ_INT(c.nalert_relabel, 2);
+    if (c.nalert_relabel == 2) {
+        T_EQ_STR(c.alert_relabel[0].action, "labeldrop");
+        T_CHECK(!c.alert_relabel[0].has_source);
+        T_EQ_INT(c.alert_relabel[1].nsource, 2);
+        T_EQ_STR(c.alert_relabel[1].source_labels[1], "job");
+        T_EQ_STR(c.alert_relabel[1].separator, "/");
+        T_CHECK(c.alert_relabel[1].action == NULL); /* replace by default */
+    }
+    free(errs);
+    config_release(&c);
 }
 
 static void test_secrets_never_printed(void)
@@ -247,6 +285,7 @@ int main(void)
     t_run("full configuration", test_full);
     t_run("defaults filled in", test_defaults);
     t_run("bad files: golden errors", test_bad);
+    t_run("alert_relabel_configs", test_alert_relabel);
     t_run("secrets never printed", test_secrets_never_printed);
     t_run("missing file", test_load_missing_file);
     return t_done();
