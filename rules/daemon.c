@@ -663,6 +663,7 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
         .shadow = rs->pol.shadow,
     };
     pthread_mutex_lock(&dg->eval_mu);
+    started_ns = now_ns(); /* an API snapshot may have held the lock: the lag counts that wait */
     int failed = group_eval(&dg->gr, &env, ts_ms);
     datasource_end_eval(dg->ds);
     uint64_t ds_failures = datasource_stats(dg->ds)->failures;
