@@ -152,6 +152,9 @@ both exemplars "/api/v1/query_exemplars?query=up&start=0&end=10"
 both format "/api/v1/format_query?query=sum+by(job)(rate(x%5B5m%5D))"
 both format_post "/api/v1/format_query" --data-urlencode "query=a  +  on(b)   c"
 both format_err "/api/v1/format_query?query=sum("
+both stats "/api/v1/query?query=time()&time=10&stats=1"
+both stats_range "/api/v1/query_range?query=time()&start=0&end=10&step=5&stats=all"
+both nostats "/api/v1/query?query=time()&time=10&stats="
 # time= spellings: both must read the same millisecond (or refuse alike)
 k=0
 for t in 1.009 1.0015 1.0025 -1.0015 1e3 0x10 2024-01-01T00:00:00.035Z 2024-01-01T00:00:00.0039999Z \
@@ -287,6 +290,12 @@ for n in ("labels", "labels_post", "label_values", "label_values_m", "series", "
 def outcome(name):
     j = d(name)
     return (code(name), j["status"], j.get("errorType"), j.get("data"))
+# stats: the keys and types of Prometheus's, except what heed does not track
+# (peakSamples, the per-step counts of stats=all)
+OPTIONAL.update({"peakSamples", "totalQueryableSamplesPerStep"})
+check("stats (instant)", "p_stats", "h_stats")
+check("stats (range)", "p_stats_range", "h_stats_range")
+same("no stats for an empty stats=", "stats" in d("p_nostats")["data"], "stats" in d("h_nostats")["data"])
 for k in range(11):
     same(f"time spelling {k}", outcome(f"p_time_{k}"), outcome(f"h_time_{k}"))
 def meta_shape(name):

@@ -343,6 +343,10 @@ static void test_query(void)
               "\"job\":\"api\"},\"value\":[1700000000,\"1\"]},{\"metric\":{\"__name__\":\"up\",\"instance\":\"d:1\","
               "\"job\":\"db\"},\"value\":[1700000000,\"0\"]}]}"));
     EXPECT("/api/v1/query?query=scalar&time=100", 200, OK("{\"resultType\":\"scalar\",\"result\":[100,\"1000000000000000000000\"]}"));
+    EXPECT("/api/v1/query?query=scalar&time=100&stats=all", 200,
+           OK("{\"resultType\":\"scalar\",\"result\":[100,\"1000000000000000000000\"],\"stats\":{\"timings\":{"
+              "\"evalTotalTime\":1.875,\"resultSortTime\":0.125,\"queryPreparationTime\":0.25,\"innerEvalTime\":1.5,"
+              "\"execQueueTime\":0,\"execTotalTime\":1.875},\"samples\":{\"totalQueryableSamples\":42}}}"));
     EXPECT("/api/v1/query?query=string&time=1.25", 200,
            "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[1.25,\"hello \\\"world\\\"\"]},"
            "\"warnings\":[\"fixture warning\"],\"infos\":[\"fixture info\"]}");
