@@ -102,8 +102,37 @@ static void render_labels_series(struct json_writer *w, const struct api_series 
     json_object_end(w);
 }
 
+/* "stats" as Prometheus writes it (util/stats QueryStats), with what heed
+ * measures; see struct api_query_stats for what is left out. */
+static void render_stats(struct json_writer *w, const struct api_query_stats *st)
+{
+    json_key(w, "stats");
+    json_object_begin(w);
+    json_key(w, "timings");
+    json_object_begin(w);
+    json_key(w, "evalTotalTime");
+    json_float(w, st->total);
+    json_key(w, "resultSortTime");
+    json_float(w, st->result_sort);
+    json_key(w, "queryPreparationTime");
+    json_float(w, st->preparation);
+    json_key(w, "innerEvalTime");
+    json_float(w, st->inner_eval);
+    json_key(w, "execQueueTime");
+    json_float(w, 0);
+    json_key(w, "execTotalTime");
+    json_float(w, st->total);
+    json_object_end(w);
+    json_key(w, "samples");
+    json_object_begin(w);
+    json_key(w, "totalQueryableSamples");
+    json_int(w, st->samples);
+    json_object_end(w);
+    json_object_end(w);
+}
+
 /* The success envelope of a query: resultType, result (the first nseries
- * series), warnings and infos. */
+ * series), stats when asked, warnings and infos. */
 void api_render_query_result(struct json_writer *w, const struct api_query_result *res, size_t nseries,
                              const char *const *warnings, size_t nwarnings)
 {
@@ -127,6 +156,8 @@ void api_render_query_result(struct json_writer *w, const struct api_query_resul
         json_string_sample(w, res->scalar.t, res->string);
         break;
     }
+    if (res->show_stats)
+        render_stats(w, &res->stats);
     json_object_end(w);
     json_envelope_end(w, warnings, nwarnings, res->infos, res->ninfos);
 }
@@ -165,6 +196,8 @@ static void run_query(struct api_request *r, struct api_query_request *q)
     if (truncated)
         warnings[nwarn++] = "results truncated due to limit";
 
+    const char *stats = api_param(r, "stats");
+    res.show_stats = stats && stats[0];
     struct json_writer w;
     json_init(&w, &r->body);
     api_render_query_result(&w, &res, nseries, warnings, nwarn);

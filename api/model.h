@@ -190,6 +190,17 @@ struct api_query_request {
     int64_t limit;         /* max series returned, 0: no limit */
 };
 
+/* Prometheus's query statistics ("stats" parameter), as heed measures them.
+ * heed queues no queries (execQueueTime is 0) and does not track the peak
+ * of samples held, so peakSamples and the per-step counts are not shown. */
+struct api_query_stats {
+    double preparation;   /* seconds parsing (queryPreparationTime) */
+    double inner_eval;    /* seconds evaluating, datasource fetches included (innerEvalTime) */
+    double result_sort;   /* seconds sorting and shaping the result (resultSortTime) */
+    double total;         /* the three together (evalTotalTime, execTotalTime) */
+    int64_t samples;      /* raw samples the selectors read (totalQueryableSamples) */
+};
+
 struct api_query_result {
     enum api_value_type type;      /* which of the members below is valid */
     const struct api_series *series; /* vector or matrix */
@@ -200,6 +211,8 @@ struct api_query_result {
     size_t nwarnings;
     const char *const *infos;      /* annotations shown as "infos" */
     size_t ninfos;
+    struct api_query_stats stats;  /* always measured */
+    int show_stats;                /* render "stats" in the data (the request asked) */
 };
 
 /* ---- forwarded metadata requests ---- */

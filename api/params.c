@@ -15,6 +15,9 @@ static int parse_float(const char *s, double *out)
 {
     if (!s[0] || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
         return -1;
+    /* strtod reads "0x10" as 16; Go wants a hex float's "p" exponent */
+    if ((strchr(s, 'x') || strchr(s, 'X')) && !strchr(s, 'p') && !strchr(s, 'P'))
+        return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -37,34 +40,38 @@ static int digits(const char **p, int n, int *out)
     return 0;
 }
 
-/* RFC 3339 with optional fraction: 2006-01-02T15:04:05.999999999Z07:00. */
+/* RFC 3339 as Go's time.Parse(time.RFC3339Nano) takes it: "T" and "Z" in
+ * capitals, an optional fraction of 1 to 9 digits after "." or ",", read
+ * exactly to the nanosecond and then cut to the millisecond (as
+ * timestamp.FromTime does). */
 static int parse_rfc3339(const char *s, int64_t *ms)
 {
     int Y, M, D, h, m, sec;
     const char *p = s;
     if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' || digits(&p, 2, &D) ||
-        (*p != 'T' && *p != 't') || (p++, digits(&p, 2, &h)) || *p++ != ':' || digits(&p, 2, &m) ||
+        *p != 'T' || (p++, digits(&p, 2, &h)) || *p++ != ':' || digits(&p, 2, &m) ||
         *p++ != ':' || digits(&p, 2, &sec))
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 59)
         return -1;
-    int64_t frac_ms = 0;
-    if (*p == '.') {
+    int64_t frac_ns = 0;
+    if (*p == '.' || *p == ',') {
         p++;
         int n = 0;
-        double f = 0, scale = 0.1;
         while (*p >= '0' && *p <= '9') {
-            f += (*p - '0') * scale;
-            scale /= 10;
+            frac_ns = frac_ns * 10 + (*p - '0');
             p++;
             n++;
+            if (n > 9)
+                return -1;
         }
-        if (!n || n > 9)
+        if (!n)
             return -1;
-        frac_ms = (int64_t)(f * 1000); /* Go truncates to ns, then we keep ms */
+        for (int i = n; i < 9; i++)
+            frac_ns *= 10;
     }
     int offset_s = 0;
-    if (*p == 'Z' || *p == 'z') {
+    if (*p == 'Z') {
         p++;
     } else if (*p == '+' || *p == '-') {
         int sign = *p++ == '-' ? -1 : 1, oh, om;
@@ -84,7 +91,7 @@ static int parse_rfc3339(const char *s, int64_t *ms)
     tm.tm_min = m;
     tm.tm_sec = sec;
     int64_t t = (int64_t)timegm(&tm) - offset_s;
-    *ms = t * 1000 + frac_ms;
+    *ms = t * 1000 + frac_ns / 1000000;
     return 0;
 }
 

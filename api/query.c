@@ -1,6 +1,7 @@
 #include "api/query.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/diag.h"
@@ -81,14 +82,23 @@ struct ast_node *api_query_parse(const char *q, struct arena *a, struct api_erro
     return ast;
 }
 
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int api_query_run(struct storage *st, const struct engine_opts *eo, const struct api_query_request *req,
                   struct arena *a, struct api_query_result *out, struct api_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *q = req->query ? req->query : "";
+    double t0 = mono_seconds();
     struct ast_node *ast = api_query_parse(q, a, err);
     if (!ast)
         return -1;
+    double t1 = mono_seconds();
     struct engine_opts o = *eo;
     if (req->lookback_delta > 0)
         o.lookback_ms = req->lookback_delta;
@@ -103,6 +113,7 @@ int api_query_run(struct storage *st, const struct engine_opts *eo, const struct
         api_error_set(err, error_type(res.err.type), "%s", res.err.msg);
         return -1;
     }
+    double t2 = mono_seconds();
     switch (res.v.type) {
     case VALUE_VECTOR: {
         const struct vector *v = &res.v.u.vec;
@@ -138,5 +149,7 @@ int api_query_run(struct storage *st, const struct engine_opts *eo, const struct
     out->nwarnings = res.ann.nwarn;
     out->infos = annotation_texts(a, res.ann.info, res.ann.ninfo);
     out->ninfos = res.ann.ninfo;
+    double t3 = mono_seconds();
+    out->stats = (struct api_query_stats){t1 - t0, t2 - t1, t3 - t2, t3 - t0, (int64_t)res.samples_read};
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/handlers.h"
 #include "api/metrics.h"
@@ -29,16 +30,19 @@ struct auth_ok {
     char *password; /* owned, wiped before free */
 };
 
+struct listener;
+
 struct api_server {
-    struct api_server_config cfg;      /* copy of the caller's config */
-    struct MHD_Daemon *daemon;         /* the running daemon */
-    unsigned port;                     /* bound port */
+    struct api_server_config cfg;      /* copy of the caller's config (users: ours; addresses: the listener's) */
+    pthread_rwlock_t cfg_lock;         /* guards cfg.users, cfg.nusers, cfg.max_body_bytes */
+    pthread_mutex_t reconf_mu;         /* serialises reconfigurations; guards live and retired */
+    struct listener *live;             /* accepting connections */
+    struct listener *retired;          /* replaced, finishing their connections */
+    struct api_user *users;            /* owned copy of the basic-auth users */
     int64_t start_ms;                  /* wall clock at start */
     struct metrics_registry *own_metrics; /* owned when cfg.metrics was NULL */
     struct metrics_family *requests;   /* heed_http_requests_total{handler,code} */
     struct metrics_family *durations;  /* heed_http_request_duration_seconds{handler} */
-    struct strbuf tls_cert;            /* PEM text, kept for the daemon's lifetime */
-    struct strbuf tls_key;             /* PEM text, wiped at stop */
     pthread_mutex_t auth_mu;           /* guards auth_cache */
     struct auth_ok auth_cache[AUTH_CACHE]; /* recent successful logins */
     size_t auth_next;                  /* next cache slot to replace */
@@ -359,6 +363,8 @@ static int check_auth(struct api_server *s, const char *header)
     if (colon) {
         *colon = '\0';
         const char *user = creds, *pass = colon + 1;
+        /* held across crypt_r: a reconfiguration frees the old user list */
+        pthread_rwlock_rdlock(&s->cfg_lock);
         const struct api_user *u = NULL;
         for (size_t i = 0; i < s->cfg.nusers; i++)
             if (const_time_eq(s->cfg.users[i].name, user))
@@ -374,6 +380,7 @@ static int check_auth(struct api_server *s, const char *header)
             if (ok)
                 auth_remember(s, user, pass);
         }
+        pthread_rwlock_unlock(&s->cfg_lock);
     }
     wipe(creds, sizeof creds);
     return ok;
@@ -479,13 +486,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct api_request *r = *con_cls;
     if (!r)
         return MHD_NO; /* cannot happen: on_uri always runs first */
+    pthread_rwlock_rdlock(&s->cfg_lock);
     size_t limit = s->cfg.max_body_bytes ? s->cfg.max_body_bytes : 1024 * 1024;
+    int need_auth = s->cfg.nusers > 0;
+    pthread_rwlock_unlock(&s->cfg_lock);
 
     if (!r->started) {
         r->started = 1;
         r->method = arena_strdup(&r->arena, method);
         r->path = arena_strdup(&r->arena, url);
-        if (s->cfg.nusers) {
+        if (need_auth) {
             const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
             if (!check_auth(s, h)) {
                 api_reply_text(r, 401, "text/plain; charset=utf-8", "Unauthorized\n");
@@ -599,19 +609,205 @@ static int read_pem(const char *path, struct strbuf *sb, const char *what, char 
     return 0;
 }
 
-static void server_free(struct api_server *s)
+/* One bound listening daemon. A reconfiguration that changes the address,
+ * TLS material or connection limits starts a new one before it retires the
+ * old, so a bad new setting never leaves heed without its API. */
+struct listener {
+    struct MHD_Daemon *daemon; /* running */
+    MHD_socket quiesced;       /* retired: the old listen socket, closed after the daemon stops */
+    char *address;             /* as configured (owned) */
+    unsigned port;             /* bound port */
+    struct strbuf cert, key;   /* PEM text MHD uses (the key wiped at free) */
+    unsigned max_connections, timeout_seconds, threads; /* as started */
+    struct listener *next;     /* in the retired list */
+};
+
+static void listener_free(struct listener *l)
 {
-    wipe(s->tls_key.buf, s->tls_key.len);
-    strbuf_release(&s->tls_key);
-    strbuf_release(&s->tls_cert);
+    if (l->daemon)
+        MHD_stop_daemon(l->daemon);
+    if (l->quiesced != MHD_INVALID_SOCKET)
+        close(l->quiesced);
+    wipe(l->key.buf, l->key.len);
+    strbuf_release(&l->key);
+    strbuf_release(&l->cert);
+    free(l->address);
+    free(l);
+}
+
+static const char *listen_of(const struct api_server_config *cfg)
+{
+    return cfg->listen_address ? cfg->listen_address : DEFAULT_LISTEN;
+}
+
+/* Reads the TLS files of cfg into cert and key (both empty: plain HTTP). */
+static int read_tls(const struct api_server_config *cfg, struct strbuf *cert, struct strbuf *key, char *err,
+                    size_t errlen)
+{
+    if (!cfg->tls_cert_file && !cfg->tls_key_file)
+        return 0;
+    if (!cfg->tls_cert_file || !cfg->tls_key_file) {
+        snprintf(err, errlen, "TLS needs both a certificate and a key file");
+        return -1;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+        return -1;
+    }
+    return read_pem(cfg->tls_cert_file, cert, "certificate", err, errlen) < 0 ||
+                   read_pem(cfg->tls_key_file, key, "key", err, errlen) < 0
+               ? -1
+               : 0;
+}
+
+/* Starts a listener for cfg with the given PEM text (taken over, even on
+ * failure). port_override > 0 replaces the address's port (a restart on
+ * the same ":0" address keeps its port). */
+static int listener_start(struct api_server *s, const struct api_server_config *cfg, struct strbuf *cert,
+                          struct strbuf *key, unsigned port_override, struct listener **out, char *err,
+                          size_t errlen)
+{
+    struct listener *l = xcalloc(1, sizeof *l);
+    l->quiesced = MHD_INVALID_SOCKET;
+    l->address = xstrdup(listen_of(cfg));
+    l->cert = *cert;
+    l->key = *key;
+    strbuf_init(cert);
+    strbuf_init(key);
+    l->max_connections = cfg->max_connections ? cfg->max_connections : 256;
+    l->timeout_seconds = cfg->timeout_seconds ? cfg->timeout_seconds : 60;
+    l->threads = cfg->threads ? cfg->threads : 2;
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    if (parse_listen(l->address, &ss, &sslen, err, errlen) < 0) {
+        listener_free(l);
+        return -1;
+    }
+    if (port_override && ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port_override);
+    else if (port_override && ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port_override);
+    /* ITC: MHD_quiesce_daemon needs it to retire the listener later */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    int tls = l->cert.len > 0;
+    if (tls)
+        flags |= MHD_USE_TLS;
+
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    /* The logger first: MHD reports problems with later options through it. */
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s);
+    OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, s);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, l->max_connections, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, l->timeout_seconds, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, NULL);
+    if (l->threads > 1)
+        OPT(MHD_OPTION_THREAD_POOL_SIZE, l->threads, NULL);
+    /* SO_REUSEPORT: a new listener can bind the address the old one still holds */
+    OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
+    if (tls) {
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert.buf);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, l->key.buf);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!l->daemon) {
+        snprintf(err, errlen, "cannot listen on %s (address in use, not permitted, or bad TLS material)",
+                 l->address);
+        listener_free(l);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    l->port = info ? info->port : 0;
+    *out = l;
+    return 0;
+}
+
+/* Retired listeners no connection uses any more are stopped (one whose
+ * connection is running this very reconfiguration is not: it is stopped
+ * later, or at api_server_stop). */
+static void reap_retired(struct api_server *s)
+{
+    for (struct listener **pp = &s->retired; *pp;) {
+        struct listener *l = *pp;
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (info && info->num_connections == 0) {
+            *pp = l->next;
+            listener_free(l);
+        } else {
+            pp = &l->next;
+        }
+    }
+}
+
+static void users_free(struct api_user *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)u[i].name);
+        free((char *)u[i].password_hash);
+    }
+    free(u);
+}
+
+/* Checks and copies the basic-auth users of cfg. */
+static int users_copy(const struct api_server_config *cfg, struct api_user **out, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nusers; i++) {
+        const char *h = cfg->users[i].password_hash;
+        if (!cfg->users[i].name || !h || h[0] != '$') {
+            snprintf(err, errlen, "basic auth user %zu: a crypt(3) password hash is required", i + 1);
+            return -1;
+        }
+    }
+    struct api_user *u = xcalloc(cfg->nusers + 1, sizeof *u);
+    for (size_t i = 0; i < cfg->nusers; i++)
+        u[i] = (struct api_user){xstrdup(cfg->users[i].name), xstrdup(cfg->users[i].password_hash)};
+    *out = u;
+    return 0;
+}
+
+static int users_equal(const struct api_user *a, size_t na, const struct api_user *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].name, b[i].name) || strcmp(a[i].password_hash, b[i].password_hash))
+            return 0;
+    return 1;
+}
+
+static void auth_cache_clear(struct api_server *s)
+{
     for (size_t i = 0; i < AUTH_CACHE; i++) {
         if (s->auth_cache[i].user) {
             wipe(s->auth_cache[i].password, strlen(s->auth_cache[i].password));
             free(s->auth_cache[i].password);
             free(s->auth_cache[i].user);
         }
+        s->auth_cache[i] = (struct auth_ok){NULL, NULL};
     }
+}
+
+static void server_free(struct api_server *s)
+{
+    if (s->live)
+        listener_free(s->live);
+    while (s->retired) {
+        struct listener *l = s->retired;
+        s->retired = l->next;
+        listener_free(l);
+    }
+    auth_cache_clear(s);
+    users_free(s->users, s->cfg.nusers);
     pthread_mutex_destroy(&s->auth_mu);
+    pthread_rwlock_destroy(&s->cfg_lock);
+    pthread_mutex_destroy(&s->reconf_mu);
     metrics_registry_free(s->own_metrics);
     free(s);
 }
@@ -620,9 +816,13 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
 {
     struct api_server *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
-    strbuf_init(&s->tls_cert);
-    strbuf_init(&s->tls_key);
+    /* the listener and the user list keep their own copies */
+    s->cfg.listen_address = s->cfg.tls_cert_file = s->cfg.tls_key_file = NULL;
+    s->cfg.users = NULL;
+    s->cfg.nusers = 0;
     pthread_mutex_init(&s->auth_mu, NULL);
+    pthread_rwlock_init(&s->cfg_lock, NULL);
+    pthread_mutex_init(&s->reconf_mu, NULL);
     s->start_ms = wall_ms();
     if (!s->cfg.metrics)
         s->own_metrics = metrics_registry_new();
@@ -640,89 +840,95 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
         server_free(s);
         return -1;
     }
-    for (size_t i = 0; i < cfg->nusers; i++) {
-        const char *h = cfg->users[i].password_hash;
-        if (!cfg->users[i].name || !h || h[0] != '$') {
-            snprintf(err, errlen, "basic auth user %zu: a crypt(3) password hash is required",
-                     i + 1);
-            server_free(s);
-            return -1;
-        }
-    }
-
-    struct sockaddr_storage ss;
-    socklen_t sslen = 0;
-    if (parse_listen(cfg->listen_address ? cfg->listen_address : DEFAULT_LISTEN, &ss, &sslen, err, errlen) < 0) {
+    if (users_copy(cfg, &s->users, err, errlen) < 0) {
         server_free(s);
         return -1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    int tls = cfg->tls_cert_file || cfg->tls_key_file;
-    if (tls) {
-        if (!cfg->tls_cert_file || !cfg->tls_key_file) {
-            snprintf(err, errlen, "TLS needs both a certificate and a key file");
-            server_free(s);
-            return -1;
-        }
-        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            snprintf(err, errlen, "this libmicrohttpd has no TLS support");
-            server_free(s);
-            return -1;
-        }
-        if (read_pem(cfg->tls_cert_file, &s->tls_cert, "certificate", err, errlen) < 0 ||
-            read_pem(cfg->tls_key_file, &s->tls_key, "key", err, errlen) < 0) {
-            server_free(s);
-            return -1;
-        }
-        flags |= MHD_USE_TLS;
-    }
-
-    struct MHD_OptionItem opts[16];
-    size_t n = 0;
-#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
-    /* The logger first: MHD reports problems with later options through it. */
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s);
-    OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
-    OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, s);
-    OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : 256, NULL);
-    OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_seconds ? cfg->timeout_seconds : 60, NULL);
-    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, NULL);
-    unsigned threads = cfg->threads ? cfg->threads : 2;
-    if (threads > 1)
-        OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
-    OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
-    if (tls) {
-        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert.buf);
-        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key.buf);
-    }
-    OPT(MHD_OPTION_END, 0, NULL);
-#undef OPT
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (!s->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (address in use, or not permitted)",
-                 cfg->listen_address ? cfg->listen_address : DEFAULT_LISTEN);
+    s->cfg.users = s->users;
+    s->cfg.nusers = cfg->nusers;
+    struct strbuf cert = STRBUF_INIT, key = STRBUF_INIT;
+    if (read_tls(cfg, &cert, &key, err, errlen) < 0 ||
+        listener_start(s, cfg, &cert, &key, 0, &s->live, err, errlen) < 0) {
+        wipe(key.buf, key.len);
+        strbuf_release(&key);
+        strbuf_release(&cert);
         server_free(s);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
-    server_log(s, "listening on port %u%s", s->port, tls ? " (TLS)" : "");
+    server_log(s, "listening on port %u%s", s->live->port, s->live->cert.len ? " (TLS)" : "");
     *out = s;
     return 0;
 }
 
+int api_server_reconfigure(struct api_server *s, const struct api_server_config *cfg, char *err, size_t errlen)
+{
+    struct api_user *users;
+    if (users_copy(cfg, &users, err, errlen) < 0)
+        return -1;
+    int rc = 0;
+    pthread_mutex_lock(&s->reconf_mu);
+    struct listener *old = s->live;
+    struct strbuf cert = STRBUF_INIT, key = STRBUF_INIT;
+    if (read_tls(cfg, &cert, &key, err, errlen) < 0) {
+        rc = -1;
+    } else {
+        int same_addr = !strcmp(old->address, listen_of(cfg));
+        int renew = !same_addr || strcmp(cert.buf, old->cert.buf) || strcmp(key.buf, old->key.buf) ||
+                    old->max_connections != (cfg->max_connections ? cfg->max_connections : 256) ||
+                    old->timeout_seconds != (cfg->timeout_seconds ? cfg->timeout_seconds : 60) ||
+                    old->threads != (cfg->threads ? cfg->threads : 2);
+        struct listener *l = NULL;
+        if (renew && listener_start(s, cfg, &cert, &key, same_addr ? old->port : 0, &l, err, errlen) < 0) {
+            rc = -1;
+        } else if (renew) {
+            /* The old listener stops accepting; its open connections finish
+             * (this request may be one of them). */
+            old->quiesced = MHD_quiesce_daemon(old->daemon);
+            /* Out of LISTEN at once (the descriptor stays open until the
+             * daemon stops): no connection waits in its backlog, and none
+             * sharing the port through SO_REUSEPORT is handed to it. */
+            if (old->quiesced != MHD_INVALID_SOCKET)
+                shutdown(old->quiesced, SHUT_RDWR);
+            old->next = s->retired;
+            s->retired = old;
+            s->live = l;
+            server_log(s, "listening on %s, port %u%s (was %s, port %u)", l->address, l->port,
+                       l->cert.len ? " (TLS)" : "", old->address, old->port);
+        }
+    }
+    wipe(key.buf, key.len);
+    strbuf_release(&key);
+    strbuf_release(&cert);
+    reap_retired(s);
+    /* Users and the body limit apply to the next request whatever became of
+     * the listener: a removed user must not keep access. */
+    pthread_rwlock_wrlock(&s->cfg_lock);
+    if (!users_equal(users, cfg->nusers, s->users, s->cfg.nusers)) {
+        pthread_mutex_lock(&s->auth_mu);
+        auth_cache_clear(s);
+        pthread_mutex_unlock(&s->auth_mu);
+    }
+    users_free(s->users, s->cfg.nusers);
+    s->users = users;
+    s->cfg.users = users;
+    s->cfg.nusers = cfg->nusers;
+    s->cfg.max_body_bytes = cfg->max_body_bytes;
+    pthread_rwlock_unlock(&s->cfg_lock);
+    pthread_mutex_unlock(&s->reconf_mu);
+    return rc;
+}
+
 unsigned api_server_port(const struct api_server *s)
 {
-    return s->port;
+    pthread_mutex_lock((pthread_mutex_t *)&s->reconf_mu);
+    unsigned port = s->live->port;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->reconf_mu);
+    return port;
 }
 
 void api_server_stop(struct api_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon);
     server_free(s);
 }

@@ -7,9 +7,10 @@
  * Nothing here prints: problems at start are returned as text, runtime
  * problems go to the optional log callback, which never sees a secret (no
  * Authorization header, no password, no key material).
- * Ownership rule: api_server_start copies the config struct, not the strings
- * and arrays it points to, which must outlive the server;
- * api_server_stop frees everything the server allocated. */
+ * Ownership rule: api_server_start and api_server_reconfigure copy the
+ * config struct, the listen address, the TLS material and the users; the
+ * other strings and arrays it points to (build info, flags, page title) must
+ * outlive the server. api_server_stop frees everything the server allocated. */
 #ifndef HEED_API_SERVER_H
 #define HEED_API_SERVER_H
 
@@ -70,6 +71,17 @@ struct api_server_config {
 
 /* Starts serving. Returns 0 and *out, or -1 with a message in err. */
 int api_server_start(const struct api_server_config *cfg, struct api_server **out, char *err, size_t errlen);
+/* Applies a changed configuration to a running server. Basic-auth users and
+ * the body limit apply to the next request (cached logins are dropped when
+ * the users change). A changed listen address, TLS certificate or key
+ * (contents re-read, so a renewed certificate is taken), connection limit,
+ * timeout or thread count starts a new listener first (the same address
+ * keeps its port), then retires the old one, whose open connections finish;
+ * if the new one cannot start, the old one keeps serving and -1 is returned
+ * with the reason in err (the users and limit are applied all the same).
+ * Bad users: -1 and nothing changes. Safe to call from a request handler
+ * (e.g. behind /-/reload). */
+int api_server_reconfigure(struct api_server *s, const struct api_server_config *cfg, char *err, size_t errlen);
 /* The bound port (useful with port 0). */
 unsigned api_server_port(const struct api_server *s);
 /* Stops accepting, waits for running handlers, frees everything. */

@@ -235,9 +235,7 @@ struct daemon {
     pthread_mutex_t ctl_mu;        /* serialises reload/stop with API readers of cur */
     struct api_server *api;        /* the HTTP API; NULL: not serving */
     struct metrics_registry *metrics; /* what /metrics shows beyond the snapshot (duration summaries) */
-    struct api_user *api_users;    /* its basic-auth users (strings in cur.cfg at start) */
-    char *api_listen;              /* copies of the web settings the server was started with */
-    char *api_cert, *api_key;
+    bool api_started;              /* daemon_start ran: reloads reconfigure (or retry) the API */
     struct schedule self_sched;    /* the monitor's timer */
     pthread_t monitor;             /* self-monitoring thread */
     bool monitor_running;
@@ -664,6 +662,7 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
         .shadow = rs->pol.shadow,
     };
     pthread_mutex_lock(&dg->eval_mu);
+    started_ns = now_ns(); /* an API snapshot may have held the lock: the lag counts that wait */
     int failed = group_eval(&dg->gr, &env, ts_ms);
     datasource_end_eval(dg->ds);
     uint64_t ds_failures = datasource_stats(dg->ds)->failures;
@@ -1636,25 +1635,21 @@ static void api_log(void *ctx, const char *msg)
     LOG_WARN("HTTP API", "detail", msg);
 }
 
-/* Starts the server on web.listen_address. A failure is logged and the
- * daemon goes on evaluating and notifying: the API is how people look, not
- * how alerts flow. */
-static void api_start(struct daemon *d)
+/* The server's configuration from the running one; users in *users
+ * (freed by the caller: the server keeps copies). */
+static struct api_server_config api_config(struct daemon *d, struct api_user **users)
 {
     const struct config_web *w = &d->cur.cfg->web;
-    d->api_listen = xstrdup(w->listen_address);
-    d->api_cert = w->has_tls ? xstrdup(w->tls_cert_file) : NULL;
-    d->api_key = w->has_tls ? xstrdup(w->tls_key_file) : NULL;
-    d->api_users = xcalloc(w->nusers + 1, sizeof *d->api_users);
+    *users = xcalloc(w->nusers + 1, sizeof **users);
     for (size_t i = 0; i < w->nusers; i++)
-        d->api_users[i] = (struct api_user){xstrdup(w->users[i].name), xstrdup(w->users[i].value)};
+        (*users)[i] = (struct api_user){w->users[i].name, w->users[i].value};
     if (w->tls_client_ca_file)
         LOG_WARN("web.tls.client_ca_file is not supported by the API server yet: client certificates are not checked");
-    struct api_server_config sc = {
-        .listen_address = d->api_listen,
-        .tls_cert_file = d->api_cert,
-        .tls_key_file = d->api_key,
-        .users = d->api_users,
+    return (struct api_server_config){
+        .listen_address = w->listen_address,
+        .tls_cert_file = w->has_tls ? w->tls_cert_file : NULL,
+        .tls_key_file = w->has_tls ? w->tls_key_file : NULL,
+        .users = *users,
         .nusers = w->nusers,
         .provider = {.ctx = d,
                      .snapshot = api_snapshot_cb,
@@ -1665,14 +1660,45 @@ static void api_start(struct daemon *d)
         .build = {d->opts.version ? d->opts.version : "", "", "", "", "", "cc " __VERSION__},
         .log = api_log,
     };
+}
+
+/* Starts the server on web.listen_address. A failure is logged and the
+ * daemon goes on evaluating and notifying: the API is how people look, not
+ * how alerts flow (a reload tries again). */
+static void api_start(struct daemon *d)
+{
+    struct api_user *users;
+    struct api_server_config sc = api_config(d, &users);
     char err[256];
     if (api_server_start(&sc, &d->api, err, sizeof err) < 0) {
         d->api = NULL;
         LOG_ERROR("Cannot start the HTTP API: rules are evaluated and alerts sent without it", "listen_address",
-                  d->api_listen, "err", err);
+                  sc.listen_address, "err", err);
+    } else {
+        LOG_INFO("Listening on", "address", sc.listen_address, "port", LOG_UINT(api_server_port(d->api)));
+    }
+    free(users);
+}
+
+/* After a reload: users and limits apply at once; a new address or TLS
+ * material gets a new listener, and if that cannot start the old one keeps
+ * serving. */
+static void api_reconfigure(struct daemon *d)
+{
+    if (!d->api) {
+        api_start(d);
         return;
     }
-    LOG_INFO("Listening on", "address", d->api_listen, "port", LOG_UINT(api_server_port(d->api)));
+    struct api_user *users;
+    struct api_server_config sc = api_config(d, &users);
+    unsigned before = api_server_port(d->api);
+    char err[256];
+    if (api_server_reconfigure(d->api, &sc, err, sizeof err) < 0)
+        LOG_ERROR("HTTP API: the new web settings could not all be applied; the previous listener keeps serving",
+                  "listen_address", sc.listen_address, "err", err);
+    else if (api_server_port(d->api) != before)
+        LOG_INFO("Listening on", "address", sc.listen_address, "port", LOG_UINT(api_server_port(d->api)));
+    free(users);
 }
 
 static void api_stop(struct daemon *d)
@@ -1680,16 +1706,6 @@ static void api_stop(struct daemon *d)
     if (d->api)
         api_server_stop(d->api);
     d->api = NULL;
-    for (size_t i = 0; d->api_users && d->api_users[i].name; i++) {
-        free((char *)d->api_users[i].name);
-        free((char *)d->api_users[i].password_hash);
-    }
-    free(d->api_users);
-    free(d->api_listen);
-    free(d->api_cert);
-    free(d->api_key);
-    d->api_users = NULL;
-    d->api_listen = d->api_cert = d->api_key = NULL;
 }
 
 struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diags)
@@ -1728,6 +1744,7 @@ int daemon_start(struct daemon *d)
 {
     start_threads(d);
     api_start(d);
+    d->api_started = true;
     return 0;
 }
 
@@ -1744,9 +1761,8 @@ int daemon_reload(struct daemon *d, struct diag_list *diags)
     start_threads(d);
     LOG_INFO("Completed loading of configuration file", "filename", d->opts.config_path, "groups",
              LOG_UINT(d->cur.n));
-    const struct config_web *w = &d->cur.cfg->web;
-    if (d->api && (strcmp(w->listen_address, d->api_listen) || !w->has_tls != !d->api_cert))
-        LOG_WARN("web settings changed: they take effect at the next restart", "listen_address", d->api_listen);
+    if (d->api_started)
+        api_reconfigure(d);
     pthread_mutex_unlock(&d->ctl_mu);
     return 0;
 }

@@ -152,6 +152,16 @@ both exemplars "/api/v1/query_exemplars?query=up&start=0&end=10"
 both format "/api/v1/format_query?query=sum+by(job)(rate(x%5B5m%5D))"
 both format_post "/api/v1/format_query" --data-urlencode "query=a  +  on(b)   c"
 both format_err "/api/v1/format_query?query=sum("
+both stats "/api/v1/query?query=time()&time=10&stats=1"
+both stats_range "/api/v1/query_range?query=time()&start=0&end=10&step=5&stats=all"
+both nostats "/api/v1/query?query=time()&time=10&stats="
+# time= spellings: both must read the same millisecond (or refuse alike)
+k=0
+for t in 1.009 1.0015 1.0025 -1.0015 1e3 0x10 2024-01-01T00:00:00.035Z 2024-01-01T00:00:00.0039999Z \
+    2024-01-01T00:00:00,5Z 2024-01-01t00:00:00Z 2024-01-01T00:00:00.0351234567891Z; do
+    both "time_$k" "/api/v1/query?query=time()&time=$t"
+    k=$((k + 1))
+done
 
 python3 - "$tmp" <<'EOF'
 import json, sys
@@ -262,7 +272,8 @@ pal = d("p_alerts")["data"]["alerts"]
 firing = [a for a in pal if a["labels"]["alertname"] == "AlwaysFiring"][0]
 same("alert value spelling", firing["value"], "1e+00")
 
-# Forwarded endpoints: same status and body as Prometheus's own answer
+# Forwarded endpoints and time spellings: same status and body as
+# Prometheus's own answer
 # (metadata of all metrics changes while Prometheus runs: compared by shape).
 def code(name):
     with open(f"{tmp}/{name}.code") as f:
@@ -274,6 +285,19 @@ for n in ("labels", "labels_post", "label_values", "label_values_m", "series", "
     except (OSError, ValueError) as e:
         failed += 1
         print(f"not ok: forwarded {n}: {e}")
+# Prometheus 2 words this error "Invalid time value", 3 (heed) "invalid":
+# compared by status, errorType and data.
+def outcome(name):
+    j = d(name)
+    return (code(name), j["status"], j.get("errorType"), j.get("data"))
+# stats: the keys and types of Prometheus's, except what heed does not track
+# (peakSamples, the per-step counts of stats=all)
+OPTIONAL.update({"peakSamples", "totalQueryableSamplesPerStep"})
+check("stats (instant)", "p_stats", "h_stats")
+check("stats (range)", "p_stats_range", "h_stats_range")
+same("no stats for an empty stats=", "stats" in d("p_nostats")["data"], "stats" in d("h_nostats")["data"])
+for k in range(11):
+    same(f"time spelling {k}", outcome(f"p_time_{k}"), outcome(f"h_time_{k}"))
 def meta_shape(name):
     m = d(name)
     return (code(name), m["status"], len(m["data"]),

@@ -286,6 +286,31 @@ else
     e2e_not_ok "POST /-/reload: HTTP $code, $(grep -c 'Completed loading' "$D/heed.log") loads"
 fi
 
+# 3c. Web settings apply on reload: a new listen address gets a new listener
+# (asked through the old one), the old address stops answering; an address
+# that cannot be bound keeps the current listener, and says why.
+OLDPORT=$WEBPORT
+WEBPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+write_config
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 -X POST "http://127.0.0.1:$OLDPORT/-/reload")
+if [ "$code" = 200 ] && wait_for 5 api_get /-/healthy >/dev/null &&
+    ! curl -s --max-time 3 "http://127.0.0.1:$OLDPORT/-/healthy" >/dev/null; then
+    e2e_ok "reload with a new web.listen_address: served there, the old address closed"
+else
+    e2e_not_ok "new listen address: reload HTTP $code, $(grep -i 'listening\|http api' "$D/heed.log" | tail -3)"
+fi
+GOODPORT=$WEBPORT
+WEBPORT=$PORT # the stub holds it: cannot be bound
+write_config
+kill -HUP "$HEED_PID"
+WEBPORT=$GOODPORT
+if wait_for 5 log_has 'previous listener keeps serving' && api_get /-/healthy >/dev/null; then
+    e2e_ok "reload with an address that cannot be bound: logged, the current listener keeps serving"
+else
+    e2e_not_ok "unbindable address: $(grep -i 'listening\|http api' "$D/heed.log" | tail -3)"
+fi
+write_config
+
 # 4. SIGTERM: exits 0, state written.
 kill -TERM "$HEED_PID"
 if wait_for 15 exited "$HEED_PID"; then

@@ -178,6 +178,7 @@ static int fx_query(void *ctx, const struct api_query_request *q, struct arena *
     if (!strcmp(q->query, "scalar")) {
         out->type = API_VALUE_SCALAR;
         out->scalar = (struct api_point){q->time, 1e21};
+        out->stats = (struct api_query_stats){0.25, 1.5, 0.125, 1.875, 42};
         return 0;
     }
     if (!strcmp(q->query, "string")) {

@@ -343,6 +343,10 @@ static void test_query(void)
               "\"job\":\"api\"},\"value\":[1700000000,\"1\"]},{\"metric\":{\"__name__\":\"up\",\"instance\":\"d:1\","
               "\"job\":\"db\"},\"value\":[1700000000,\"0\"]}]}"));
     EXPECT("/api/v1/query?query=scalar&time=100", 200, OK("{\"resultType\":\"scalar\",\"result\":[100,\"1000000000000000000000\"]}"));
+    EXPECT("/api/v1/query?query=scalar&time=100&stats=all", 200,
+           OK("{\"resultType\":\"scalar\",\"result\":[100,\"1000000000000000000000\"],\"stats\":{\"timings\":{"
+              "\"evalTotalTime\":1.875,\"resultSortTime\":0.125,\"queryPreparationTime\":0.25,\"innerEvalTime\":1.5,"
+              "\"execQueueTime\":0,\"execTotalTime\":1.875},\"samples\":{\"totalQueryableSamples\":42}}}"));
     EXPECT("/api/v1/query?query=string&time=1.25", 200,
            "{\"status\":\"success\",\"data\":{\"resultType\":\"string\",\"result\":[1.25,\"hello \\\"world\\\"\"]},"
            "\"warnings\":[\"fixture warning\"],\"infos\":[\"fixture info\"]}");
@@ -688,6 +692,107 @@ static void test_connection_limits(void)
     api_server_stop(s);
 }
 
+static long status_of(const char *url, const char *userpwd)
+{
+    struct resp r;
+    client_timeout_ms = 3000;
+    http_to(url, "GET", NULL, userpwd, &r);
+    client_timeout_ms = 10000;
+    strbuf_release(&r.body);
+    return r.ok ? r.status : -1;
+}
+
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        return 0;
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Users and limits apply live; a new listener replaces the old one only
+ * once it runs; the same address keeps its port. */
+static void test_reconfigure(void)
+{
+    char salt[64], hash[128];
+    struct crypt_data cd;
+    memset(&cd, 0, sizeof cd);
+    T_CHECK(crypt_gensalt_rn("$2b$", 4, NULL, 0, salt, sizeof salt) != NULL);
+    snprintf(hash, sizeof hash, "%s", crypt_r("pw", salt, &cd));
+    struct api_server_config c = base_config();
+    struct api_server *s;
+    char err[256], url[128];
+    T_CHECK(api_server_start(&c, &s, err, sizeof err) == 0);
+    unsigned port = api_server_port(s);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/-/healthy", port);
+    T_EQ_INT(status_of(url, NULL), 200);
+
+    /* a user added: asked for at once, same listener */
+    struct api_user users[] = {{"carol", hash}};
+    c.users = users;
+    c.nusers = 1;
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), 0);
+    T_EQ_INT(api_server_port(s), port);
+    T_EQ_INT(status_of(url, NULL), 401);
+    T_EQ_INT(status_of(url, "carol:pw"), 200);
+    /* her password changed: the cached login no longer works */
+    char hash2[128];
+    snprintf(hash2, sizeof hash2, "%s", crypt_r("pw2", salt, &cd));
+    users[0].password_hash = hash2;
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), 0);
+    T_EQ_INT(status_of(url, "carol:pw"), 401);
+    T_EQ_INT(status_of(url, "carol:pw2"), 200);
+    /* a bad user entry: refused, nothing changes */
+    struct api_user bad[] = {{"dave", "plain"}};
+    c.users = bad;
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), -1);
+    T_EQ_STR(err, "basic auth user 1: a crypt(3) password hash is required");
+    T_EQ_INT(status_of(url, "carol:pw2"), 200);
+    c.users = NULL;
+    c.nusers = 0;
+
+    /* a bad address: the old listener keeps serving, the users still apply */
+    c.listen_address = "127.0.0.1:99999";
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), -1);
+    T_EQ_STR(err, "invalid port in listen address 127.0.0.1:99999");
+    T_EQ_INT(api_server_port(s), port);
+    T_EQ_INT(status_of(url, NULL), 200);
+
+    /* a new limit on the same address: a new listener, same port, serving */
+    c.listen_address = "127.0.0.1:0";
+    c.max_connections = 100;
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), 0);
+    T_EQ_INT(api_server_port(s), port);
+    for (int i = 0; i < 20; i++)
+        T_EQ_INT(status_of(url, NULL), 200);
+
+    /* a new address: served there, refused at the old one */
+    unsigned np = free_port();
+    char addr[64], url2[128];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", np);
+    c.listen_address = addr;
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), 0);
+    T_EQ_INT(api_server_port(s), np);
+    snprintf(url2, sizeof url2, "http://127.0.0.1:%u/-/healthy", np);
+    T_EQ_INT(status_of(url2, NULL), 200);
+    T_EQ_INT(status_of(url, NULL), -1);
+    /* the body limit applies live */
+    c.max_body_bytes = 16;
+    T_EQ_INT(api_server_reconfigure(s, &c, err, sizeof err), 0);
+    char qurl[160];
+    snprintf(qurl, sizeof qurl, "http://127.0.0.1:%u/api/v1/query", np);
+    struct resp r;
+    http_to(qurl, "POST", "query=vector(1)&time=12345", NULL, &r);
+    T_EQ_INT(r.status, 413);
+    strbuf_release(&r.body);
+    api_server_stop(s);
+}
+
 static void test_auth(void)
 {
     char salt[64], hash_b[128], hash_y[128];
@@ -940,6 +1045,7 @@ int main(int argc, char **argv)
     t_run("status", test_status);
     t_run("forward", test_forward);
     t_run("format_query", test_format_query);
+    t_run("reconfigure", test_reconfigure);
     t_run("metrics_endpoint", test_metrics_endpoint);
     t_run("page", test_page);
     t_run("body_limit", test_body_limit);
