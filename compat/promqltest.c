@@ -70,7 +70,8 @@ struct runner {
     const char *export_dir;    /* promqltest_export_file's folder, or NULL: run the evals */
     FILE *export_evals;        /* its evals.tsv */
     int exported_state;        /* the last state written there (-1: none) */
-    char export_flags[32];     /* that state's data flags (",hist", ",noname") */
+    bool export_hist;          /* that state's data holds native histograms */
+    bool export_noname;        /* ... or a series OpenMetrics cannot name */
     struct arena a;            /* per-command scratch */
     struct engine_opts eo;     /* the test engine's options */
     char nhcb_err[256];        /* why load_with_nhcb's conversion failed */
@@ -1397,9 +1398,31 @@ static int export_state(struct runner *r)
     }
     strbuf_release(&om);
     strbuf_release(&names);
-    snprintf(r->export_flags, sizeof r->export_flags, "%s%s", hist ? ",hist" : "", noname ? ",noname" : "");
+    r->export_hist = hist;
+    r->export_noname = noname;
     r->exported_state = r->state;
     return rc;
+}
+
+/* ast_walk callback: whether a selector of the eval selects a series holding
+ * native histograms (which the exported data leaves out). */
+static int selects_histograms(const struct ast_node *n, void *ctx)
+{
+    struct runner *r = ctx;
+    if (n->kind != AST_VECTOR_SELECTOR)
+        return 0;
+    struct storage_series *ss;
+    size_t ns;
+    struct eval_error err;
+    const int64_t far = (int64_t)1 << 60;
+    if (r->ms.iface.select(&r->ms.iface, n->u.vs.matchers, n->u.vs.nmatchers, -far, far, &r->a, &ss, &ns,
+                           &err) < 0)
+        return 1; /* cannot tell: count it as touching histograms */
+    for (size_t i = 0; i < ns; i++)
+        for (size_t k = 0; k < ss[i].n; k++)
+            if (ss[i].pts[k].h)
+                return 1;
+    return 0;
 }
 
 /* One evals.tsv line (and the state's data first, when new). */
@@ -1407,11 +1430,15 @@ static int export_eval(struct runner *r, const struct eval_cmd *c)
 {
     if (r->exported_state != r->state && export_state(r) < 0)
         return -1;
+    struct strbuf perr = STRBUF_INIT;
+    const struct ast_node *q = parse_query(r, c->expr, &perr);
+    strbuf_release(&perr);
+    bool hist = r->export_hist && (!q || ast_walk(q, selects_histograms, r));
     char flags[96];
-    snprintf(flags, sizeof flags, "%s%s%s%s%s", c->range ? ",range" : "", is_fail(c) ? ",fail" : "",
+    snprintf(flags, sizeof flags, "%s%s%s%s%s%s", c->range ? ",range" : "", is_fail(c) ? ",fail" : "",
              is_ordered(c) ? ",ordered" : "",
              (c->exclude_range || uses_query_context(c->expr)) && !c->range ? ",norange" : "",
-             r->export_flags);
+             hist ? ",hist" : "", r->export_noname ? ",noname" : "");
     fprintf(r->export_evals, "%d\t%d\t%s\t", r->state, c->line, flags[0] ? flags + 1 : "-");
     if (c->range)
         fprintf(r->export_evals, "%lld:%lld:%lld", (long long)c->start, (long long)c->end,

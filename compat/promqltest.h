@@ -42,8 +42,9 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
  * file's evals itself:
  *   evals.tsv    one line per eval: state, line, flags, times, expression,
  *                tab-separated. flags: comma-separated words of range, fail,
- *                ordered, norange (no range-mode re-run), hist (the data
- *                holds native histograms), noname (a series a backfill cannot
+ *                ordered, norange (no range-mode re-run), hist (a selector
+ *                of it selects native histograms, which the data leaves
+ *                out), noname (a series a backfill cannot
  *                name), or "-"; times: T (instant) or START:END:STEP, in ms.
  *   state-N.om   the data of state N (with evals) as OpenMetrics with
  *                timestamps, float samples only, ending "# EOF";
