@@ -14,6 +14,9 @@
 #include "api/query.h"
 #include "api/render.h"
 #include "api/server.h"
+#include "base/strbuf.h"
+#include "compat/promfmt.h"
+#include "eval/histogram.h"
 #include "grammar/ast.h"
 #include "grammar/parse.h"
 
@@ -77,17 +80,114 @@ static int timeout_and_opts(struct api_request *r, struct api_query_request *q)
     return 0;
 }
 
+/* A float as the API quotes it ("1.5", "NaN", "+Inf"). */
+static void render_float_string(struct json_writer *w, double v)
+{
+    struct strbuf sb = STRBUF_INIT;
+    promfmt_api_value(&sb, v);
+    json_stringn(w, sb.buf, sb.len);
+    strbuf_release(&sb);
+}
+
+/* [rule, "lower", "upper", "count"]; rule 0 (lower, upper], 1 [lower,
+ * upper), 3 [lower, upper] (the zero bucket, the first custom bucket). */
+static void render_bucket(struct json_writer *w, int rule, double lo, double hi, double count)
+{
+    json_array_begin(w);
+    json_int(w, rule);
+    render_float_string(w, lo);
+    render_float_string(w, hi);
+    render_float_string(w, count);
+    json_array_end(w);
+}
+
+static void buckets_open(struct json_writer *w, bool *any)
+{
+    if (*any)
+        return;
+    json_key(w, "buckets");
+    json_array_begin(w);
+    *any = true;
+}
+
+/* [t, {"count", "sum", "buckets"}] as Prometheus writes a histogram sample:
+ * its non-empty buckets from the lowest up (negative, zero, positive), a
+ * bound reaching into the zero bucket clipped to its threshold, and no
+ * "buckets" key when none is populated. */
+static void render_histogram_sample(struct json_writer *w, int64_t t, const struct histogram *h)
+{
+    json_array_begin(w);
+    struct strbuf ts = STRBUF_INIT;
+    promfmt_api_time(&ts, t);
+    json_raw(w, ts.buf, ts.len);
+    strbuf_release(&ts);
+    json_object_begin(w);
+    json_key(w, "count");
+    render_float_string(w, h->count);
+    json_key(w, "sum");
+    render_float_string(w, h->sum);
+    bool any = false;
+    double zt = h->zero_threshold, lo, hi;
+    for (uint32_t i = h->nneg; i-- > 0;) {
+        if (h->neg[i] == 0)
+            continue;
+        buckets_open(w, &any);
+        histogram_bucket_bounds(h, false, i, &lo, &hi);
+        if (hi < 0 && hi > -zt)
+            hi = -zt;
+        render_bucket(w, 1, lo, hi, h->neg[i]);
+    }
+    if (h->zero_count > 0) {
+        buckets_open(w, &any);
+        render_bucket(w, 3, -zt, zt, h->zero_count);
+    }
+    for (uint32_t i = 0; i < h->npos; i++) {
+        if (h->pos[i] == 0)
+            continue;
+        buckets_open(w, &any);
+        histogram_bucket_bounds(h, true, i, &lo, &hi);
+        bool first_custom = histogram_is_custom(h) && h->pos_off + (int32_t)i == 0;
+        if (!histogram_is_custom(h) && lo > 0 && lo < zt)
+            lo = zt;
+        render_bucket(w, first_custom ? 3 : 0, lo, hi, h->pos[i]);
+    }
+    if (any)
+        json_array_end(w);
+    json_object_end(w);
+    json_array_end(w);
+}
+
+/* Prometheus's series: "values" for its floats and "histograms" for its
+ * histograms (each only when there are any); a vector sample has "value"
+ * or "histogram". */
 static void render_labels_series(struct json_writer *w, const struct api_series *s, int matrix)
 {
     json_object_begin(w);
     json_key(w, "metric");
     json_labels(w, &s->metric);
     if (matrix) {
-        json_key(w, "values");
-        json_array_begin(w);
+        size_t nh = 0;
         for (size_t i = 0; i < s->npoints; i++)
-            json_sample(w, s->points[i].t, s->points[i].v);
-        json_array_end(w);
+            nh += s->points[i].h != NULL;
+        if (nh < s->npoints || !s->npoints) {
+            json_key(w, "values");
+            json_array_begin(w);
+            for (size_t i = 0; i < s->npoints; i++)
+                if (!s->points[i].h)
+                    json_sample(w, s->points[i].t, s->points[i].v);
+            json_array_end(w);
+        }
+        if (nh) {
+            json_key(w, "histograms");
+            json_array_begin(w);
+            for (size_t i = 0; i < s->npoints; i++)
+                if (s->points[i].h)
+                    render_histogram_sample(w, s->points[i].t, s->points[i].h);
+            json_array_end(w);
+        }
+    } else if (s->npoints && s->points[0].h) {
+        json_key(w, "histogram");
+        render_histogram_sample(w, s->points[0].t, s->points[0].h);
     } else {
         json_key(w, "value");
         if (s->npoints)

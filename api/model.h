@@ -166,9 +166,12 @@ enum api_value_type {
     API_VALUE_STRING,     /* "string" */
 };
 
+struct histogram;
+
 struct api_point {
     int64_t t; /* ms */
     double v;  /* value */
+    const struct histogram *h; /* a native histogram sample (eval/histogram.h), or NULL: v */
 };
 
 /* One series of a vector (one point) or a matrix (npoints points). */

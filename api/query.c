@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/diag.h"
 #include "eval/engine.h"
+#include "eval/histogram.h"
 #include "eval/labels.h"
 #include "eval/storage.h"
 #include "eval/value.h"
@@ -47,13 +48,20 @@ static const char *const *annotation_texts(struct arena *a, const struct engine_
     return t;
 }
 
+/* A result point; a histogram is copied into a, since a raw one may live in
+ * a datasource's fetch cache, which can end before the answer is written. */
+static struct api_point point(struct arena *a, int64_t t, double v, const struct histogram *h)
+{
+    return (struct api_point){t, v, h ? histogram_copy(a, h) : NULL};
+}
+
 static void from_matrix(struct arena *a, const struct matrix *m, struct api_query_result *out)
 {
     struct api_series *s = ARENA_NEWN(a, struct api_series, m->n + 1);
     for (size_t i = 0; i < m->n; i++) {
         struct api_point *p = ARENA_NEWN(a, struct api_point, m->s[i].n + 1);
         for (size_t k = 0; k < m->s[i].n; k++)
-            p[k] = (struct api_point){m->s[i].pts[k].t_ms, m->s[i].pts[k].v};
+            p[k] = point(a, m->s[i].pts[k].t_ms, m->s[i].pts[k].v, m->s[i].pts[k].h);
         s[i] = (struct api_series){api_labels_of(a, m->s[i].ls), p, m->s[i].n, NULL};
     }
     out->type = API_VALUE_MATRIX;
@@ -120,7 +128,7 @@ int api_query_run(struct storage *st, const struct engine_opts *eo, const struct
         struct api_series *s = ARENA_NEWN(a, struct api_series, v->n + 1);
         for (size_t i = 0; i < v->n; i++) {
             struct api_point *p = ARENA_NEW(a, struct api_point);
-            *p = (struct api_point){req->time, v->s[i].v};
+            *p = point(a, req->time, v->s[i].v, v->s[i].h);
             s[i] = (struct api_series){api_labels_of(a, v->s[i].ls), p, 1, NULL};
         }
         out->type = API_VALUE_VECTOR;
@@ -134,7 +142,7 @@ int api_query_run(struct storage *st, const struct engine_opts *eo, const struct
         break;
     case VALUE_SCALAR:
         out->type = API_VALUE_SCALAR;
-        out->scalar = (struct api_point){req->time, res.v.u.scalar.v};
+        out->scalar = (struct api_point){req->time, res.v.u.scalar.v, NULL};
         break;
     case VALUE_STRING:
         out->type = API_VALUE_STRING;

@@ -12,6 +12,7 @@
 #include "base/arena.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "eval/histogram.h"
 #include "eval/labels.h"
 #include "eval/storage.h"
 #include "eval/value.h"
@@ -659,6 +660,7 @@ struct collect {
     struct storage_series *out; /* finished series (malloc, moved to the arena at the end) */
     size_t nout, ocap;
     int64_t mint_ms, maxt_ms; /* raw queries: samples outside are dropped (window ends differ by version) */
+    int64_t hist_last;        /* time of the current series' last histogram (INT64_MIN: none) */
 };
 
 /* The label that carries a copy of __name__ through visibility queries. */
@@ -677,6 +679,7 @@ static int collect_start(void *ctx, const struct promjson_label *l, size_t n)
             c->lbuf[k++] = (struct label){l[i].name, l[i].value};
     c->cur = labels_intern(&c->ds->table, c->lbuf, k);
     c->npts = 0;
+    c->hist_last = INT64_MIN;
     return 0;
 }
 
@@ -693,6 +696,33 @@ static int collect_sample(void *ctx, int64_t t_ms, double v)
     }
     XGROW(c->pts, c->pcap, c->npts + 1);
     c->pts[c->npts++] = (struct sample){t_ms, v, NULL};
+    return 0;
+}
+
+/* A native histogram sample, copied into the fetch cache. A series that
+ * holds floats and histograms lists all floats first: each histogram is
+ * merged in at its time. */
+static int collect_histogram(void *ctx, int64_t t_ms, const struct histogram *h)
+{
+    struct collect *c = ctx;
+    if (t_ms < c->mint_ms || t_ms > c->maxt_ms)
+        return 0;
+    if (t_ms <= c->hist_last) {
+        promjson_fail(c->q->dec, PROMJSON_BAD_RESPONSE, "histograms of a series out of time order");
+        return -1;
+    }
+    c->hist_last = t_ms;
+    size_t at = c->npts;
+    while (at > 0 && c->pts[at - 1].t_ms > t_ms)
+        at--;
+    if (at > 0 && c->pts[at - 1].t_ms == t_ms) {
+        promjson_fail(c->q->dec, PROMJSON_BAD_RESPONSE, "a float and a histogram at the same time in one series");
+        return -1;
+    }
+    XGROW(c->pts, c->pcap, c->npts + 1);
+    memmove(c->pts + at + 1, c->pts + at, (c->npts - at) * sizeof *c->pts);
+    c->pts[at] = (struct sample){t_ms, 0, histogram_copy(&c->ds->arena, h)};
+    c->npts++;
     return 0;
 }
 
@@ -715,7 +745,10 @@ static void collect_release(struct collect *c)
     free(c->out);
 }
 
-/* Median gap between samples; 0 with fewer than two. */
+/* The typical gap between samples, taken low (the lower quartile of the
+ * newest gaps; 0 with fewer than two samples): a gap that hides a marker is
+ * at least two scrape intervals, and a short series has few gaps to judge
+ * by (0 10 _ 30 has gaps 10 and 20: the median would call 20 normal). */
 static int64_t cadence_ms(const struct sample *p, size_t n)
 {
     if (n < 2)
@@ -731,7 +764,7 @@ static int64_t cadence_ms(const struct sample *p, size_t n)
             gaps[j] = gaps[j - 1];
             gaps[j - 1] = x;
         }
-    return gaps[k / 2];
+    return gaps[k / 4];
 }
 
 static struct fetch *fetch_find(struct datasource *ds, const char *sel, int64_t mint, int64_t maxt)
@@ -1087,7 +1120,8 @@ static void fetch_batch(struct datasource *ds)
         q[k * per] = (struct datasource_query){
             .query = texts[k].buf,
             .time_ms = f->maxt_ms,
-            .cb = {.ctx = &c[k], .series_start = collect_start, .sample = collect_sample, .series_end = collect_end},
+            .cb = {.ctx = &c[k], .series_start = collect_start, .sample = collect_sample,
+                   .histogram = collect_histogram, .series_end = collect_end},
         };
         if (per == 2) {
             vis[k] = (struct probe_result){.f = f, .t_ms = f->maxt_ms};

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "base/arena.h"
 #include "base/xalloc.h"
+#include "eval/histogram.h"
 
 /* ORDER promjson_errtype */
 static const char *const errtype_names[] = {
@@ -208,6 +210,11 @@ enum frame_kind {
     F_VALUES,   /* a matrix series' "values" */
     F_PAIR,     /* [t, "v"]: a vector "value", a matrix sample, or a scalar/string result */
     F_WARNINGS, /* "warnings" or "infos" */
+    F_HISTS,    /* a matrix series' "histograms" */
+    F_HPAIR,    /* [t, {histogram}]: a vector "histogram" or an element of "histograms" */
+    F_HIST,     /* the histogram object */
+    F_BUCKETS,  /* its "buckets" */
+    F_BUCKET,   /* [rule, "lower", "upper", "count"] */
 };
 
 /* Which key of a known object the next value belongs to. */
@@ -225,6 +232,10 @@ enum key_id {
     K_VALUE,
     K_VALUES,
     K_HISTOGRAM,
+    K_HISTOGRAMS,
+    K_COUNT,
+    K_SUM,
+    K_BUCKETS,
 };
 
 enum pair_role {
@@ -240,7 +251,7 @@ struct frame {
     enum pair_role role;  /* F_PAIR: what the pair is */
 };
 
-#define FRAMES_MAX 8
+#define FRAMES_MAX 12
 #define SKIP_DEPTH_MAX 64
 #define HEAD_MAX 256
 
@@ -289,6 +300,21 @@ struct promjson {
     int have_result_pair;      /* a scalar/string result waits for the end of "data" */
     int64_t result_t;
     double result_v;
+
+    /* The native histogram being read. */
+    double hist_count, hist_sum;
+    int hist_fields;                /* 1: count seen, 2: sum seen */
+    struct promjson_bucket *hb;     /* owned: its buckets */
+    size_t nhb, hb_cap;
+    struct arena harena;            /* the histogram handed out (reset per histogram) */
+    struct arena_mark hmark;        /* harena when empty */
+    struct arena held_arena;        /* histograms held back until "metric" */
+    struct arena_mark held_mark;    /* held_arena when empty */
+    struct held_hist {
+        int64_t t;
+        const struct histogram *h;
+    } *held_h;                      /* owned: histograms seen before "metric" */
+    size_t nheld_h, held_h_cap;
 
     /* Counters. */
     size_t bytes;   /* fed so far */
@@ -353,6 +379,8 @@ static void series_reset(struct promjson *p)
     p->series_has_metric = 0;
     p->series_started = 0;
     p->nheld = 0;
+    p->nheld_h = 0;
+    arena_reset(&p->held_arena, p->held_mark);
 }
 
 static int label_add(struct promjson *p, const char *s, size_t len, int is_value)
@@ -425,6 +453,12 @@ static int metric_done(struct promjson *p)
         if (p->cb.sample && !consumer(p, p->cb.sample(p->cb.ctx, p->held[i].t, p->held[i].v), "sample"))
             return 0;
     p->nheld = 0;
+    for (size_t i = 0; i < p->nheld_h; i++)
+        if (p->cb.histogram &&
+            !consumer(p, p->cb.histogram(p->cb.ctx, p->held_h[i].t, p->held_h[i].h), "histogram"))
+            return 0;
+    p->nheld_h = 0;
+    arena_reset(&p->held_arena, p->held_mark);
     return 1;
 }
 
@@ -536,13 +570,312 @@ static int value_in_object(struct promjson *p, struct frame *f, enum vkind k, co
             return bad_value(p, "\"values\"", k);
         return shape_is(p, PROMJSON_RESULT_MATRIX) && push(p, F_VALUES, 0);
     case K_HISTOGRAM:
-        return fail(p, PROMJSON_BAD_RESPONSE, "native histogram samples are not supported");
+        if (k != V_ARRAY)
+            return bad_value(p, "\"histogram\"", k);
+        return shape_is(p, PROMJSON_RESULT_VECTOR) && push(p, F_HPAIR, PAIR_VECTOR);
+    case K_HISTOGRAMS:
+        if (k != V_ARRAY)
+            return bad_value(p, "\"histograms\"", k);
+        return shape_is(p, PROMJSON_RESULT_MATRIX) && push(p, F_HISTS, 0);
+    case K_COUNT:
+    case K_SUM:
+    case K_BUCKETS:
+        break; /* keys of histogram objects only */
     case K_OTHER:
         break;
     }
     /* An unknown key: skip its value whatever it is. */
     if (k == V_MAP || k == V_ARRAY)
         p->skip_depth = 1;
+    return 1;
+}
+
+/* ---- native histograms ---- */
+
+/* Prometheus's default zero threshold (2^-128), assumed when the API shows
+ * no zero bucket. */
+#define DEFAULT_ZERO_THRESHOLD 2.938735877055719e-39
+
+static bool near(double a, double b)
+{
+    return a == b || fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b));
+}
+
+static int dbl_cmp(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The index of the bucket of schema whose upper bound (a magnitude) is hi;
+ * -1 when hi is no bound of that schema. */
+static int exp_index(double hi, int32_t schema, int32_t *idx)
+{
+    if (!(hi > 0) || isinf(hi))
+        return -1;
+    double i = ldexp(log2(hi), (int)schema);
+    long k = lround(i);
+    if (fabs(i - (double)k) > 1e-6 || fabs((double)k) > 1e8 || !near(histogram_exp_bound((int32_t)k, schema), hi))
+        return -1;
+    *idx = (int32_t)k;
+    return 0;
+}
+
+/* The exponential schema whose bucket (lo, hi] (magnitudes) this is, with
+ * its index; -1 when it is none. */
+static int exp_bucket(double lo, double hi, int32_t *schema, int32_t *idx)
+{
+    if (!(lo > 0 && hi > lo) || isinf(hi))
+        return -1;
+    double r = log2(log2(hi / lo));
+    long s = lround(-r);
+    if (s < -4 || s > 8 || fabs(r + (double)s) > 1e-6)
+        return -1;
+    if (exp_index(hi, (int32_t)s, idx) < 0 || !near(histogram_exp_bound(*idx - 1, (int32_t)s), lo))
+        return -1;
+    *schema = (int32_t)s;
+    return 0;
+}
+
+/* The zero bucket is the closed one around 0; the first bucket of custom
+ * bounds is closed too, but starts at -Inf. */
+static bool is_zero_bucket(const struct promjson_bucket *b)
+{
+    return b->rule == 3 && b->lower == -b->upper && isfinite(b->upper);
+}
+
+/* Sets bucket idx of a dense side (offset *off, *n buckets) spanning
+ * [lo_idx, hi_idx]. */
+static int dense_set(double *v, int32_t off, int32_t idx, double count)
+{
+    if (v[idx - off] != 0)
+        return -1; /* the same bucket twice */
+    v[idx - off] = count;
+    return 0;
+}
+
+struct histogram *promjson_histogram_build(struct arena *a, double count, double sum,
+                                           const struct promjson_bucket *b, size_t n, const char **why)
+{
+    struct histogram *h = histogram_new(a);
+    h->count = count;
+    h->sum = sum;
+    h->hint = HISTOGRAM_HINT_UNKNOWN;
+    h->zero_threshold = DEFAULT_ZERO_THRESHOLD;
+    h->schema = 8;
+    bool custom = false, zero = false;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].rule < 0 || b[i].rule > 3 || !(b[i].lower < b[i].upper)) {
+            *why = "a bucket with invalid bounds";
+            return NULL;
+        }
+        if (is_zero_bucket(&b[i])) {
+            if (zero) {
+                *why = "two zero buckets";
+                return NULL;
+            }
+            zero = true;
+            h->zero_threshold = b[i].upper;
+            h->zero_count = b[i].count;
+        } else if (isinf(b[i].lower) || isinf(b[i].upper)) {
+            custom = true;
+        }
+    }
+    /* Exponential: every other bucket names one schema and an index. */
+    int32_t schema = INT32_MIN, pmin = INT32_MAX, pmax = INT32_MIN, nmin = INT32_MAX, nmax = INT32_MIN;
+    /* Prometheus clips the inner bound of a bucket reaching into the zero
+     * bucket to the zero threshold: such a bucket says nothing of the
+     * schema, its outer bound still names its index. */
+    for (size_t i = 0; i < n && !custom; i++) {
+        if (is_zero_bucket(&b[i]))
+            continue;
+        bool pos = b[i].rule == 0;
+        double inner = pos ? b[i].lower : -b[i].upper, outer = pos ? b[i].upper : -b[i].lower;
+        int32_t s, idx;
+        if ((pos && b[i].lower < 0) || (!pos && (b[i].rule != 1 || b[i].upper > 0))) {
+            custom = true;
+            break;
+        }
+        if (zero && inner == h->zero_threshold)
+            continue;
+        if (exp_bucket(inner, outer, &s, &idx) < 0 || (schema != INT32_MIN && s != schema)) {
+            custom = true;
+            break;
+        }
+        schema = s;
+    }
+    if (!custom && schema == INT32_MIN)
+        schema = 8; /* no bucket tells (all empty or clipped): the finest schema holds every bound */
+    for (size_t i = 0; i < n && !custom; i++) {
+        if (is_zero_bucket(&b[i]))
+            continue;
+        bool pos = b[i].rule == 0;
+        int32_t idx;
+        if (exp_index(pos ? b[i].upper : -b[i].lower, schema, &idx) < 0) {
+            custom = true;
+            break;
+        }
+        if (pos) {
+            pmin = idx < pmin ? idx : pmin;
+            pmax = idx > pmax ? idx : pmax;
+        } else {
+            nmin = idx < nmin ? idx : nmin;
+            nmax = idx > nmax ? idx : nmax;
+        }
+    }
+    if (!custom && ((pmin <= pmax && (int64_t)pmax - pmin >= (1 << 20)) ||
+                    (nmin <= nmax && (int64_t)nmax - nmin >= (1 << 20)))) {
+        *why = "buckets more than 2^20 indexes apart";
+        return NULL;
+    }
+    if (!custom) {
+        h->schema = schema;
+        if (pmin <= pmax) {
+            h->pos_off = pmin;
+            h->npos = (uint32_t)(pmax - pmin + 1);
+            h->pos = ARENA_NEWN(a, double, h->npos);
+        }
+        if (nmin <= nmax) {
+            h->neg_off = nmin;
+            h->nneg = (uint32_t)(nmax - nmin + 1);
+            h->neg = ARENA_NEWN(a, double, h->nneg);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (is_zero_bucket(&b[i]))
+                continue;
+            bool pos = b[i].rule == 0;
+            int32_t idx;
+            exp_index(pos ? b[i].upper : -b[i].lower, schema, &idx);
+            if (dense_set(pos ? h->pos : h->neg, pos ? h->pos_off : h->neg_off, idx, b[i].count) < 0) {
+                *why = "the same bucket twice";
+                return NULL;
+            }
+        }
+        return h;
+    }
+    /* Custom bounds: every finite bound of a listed bucket is one, so the
+     * empty buckets between listed ones come back too. */
+    if (zero) {
+        *why = "a zero bucket in a custom-bucket histogram";
+        return NULL;
+    }
+    h->schema = HISTOGRAM_CUSTOM_SCHEMA;
+    h->zero_threshold = 0;
+    double *bounds = ARENA_NEWN(a, double, 2 * n + 1);
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].rule != 0 && !(b[i].rule == 3 && isinf(b[i].lower))) {
+            *why = "a custom-bucket histogram with a bucket not open on the left";
+            return NULL;
+        }
+        if (!isinf(b[i].lower))
+            bounds[nb++] = b[i].lower;
+        if (!isinf(b[i].upper))
+            bounds[nb++] = b[i].upper;
+    }
+    qsort(bounds, nb, sizeof *bounds, dbl_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < nb; i++)
+        if (!u || bounds[i] != bounds[u - 1])
+            bounds[u++] = bounds[i];
+    h->custom = bounds;
+    h->ncustom = (uint32_t)u;
+    h->npos = n ? (uint32_t)u + 1 : 0;
+    h->pos = n ? ARENA_NEWN(a, double, h->npos) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        /* upper's position is the bucket index; lower must be the bound before it */
+        uint32_t idx = (uint32_t)u;
+        for (uint32_t k = 0; k < u; k++)
+            if (bounds[k] == b[i].upper) {
+                idx = k;
+                break;
+            }
+        double lower = idx == 0 ? -INFINITY : bounds[idx - 1];
+        if (lower != b[i].lower) {
+            *why = "overlapping custom buckets";
+            return NULL;
+        }
+        if (dense_set(h->pos, 0, (int32_t)idx, b[i].count) < 0) {
+            *why = "the same bucket twice";
+            return NULL;
+        }
+    }
+    /* Trailing empty buckets are not buckets. */
+    while (h->npos && h->pos[h->npos - 1] == 0)
+        h->npos--;
+    return h;
+}
+
+/* The histogram object closed: rebuild and hand it on (or hold it). */
+static int histogram_emit(struct promjson *p)
+{
+    if (p->hist_fields != 3)
+        return fail(p, PROMJSON_BAD_RESPONSE, "histogram without %s", p->hist_fields & 1 ? "\"sum\"" : "\"count\"");
+    if (++p->samples > p->lim.max_samples)
+        return fail(p, PROMJSON_EXECUTION, "response has more than %zu samples", p->lim.max_samples);
+    const char *why = NULL;
+    struct arena *a = p->series_has_metric ? &p->harena : &p->held_arena;
+    if (p->series_has_metric)
+        arena_reset(&p->harena, p->hmark);
+    struct histogram *h = promjson_histogram_build(a, p->hist_count, p->hist_sum, p->hb, p->nhb, &why);
+    if (!h)
+        return fail(p, PROMJSON_BAD_RESPONSE, "invalid native histogram: %s", why);
+    if (!p->series_has_metric) {
+        XGROW(p->held_h, p->held_h_cap, p->nheld_h + 1);
+        p->held_h[p->nheld_h++] = (struct held_hist){p->pair_t, h};
+        return 1;
+    }
+    if (!p->cb.histogram)
+        return 1;
+    return consumer(p, p->cb.histogram(p->cb.ctx, p->pair_t, h), "histogram");
+}
+
+static int value_in_hist(struct promjson *p, struct frame *f, enum vkind k, const char *s, size_t len)
+{
+    enum key_id key = f->key;
+    f->key = K_OTHER;
+    if (key == K_BUCKETS) {
+        if (k == V_NULL)
+            return 1;
+        if (k != V_ARRAY)
+            return bad_value(p, "histogram \"buckets\"", k);
+        return push(p, F_BUCKETS, 0);
+    }
+    if (key == K_COUNT || key == K_SUM) {
+        double v;
+        if (k != V_STRING || promjson_parse_value(s, len, &v) < 0)
+            return fail(p, PROMJSON_BAD_RESPONSE, "invalid histogram %s", key == K_COUNT ? "count" : "sum");
+        if (key == K_COUNT)
+            p->hist_count = v;
+        else
+            p->hist_sum = v;
+        p->hist_fields |= key == K_COUNT ? 1 : 2;
+        return 1;
+    }
+    if (k == V_MAP || k == V_ARRAY)
+        p->skip_depth = 1;
+    return 1;
+}
+
+static int value_in_bucket(struct promjson *p, struct frame *f, enum vkind k, const char *s, size_t len)
+{
+    int i = f->index++;
+    struct promjson_bucket *b = &p->hb[p->nhb - 1];
+    if (i == 0) {
+        if (k != V_NUMBER || len != 1 || s[0] < '0' || s[0] > '3')
+            return fail(p, PROMJSON_BAD_RESPONSE, "invalid histogram bucket boundary rule");
+        b->rule = s[0] - '0';
+        return 1;
+    }
+    double v;
+    if (i > 3 || k != V_STRING || promjson_parse_value(s, len, &v) < 0)
+        return fail(p, PROMJSON_BAD_RESPONSE, "invalid histogram bucket, not [rule, \"lower\", \"upper\", \"count\"]");
+    if (i == 1)
+        b->lower = v;
+    else if (i == 2)
+        b->upper = v;
+    else
+        b->count = v;
     return 1;
 }
 
@@ -628,6 +961,37 @@ static int on_value(struct promjson *p, enum vkind k, const char *s, size_t len)
         return push(p, F_PAIR, PAIR_MATRIX);
     case F_PAIR:
         return value_in_pair(p, f, k, s, len);
+    case F_HISTS:
+        if (k != V_ARRAY)
+            return bad_value(p, "matrix histogram", k);
+        return push(p, F_HPAIR, PAIR_MATRIX);
+    case F_HPAIR: {
+        int i = f->index++;
+        if (i == 0) {
+            if (k != V_NUMBER)
+                return bad_value(p, "sample timestamp", k);
+            if (promjson_parse_time_ms(s, len, &p->pair_t) < 0)
+                return fail(p, PROMJSON_BAD_RESPONSE, "invalid sample timestamp %.*s", (int)(len > 64 ? 64 : len), s);
+            return 1;
+        }
+        if (i > 1 || k != V_MAP)
+            return fail(p, PROMJSON_BAD_RESPONSE, "histogram sample is not [time, {histogram}]");
+        p->hist_fields = 0;
+        p->nhb = 0;
+        return push(p, F_HIST, 0);
+    }
+    case F_HIST:
+        return value_in_hist(p, f, k, s, len);
+    case F_BUCKETS:
+        if (k != V_ARRAY)
+            return bad_value(p, "histogram bucket", k);
+        if (p->nhb == p->lim.max_buckets)
+            return fail(p, PROMJSON_EXECUTION, "histogram has more than %zu buckets", p->lim.max_buckets);
+        XGROW(p->hb, p->hb_cap, p->nhb + 1);
+        p->hb[p->nhb++] = (struct promjson_bucket){0};
+        return push(p, F_BUCKET, 0);
+    case F_BUCKET:
+        return value_in_bucket(p, f, k, s, len);
     case F_WARNINGS:
         if (k != V_STRING)
             return bad_value(p, "warning", k);
@@ -703,6 +1067,18 @@ static int end_container(struct promjson *p, int is_map)
             p->result_t = p->pair_t;
         return 1;
     case F_WARNINGS:
+    case F_HISTS:
+    case F_BUCKETS:
+        return 1;
+    case F_HPAIR:
+        if (fr.index != 2)
+            return fail(p, PROMJSON_BAD_RESPONSE, "histogram sample is not [time, {histogram}]");
+        return 1;
+    case F_HIST:
+        return histogram_emit(p);
+    case F_BUCKET:
+        if (fr.index != 4)
+            return fail(p, PROMJSON_BAD_RESPONSE, "invalid histogram bucket, not [rule, \"lower\", \"upper\", \"count\"]");
         return 1;
     }
     (void)is_map;
@@ -763,7 +1139,8 @@ static enum key_id key_lookup(enum frame_kind kind, const char *s, size_t len)
         {F_ROOT, "data", K_DATA},             {F_ROOT, "warnings", K_WARNINGS},   {F_ROOT, "infos", K_INFOS},
         {F_DATA, "resultType", K_RESULTTYPE}, {F_DATA, "result", K_RESULT},       {F_SERIES, "metric", K_METRIC},
         {F_SERIES, "value", K_VALUE},         {F_SERIES, "values", K_VALUES},     {F_SERIES, "histogram", K_HISTOGRAM},
-        {F_SERIES, "histograms", K_HISTOGRAM},
+        {F_SERIES, "histograms", K_HISTOGRAMS}, {F_HIST, "count", K_COUNT},       {F_HIST, "sum", K_SUM},
+        {F_HIST, "buckets", K_BUCKETS},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (keys[i].kind == kind && strlen(keys[i].name) == len && !memcmp(keys[i].name, s, len))
@@ -818,6 +1195,12 @@ struct promjson *promjson_new(const struct promjson_callbacks *cb, const struct 
         p->lim.max_label_bytes = 64 << 10;
     if (!p->lim.max_string_bytes)
         p->lim.max_string_bytes = 64 << 10;
+    if (!p->lim.max_buckets)
+        p->lim.max_buckets = 100000;
+    arena_init(&p->harena, 0);
+    arena_init(&p->held_arena, 0);
+    p->hmark = arena_mark(&p->harena);
+    p->held_mark = arena_mark(&p->held_arena);
     p->yajl = yajl_alloc(&yajl_cbs, NULL, p);
     if (!p->yajl) {
         fputs("heed: out of memory (yajl_alloc)\n", stderr);
@@ -837,6 +1220,10 @@ void promjson_free(struct promjson *p)
     free(p->views);
     free(p->held);
     free(p->pair_str);
+    free(p->hb);
+    free(p->held_h);
+    arena_release(&p->harena);
+    arena_release(&p->held_arena);
     free(p);
 }
 

@@ -14,8 +14,19 @@
  * (the client-side type of Prometheus's Go API client); a limit exceeded is
  * "execution", as Prometheus reports its own --query.max-samples.
  *
- * Ownership rule: the decoder owns its buffers; the label and string views
- * passed to callbacks are valid only during the callback. promjson_free()
+ * Native histograms ("histogram" of a vector sample, "histograms" of a
+ * matrix series: count, sum and the non-empty buckets as [boundary rule,
+ * lower, upper, count]) are rebuilt as eval/histogram.h values: the schema
+ * from the bucket bounds (custom bounds, schema -53, when a bound is
+ * infinite or not exponential), the zero bucket from the closed bucket
+ * around 0. What the API leaves out cannot come back: the zero threshold
+ * of a histogram with an empty zero bucket (Prometheus's default, 2^-128,
+ * is assumed), the schema of a histogram without buckets (8 is assumed, so
+ * that it adopts any other's schema when added), custom bounds only
+ * between empty buckets, and the counter reset hint (unknown).
+ *
+ * Ownership rule: the decoder owns its buffers; the label, string and
+ * histogram views passed to callbacks are valid only during the callback. promjson_free()
  * releases everything. */
 #ifndef HEED_COMPAT_PROMJSON_H
 #define HEED_COMPAT_PROMJSON_H
@@ -71,12 +82,18 @@ struct promjson_label {
 /* Callbacks return 0 to continue; non-zero stops decoding, and the consumer's
  * error (set with promjson_fail() during the callback) is reported, or an
  * "internal" error when it set none. Any callback may be NULL. */
+struct histogram;
+
 struct promjson_callbacks {
     void *ctx; /* passed to every callback */
     /* A vector or matrix series begins; labels in the order of the body. */
     int (*series_start)(void *ctx, const struct promjson_label *labels, size_t nlabels);
     /* One sample of the current series: t in milliseconds, v a float. */
     int (*sample)(void *ctx, int64_t t_ms, double v);
+    /* One native histogram sample of the current series. A matrix series
+     * lists its floats ("values") before its histograms ("histograms"), so
+     * a series holding both is not in time order across the two kinds. */
+    int (*histogram)(void *ctx, int64_t t_ms, const struct histogram *h);
     int (*series_end)(void *ctx);
     /* A scalar result. */
     int (*scalar)(void *ctx, int64_t t_ms, double v);
@@ -94,6 +111,7 @@ struct promjson_limits {
     size_t max_labels;       /* labels per series (1,000) */
     size_t max_label_bytes;  /* one label name or value (64 KiB) */
     size_t max_string_bytes; /* a string result, warning or error message (64 KiB) */
+    size_t max_buckets;      /* buckets of one native histogram (100,000) */
 };
 
 struct promjson;
@@ -131,6 +149,19 @@ const char *promjson_body_head(const struct promjson *p);
 /* Parses a sample value string ("1.5", "NaN", "+Inf", "-Inf", "1e-07").
  * Returns 0, or -1 when s is not a Prometheus float. */
 int promjson_parse_value(const char *s, size_t len, double *out);
+/* One bucket as the API lists it: rule 0 (lower, upper], 1 [lower, upper),
+ * 2 (lower, upper), 3 [lower, upper]. */
+struct promjson_bucket {
+    int rule;
+    double lower, upper, count;
+};
+
+/* Rebuilds a histogram (in a) from count, sum and the API's bucket list.
+ * Returns it, or NULL with *why set when the buckets fit no histogram. */
+struct arena;
+struct histogram *promjson_histogram_build(struct arena *a, double count, double sum,
+                                           const struct promjson_bucket *b, size_t n, const char **why);
+
 /* Parses a JSON number of seconds (as the API writes timestamps) into
  * milliseconds, exactly for up to three decimals. Returns 0 or -1. */
 int promjson_parse_time_ms(const char *s, size_t len, int64_t *out);

@@ -65,6 +65,13 @@ struct runner {
     struct promqltest_report *rep;
     struct strbuf *log;
     struct memstore ms;        /* the data loaded so far */
+    struct storage *st;        /* what evals select from: &ms.iface, or o->storage */
+    int state;                 /* data state: loads and clears so far */
+    const char *export_dir;    /* promqltest_export_file's folder, or NULL: run the evals */
+    FILE *export_evals;        /* its evals.tsv */
+    int exported_state;        /* the last state written there (-1: none) */
+    bool export_hist;          /* that state's data holds native histograms */
+    bool export_noname;        /* ... or a series OpenMetrics cannot name */
     struct arena a;            /* per-command scratch */
     struct engine_opts eo;     /* the test engine's options */
     char nhcb_err[256];        /* why load_with_nhcb's conversion failed */
@@ -1109,7 +1116,7 @@ static int run_instant_query(struct runner *r, const struct eval_cmd *c, const s
 {
     struct engine_query eq = {q, c->expr, strlen(c->expr)};
     struct engine_result res;
-    int rc = engine_eval_instant(&r->ms.iface, &r->eo, &eq, t, &r->a, &res);
+    int rc = engine_eval_instant(r->st, &r->eo, &eq, t, &r->a, &res);
     if (rc < 0) {
         if (is_fail(c))
             return check_expected_failure(c, res.err.msg, err);
@@ -1129,7 +1136,7 @@ static int run_instant_query(struct runner *r, const struct eval_cmd *c, const s
     if (c->exclude_range || uses_query_context(c->expr))
         return 0;
     struct engine_result rr;
-    if (engine_eval_range(&r->ms.iface, &r->eo, &eq, t - 60000, t + 60000, 60000, &r->a, &rr) < 0) {
+    if (engine_eval_range(r->st, &r->eo, &eq, t - 60000, t + 60000, 60000, &r->a, &rr) < 0) {
         strbuf_addf(err, "error evaluating query in range mode: %s", rr.err.msg);
         return -1;
     }
@@ -1187,7 +1194,7 @@ static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *e
     if (c->range) {
         struct engine_query eq = {q, c->expr, strlen(c->expr)};
         struct engine_result res;
-        if (engine_eval_range(&r->ms.iface, &r->eo, &eq, c->start, c->end, c->step, &r->a, &res) < 0) {
+        if (engine_eval_range(r->st, &r->eo, &eq, c->start, c->end, c->step, &r->a, &res) < 0) {
             if (is_fail(c))
                 return check_expected_failure(c, res.err.msg, err);
             strbuf_addf(err, "error evaluating query: %s", res.err.msg);
@@ -1233,8 +1240,217 @@ static int run_eval(struct runner *r, const struct eval_cmd *c, struct strbuf *e
     return 0;
 }
 
-int promqltest_run_file(const char *path, const struct promqltest_opts *o,
-                        struct promqltest_report *rep, struct strbuf *log)
+/* ---- export for a real backend (promqltest_export_file) ---- */
+
+static bool om_name_ok(const char *s, bool colon)
+{
+    if (!s || !*s)
+        return false;
+    for (size_t i = 0; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':') ||
+                  (i && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A label value between double quotes, as OpenMetrics and PromQL read it. */
+static void om_quote(struct strbuf *sb, const char *v)
+{
+    strbuf_addch(sb, '"');
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            strbuf_addch(sb, '\\');
+        if (*v == '\n')
+            strbuf_addstr(sb, "\\n");
+        else
+            strbuf_addch(sb, *v);
+    }
+    strbuf_addch(sb, '"');
+}
+
+/* A float that parses back to the same bits (NaN aside). */
+static void om_float(struct strbuf *sb, double v)
+{
+    if (isnan(v))
+        strbuf_addstr(sb, "NaN");
+    else if (isinf(v))
+        strbuf_addstr(sb, v > 0 ? "+Inf" : "-Inf");
+    else
+        strbuf_addf(sb, "%.17g", v);
+}
+
+/* Seconds with a trailing 0.4 ms: promtool reads the timestamp as a float
+ * and truncates seconds * 1000 to milliseconds, which turns 2.002 into
+ * 2001.9999... and so 2001; 2.0024 stays within 2002 whether the reader
+ * truncates or rounds. Load times are never negative. */
+static void om_time(struct strbuf *sb, int64_t t_ms)
+{
+    strbuf_addf(sb, "%lld.%03lld4", (long long)(t_ms / 1000), (long long)(t_ms % 1000));
+}
+
+struct rw_sample {
+    int64_t t;
+    size_t series, k;
+};
+
+static int rw_sample_cmp(const void *a, const void *b)
+{
+    const struct rw_sample *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->series < y->series ? -1 : x->series > y->series;
+}
+
+static int write_text(struct runner *r, const char *name, const struct strbuf *sb)
+{
+    char *path = arena_printf(&r->a, "%s/%s", r->export_dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f || fwrite(sb->buf, 1, sb->len, f) != sb->len || fclose(f) != 0) {
+        if (f)
+            fclose(f);
+        strbuf_addf(r->log, "FAIL %s: cannot write %s: %s\n", r->path, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes state-N.om (and state-N.rw when it holds staleness markers) for the
+ * current data state, and records its flags. */
+static int export_state(struct runner *r)
+{
+    const struct memstore *ms = &r->ms;
+    bool hist = false, noname = false, stale = false;
+    size_t total = 0;
+    struct strbuf om = STRBUF_INIT, names = STRBUF_INIT;
+    const char **text = ARENA_NEWN(&r->a, const char *, ms->n + 1);
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct memstore_series *s = ms->s[i];
+        const char *name = NULL;
+        bool ok = true;
+        strbuf_reset(&names);
+        for (size_t j = 0; j < s->ls->n; j++) {
+            const struct label *l = &s->ls->l[j];
+            if (!strcmp(l->name, "__name__")) {
+                name = l->value;
+                continue;
+            }
+            ok = ok && om_name_ok(l->name, false);
+            strbuf_addstr(&names, names.len ? "," : "{");
+            strbuf_addstr(&names, l->name);
+            strbuf_addch(&names, '=');
+            om_quote(&names, l->value);
+        }
+        if (names.len)
+            strbuf_addch(&names, '}');
+        if (!om_name_ok(name, true) || !ok)
+            noname = true;
+        text[i] = arena_printf(&r->a, "%s%s", name ? name : "", names.buf);
+        for (size_t k = 0; k < s->n; k++) {
+            const struct sample *p = &s->pts[k];
+            if (p->h) {
+                hist = true;
+                continue;
+            }
+            total++;
+            if (value_is_stale_nan(p->v)) {
+                stale = true;
+                continue;
+            }
+            strbuf_addf(&om, "%s ", text[i]);
+            om_float(&om, p->v);
+            strbuf_addch(&om, ' ');
+            om_time(&om, p->t_ms);
+            strbuf_addch(&om, '\n');
+        }
+    }
+    strbuf_addstr(&om, "# EOF\n");
+    int rc = write_text(r, arena_printf(&r->a, "state-%d.om", r->state), &om);
+    if (rc == 0 && stale) {
+        struct rw_sample *all = malloc((total + 1) * sizeof *all);
+        size_t n = 0;
+        for (size_t i = 0; i < ms->n; i++)
+            for (size_t k = 0; k < ms->s[i]->n; k++)
+                if (!ms->s[i]->pts[k].h)
+                    all[n++] = (struct rw_sample){ms->s[i]->pts[k].t_ms, i, k};
+        qsort(all, n, sizeof *all, rw_sample_cmp);
+        struct strbuf rw = STRBUF_INIT;
+        for (size_t j = 0; j < n; j++) {
+            const struct memstore_series *s = ms->s[all[j].series];
+            strbuf_addch(&rw, '{');
+            for (size_t q = 0; q < s->ls->n; q++) {
+                strbuf_addf(&rw, "%s%s=", q ? "," : "", s->ls->l[q].name);
+                om_quote(&rw, s->ls->l[q].value);
+            }
+            strbuf_addstr(&rw, "}\t");
+            double v = s->pts[all[j].k].v;
+            if (value_is_stale_nan(v))
+                strbuf_addstr(&rw, "stale");
+            else
+                om_float(&rw, v);
+            strbuf_addf(&rw, "\t%lld\n", (long long)all[j].t);
+        }
+        free(all);
+        rc = write_text(r, arena_printf(&r->a, "state-%d.rw", r->state), &rw);
+        strbuf_release(&rw);
+    }
+    strbuf_release(&om);
+    strbuf_release(&names);
+    r->export_hist = hist;
+    r->export_noname = noname;
+    r->exported_state = r->state;
+    return rc;
+}
+
+/* ast_walk callback: whether a selector of the eval selects a series holding
+ * native histograms (which the exported data leaves out). */
+static int selects_histograms(const struct ast_node *n, void *ctx)
+{
+    struct runner *r = ctx;
+    if (n->kind != AST_VECTOR_SELECTOR)
+        return 0;
+    struct storage_series *ss;
+    size_t ns;
+    struct eval_error err;
+    const int64_t far = (int64_t)1 << 60;
+    if (r->ms.iface.select(&r->ms.iface, n->u.vs.matchers, n->u.vs.nmatchers, -far, far, &r->a, &ss, &ns,
+                           &err) < 0)
+        return 1; /* cannot tell: count it as touching histograms */
+    for (size_t i = 0; i < ns; i++)
+        for (size_t k = 0; k < ss[i].n; k++)
+            if (ss[i].pts[k].h)
+                return 1;
+    return 0;
+}
+
+/* One evals.tsv line (and the state's data first, when new). */
+static int export_eval(struct runner *r, const struct eval_cmd *c)
+{
+    if (r->exported_state != r->state && export_state(r) < 0)
+        return -1;
+    struct strbuf perr = STRBUF_INIT;
+    const struct ast_node *q = parse_query(r, c->expr, &perr);
+    strbuf_release(&perr);
+    bool hist = r->export_hist && (!q || ast_walk(q, selects_histograms, r));
+    char flags[96];
+    snprintf(flags, sizeof flags, "%s%s%s%s%s%s", c->range ? ",range" : "", is_fail(c) ? ",fail" : "",
+             is_ordered(c) ? ",ordered" : "",
+             (c->exclude_range || uses_query_context(c->expr)) && !c->range ? ",norange" : "",
+             hist ? ",hist" : "", r->export_noname ? ",noname" : "");
+    fprintf(r->export_evals, "%d\t%d\t%s\t", r->state, c->line, flags[0] ? flags + 1 : "-");
+    if (c->range)
+        fprintf(r->export_evals, "%lld:%lld:%lld", (long long)c->start, (long long)c->end,
+                (long long)c->step);
+    else
+        fprintf(r->export_evals, "%lld", (long long)c->at);
+    fprintf(r->export_evals, "\t%s\n", c->expr);
+    return 0;
+}
+
+static int run_file(const char *path, const struct promqltest_opts *o, const char *export_dir,
+                    struct promqltest_report *rep, struct strbuf *log)
 {
     struct strbuf src = STRBUF_INIT;
     if (strbuf_read_file(&src, path) < 0) {
@@ -1248,6 +1464,21 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
     r.rep = rep;
     r.log = log;
     memstore_init(&r.ms);
+    r.st = o->storage ? o->storage : &r.ms.iface;
+    r.export_dir = export_dir;
+    r.exported_state = -1;
+    r.state = 1;
+    if (export_dir) {
+        char *ep = NULL;
+        if (asprintf(&ep, "%s/evals.tsv", export_dir) < 0 || !(r.export_evals = fopen(ep, "w"))) {
+            strbuf_addf(log, "FAIL %s: cannot write %s/evals.tsv: %s\n", path, export_dir, strerror(errno));
+            free(ep);
+            memstore_release(&r.ms);
+            strbuf_release(&src);
+            return -1;
+        }
+        free(ep);
+    }
     r.eo.lookback_ms = 5 * 60 * 1000;
     r.eo.subquery_step_ms = 60 * 1000;
     r.eo.timeout_ms = 100 * 1000;
@@ -1280,13 +1511,22 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
         struct arena_mark m = arena_mark(&r.a);
         if (!strncasecmp(l, "clear", 5) && (!l[5] || isspace((unsigned char)l[5]))) {
             memstore_clear(&r.ms);
+            r.state++;
         } else if (!strncasecmp(l, "load", 4)) {
             run_load(&r, lines, nlines, &i);
+            r.state++;
         } else if (!strncasecmp(l, "eval", 4)) {
             struct eval_cmd c;
             if (parse_eval(&r, lines, nlines, &i, &c) < 0) {
                 failf(&r, (int)i + 1, "invalid eval command: %s", l);
                 rep->failed++;
+            } else if (export_dir) {
+                if (export_eval(&r, &c) < 0) {
+                    ret = -1;
+                    break;
+                }
+            } else if (o->only_state > 0 && r.state != o->only_state) {
+                /* another backend holds that state's data */
             } else {
                 struct strbuf err = STRBUF_INIT;
                 if (run_eval(&r, &c, &err) < 0) {
@@ -1298,6 +1538,8 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
                         strbuf_addf(log, "ok %s:%d: %s\n", path, c.line, c.expr);
                 }
                 strbuf_release(&err);
+                if (o->after_eval)
+                    o->after_eval(o->after_eval_ctx);
             }
         } else {
             failf(&r, (int)i + 1, "invalid command \"%s\"", l);
@@ -1308,7 +1550,24 @@ int promqltest_run_file(const char *path, const struct promqltest_opts *o,
     }
     arena_release(&r.a);
     memstore_release(&r.ms);
+    if (r.export_evals && fclose(r.export_evals) != 0) {
+        strbuf_addf(log, "FAIL %s: cannot write %s/evals.tsv\n", path, export_dir);
+        ret = -1;
+    }
     free(lines);
     strbuf_release(&src);
     return ret;
+}
+
+int promqltest_run_file(const char *path, const struct promqltest_opts *o,
+                        struct promqltest_report *rep, struct strbuf *log)
+{
+    return run_file(path, o, NULL, rep, log);
+}
+
+int promqltest_export_file(const char *path, const char *dir, struct strbuf *log)
+{
+    struct promqltest_opts o = {0};
+    struct promqltest_report rep = {0};
+    return run_file(path, &o, dir, &rep, log);
 }

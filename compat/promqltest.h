@@ -12,11 +12,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct storage;
 struct strbuf;
 
 struct promqltest_opts {
     bool provenance; /* log the provenance of each result series (debug) */
     bool verbose;    /* log each passing eval too */
+    /* Differential runs against a real backend that holds the same data
+     * (promqltest_export wrote it): */
+    struct storage *storage;       /* evaluate over this instead of the loaded data (NULL: loaded) */
+    int only_state;                /* > 0: run only the evals of this data state */
+    void (*after_eval)(void *ctx); /* called after each eval statement run (drops a fetch cache) */
+    void *after_eval_ctx;
 };
 
 struct promqltest_report {
@@ -28,5 +35,24 @@ struct promqltest_report {
  * Returns 0, or -1 when the file cannot be read or parsed (logged). */
 int promqltest_run_file(const char *path, const struct promqltest_opts *o,
                         struct promqltest_report *rep, struct strbuf *log);
+
+/* Data states: every load or clear starts a new one (numbered in file
+ * order; 1 is the empty store before any). promqltest_export_file writes,
+ * into the existing folder dir, what a real backend needs to answer a
+ * file's evals itself:
+ *   evals.tsv    one line per eval: state, line, flags, times, expression,
+ *                tab-separated. flags: comma-separated words of range, fail,
+ *                ordered, norange (no range-mode re-run), hist (a selector
+ *                of it selects native histograms, which the data leaves
+ *                out), noname (a series a backfill cannot
+ *                name), or "-"; times: T (instant) or START:END:STEP, in ms.
+ *   state-N.om   the data of state N (with evals) as OpenMetrics with
+ *                timestamps, float samples only, ending "# EOF";
+ *   state-N.rw   when state N holds staleness markers (which OpenMetrics
+ *                cannot carry): every float sample as series, value (or
+ *                "stale"), t_ms, tab-separated, in time order, for a
+ *                remote-write receiver.
+ * Returns 0, or -1 (logged) when the file cannot be read, parsed or written. */
+int promqltest_export_file(const char *path, const char *dir, struct strbuf *log);
 
 #endif

@@ -2,8 +2,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "api/render.h"
+#include "base/arena.h"
 #include "base/strbuf.h"
 #include "compat/promjson.h"
+#include "eval/histogram.h"
 #include "tests/t.h"
 
 /* Callbacks write a transcript: S{labels} / s t v / E / scalar / string / W. */
@@ -33,6 +36,15 @@ static int tr_sample(void *ctx, int64_t t_ms, double v)
         return -1;
     }
     strbuf_addf(&t->out, "s %lld %.17g\n", (long long)t_ms, v);
+    return 0;
+}
+
+static int tr_histogram(void *ctx, int64_t t_ms, const struct histogram *h)
+{
+    struct transcript *t = ctx;
+    strbuf_addf(&t->out, "h %lld ", (long long)t_ms);
+    histogram_format(&t->out, h);
+    strbuf_addch(&t->out, '\n');
     return 0;
 }
 
@@ -78,6 +90,7 @@ static int decode(const char *body, size_t len, size_t chunk, const struct promj
         .ctx = t,
         .series_start = tr_series_start,
         .sample = tr_sample,
+        .histogram = tr_histogram,
         .series_end = tr_series_end,
         .scalar = tr_scalar,
         .string = tr_string,
@@ -219,9 +232,6 @@ static void test_malformed(void)
     expect("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"value\":[1,"
            "\"1\"]}]}}",
            -1, NULL, PROMJSON_BAD_RESPONSE, "resultType \"matrix\" but vector");
-    expect("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"histograms\":"
-           "[]}]}}",
-           -1, NULL, PROMJSON_BAD_RESPONSE, "native histogram");
     expect("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}} {}", -1, NULL,
            PROMJSON_BAD_RESPONSE, "trailing garbage");
     expect("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}x", -1, NULL,
@@ -404,6 +414,140 @@ static void test_value_parse_matches_strtod(void)
     T_CHECK(v == 1234567890123456789.0);
 }
 
+/* ---- native histograms ---- */
+
+#define HBODY(rtype, series) "{\"status\":\"success\",\"data\":{\"resultType\":\"" rtype "\",\"result\":[" series "]}}"
+
+/* Prometheus's own spelling of an exponential histogram (schema 0: two
+ * positive buckets with an empty one between, a zero bucket, a negative
+ * bucket), of a custom-bucket one (first bucket closed at -Inf, an empty
+ * bucket between listed ones) and of one without buckets. */
+#define H_EXP "{\"count\":\"5\",\"sum\":\"-3.5\",\"buckets\":[[1,\"-16\",\"-8\",\"1\"],[3,\"-0.001\",\"0.001\",\"1\"]," \
+              "[0,\"0.5\",\"1\",\"1\"],[0,\"2\",\"4\",\"2\"]]}"
+#define H_NEG_SCHEMA "{\"count\":\"3\",\"sum\":\"100\",\"buckets\":[[0,\"16\",\"256\",\"3\"]]}"
+#define H_CUSTOM "{\"count\":\"6\",\"sum\":\"7.5\",\"buckets\":[[3,\"-Inf\",\"0.1\",\"1\"],[0,\"0.5\",\"1\",\"3\"]," \
+                 "[0,\"1\",\"+Inf\",\"2\"]]}"
+#define H_EMPTY "{\"count\":\"0\",\"sum\":\"0\"}"
+
+static void test_histograms(void)
+{
+    expect(HBODY("vector", "{\"metric\":{\"__name__\":\"h\"},\"histogram\":[1700000000.500," H_EXP "]}"), 0,
+           "S{__name__=h}\nh 1700000000500 {{schema:0 count:5 sum:-3.5 z_bucket:1 z_bucket_w:0.001 buckets:[1 0 2] "
+           "n_offset:4 n_buckets:[1]}}\nE\n",
+           PROMJSON_OK, NULL);
+    /* A matrix series with floats and histograms; "histograms" before "metric" is held back. */
+    expect(HBODY("matrix", "{\"histograms\":[[2," H_NEG_SCHEMA "],[3," H_EMPTY "]],\"metric\":{\"a\":\"b\"},"
+                           "\"values\":[[1,\"7\"]]}"),
+           0,
+           "S{a=b}\nh 2000 {{schema:-2 count:3 sum:100 z_bucket_w:2.9387358770557188e-39 offset:2 buckets:[3]}}\n"
+           "h 3000 {{schema:8 count:0 sum:0 z_bucket_w:2.9387358770557188e-39}}\n"
+           "s 1000 7\nE\n",
+           PROMJSON_OK, NULL);
+    expect(HBODY("vector", "{\"metric\":{},\"histogram\":[1," H_CUSTOM "]}"), 0,
+           "S{}\nh 1000 {{schema:-53 count:6 sum:7.5 custom_values:[0.10000000000000001 0.5 1] buckets:[1 0 3 2]}}\nE\n", PROMJSON_OK,
+           NULL);
+    /* What no histogram can be. */
+    static const char *const bad[][2] = {
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"sum\":\"1\"}]}"), "without \"count\""},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":\"1\",\"sum\":\"1\",\"buckets\":[[0,\"1\",\"2\"]]}]}"),
+         "not [rule"},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":\"1\",\"sum\":\"1\",\"buckets\":[[7,\"1\",\"2\",\"1\"]]}]}"),
+         "boundary rule"},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":\"1\",\"sum\":\"1\",\"buckets\":[[0,\"2\",\"1\",\"1\"]]}]}"),
+         "invalid bounds"},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":\"2\",\"sum\":\"1\",\"buckets\":[[0,\"1\",\"2\",\"1\"],"
+                         "[0,\"1\",\"2\",\"1\"]]}]}"),
+         "same bucket twice"},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":\"2\",\"sum\":\"1\",\"buckets\":[[0,\"0.5\",\"2\",\"1\"],"
+                         "[0,\"1\",\"3\",\"1\"]]}]}"),
+         "overlapping custom buckets"},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":\"1\",\"sum\":\"1\"},3]}"), "[time, {histogram}]"},
+        {HBODY("vector", "{\"metric\":{},\"histogram\":[1,{\"count\":1,\"sum\":\"1\"}]}"), "histogram count"},
+        {HBODY("matrix", "{\"metric\":{},\"histogram\":[1," H_EMPTY "]}"), "resultType \"matrix\" but vector"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect(bad[i][0], -1, NULL, PROMJSON_BAD_RESPONSE, bad[i][1]);
+    /* The bucket limit. */
+    struct transcript t = {.out = STRBUF_INIT};
+    struct promjson_error err;
+    struct promjson_limits lim = {.max_buckets = 2};
+    const char *three = HBODY("vector", "{\"metric\":{},\"histogram\":[1," H_EXP "]}");
+    T_EQ_INT(decode(three, strlen(three), 5, &lim, &t, &err), -1);
+    T_EQ_INT(err.type, PROMJSON_EXECUTION);
+    T_CHECK(strstr(err.msg, "more than 2 buckets") != NULL);
+    strbuf_release(&t.out);
+}
+
+/* Decoded and rendered again, a body comes out as Prometheus wrote it. */
+struct rt {
+    struct arena a;
+    struct api_series s[4];
+    size_t n;
+    struct api_point pts[8];
+    size_t npts;
+    struct api_label ls[8];
+    size_t nls;
+};
+
+static int rt_start(void *ctx, const struct promjson_label *l, size_t n)
+{
+    struct rt *r = ctx;
+    struct api_series *s = &r->s[r->n++];
+    memset(s, 0, sizeof *s);
+    s->metric.items = &r->ls[r->nls];
+    for (size_t i = 0; i < n; i++)
+        r->ls[r->nls++] = (struct api_label){arena_strdup(&r->a, l[i].name), arena_strdup(&r->a, l[i].value)};
+    s->metric.len = n;
+    s->points = &r->pts[r->npts];
+    return 0;
+}
+
+static int rt_sample(void *ctx, int64_t t, double v)
+{
+    struct rt *r = ctx;
+    r->pts[r->npts++] = (struct api_point){t, v, NULL};
+    r->s[r->n - 1].npoints++;
+    return 0;
+}
+
+static int rt_hist(void *ctx, int64_t t, const struct histogram *h)
+{
+    struct rt *r = ctx;
+    r->pts[r->npts++] = (struct api_point){t, 0, histogram_copy(&r->a, h)};
+    r->s[r->n - 1].npoints++;
+    return 0;
+}
+
+static void round_trip(const char *body, enum api_value_type type)
+{
+    struct rt r = {0};
+    arena_init(&r.a, 0);
+    struct promjson_callbacks cb = {.ctx = &r, .series_start = rt_start, .sample = rt_sample, .histogram = rt_hist};
+    struct promjson *p = promjson_new(&cb, NULL);
+    T_EQ_INT(promjson_feed(p, body, strlen(body)), 0);
+    T_EQ_INT(promjson_finish(p), 0);
+    promjson_free(p);
+    struct api_query_result res = {.type = type, .series = r.s, .nseries = r.n};
+    struct strbuf out = STRBUF_INIT;
+    struct json_writer w;
+    json_init(&w, &out);
+    api_render_query_result(&w, &res, r.n, NULL, 0);
+    T_EQ_STR(out.buf, body);
+    strbuf_release(&out);
+    arena_release(&r.a);
+}
+
+static void test_histogram_render_round_trip(void)
+{
+    round_trip(HBODY("vector", "{\"metric\":{\"__name__\":\"h\",\"job\":\"x\"},\"histogram\":[1700000000.500," H_EXP "]},"
+                               "{\"metric\":{},\"histogram\":[1700000000.500," H_CUSTOM "]},"
+                               "{\"metric\":{\"a\":\"1\"},\"value\":[1700000000.500,\"2\"]}"),
+               API_VALUE_VECTOR);
+    round_trip(HBODY("matrix", "{\"metric\":{\"a\":\"b\"},\"values\":[[1,\"7\"]],\"histograms\":[[2," H_NEG_SCHEMA "],"
+                               "[3," H_EMPTY "]]},{\"metric\":{\"c\":\"d\"},\"histograms\":[[4," H_CUSTOM "]]}"),
+               API_VALUE_MATRIX);
+}
+
 int main(void)
 {
     t_run("matrix", test_matrix);
@@ -420,5 +564,7 @@ int main(void)
     t_run("large body", test_large_body);
     t_run("parse helpers", test_parse_helpers);
     t_run("value parsing matches strtod", test_value_parse_matches_strtod);
+    t_run("native histograms", test_histograms);
+    t_run("native histograms rendered as Prometheus does", test_histogram_render_round_trip);
     return t_done();
 }
