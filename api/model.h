@@ -68,6 +68,10 @@ struct api_freshness {
     size_t inputs_not_fresh;       /* of which late, frozen or gone */
     const struct api_input *inputs; /* listed inputs (may be capped) */
     size_t ninputs;                /* entries in inputs */
+    /* rules only (alerts leave them 0): FRESHNESS.md "Lag, exposed" */
+    size_t inputs_late, inputs_frozen, inputs_gone; /* inputs_not_fresh by class */
+    double median_age;             /* seconds; median input age */
+    double ingestion_lag;          /* seconds; age of the newest input sample (< 0: none read) */
 };
 
 /* ---- alerts, rules, groups (Prometheus's fields first) ---- */

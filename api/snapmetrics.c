@@ -124,6 +124,24 @@ static void set_max(struct metrics_family *f, const char *const *labels, double 
         metrics_set(s, v);
 }
 
+/* The per-rule freshness figures beyond the counts (FRESHNESS.md "Lag,
+ * exposed"); rules sharing a name keep the worst median and lag. */
+static void fill_rule_freshness(struct metrics_family *median, struct metrics_family *by_class,
+                                struct metrics_family *ingest, const char *const *lr, const struct api_freshness *f)
+{
+    static const char *const classes[] = {"late", "frozen", "gone"};
+    const size_t counts[] = {f->inputs_late, f->inputs_frozen, f->inputs_gone};
+    for (size_t i = 0; i < 3; i++) {
+        const char *lc[] = {lr[0], lr[1], classes[i]};
+        add_to(by_class, lc, (double)counts[i]);
+    }
+    if (f->state == API_FRESH_UNKNOWN)
+        return; /* not evaluated: no ages yet */
+    set_max(median, lr, f->median_age);
+    if (f->ingestion_lag >= 0)
+        set_max(ingest, lr, f->ingestion_lag);
+}
+
 void api_snapmetrics_fill(struct metrics_registry *reg, const struct api_snapshot *snap)
 {
     static const char *const l_group[] = {"rule_group", NULL};
@@ -146,6 +164,16 @@ void api_snapmetrics_fill(struct metrics_registry *reg, const struct api_snapsho
                        "Input series of a rule that are late, frozen or gone.", l_rule, NULL, 0);
     struct metrics_family *age = metrics_family(reg, METRICS_GAUGE, "heed_rule_input_worst_age_seconds",
                                                 "Age of the oldest input sample a rule used.", l_rule, NULL, 0);
+    static const char *const l_class[] = {"rule_group", "rule", "class", NULL};
+    struct metrics_family *median = metrics_family(reg, METRICS_GAUGE, "heed_rule_input_median_age_seconds",
+                                                   "Median age of the input samples a rule used.", l_rule, NULL, 0);
+    struct metrics_family *by_class =
+        metrics_family(reg, METRICS_GAUGE, "heed_rule_inputs_stale",
+                       "Input series of a rule that are late, frozen or gone, by class.", l_class, NULL, 0);
+    struct metrics_family *ingest =
+        metrics_family(reg, METRICS_GAUGE, "heed_rule_ingestion_lag_seconds",
+                       "Age of the newest sample across a rule's inputs: how far the backend's ingestion lags.",
+                       l_rule, NULL, 0);
     struct metrics_family *alerts =
         metrics_family(reg, METRICS_GAUGE, "heed_alerts",
                        "Pending and firing alert instances by state and freshness.", l_alerts, NULL, 0);
@@ -173,6 +201,7 @@ void api_snapmetrics_fill(struct metrics_registry *reg, const struct api_snapsho
             add_to(inputs, lr, (double)r->fresh.inputs_total);
             add_to(stale, lr, (double)r->fresh.inputs_not_fresh);
             set_max(age, lr, r->fresh.worst_age);
+            fill_rule_freshness(median, by_class, ingest, lr, &r->fresh);
             for (size_t ai = 0; ai < r->nalerts; ai++) {
                 const struct api_alert *a = &r->alerts[ai];
                 if (a->state != API_ALERT_PENDING && a->state != API_ALERT_FIRING)

@@ -500,7 +500,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
     struct vsample *vs = ev_vec_alloc(ev, s->n);
     if (ev->inputs)
-        fresh_table_reserve(ev->inputs, ev->a, s->n);
+        fresh_table_begin(ev->inputs, ev->a, s->n);
+    struct prov *provs = ev->prov ? prov_singles(ev->a, s->n) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -515,12 +516,15 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         vs[k].h = p->h;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
-        if (ev->prov && ev->o->fresh)
-            vs[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref);
-        else
-            vs[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - p->t_ms,
-                                                unchanged_for(ss->pts, j - 1, ref))
-                                  : NULL;
+        vs[k].prov = NULL;
+        if (provs) {
+            struct prov *pv = prov_singles_at(provs, k);
+            if (ev->o->fresh)
+                fresh_observe(ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref, pv);
+            else
+                prov_single_set(pv, s->ls[i]->hash, ref - p->t_ms, unchanged_for(ss->pts, j - 1, ref), false);
+            vs[k].prov = pv;
+        }
         k++;
     }
     *ev->samples_read += k;
@@ -544,7 +548,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
     if (ev->inputs)
-        fresh_table_reserve(ev->inputs, ev->a, s->n);
+        fresh_table_begin(ev->inputs, ev->a, s->n);
+    struct prov *provs = ev->prov ? prov_singles(ev->a, s->n) : NULL;
     size_t k = 0, total = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
@@ -575,12 +580,16 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         ms[k].n = np;
         ms[k].drop_name = false;
         ms[k].has_hist = has_hist;
-        if (ev->prov && ev->o->fresh)
-            ms[k].prov = fresh_observe(ev->a, ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref);
-        else
-            ms[k].prov = ev->prov ? prov_single(ev->a, s->ls[i]->hash, ref - pts[np - 1].t_ms,
-                                                unchanged_for(pts, np - 1, ref))
-                                  : NULL;
+        ms[k].prov = NULL;
+        if (provs) {
+            struct prov *pv = prov_singles_at(provs, k);
+            if (ev->o->fresh)
+                fresh_observe(ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref, pv);
+            else
+                prov_single_set(pv, s->ls[i]->hash, ref - pts[np - 1].t_ms, unchanged_for(pts, np - 1, ref),
+                                false);
+            ms[k].prov = pv;
+        }
         total += np;
         k++;
     }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "eval/histogram.h"
 #include "eval/labels.h"
 
 const char *fresh_class_name(enum fresh_class c)
@@ -31,6 +32,33 @@ static int64_t median(int64_t *g, size_t n)
     return n % 2 ? g[n / 2] : (g[n / 2 - 1] + g[n / 2]) / 2;
 }
 
+/* Whether real sample p has the value of q (NaN equals NaN; histograms by content). */
+static bool same_value(const struct sample *p, const struct sample *q)
+{
+    if (p->h || q->h)
+        return p->h && q->h && histogram_equal(p->h, q->h);
+    return p->v == q->v || (p->v != p->v && q->v != q->v);
+}
+
+/* Start of the trailing run of real samples equal to pts[newest]. */
+static size_t run_start(const struct sample *pts, size_t newest)
+{
+    /* most series changed at their last sample: one comparison */
+    if (newest > 0 && !pts[newest].h && !pts[newest - 1].h && pts[newest - 1].v != pts[newest].v &&
+        !value_is_stale_nan(pts[newest - 1].v) && pts[newest].v == pts[newest].v)
+        return newest;
+    size_t start = newest;
+    for (size_t j = newest; j > 0; j--) {
+        const struct sample *p = &pts[j - 1];
+        if (!p->h && value_is_stale_nan(p->v))
+            continue;
+        if (!same_value(p, &pts[newest]))
+            break;
+        start = j - 1;
+    }
+    return start;
+}
+
 bool fresh_measure(const struct sample *pts, size_t last, int64_t ref_ms, struct fresh_figures *out)
 {
     memset(out, 0, sizeof *out);
@@ -55,17 +83,7 @@ bool fresh_measure(const struct sample *pts, size_t last, int64_t ref_ms, struct
     }
     out->cadence_ms = ng ? median(gaps, ng) : 0;
 
-    /* unchanged_for: back over real samples equal to the newest value */
-    double v = pts[newest].v;
-    size_t start = newest;
-    for (size_t j = newest; j > 0; j--) {
-        const struct sample *p = &pts[j - 1];
-        if (value_is_stale_nan(p->v))
-            continue;
-        if (!(p->v == v || (p->v != p->v && v != v)))
-            break;
-        start = j - 1;
-    }
+    size_t start = run_start(pts, newest);
     out->unchanged_ms = ref_ms - pts[start].t_ms;
     /* the run reaches the first fetched sample: the value may be older still */
     size_t first = 0;
@@ -85,6 +103,16 @@ static struct fresh_input *table_lookup(const struct fresh_table *t, const struc
         j = (j + 1) & (t->icap - 1);
     }
     return NULL;
+}
+
+/* Merges repeated readings in place (several selector reads). */
+static void table_merge(struct fresh_table *t)
+{
+    if (t->merged || t->nreads <= 1) {
+        t->merged = true;
+        return;
+    }
+    fresh_table_index(t);
 }
 
 void fresh_table_index(struct fresh_table *t)
@@ -111,6 +139,7 @@ void fresh_table_index(struct fresh_table *t)
         t->idx[j] = ++k;
     }
     t->n = k;
+    t->merged = true;
 }
 
 const struct fresh_input *fresh_table_find(struct fresh_table *t, uint64_t fingerprint)
@@ -141,35 +170,92 @@ void fresh_table_reserve(struct fresh_table *t, struct arena *a, size_t n)
     t->a = a;
 }
 
-static void table_record(struct fresh_table *t, struct arena *a, const struct labels *ls,
-                         int64_t ref_ms, const struct fresh_figures *f, enum fresh_class c)
+void fresh_table_grow(struct fresh_table *t)
 {
-    if (t->n == t->cap)
-        fresh_table_reserve(t, a, t->cap ? t->cap : 64);
-    struct fresh_input *e = &t->in[t->n++];
-    e->ls = ls;
-    e->ref_ms = ref_ms;
-    e->f = *f;
-    e->cls = c;
-    t->idx = NULL; /* a reading after indexing: rebuild on next use */
+    fresh_table_reserve(t, t->a, t->cap ? t->cap : 64);
 }
 
-const struct prov *fresh_observe(struct arena *a, struct fresh_table *t, const struct fresh_hook *h,
-                                 const struct labels *ls, const struct sample *pts, size_t last,
-                                 int64_t ref_ms)
+void fresh_table_begin(struct fresh_table *t, struct arena *a, size_t n)
 {
-    struct fresh_figures f;
-    fresh_measure(pts, last, ref_ms, &f);
-    enum fresh_class c = h && h->classify ? h->classify(h->ctx, ls, &f) : FRESH_CLASS_FRESH;
-    if (t)
-        table_record(t, a, ls, ref_ms, &f, c);
-    struct prov *p = arena_alloc(a, sizeof *p + sizeof p->ids[0]);
-    p->worst_age_ms = f.age_ms;
-    p->worst_unchanged_ms = f.unchanged_ms;
-    p->ninputs = 1;
-    p->nnot_fresh = c != FRESH_CLASS_FRESH;
-    p->nids = 1;
-    p->nbeyond = 0;
-    p->ids[0] = ls->hash;
-    return p;
+    fresh_table_reserve(t, a, n);
+    t->nreads++;
+    t->merged = false;
+}
+
+void fresh_input_figures(const struct fresh_input *e, struct fresh_figures *out)
+{
+    fresh_measure(e->pts, e->last, e->ref_ms, out);
+}
+
+void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, const struct labels *ls,
+                        const struct sample *pts, size_t last, int64_t ref_ms, struct prov *p)
+{
+    bool ended = value_is_stale_nan(pts[last].v);
+    size_t newest = last;
+    while (newest > 0 && value_is_stale_nan(pts[newest].v))
+        newest--;
+    int64_t age = ref_ms - pts[newest].t_ms;
+    int64_t unchanged = ref_ms - pts[run_start(pts, newest)].t_ms;
+    enum fresh_class c = FRESH_CLASS_FRESH;
+    if (!fresh_hook_sure(h, age)) {
+        struct fresh_figures f;
+        fresh_measure(pts, last, ref_ms, &f);
+        c = h->classify(h->ctx, ls, &f);
+    }
+    fresh_record(t, ls, pts, last, ref_ms, age, c, ended);
+    prov_single_set(p, ls->hash, age, unchanged, c != FRESH_CLASS_FRESH);
+}
+
+/* The k-th smallest of v[0..n) (selection with a three-way partition:
+ * linear on average and one pass when most ages are equal, where sorting
+ * every input's age per rule evaluation was n log n). */
+static int64_t select_kth(int64_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n; /* k is in [lo, hi) */
+    while (hi - lo > 1) {
+        int64_t pivot = v[lo + (hi - lo) / 2];
+        size_t lt = lo, i = lo, gt = hi; /* [lo,lt) < pivot, [lt,i) == pivot, [gt,hi) > pivot */
+        while (i < gt) {
+            int64_t x = v[i];
+            if (x < pivot) {
+                v[i++] = v[lt];
+                v[lt++] = x;
+            } else if (x > pivot) {
+                v[i] = v[--gt];
+                v[gt] = x;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return pivot;
+    }
+    return v[lo];
+}
+
+void fresh_table_summary(struct fresh_table *t, struct fresh_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    table_merge(t);
+    if (!t->n)
+        return;
+    int64_t *ages = arena_alloc(t->a, t->n * sizeof *ages);
+    out->newest_age_ms = INT64_MAX;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct fresh_input *e = &t->in[i];
+        ages[i] = e->age_ms;
+        out->nlate += e->cls == FRESH_CLASS_LATE;
+        out->nfrozen += e->cls == FRESH_CLASS_FROZEN;
+        out->nended += e->ended;
+        if (e->age_ms > out->worst_age_ms)
+            out->worst_age_ms = e->age_ms;
+        if (e->age_ms < out->newest_age_ms)
+            out->newest_age_ms = e->age_ms;
+    }
+    out->median_age_ms = select_kth(ages, t->n, t->n / 2);
+    out->ninputs = t->n;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval/labels.h"
 #include "eval/value.h"
 
 struct arena;
@@ -54,15 +55,30 @@ struct fresh_hook {
     fresh_classify_fn classify; /* NULL: every input is fresh */
     void *ctx;                  /* passed to classify */
     int64_t extra_window_ms;    /* fetch this much further back (max_unchanged beyond the lookback) */
+    int64_t sure_age_ms;        /* > 0: an input at most this old is not late whatever its cadence */
+    bool needs_unchanged;       /* classify reads unchanged_ms (some max_unchanged is set) */
 };
+/* Whether an input of this age is fresh without asking classify (most
+ * inputs are: their cadence, a median over gaps, is then never measured). */
+static inline bool fresh_hook_sure(const struct fresh_hook *h, int64_t age_ms)
+{
+    return !h || !h->classify || (h->sure_age_ms > 0 && age_ms <= h->sure_age_ms && !h->needs_unchanged);
+}
 
-/* One distinct input series an evaluation read. */
+/* One reading of an input series: what rules need at once, kept compact;
+ * the other figures are measured from the raw samples on demand
+ * (fresh_input_figures). */
 struct fresh_input {
     const struct labels *ls;   /* evaluation-interned; ls->hash is the provenance fingerprint */
+    const struct sample *pts;  /* the raw samples as fetched (the storage's; valid while the result is) */
     int64_t ref_ms;            /* reference time of the reading kept */
-    struct fresh_figures f;    /* its figures */
-    enum fresh_class cls;      /* its class */
+    int64_t age_ms;            /* its age */
+    uint32_t last;             /* index in pts of the newest sample at or before ref_ms */
+    uint8_t cls;               /* its class (enum fresh_class) */
+    bool ended;                /* the newest raw sample at or before ref_ms is a staleness marker */
 };
+/* All figures of a reading (cadence and unchanged_for measured now). */
+void fresh_input_figures(const struct fresh_input *e, struct fresh_figures *out);
 
 /* The input series an evaluation read. Readings are appended as the
  * engine goes (cheap: no hashing on the evaluation's path); the index by
@@ -75,22 +91,93 @@ struct fresh_table {
     size_t *idx;            /* open addressing: index + 1, 0 empty; NULL: not built */
     size_t icap;            /* power of two, or 0 */
     struct arena *a;        /* the evaluation arena (for the index) */
+    unsigned nreads;        /* selector reads recorded (fresh_table_begin) */
+    bool merged;            /* entries are distinct: one read, or repeats merged by the index */
 };
 
-/* Makes room for n more readings (the engine calls it with a selector's
- * series count, so the table grows once per selector, not by doubling). */
+/* Makes room for n more readings. */
 void fresh_table_reserve(struct fresh_table *t, struct arena *a, size_t n);
+/* A selector read of up to n series begins (the table grows once per
+ * selector, not by doubling). One read's series are distinct, so a table
+ * with a single read needs no merging: most rules read one selector once. */
+void fresh_table_begin(struct fresh_table *t, struct arena *a, size_t n);
 /* Builds the index and merges repeated readings (idempotent). */
 void fresh_table_index(struct fresh_table *t);
 /* The input with this fingerprint, or NULL (builds the index when needed). */
 const struct fresh_input *fresh_table_find(struct fresh_table *t, uint64_t fingerprint);
 
+/* What a rule reports about its inputs after an evaluation (FRESHNESS.md
+ * "Lag, exposed"), over the distinct entries of a table. */
+struct fresh_summary {
+    size_t ninputs;          /* distinct input series */
+    size_t nlate, nfrozen;   /* of them late, frozen (gone is the rule layer's) */
+    size_t nended;           /* of them ended with a staleness marker */
+    int64_t worst_age_ms;    /* oldest newest-sample over inputs */
+    int64_t median_age_ms;   /* median input age (the upper median) */
+    int64_t newest_age_ms;   /* age of the newest sample over inputs: the backend's ingestion lag */
+};
+/* Summarises t's distinct inputs (merging repeated readings first when
+ * there were several reads; zeroes when empty). */
+void fresh_table_summary(struct fresh_table *t, struct fresh_summary *out);
+
+/* Room for one more reading (fresh_record). */
+void fresh_table_grow(struct fresh_table *t);
+
+/* Appends one reading to t (NULL: none kept). */
+static inline void fresh_record(struct fresh_table *t, const struct labels *ls, const struct sample *pts,
+                                size_t last, int64_t ref_ms, int64_t age_ms, enum fresh_class c, bool ended)
+{
+    if (!t)
+        return;
+    if (t->n == t->cap)
+        fresh_table_grow(t);
+    struct fresh_input *e = &t->in[t->n++];
+    e->ls = ls;
+    e->pts = pts;
+    e->ref_ms = ref_ms;
+    e->age_ms = age_ms;
+    e->last = (uint32_t)last;
+    e->cls = (uint8_t)c;
+    e->ended = ended;
+    t->idx = NULL; /* a reading after indexing: rebuild on next use */
+}
+
+/* fresh_observe for the readings the inline path does not settle. */
+void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, const struct labels *ls,
+                        const struct sample *pts, size_t last, int64_t ref_ms, struct prov *p);
+
 /* Measures one selected series at ref, classifies it through h, records it
- * in t (when t is not NULL) and returns its provenance (nnot_fresh 1 unless
+ * in t (when t is not NULL; room reserved with fresh_table_begin) and
+ * fills its single-input provenance p (prov_single_set; nnot_fresh 1 unless
  * fresh). pts/last as for fresh_measure; the series must have a real sample
- * at or before ref. */
-const struct prov *fresh_observe(struct arena *a, struct fresh_table *t, const struct fresh_hook *h,
-                                 const struct labels *ls, const struct sample *pts, size_t last,
-                                 int64_t ref_ms);
+ * at or before ref. Inline because it runs once per selected series: the
+ * common reading (newest sample real, the value changed at it, young enough
+ * to be fresh for sure) costs a few comparisons and stores. */
+static inline void fresh_observe(struct fresh_table *t, const struct fresh_hook *h, const struct labels *ls,
+                                 const struct sample *pts, size_t last, int64_t ref_ms, struct prov *p)
+{
+    const struct sample *cur = &pts[last];
+    int64_t age = ref_ms - cur->t_ms;
+    /* a float that is not NaN (so not a staleness marker) */
+    if (cur->h || cur->v != cur->v || !fresh_hook_sure(h, age))
+        goto slow;
+    size_t start = last; /* back over the run of equal floats */
+    while (start > 0) {
+        const struct sample *prev = &pts[start - 1];
+        if (prev->h)
+            goto slow;
+        if (prev->v != cur->v) {
+            if (value_is_stale_nan(prev->v))
+                goto slow; /* markers inside the run are skipped: the slow path knows how */
+            break;
+        }
+        start--;
+    }
+    fresh_record(t, ls, pts, last, ref_ms, age, FRESH_CLASS_FRESH, false);
+    prov_single_set(p, ls->hash, age, ref_ms - pts[start].t_ms, false);
+    return;
+slow:
+    fresh_observe_slow(t, h, ls, pts, last, ref_ms, p);
+}
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "base/arena.h"
 
@@ -82,11 +83,69 @@ const struct prov *prov_merge(struct arena *a, const struct prov *x, const struc
     return p;
 }
 
+/* The open union of an aggregation group. Members arrive in any order, so
+ * ids are appended and sorted once at the end; membership is a linear scan
+ * while the set is small and a hash probe after (a sorted insert per member
+ * cost a binary search and a memmove each). */
+#define SET_SCAN_MAX 16
+#define SET_SLOTS (2 * VALUE_PROV_MAX_IDS)
 struct prov_set {
-    int64_t age, unchanged;               /* worst figures */
-    uint32_t nnot_fresh, nbeyond, nids;   /* counts */
-    uint64_t ids[VALUE_PROV_MAX_IDS];     /* sorted */
+    int64_t age, unchanged;             /* worst figures */
+    uint32_t nnot_fresh, nbeyond, nids; /* counts */
+    bool hashed;                        /* slots is in use (nids reached SET_SCAN_MAX) */
+    bool has_zero;                      /* id 0 is in ids (0 marks an empty slot) */
+    uint64_t ids[VALUE_PROV_MAX_IDS];   /* in arrival order */
+    uint64_t slots[SET_SLOTS];          /* open addressing over ids, once hashed */
 };
+
+static bool slot_has(const uint64_t *slots, uint64_t id)
+{
+    size_t j = (size_t)(id ^ (id >> 29)) & (SET_SLOTS - 1);
+    while (slots[j]) {
+        if (slots[j] == id)
+            return true;
+        j = (j + 1) & (SET_SLOTS - 1);
+    }
+    return false;
+}
+
+/* The slots hold at most VALUE_PROV_MAX_IDS ids, half their size, so a probe always ends. */
+static bool slot_insert(uint64_t *slots, uint64_t id)
+{
+    size_t j = (size_t)(id ^ (id >> 29)) & (SET_SLOTS - 1);
+    while (slots[j]) {
+        if (slots[j] == id)
+            return false;
+        j = (j + 1) & (SET_SLOTS - 1);
+    }
+    slots[j] = id;
+    return true;
+}
+
+/* Adds id unless present; false when it was there already. */
+static bool set_insert(struct prov_set *s, uint64_t id)
+{
+    if (!s->hashed) {
+        for (uint32_t i = 0; i < s->nids; i++)
+            if (s->ids[i] == id)
+                return false;
+        if (s->nids < SET_SCAN_MAX)
+            return true;
+        memset(s->slots, 0, sizeof s->slots);
+        for (uint32_t i = 0; i < s->nids; i++)
+            if (s->ids[i])
+                slot_insert(s->slots, s->ids[i]);
+        s->hashed = true;
+        return true;
+    }
+    if (!id) {
+        if (s->has_zero)
+            return false;
+        s->has_zero = true;
+        return true;
+    }
+    return slot_insert(s->slots, id);
+}
 
 static void set_add(struct prov_set *s, const struct prov *p)
 {
@@ -98,24 +157,28 @@ static void set_add(struct prov_set *s, const struct prov *p)
     s->nbeyond += p->nbeyond;
     for (uint32_t i = 0; i < p->nids; i++) {
         uint64_t id = p->ids[i];
-        uint32_t lo = 0, hi = s->nids;
-        while (lo < hi) {
-            uint32_t mid = (lo + hi) / 2;
-            if (s->ids[mid] < id)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < s->nids && s->ids[lo] == id)
-            continue;
         if (s->nids == VALUE_PROV_MAX_IDS) {
+            /* Full: ids beyond the cap are not kept, so they are only
+             * counted; a repeat of a kept id is still recognised. */
+            if (id ? slot_has(s->slots, id) : s->has_zero)
+                continue;
             s->nbeyond++; /* identity unknown beyond the cap: an upper bound */
             continue;
         }
-        memmove(s->ids + lo + 1, s->ids + lo, (s->nids - lo) * sizeof s->ids[0]);
-        s->ids[lo] = id;
-        s->nids++;
+        bool was_hashed = s->hashed;
+        if (!set_insert(s, id))
+            continue;
+        if (!was_hashed && s->hashed)
+            slot_insert(s->slots, id); /* the switch to hashing happened on this id */
+        if (!id)
+            s->has_zero = true;
+        s->ids[s->nids++] = id;
     }
+}
+
+struct prov *prov_singles(struct arena *a, size_t n)
+{
+    return arena_alloc(a, (n ? n : 1) * PROV_SINGLE_SIZE);
 }
 
 void prov_acc_add(struct prov_acc *acc, struct arena *a, const struct prov *p)
@@ -127,18 +190,28 @@ void prov_acc_add(struct prov_acc *acc, struct arena *a, const struct prov *p)
         return;
     }
     if (!acc->set) {
-        acc->set = arena_zalloc(a, sizeof *acc->set);
+        struct prov_set *s = arena_alloc(a, sizeof *acc->set);
+        s->age = s->unchanged = INT64_MIN;
+        s->nnot_fresh = s->nbeyond = s->nids = 0;
+        s->hashed = s->has_zero = false;
+        acc->set = s;
         if (acc->first)
             set_add(acc->set, acc->first);
     }
     set_add(acc->set, p);
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
 const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a)
 {
     if (!acc->set)
         return acc->first;
-    const struct prov_set *s = acc->set;
+    struct prov_set *s = acc->set;
     struct prov *p = arena_alloc(a, sizeof *p + s->nids * sizeof p->ids[0]);
     p->worst_age_ms = s->age;
     p->worst_unchanged_ms = s->unchanged;
@@ -146,8 +219,10 @@ const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a)
     p->nbeyond = s->nbeyond;
     p->ninputs = s->nids + s->nbeyond;
     p->nnot_fresh = s->nnot_fresh > p->ninputs ? p->ninputs : s->nnot_fresh;
-    if (s->nids)
+    if (s->nids) {
+        qsort(s->ids, s->nids, sizeof s->ids[0], cmp_u64);
         memcpy(p->ids, s->ids, s->nids * sizeof p->ids[0]);
+    }
     return p;
 }
 

@@ -60,6 +60,27 @@ struct prov {
 /* A provenance for one input series (nnot_fresh 0; the caller may classify). */
 struct prov *prov_single(struct arena *a, uint64_t fingerprint, int64_t age_ms,
                                int64_t unchanged_ms);
+
+/* Selectors make one single-input summary per series: they take room for
+ * all of a selector's series in one allocation and fill slot i in place
+ * (an allocation per series was a measurable part of tracking's cost). */
+#define PROV_SINGLE_SIZE (sizeof(struct prov) + sizeof(uint64_t))
+struct prov *prov_singles(struct arena *a, size_t n);
+static inline struct prov *prov_singles_at(struct prov *block, size_t i)
+{
+    return (struct prov *)((unsigned char *)block + i * PROV_SINGLE_SIZE);
+}
+static inline void prov_single_set(struct prov *p, uint64_t fingerprint, int64_t age_ms,
+                                   int64_t unchanged_ms, bool not_fresh)
+{
+    p->worst_age_ms = age_ms;
+    p->worst_unchanged_ms = unchanged_ms;
+    p->ninputs = 1;
+    p->nnot_fresh = not_fresh;
+    p->nids = 1;
+    p->nbeyond = 0;
+    p->ids[0] = fingerprint;
+}
 /* A copy of p in a (NULL for NULL). */
 const struct prov *prov_copy(struct arena *a, const struct prov *p);
 /* The union of a and b (either may be NULL); returns a or b itself when one contains the other. */

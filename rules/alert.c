@@ -213,7 +213,7 @@ static void format_duration(char *buf, size_t n, int64_t ms)
 static enum fresh_class input_class(struct fresh_table *t, uint64_t fp)
 {
     const struct fresh_input *e = t ? fresh_table_find(t, fp) : NULL;
-    if (!e || e->f.ended)
+    if (!e || e->ended)
         return FRESH_CLASS_GONE;
     return e->cls;
 }

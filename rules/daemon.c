@@ -1384,8 +1384,13 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
         strbuf_release(&sb);
     }
     f->worst_age = (double)r->worst_input_age_ms / 1000.0;
+    f->median_age = (double)r->median_input_age_ms / 1000.0;
+    f->ingestion_lag = r->last_eval_ms && r->inputs_total ? (double)r->ingestion_lag_ms / 1000.0 : -1;
+    f->inputs_late = r->inputs_late;
+    f->inputs_frozen = r->inputs_frozen;
+    f->inputs_gone = r->inputs_gone;
     f->inputs_not_fresh = bad;
-    f->inputs_total = bad;
+    f->inputs_total = (size_t)r->inputs_total + r->inputs_gone; /* gone ones are no longer read */
 }
 
 static int group_cmp(const void *x, const void *y)

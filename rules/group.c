@@ -496,12 +496,6 @@ static int eval_alerting(struct rule_run *rr, const struct vector *vec, struct f
 /* Untrusted inputs named in a rule's summary; the rest are counted. */
 #define STALE_INPUTS_SHOWN 5
 
-static int cmp_i64(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
 static void add_stale_name(struct strbuf *sb, size_t *shown, const char *name, const char *cls)
 {
     if ((*shown)++ >= STALE_INPUTS_SHOWN)
@@ -513,29 +507,25 @@ static void add_stale_name(struct strbuf *sb, size_t *shown, const char *name, c
  * gone from the inputs that produced the rule's active instances. */
 static void count_inputs(struct group_rule *r, struct fresh_table *t)
 {
-    fresh_table_index(t); /* distinct entries */
-    r->inputs_late = r->inputs_frozen = r->inputs_gone = 0;
-    r->worst_input_age_ms = 0;
+    struct fresh_summary sum;
+    fresh_table_summary(t, &sum); /* indexes t: distinct entries */
+    r->inputs_total = (uint32_t)sum.ninputs;
+    r->inputs_late = (uint32_t)sum.nlate;
+    r->inputs_frozen = (uint32_t)sum.nfrozen;
+    r->inputs_gone = 0;
+    r->worst_input_age_ms = sum.worst_age_ms;
+    r->median_input_age_ms = sum.median_age_ms;
+    r->ingestion_lag_ms = sum.ninputs ? sum.newest_age_ms : -1;
     struct strbuf sb = STRBUF_INIT, name = STRBUF_INIT;
     size_t shown = 0;
-    int64_t *ages = xmalloc((t->n ? t->n : 1) * sizeof *ages);
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < t->n && sum.nlate + sum.nfrozen; i++) {
         const struct fresh_input *e = &t->in[i];
-        ages[i] = e->f.age_ms;
-        r->inputs_late += e->cls == FRESH_CLASS_LATE;
-        r->inputs_frozen += e->cls == FRESH_CLASS_FROZEN;
-        if (e->f.age_ms > r->worst_input_age_ms)
-            r->worst_input_age_ms = e->f.age_ms;
         if (e->cls != FRESH_CLASS_FRESH) {
             strbuf_reset(&name);
             alert_format_series(&name, e->ls);
             add_stale_name(&sb, &shown, name.buf, fresh_class_name(e->cls));
         }
     }
-    if (t->n)
-        qsort(ages, t->n, sizeof *ages, cmp_i64);
-    r->median_input_age_ms = t->n ? ages[t->n / 2] : 0;
-    free(ages);
     const struct alert_set *s = r->policy.compat ? &r->shadow : &r->alerts;
     for (size_t i = 0; i < s->n; i++) {
         const struct alert *a = &s->items[i];
@@ -543,7 +533,7 @@ static void count_inputs(struct group_rule *r, struct fresh_table *t)
             continue;
         for (size_t j = 0; j < a->nsrc; j++) {
             const struct fresh_input *e = fresh_table_find(t, a->src[j]);
-            if (e && !e->f.ended)
+            if (e && !e->ended)
                 continue;
             r->inputs_gone++;
             add_stale_name(&sb, &shown, a->src_names[j], "gone");

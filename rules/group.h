@@ -77,8 +77,10 @@ struct group_rule {
     struct group_disagreement *dis_log; /* owned ring: ended disagreements, oldest first from dis_log_head */
     size_t ndis_log, dis_log_head;  /* entries used, index of the oldest */
     uint32_t inputs_late, inputs_frozen, inputs_gone; /* last evaluation's untrusted input counts */
-    int64_t worst_input_age_ms;     /* last evaluation: oldest input (ingestion lag seen) */
+    uint32_t inputs_total;          /* last evaluation: distinct input series read */
+    int64_t worst_input_age_ms;     /* last evaluation: oldest input */
     int64_t median_input_age_ms;    /* last evaluation: median input age */
+    int64_t ingestion_lag_ms;       /* last evaluation: age of the newest sample over inputs (-1: no input) */
     char *stale_inputs;             /* malloc: the last evaluation's untrusted inputs, formatted; NULL */
     enum eval_error_type last_error_type; /* type of last_error */
 };

@@ -379,4 +379,9 @@ void policy_hook(const struct policy *p, int64_t lookback_ms, struct fresh_hook 
     int64_t need = policy_widest_unchanged(p);
     int64_t extra = need > 0 ? need + POLICY_AUTO_MIN_MS - lookback_ms : 0;
     h->extra_window_ms = extra > 0 ? extra : 0;
+    /* max_age auto is never below POLICY_AUTO_MIN_MS, so younger inputs are
+     * not late whatever their cadence: the engine skips classify for them
+     * unless a max_unchanged may still call them frozen */
+    h->sure_age_ms = p->max_age_ms > 0 ? p->max_age_ms : POLICY_AUTO_MIN_MS;
+    h->needs_unchanged = need > 0;
 }

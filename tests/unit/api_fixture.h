@@ -34,37 +34,37 @@ static const struct api_input fx_inputs_rule1[] = {
 static const struct api_input fx_inputs_a2[] = {{LABELS(fx_in2), 720, 15, 720, 0, API_INPUT_LATE}};
 static const struct api_input fx_inputs_a4[] = {{LABELS(fx_in4), 30, 30, 3600, 1, API_INPUT_FROZEN}};
 
-#define FX_FRESH_NONE {API_FRESH_FRESH, NULL, API_TIME_NONE, 0, 0, 0, NULL, 0}
+#define FX_FRESH_NONE {API_FRESH_FRESH, NULL, API_TIME_NONE, 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0}
 
 static const struct api_alert fx_alerts_rule1[] = {
     {LABELS(fx_a1_l), LABELS(fx_a1_ann), API_ALERT_FIRING, 1699999000000, API_TIME_NONE, 0.25,
-     {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 1, 0, NULL, 0}},
+     {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 1, 0, NULL, 0, 0, 0, 0, 0, 0}},
     {LABELS(fx_a2_l), LABELS(fx_a1_ann), API_ALERT_PENDING, 1699999990000, API_TIME_NONE, 1234.5,
      {API_FRESH_HELD, "inputs late: errors_total{instance=\"b:1\"} 12m old", 1699999900000, 720, 1, 1,
-      fx_inputs_a2, 1}},
+      fx_inputs_a2, 1, 0, 0, 0, 0, 0}},
     {LABELS(fx_a3_l), {NULL, 0}, API_ALERT_INACTIVE, 1699990000000, API_TIME_NONE, 1, FX_FRESH_NONE},
 };
 static const struct api_alert fx_alerts_rule3[] = {
     {LABELS(fx_a4_l), {NULL, 0}, API_ALERT_FIRING, 1699999200000, 1700000000000, 0,
-     {API_FRESH_STALE, "frozen for at least 1h", 1699996400000, 30, 1, 1, fx_inputs_a4, 1}},
+     {API_FRESH_STALE, "frozen for at least 1h", 1699996400000, 30, 1, 1, fx_inputs_a4, 1, 0, 0, 0, 0, 0}},
 };
 
 static const struct api_rule fx_rules_api[] = {
     {API_RULE_ALERTING, "HighErrorRate", "rate(errors_total[5m]) > 0.1", 300, 0, LABELS(fx_l_sev),
      LABELS(fx_l_ann), API_HEALTH_OK, NULL, 0.002, 1700000000125, fx_alerts_rule1, 3,
-     {API_FRESH_STALE, "1 of 2 inputs late", 1699999900000, 720, 2, 1, fx_inputs_rule1, 2}},
+     {API_FRESH_STALE, "1 of 2 inputs late", 1699999900000, 720, 2, 1, fx_inputs_rule1, 2, 1, 0, 0, 720, 15}},
     {API_RULE_RECORDING, "job:errors:rate5m", "sum by (job) (rate(errors_total[5m]))", 0, 0, {NULL, 0},
      {NULL, 0}, API_HEALTH_OK, NULL, 0.001, 1700000000127, NULL, 0,
-     {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 2, 0, NULL, 0}},
+     {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 2, 0, NULL, 0, 0, 0, 0, 0, 0}},
 };
 static const struct api_rule fx_rules_infra[] = {
     {API_RULE_ALERTING, "InstanceDown", "up == 0", 0, 600, {NULL, 0}, {NULL, 0}, API_HEALTH_ERR,
      "query timed out in expression evaluation", 0.003, 1700000000200, fx_alerts_rule3, 1,
-     {API_FRESH_STALE, "frozen for at least 1h", 1699996400000, 30, 1, 1, fx_inputs_a4, 1}},
+     {API_FRESH_STALE, "frozen for at least 1h", 1699996400000, 30, 1, 1, fx_inputs_a4, 1, 0, 0, 0, 0, 0}},
 };
 static const struct api_rule fx_rules_never[] = {
     {API_RULE_ALERTING, "NeverAlert", "vector(1)", 60, 0, {NULL, 0}, {NULL, 0}, API_HEALTH_UNKNOWN, NULL, 0,
-     API_TIME_NONE, NULL, 0, {API_FRESH_UNKNOWN, NULL, API_TIME_NONE, 0, 0, 0, NULL, 0}},
+     API_TIME_NONE, NULL, 0, {API_FRESH_UNKNOWN, NULL, API_TIME_NONE, 0, 0, 0, NULL, 0, 0, 0, 0, 0, 0}},
 };
 
 static const struct api_group fx_groups[] = {

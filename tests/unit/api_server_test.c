@@ -532,6 +532,12 @@ static void test_metrics_endpoint(void)
         "heed_rule_group_evaluation_lag_seconds{rule_group=\"/etc/heed/a.yml;api\"} 0.25\n",
         "heed_rule_inputs_not_fresh{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\"} 1\n",
         "heed_rule_input_worst_age_seconds{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\"} 720\n",
+        /* FRESHNESS.md "Lag, exposed": median age, untrusted inputs by class, ingestion lag */
+        "heed_rule_input_median_age_seconds{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\"} 720\n",
+        "heed_rule_inputs_stale{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\",class=\"late\"} 1\n",
+        "heed_rule_inputs_stale{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\",class=\"frozen\"} 0\n",
+        "heed_rule_inputs_stale{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\",class=\"gone\"} 0\n",
+        "heed_rule_ingestion_lag_seconds{rule_group=\"/etc/heed/a.yml;api\",rule=\"HighErrorRate\"} 15\n",
         "heed_alerts{rule_group=\"/etc/heed/a.yml;api\",alertname=\"HighErrorRate\",state=\"pending\","
         "freshness=\"held\"} 1\n",
         "heed_selfcheck_firing{check=\"HeedWatchdog\"} 1\n",
@@ -958,13 +964,13 @@ static void make_big(struct arena *a, size_t nalerts)
                 al[n] = (struct api_alert){.labels = {l, 4}, .annotations = {an, 1}, .state = API_ALERT_FIRING,
                                            .active_at = 1700000000000, .keep_firing_since = API_TIME_NONE,
                                            .value = (double)made,
-                                           .fresh = {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 1, 0, NULL, 0}};
+                                           .fresh = {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, 1, 0, NULL, 0, 0, 0, 0, 0, 0}};
             }
             rules[r] = (struct api_rule){.type = API_RULE_ALERTING, .name = al[0].labels.items[0].value,
                                          .query = "up == 0", .duration = 60, .health = API_HEALTH_OK,
                                          .evaluation_time = 0.01, .last_evaluation = 1700000000000,
                                          .alerts = al, .nalerts = n,
-                                         .fresh = {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, n, 0, NULL, 0}};
+                                         .fresh = {API_FRESH_FRESH, NULL, API_TIME_NONE, 15, n, 0, NULL, 0, 0, 0, 0, 0, 0}};
         }
         big_groups[g] = (struct api_group){.name = arena_printf(a, "group%zu", g), .file = "/etc/heed/load.yml",
                                            .interval = 30, .last_evaluation = 1700000000000,

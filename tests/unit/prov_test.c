@@ -54,6 +54,9 @@ static void test_accumulator(void)
     T_CHECK(prov_acc_finish(&acc, &a) == one); /* a single summary is shared, not copied */
     for (uint64_t i = 0; i < 200; i++)
         prov_acc_add(&acc, &a, prov_single(&a, i, (int64_t)i, 1000 - (int64_t)i));
+    /* repeats of kept identities (0 included) once the set is full: not counted again */
+    prov_acc_add(&acc, &a, prov_single(&a, 0, 0, 0));
+    prov_acc_add(&acc, &a, prov_single(&a, 40, 0, 0));
     const struct prov *p = prov_acc_finish(&acc, &a);
     T_EQ_INT(p->nids, VALUE_PROV_MAX_IDS);
     T_EQ_INT(p->ninputs, 200); /* id 5 was already in: counted once */
