@@ -9,11 +9,16 @@
 #   vmalert     Debian's vmalert against the same Prometheus (recording
 #               results remote-written to it, alerts to a real Alertmanager)
 #   heed run    the daemon itself when the build has it, configured as
-#               vmalert is; it serves no /metrics yet, so only its CPU (with
-#               the backend's) and memory over whole intervals, no wall time
+#               vmalert is (its defaults: planning pass per group tick,
+#               incremental fetches); CPU (with the backend's) and memory over
+#               whole intervals; wall: the sum over the groups of
+#               prometheus_rule_group_last_duration_seconds from its /metrics,
+#               read once per interval (median of the reads)
 #   heed, no presence queries: the driver with the datasource's
 #               exact_staleness off (half the requests)
-# ROUNDS rounds (default 3), the three taking turns in each. Every turn
+# TURNS (default "heed prometheus vmalert heed_inexact daemon") picks the
+# turns to take.
+# ROUNDS rounds (default 3), the turns taken one after another in each. Every turn
 # skips a first tick (connections, caches), then measures TICKS ticks
 # (default 3) at an evaluation interval of INTERVAL seconds (default 10):
 #   tick wall   the sum over the 20 groups of their evaluation time (groups
@@ -38,6 +43,7 @@ VMALERT=${VMALERT:-/usr/bin/vmalert}
 ROUNDS=${ROUNDS:-3}
 TICKS=${TICKS:-3}
 INTERVAL=${INTERVAL:-10}
+TURNS=${TURNS:-heed prometheus vmalert heed_inexact daemon}
 . "$here/lib.sh"
 . "$root/tests/e2e/lib.sh"
 
@@ -192,11 +198,11 @@ turn_vmalert() {
 }
 
 # turn_daemon: `heed run` itself, configured as vmalert is: recording
-# results remote-written to the backend, alerts to the Alertmanager. The
-# daemon in main serves no /metrics yet, so only its CPU (with the
-# backend's) and memory are measured, over TICKS whole intervals after a
-# warm-up of two intervals; no wall time.
+# results remote-written to the backend, alerts to the Alertmanager. CPU
+# (with the backend's) and memory over TICKS whole intervals after a warm-up
+# of two intervals; wall from its /metrics once per interval.
 turn_daemon() {
+    hport=$(e2e_free_port)
     cat >"$dir/heed.yml" <<EOC
 datasource:
   url: $URL
@@ -205,7 +211,7 @@ alertmanagers:
 rule_files: [$dir/rules.yml]
 evaluation_interval: ${INTERVAL}s
 remote_write: {url: $URL/api/v1/write}
-web: {listen_address: 127.0.0.1:$(e2e_free_port)}
+web: {listen_address: 127.0.0.1:$hport}
 EOC
     "$HEED" run --config "$dir/heed.yml" --log.level warn >>"$dir/daemon.log" 2>&1 &
     H=$!
@@ -214,12 +220,18 @@ EOC
     kill -0 $H 2>/dev/null || { echo "tick: heed run stopped:" >&2; tail "$dir/daemon.log" >&2; return 1; }
     e0=$(proc_cpu_s "$H")
     b0=$(proc_cpu_s "$P")
-    sleep $((TICKS * INTERVAL))
+    : >"$dir/daemon.walls"
+    k=0
+    while [ $k -lt "$TICKS" ]; do
+        sleep "$INTERVAL"
+        metric_sum "http://127.0.0.1:$hport" prometheus_rule_group_last_duration_seconds >>"$dir/daemon.walls"
+        k=$((k + 1))
+    done
     e1=$(proc_cpu_s "$H")
     b1=$(proc_cpu_s "$P")
     hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$H/status")
-    awk -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" 'BEGIN {
-        printf "0 %.4f %s %.4f %.4f\n", (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k }' >>"$dir/daemon"
+    awk -v w="$(median_of "$dir/daemon.walls" 1)" -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" 'BEGIN {
+        printf "%.4f %.4f %s %.4f %.4f\n", w, (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k }' >>"$dir/daemon"
     e2e_stop $H || true
 }
 have_daemon=0
@@ -231,11 +243,15 @@ while [ $i -lt "$ROUNDS" ]; do
         echo "tick: stopping after $i rounds: the data's future part runs out" >&2
         break
     fi
-    turn_heed heed yes
-    turn_prometheus
-    turn_vmalert
-    turn_heed heed_inexact no
-    [ $have_daemon = 0 ] || turn_daemon
+    for turn in $TURNS; do
+        case $turn in
+        heed) turn_heed heed yes ;;
+        prometheus) turn_prometheus ;;
+        vmalert) turn_vmalert ;;
+        heed_inexact) turn_heed heed_inexact no ;;
+        daemon) [ $have_daemon = 0 ] || turn_daemon ;;
+        esac
+    done
     i=$((i + 1))
 done
 
@@ -257,24 +273,37 @@ rat() {
 pver=$(prometheus --version 2>&1 | head -n 1 | awk '{ print $3 }')
 vver=$(dpkg-query -W -f '${Version}' victoria-metrics 2>/dev/null || echo unknown)
 vflag=$("$VMALERT" -version 2>&1 | head -n 1)
-echo "tick: $nrules rules in $ngroups groups over $nseries series, one tick every ${INTERVAL}s; medians of $(wc -l <"$dir/heed") rounds of $TICKS ticks each"
+has() { [ -s "$dir/$1" ]; }
+rounds=0
+for t in heed daemon prometheus vmalert heed_inexact; do
+    has $t && rounds=$(wc -l <"$dir/$t") && break
+done
+echo "tick: $nrules rules in $ngroups groups over $nseries series, one tick every ${INTERVAL}s; medians of $rounds rounds of $TICKS ticks each"
 echo "  heed (driver): the daemon's per-group work driven by bench_tick_driver: planning pass, group_eval over"
 echo "        the datasource, groups in sequence; results not written anywhere"
-[ $have_daemon = 0 ] || echo "  heed run: the daemon, configured as vmalert is; cpu per interval over whole intervals, no wall (no /metrics yet)"
+has daemon && echo "  heed run: the daemon, configured as vmalert is; cpu per interval over whole intervals; wall: sum of its groups' last durations"
 echo "  vmalert: recording results remote-written to the backend, alerts sent to a real Alertmanager"
 echo "  versions: $(prometheus --version 2>&1 | head -n 1); vmalert -version: '${vflag}' (Debian package victoria-metrics $vver)"
-line "heed (driver)" heed
-line "heed, no presence queries" heed_inexact
-[ $have_daemon = 0 ] || line "heed run (the daemon)" daemon
-line "prometheus $pver (own rules)" prometheus
-line "vmalert $vver" vmalert
-echo "  ratios prometheus/heed: wall $(rat prometheus heed 1)x  cpu $(rat prometheus heed 2)x"
-echo "  ratios vmalert/heed:    wall $(rat vmalert heed 1)x  cpu $(rat vmalert heed 2)x  evaluator memory $(rat vmalert heed 3)x"
-[ $have_daemon = 0 ] || echo "  ratios with heed run (the daemon): prometheus/heed cpu $(rat prometheus daemon 2)x; vmalert/heed cpu $(rat vmalert daemon 2)x memory $(rat vmalert daemon 3)x"
-echo "  ratios with heed without presence queries: prometheus/heed wall $(rat prometheus heed_inexact 1)x cpu $(rat prometheus heed_inexact 2)x; vmalert/heed wall $(rat vmalert heed_inexact 1)x cpu $(rat vmalert heed_inexact 2)x"
+has heed && line "heed (driver)" heed
+has heed_inexact && line "heed, no presence queries" heed_inexact
+has daemon && line "heed run (the daemon)" daemon
+has prometheus && line "prometheus $pver (own rules)" prometheus
+has vmalert && line "vmalert $vver" vmalert
+if has heed; then
+    has prometheus && echo "  ratios prometheus/heed: wall $(rat prometheus heed 1)x  cpu $(rat prometheus heed 2)x"
+    has vmalert && echo "  ratios vmalert/heed:    wall $(rat vmalert heed 1)x  cpu $(rat vmalert heed 2)x  evaluator memory $(rat vmalert heed 3)x"
+fi
+if has daemon; then
+    has prometheus && echo "  ratios prometheus/heed run: wall $(rat prometheus daemon 1)x  cpu $(rat prometheus daemon 2)x"
+    has vmalert && echo "  ratios vmalert/heed run:    wall $(rat vmalert daemon 1)x  cpu $(rat vmalert daemon 2)x  evaluator memory $(rat vmalert daemon 3)x"
+fi
+if has heed_inexact; then
+    echo "  ratios with heed without presence queries: prometheus/heed wall $(rat prometheus heed_inexact 1)x cpu $(rat prometheus heed_inexact 2)x; vmalert/heed wall $(rat vmalert heed_inexact 1)x cpu $(rat vmalert heed_inexact 2)x"
+fi
 awk -v a="$i0" -v b="$i1" -v s="$INTERVAL" 'BEGIN { printf "  backend idle (no rules, no scrapes): %.0f ms cpu per %ss interval\n", (b - a) * 1000, s }'
-echo "  rule failures: heed $(grep -h "^tick" "$dir/driver.out" | awk '{ s += $10 } END { print s + 0 }') (last run), prometheus $(tail -n 1 "$dir/prometheus.failures" 2>/dev/null || echo ?), vmalert $(tail -n 1 "$dir/vmalert.failures" 2>/dev/null || echo ?)"
-echo "  heed datasource per run of $((TICKS + 1)) ticks: $(cat "$dir/heed.requests"); without presence queries: $(cat "$dir/heed_inexact.requests")"
+has heed && echo "  rule failures: heed $(grep -h "^tick" "$dir/driver.out" | awk '{ s += $10 } END { print s + 0 }') (last run), prometheus $(tail -n 1 "$dir/prometheus.failures" 2>/dev/null || echo ?), vmalert $(tail -n 1 "$dir/vmalert.failures" 2>/dev/null || echo ?)"
+has heed && echo "  heed datasource per run of $((TICKS + 1)) ticks: $(cat "$dir/heed.requests")"
+has heed_inexact && echo "  without presence queries: $(cat "$dir/heed_inexact.requests")"
 echo "  (heed, no presence queries: the datasource without exact_staleness, inexact right after a series ends)"
 echo "  memory: evaluator peak RSS; for prometheus the whole server (its storage of the $nseries series included)"
 exit 0

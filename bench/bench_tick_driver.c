@@ -32,7 +32,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "base/arena.h"
 #include "base/diag.h"
 #include "compat/datasource.h"
 #include "eval/engine.h"
@@ -63,24 +62,12 @@ static int64_t now_ms(void)
 /* The daemon's per-group work for one slot time. Returns failed rules. */
 static int tick_group(struct group *gr, struct datasource *ds, const struct engine_opts *eo, int64_t ts_ms)
 {
-    struct arena a;
-    arena_init(&a, 64 * 1024);
-    for (size_t i = 0; i < gr->n; i++) {
-        const struct rule *r = gr->rules[i].rule;
-        if (!r->ast)
-            continue;
-        struct engine_query q = {r->ast, r->expr, strlen(r->expr)};
-        struct engine_result res = {0};
-        struct arena_mark m = arena_mark(&a);
-        engine_eval_instant(datasource_planner(ds), eo, &q, ts_ms, &a, &res);
-        arena_reset(&a, m);
-    }
-    arena_release(&a);
     struct group_env env = {
         .st = datasource_storage(ds),
         .eopts = eo,
         .restored = true,
     };
+    group_plan(gr, &env, datasource_planner(ds), ts_ms);
     int failed = group_eval(gr, &env, ts_ms);
     datasource_end_eval(ds);
     return failed;

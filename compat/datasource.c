@@ -31,6 +31,9 @@ struct fetch {
     struct fetch *carrier; /* state 2: the fetch whose window covers this one */
     struct storage_series *series; /* result (arena) */
     size_t nseries;
+    struct storage_series *raw;    /* state 1 from a request: the raw samples, before markers */
+    size_t nraw;
+    bool requested;                /* fetched by a request of its own (not cut from a carrier) */
     struct promjson_error err; /* why it failed */
     struct fetch *next;        /* in the cache list */
 };
@@ -64,6 +67,13 @@ struct datasource {
     struct fetch *fetches;      /* newest first */
     struct storage iface;       /* eval/storage.h vtable */
     struct storage planner;     /* the recording vtable (datasource_planner) */
+
+    /* Incremental fetching: the previous evaluation's arena and requested
+     * fetches, kept until the end of this one. */
+    bool incremental;
+    int64_t refetch_ms;         /* the part of a kept window asked again */
+    struct arena kept_arena;    /* the previous evaluation's cache arena */
+    struct fetch *kept;         /* its requested fetches (state 1) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -227,6 +237,9 @@ struct datasource *datasource_new(const struct datasource_config *cfg, struct pr
     ds->key_file = opt_strdup(cfg->key_file);
     arena_init(&ds->arena, 0);
     labels_table_init(&ds->table, &ds->arena, true);
+    arena_init(&ds->kept_arena, 0);
+    ds->incremental = cfg->incremental;
+    ds->refetch_ms = cfg->refetch_overlap_ms > 0 ? cfg->refetch_overlap_ms : 0;
     ds->iface.select = ds_select;
     ds->iface.impl = ds;
     ds->planner.select = plan_select;
@@ -295,6 +308,7 @@ void datasource_free(struct datasource *ds)
     free(ds->cert_file);
     free(ds->key_file);
     arena_release(&ds->arena);
+    arena_release(&ds->kept_arena);
     free(ds);
 }
 
@@ -1093,6 +1107,83 @@ static void place_markers(struct datasource *ds, struct fetch **fs, size_t n, co
     free(ss);
 }
 
+/* Incremental fetching. A daemon evaluates the same selectors every
+ * interval over windows that mostly overlap the previous evaluation's. The
+ * raw samples (markers not yet placed) of the previous evaluation's requests
+ * are kept, and a fetch whose window starts inside a kept one of the same
+ * selector asks the backend only for (kept maxt - refetch, maxt]: the
+ * samples before that come from the kept copy. The refetched overlap takes
+ * in samples that reached the backend after the previous request although
+ * their timestamps are older (a scrape's samples are appended when it
+ * ends); samples arriving later than that are not seen. Markers are placed
+ * on the merged series as on a full fetch, so staleness stays exact. */
+static const struct fetch *kept_find(const struct datasource *ds, const struct fetch *f, int64_t *from)
+{
+    const struct fetch *best = NULL;
+    for (const struct fetch *k = ds->incremental ? ds->kept : NULL; k; k = k->next) {
+        if (k->mint_ms > f->mint_ms || k->maxt_ms > f->maxt_ms || strcmp(k->selector, f->selector))
+            continue;
+        if (k->maxt_ms - ds->refetch_ms < f->mint_ms)
+            continue; /* nothing to reuse */
+        if (!best || k->maxt_ms > best->maxt_ms)
+            best = k;
+    }
+    if (best)
+        *from = best->maxt_ms - ds->refetch_ms + 1;
+    return best;
+}
+
+static int series_ls_cmp(const void *a, const void *b)
+{
+    const struct labels *x = ((const struct storage_series *)a)->ls, *y = ((const struct storage_series *)b)->ls;
+    return x < y ? -1 : x > y;
+}
+
+/* f's series: kept's samples in [f->mint, from) joined with the new ones
+ * (fetched from `from` on). Label sets are interned in this evaluation's
+ * table, so equal series have equal pointers. */
+static void merge_kept(struct datasource *ds, struct fetch *f, const struct fetch *kept, int64_t from)
+{
+    size_t nk = kept->nraw, nn = f->nseries;
+    struct storage_series *old = xcalloc(nk + 1, sizeof *old);
+    for (size_t i = 0; i < nk; i++) {
+        const struct storage_series *s = &kept->raw[i];
+        size_t lo = 0;
+        while (lo < s->n && s->pts[lo].t_ms < f->mint_ms)
+            lo++;
+        size_t hi = lo;
+        while (hi < s->n && s->pts[hi].t_ms < from)
+            hi++;
+        old[i] = (struct storage_series){labels_import(&ds->table, s->ls), s->pts + lo, hi - lo};
+    }
+    qsort(old, nk, sizeof *old, series_ls_cmp);
+    if (nn)
+        qsort(f->series, nn, sizeof *f->series, series_ls_cmp);
+    struct storage_series *out = ARENA_NEWN(&ds->arena, struct storage_series, nk + nn + 1);
+    size_t n = 0, i = 0, j = 0;
+    while (i < nk || j < nn) {
+        const struct storage_series *a = i < nk ? &old[i] : NULL, *b = j < nn ? &f->series[j] : NULL;
+        if (a && (!b || a->ls < b->ls)) {
+            if (a->n)
+                out[n++] = (struct storage_series){a->ls, arena_memdup(&ds->arena, a->pts, a->n * sizeof *a->pts), a->n};
+            i++;
+        } else if (!a || b->ls < a->ls) {
+            out[n++] = *b;
+            j++;
+        } else {
+            struct sample *pts = arena_alloc(&ds->arena, (a->n + b->n + 1) * sizeof *pts);
+            memcpy(pts, a->pts, a->n * sizeof *pts);
+            memcpy(pts + a->n, b->pts, b->n * sizeof *pts);
+            out[n++] = (struct storage_series){a->ls, pts, a->n + b->n};
+            i++;
+            j++;
+        }
+    }
+    free(old);
+    f->series = out;
+    f->nseries = n;
+}
+
 /* Fetches every planned entry at once: the raw samples of each and, for
  * exact staleness, its visibility at maxt, all in one parallel batch. */
 static void fetch_batch(struct datasource *ds)
@@ -1108,15 +1199,19 @@ static void fetch_batch(struct datasource *ds)
     struct fetch **fs = xcalloc(n, sizeof *fs);
     struct strbuf *texts = xcalloc(n, sizeof *texts);
     struct probe_result *vis = xcalloc(n, sizeof *vis);
+    const struct fetch **kept = xcalloc(n, sizeof *kept);
+    int64_t *from = xcalloc(n, sizeof *from);
     size_t k = 0;
     for (struct fetch *f = ds->fetches; f; f = f->next) {
         if (f->state != 0)
             continue;
         fs[k] = f;
+        from[k] = f->mint_ms;
+        kept[k] = kept_find(ds, f, &from[k]);
         strbuf_init(&texts[k]);
-        /* (maxt - window, maxt] = [mint, maxt] in milliseconds. */
-        strbuf_addf(&texts[k], "%s[%lldms]", f->selector, (long long)(f->maxt_ms - f->mint_ms + 1));
-        c[k] = (struct collect){.ds = ds, .q = &q[k * per], .mint_ms = f->mint_ms, .maxt_ms = f->maxt_ms};
+        /* (maxt - window, maxt] = [from, maxt] in milliseconds. */
+        strbuf_addf(&texts[k], "%s[%lldms]", f->selector, (long long)(f->maxt_ms - from[k] + 1));
+        c[k] = (struct collect){.ds = ds, .q = &q[k * per], .mint_ms = from[k], .maxt_ms = f->maxt_ms};
         q[k * per] = (struct datasource_query){
             .query = texts[k].buf,
             .time_ms = f->maxt_ms,
@@ -1138,8 +1233,16 @@ static void fetch_batch(struct datasource *ds)
             f->err = raw->err;
         } else {
             f->state = 1;
+            f->requested = true;
             f->nseries = c[i].nout;
             f->series = c[i].nout ? arena_memdup(&ds->arena, c[i].out, c[i].nout * sizeof *c[i].out) : NULL;
+            if (kept[i]) {
+                merge_kept(ds, f, kept[i], from[i]);
+                ds->stats.incremental++;
+            }
+            /* what the next evaluation may reuse: markers are placed on copies */
+            f->nraw = f->nseries;
+            f->raw = f->nseries ? arena_memdup(&ds->arena, f->series, f->nseries * sizeof *f->series) : NULL;
         }
         strbuf_release(&texts[i]);
         collect_release(&c[i]);
@@ -1188,6 +1291,8 @@ static void fetch_batch(struct datasource *ds)
     free(fs);
     free(texts);
     free(vis);
+    free(kept);
+    free(from);
 }
 
 static int fetch_order(const void *a, const void *b)
@@ -1358,7 +1463,22 @@ struct storage *datasource_planner(struct datasource *ds)
 
 void datasource_end_eval(struct datasource *ds)
 {
-    arena_release(&ds->arena);
+    arena_release(&ds->kept_arena);
+    ds->kept = NULL;
+    if (ds->incremental) {
+        /* this evaluation's arena (and its requested fetches) is kept for
+         * the next one instead of being dropped */
+        for (struct fetch *f = ds->fetches, *next; f; f = next) {
+            next = f->next;
+            if (f->state == 1 && f->requested) {
+                f->next = ds->kept;
+                ds->kept = f;
+            }
+        }
+        ds->kept_arena = ds->arena;
+    } else {
+        arena_release(&ds->arena);
+    }
     arena_init(&ds->arena, 0);
     labels_table_init(&ds->table, &ds->arena, true);
     ds->fetches = NULL;

@@ -18,6 +18,15 @@
  * Errors are struct promjson_error values with Prometheus's errorType names;
  * no message ever contains a password or token.
  *
+ * Incremental fetching (config.incremental, for clients that evaluate the
+ * same selectors again and again, like a daemon's group): the raw samples
+ * of one evaluation are kept until the end of the next, and a fetch whose
+ * window starts inside a kept window of the same selector asks only for
+ * (kept end - refetch_overlap_ms, end]; the rest comes from the kept copy.
+ * Samples that reach the backend more than refetch_overlap_ms after their
+ * timestamp are then not seen (the overlap should exceed the longest
+ * ingestion delay: a scrape's duration, a remote-write pipeline's lag).
+ *
  * Credential files are re-read at every batch of requests, so rotated
  * tokens and passwords take effect without a restart.
  *
@@ -60,6 +69,8 @@ struct datasource_config {
     struct promjson_limits limits; /* per response; 0 fields take promjson's defaults */
     bool no_exact_staleness;       /* skip the presence query (cheaper, inexact after a series ends) */
     int64_t lookback_ms;           /* the backend's lookback delta (300000) */
+    bool incremental;              /* reuse the previous evaluation's samples (see below) */
+    int64_t refetch_overlap_ms;    /* incremental: how much of the reused window is asked again */
 };
 
 struct datasource;
@@ -121,7 +132,8 @@ int datasource_select_text(struct datasource *ds, const char *selector, int64_t 
  * in *window_ms. Returns 0, or -1 when q does not end in a valid range. */
 int datasource_split_range(const char *q, size_t *sel_len, int64_t *window_ms);
 
-/* Ends an evaluation: drops the fetch cache and everything select returned. */
+/* Ends an evaluation: drops the fetch cache and everything select returned
+ * (incremental: keeps the raw samples fetched until the next one ends). */
 void datasource_end_eval(struct datasource *ds);
 
 /* Renders matchers as a PromQL selector, {name="value",...}, into buf (size
@@ -140,6 +152,7 @@ struct datasource_stats {
     uint64_t fetches_merged; /* windows cut from a fetch of an overlapping wider one */
     uint64_t probes;     /* instant queries made to find where markers are */
     uint64_t markers_unresolved; /* markers placed at their earliest possible time (search bound reached) */
+    uint64_t incremental;  /* fetches that reused the previous evaluation's samples */
 };
 
 const struct datasource_stats *datasource_stats(const struct datasource *ds);

@@ -686,7 +686,8 @@ static void decode_top(struct cdec *d, const struct ynode *root)
         "datasource", "alertmanagers", "rule_files", "evaluation_interval", "query_offset",
         "external_labels", "external_url", "state_dir", "remote_write", "web",
         "freshness", "resend_delay", "for_grace_period", "for_outage_tolerance", "lookback_delta",
-        "query_timeout", "max_samples", "self_monitoring", "group_phase", "alert_relabel_configs",
+        "query_timeout", "max_samples", "self_monitoring", "group_phase", "incremental_fetch",
+        "refetch_overlap", "evaluation_workers", "alert_relabel_configs",
     };
     enum { NKEYS = sizeof keys / sizeof keys[0] };
     const struct ynode *v[NKEYS];
@@ -752,7 +753,13 @@ static void decode_top(struct cdec *d, const struct ynode *root)
         cfg->group_phase = SCHEDULE_HASH_SLICELABELS;
     else if (phase && strcmp(phase, "prometheus3") != 0)
         fail_at(d, v[18], "group_phase: must be prometheus3 or prometheus2, not \"%s\"", phase);
-    decode_alert_relabel(d, v[19]);
+    get_bool(d, v[19], "incremental_fetch", &cfg->incremental_fetch);
+    get_duration(d, v[20], "refetch_overlap", true, &cfg->refetch_overlap_ms);
+    get_int(d, v[21], "evaluation_workers", &cfg->evaluation_workers);
+    if (v[21] && (cfg->evaluation_workers < 1 || cfg->evaluation_workers > 1024))
+        fail_at(d, v[21], "evaluation_workers: must be between 1 and 1024, not %lld",
+                (long long)cfg->evaluation_workers);
+    decode_alert_relabel(d, v[22]);
 }
 
 static void set_defaults(struct config *cfg)
@@ -766,6 +773,9 @@ static void set_defaults(struct config *cfg)
     cfg->max_samples = CONFIG_DEFAULT_MAX_SAMPLES;
     cfg->web.listen_address = CONFIG_DEFAULT_LISTEN_ADDRESS;
     cfg->self_monitoring = (struct config_self_monitoring){true, true, true, true, true};
+    cfg->incremental_fetch = true;
+    cfg->refetch_overlap_ms = CONFIG_DEFAULT_REFETCH_OVERLAP_MS;
+    cfg->evaluation_workers = CONFIG_DEFAULT_EVALUATION_WORKERS;
 }
 
 /* Keys a policy leaves out take heed's defaults: auto max_age, hold. */

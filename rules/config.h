@@ -32,6 +32,8 @@ struct diag_list;
 #define CONFIG_DEFAULT_HTTP_TIMEOUT_MS (10 * 1000)
 #define CONFIG_DEFAULT_DATASOURCE_TIMEOUT_MS (30 * 1000)
 #define CONFIG_DEFAULT_LISTEN_ADDRESS "127.0.0.1:9096"
+#define CONFIG_DEFAULT_REFETCH_OVERLAP_MS (5 * 60 * 1000)
+#define CONFIG_DEFAULT_EVALUATION_WORKERS 4
 
 struct config_tls {
     const char *ca_file;     /* CA bundle to verify the server; NULL: system CAs */
@@ -149,6 +151,9 @@ struct config {
     int64_t max_samples;
     struct config_self_monitoring self_monitoring;
     int group_phase;             /* enum schedule_hash_kind: whose group phases to match (prometheus3/prometheus2) */
+    bool incremental_fetch;      /* reuse the previous tick's samples of a group (compat/datasource) */
+    int64_t refetch_overlap_ms;  /* incremental_fetch: the newest part of a reused window asked again */
+    int64_t evaluation_workers;  /* threads evaluating groups (at most one per group at a time) */
     const char *src;             /* the file's text */
     size_t srclen;
     struct arena arena;          /* owns everything above */

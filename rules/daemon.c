@@ -4,7 +4,7 @@
  * the groups (each with its schedule, datasource client, output overlay and
  * state file), the Alertmanager notifier and the remote-write queue. Reload
  * builds a complete new set beside the running one, reusing what is equal;
- * only when everything built does it stop the group threads, move state
+ * only when everything built does it stop the evaluation workers, move state
  * across, and start them again. */
 #include "rules/daemon.h"
 
@@ -193,11 +193,10 @@ struct dgroup {
     char *state_path;            /* NULL: no state_dir */
     struct strbuf state_body;    /* what the state file holds now */
     int64_t state_written_ms;    /* when it was written */
-    pthread_t thread;            /* evaluating thread */
-    bool running;                /* thread started and not joined */
-    pthread_mutex_t eval_mu;     /* held by the group thread while it evaluates and sends, and by
+    bool busy;                   /* a worker is evaluating it (under daemon.mu) */
+    pthread_mutex_t eval_mu;     /* held by the worker while it evaluates and sends, and by
                                   * readers of gr (self-monitoring, the API) */
-    /* for self-monitoring; written by the group thread under daemon.stat_mu */
+    /* for self-monitoring; written by the evaluating worker under daemon.stat_mu */
     uint64_t ds_failures_seen;   /* datasource failures counted so far */
     bool ds_failing;             /* the last tick had failed backend queries */
     struct selfmon_timing timing; /* the last tick's schedule (missed: summed until the monitor reads it) */
@@ -223,12 +222,29 @@ struct runset {
     bool has_pol;                    /* pol initialised */
 };
 
+struct removed_series {
+    const struct labels *ls; /* in daemon.removed_table */
+    int64_t t_ms;            /* when its group was removed: the marker's time */
+    int64_t due_ms;          /* when to write the marker */
+};
+
 struct daemon {
     struct daemon_opts opts;
     struct runset cur;      /* what is running */
-    pthread_mutex_t mu;     /* guards stopping */
-    pthread_cond_t cv;      /* wakes group threads to stop */
-    bool stopping;          /* group threads must return */
+    pthread_mutex_t mu;     /* guards stopping, the groups' schedules and busy flags */
+    pthread_cond_t cv;      /* wakes workers (a group became free, or stop) */
+    bool stopping;          /* workers must return */
+    pthread_t *workers;     /* the evaluation pool (config evaluation_workers) */
+    size_t nworkers;        /* of them started */
+    /* Output series of groups removed by a reload, ended (StaleNaN at the
+     * removal time) two of their intervals later unless a running group
+     * wrote them meanwhile: Prometheus waits so that a renamed group takes
+     * its series over without a gap. Dropped at stop, as Prometheus does.
+     * Written by plan_commit, read by the monitor thread (never both). */
+    struct removed_series *removed;
+    size_t nremoved, capremoved;
+    struct arena removed_arena;       /* their label sets */
+    struct labels_table removed_table;
     pthread_mutex_t stat_mu; /* guards the groups' self-monitoring fields */
     struct selfmon sm;             /* self-monitoring alerts (monitor thread; options set while it is stopped) */
     pthread_mutex_t sm_mu;         /* guards sm.set against API readers */
@@ -300,6 +316,8 @@ static struct datasource *make_datasource(const struct config *cfg, struct diag_
         .headers = h->headers,
         .nheaders = h->nheaders,
         .lookback_ms = cfg->lookback_delta_ms,
+        .incremental = cfg->incremental_fetch,
+        .refetch_overlap_ms = cfg->refetch_overlap_ms,
     };
     struct promjson_error err = {0};
     struct datasource *ds = datasource_new(&dc, &err);
@@ -493,11 +511,8 @@ static void collect_alert(void *ctx, const struct group_rule *r, const struct al
     strbuf_release(&url);
 }
 
-static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v)
+static void rw_push(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms, double v)
 {
-    struct dgroup *dg = ctx;
-    memstore_append(memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, v);
-    struct remote_write_queue *rw = dg->d->cur.rw;
     if (!rw)
         return;
     struct remote_write_label small[32];
@@ -511,6 +526,71 @@ static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v
         LOG_WARN("Dropping an invalid sample for remote write", "err", err.msg);
     if (rl != small)
         free(rl);
+}
+
+static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v)
+{
+    struct dgroup *dg = ctx;
+    memstore_append(memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, v);
+    rw_push(dg->d->cur.rw, ls, t_ms, v);
+}
+
+/* Forgets every pending marker (also the initial state: arena and table). */
+static void removed_reset(struct daemon *d)
+{
+    arena_release(&d->removed_arena);
+    arena_init(&d->removed_arena, 4096);
+    labels_table_init(&d->removed_table, &d->removed_arena, true);
+    d->nremoved = 0;
+}
+
+static void removed_add_one(struct daemon *d, const struct labels *ls, int64_t t_ms, int64_t due_ms)
+{
+    XGROW(d->removed, d->capremoved, d->nremoved + 1);
+    d->removed[d->nremoved++] = (struct removed_series){labels_import(&d->removed_table, ls), t_ms, due_ms};
+}
+
+/* Remembers the output series of a group that is going away. */
+static void removed_add(struct daemon *d, const struct dgroup *dg, int64_t now_ms)
+{
+    if (!d->cur.rw && !d->nremoved)
+        return; /* nowhere to write them */
+    int64_t due = now_ms + 2 * dg->interval_ms;
+    for (size_t i = 0; i < dg->gr.n; i++) {
+        const struct labels_table *t = &dg->gr.rules[i].prev.table;
+        for (size_t k = 0; k < t->cap; k++)
+            if (t->slot[k])
+                removed_add_one(d, t->slot[k], now_ms, due);
+    }
+    const struct labels_table *t = &dg->gr.stale_pending.table;
+    for (size_t k = 0; k < t->cap; k++)
+        if (t->slot[k])
+            removed_add_one(d, t->slot[k], now_ms, due);
+}
+
+/* Writes the markers that are due (monitor thread). */
+static void removed_flush(struct daemon *d, int64_t now_ms)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < d->nremoved; i++) {
+        struct removed_series *r = &d->removed[i];
+        if (r->due_ms > now_ms) {
+            d->removed[keep++] = *r;
+            continue;
+        }
+        bool taken = false;
+        for (size_t k = 0; k < d->cur.n && !taken; k++) {
+            struct dgroup *dg = d->cur.groups[k];
+            pthread_mutex_lock(&dg->eval_mu);
+            taken = group_has_output(&dg->gr, r->ls);
+            pthread_mutex_unlock(&dg->eval_mu);
+        }
+        if (!taken)
+            rw_push(d->cur.rw, r->ls, r->t_ms, value_stale_nan());
+    }
+    d->nremoved = keep;
+    if (!keep)
+        removed_reset(d);
 }
 
 /* ---- persisted state ---- */
@@ -608,6 +688,22 @@ static void restore_from_files(struct daemon *d)
  * output series, rule by rule (Prometheus's CopyState). */
 static void inherit(struct dgroup *to, const struct dgroup *from)
 {
+    /* output series of old rules with no counterpart end at the new
+     * group's first evaluation (Prometheus's staleSeries) */
+    for (size_t j = 0; j < from->gr.n; j++) {
+        const struct group_rule *o = &from->gr.rules[j];
+        bool matched = false;
+        for (size_t i = 0; i < to->gr.n && !matched; i++)
+            matched = !strcmp(o->rule->name, to->gr.rules[i].rule->name) &&
+                      !strcmp(from->rule_labels[j], to->rule_labels[i]) &&
+                      from->rule_ordinal[j] == to->rule_ordinal[i] && o->rule->type == to->gr.rules[i].rule->type;
+        for (size_t k = 0; !matched && k < o->prev.table.cap; k++)
+            if (o->prev.table.slot[k])
+                group_add_stale(&to->gr, o->prev.table.slot[k]);
+    }
+    for (size_t k = 0; k < from->gr.stale_pending.table.cap; k++)
+        if (from->gr.stale_pending.table.slot[k])
+            group_add_stale(&to->gr, from->gr.stale_pending.table.slot[k]);
     for (size_t i = 0; i < to->gr.n; i++) {
         struct group_rule *r = &to->gr.rules[i];
         for (size_t j = 0; j < from->gr.n; j++) {
@@ -663,6 +759,9 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
     };
     pthread_mutex_lock(&dg->eval_mu);
     started_ns = now_ns(); /* an API snapshot may have held the lock: the lag counts that wait */
+    /* every select of the tick planned first: the first select then fetches
+     * them all in one parallel batch, each selector once, windows merged */
+    group_plan(&dg->gr, &env, datasource_planner(dg->ds), ts_ms);
     int failed = group_eval(&dg->gr, &env, ts_ms);
     datasource_end_eval(dg->ds);
     uint64_t ds_failures = datasource_stats(dg->ds)->failures;
@@ -705,26 +804,47 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
     pthread_mutex_unlock(&dg->eval_mu);
 }
 
-static void *group_thread(void *arg)
+/* A worker of the evaluation pool: takes the due group with the earliest
+ * slot that no other worker is evaluating, evaluates it, and looks again.
+ * A group is only ever taken by one worker at a time (busy), so its
+ * evaluations never overlap; a group whose slot passed while every worker
+ * was busy skips to its latest slot, the skipped ones counted as missed. */
+static void *worker_thread(void *arg)
 {
-    struct dgroup *dg = arg;
-    struct daemon *d = dg->d;
+    struct daemon *d = arg;
     pthread_mutex_lock(&d->mu);
     while (!d->stopping) {
-        int64_t now = now_ns();
-        if (now < dg->sched.next_ns) {
-            struct timespec until = {(time_t)(dg->sched.next_ns / 1000000000), (long)(dg->sched.next_ns % 1000000000)};
-            pthread_cond_timedwait(&d->cv, &d->mu, &until);
+        int64_t now = now_ns(), wake = INT64_MAX;
+        struct dgroup *dg = NULL;
+        for (size_t i = 0; i < d->cur.n; i++) {
+            struct dgroup *g = d->cur.groups[i];
+            if (g->busy)
+                continue;
+            if (g->sched.next_ns <= now && (!dg || g->sched.next_ns < dg->sched.next_ns))
+                dg = g;
+            if (g->sched.next_ns < wake)
+                wake = g->sched.next_ns;
+        }
+        if (!dg) {
+            if (wake == INT64_MAX) {
+                pthread_cond_wait(&d->cv, &d->mu);
+            } else {
+                struct timespec until = {(time_t)(wake / 1000000000), (long)(wake % 1000000000)};
+                pthread_cond_timedwait(&d->cv, &d->mu, &until);
+            }
             continue;
         }
-        pthread_mutex_unlock(&d->mu);
+        dg->busy = true;
         uint64_t missed = dg->sched.missed;
         int64_t slot = schedule_tick(&dg->sched, now);
+        pthread_mutex_unlock(&d->mu);
         if (dg->sched.missed > missed)
             LOG_WARN("Group evaluation missed iterations", "file", dg->g->file, "group", dg->g->name, "missed",
                      LOG_UINT(dg->sched.missed - missed));
         group_tick(dg, slot, now, dg->sched.missed - missed);
         pthread_mutex_lock(&d->mu);
+        dg->busy = false;
+        pthread_cond_broadcast(&d->cv); /* its next slot may be the earliest now */
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -768,6 +888,8 @@ static void selfmon_opts_from(const struct config_self_monitoring *c, struct sel
  * and what is due sent into the same Alertmanager queue as rule alerts. */
 static void monitor_tick(struct daemon *d, int64_t ts_ms)
 {
+    if (d->nremoved)
+        removed_flush(d, now_ms());
     const struct runset *rs = &d->cur;
     const struct config *cfg = rs->cfg;
     struct arena a;
@@ -808,7 +930,7 @@ static void monitor_tick(struct daemon *d, int64_t ts_ms)
         .notifiers = notifiers,
         .nnotifiers = nnot,
     };
-    /* groups locked in order; a group thread only ever holds its own */
+    /* groups locked in order; a worker only ever holds the one it evaluates */
     for (size_t i = 0; i < n; i++)
         pthread_mutex_lock(&rs->groups[i]->eval_mu);
     pthread_mutex_lock(&d->sm_mu);
@@ -864,14 +986,20 @@ static void start_threads(struct daemon *d)
         d->monitor_running = true;
     else
         LOG_ERROR("Cannot start the self-monitoring thread", "err", strerror(errno));
-    for (size_t i = 0; i < d->cur.n; i++) {
-        struct dgroup *dg = d->cur.groups[i];
-        if (pthread_create(&dg->thread, NULL, group_thread, dg) != 0) {
-            LOG_ERROR("Cannot start a group thread", "group", dg->g->name, "err", strerror(errno));
+    size_t want = (size_t)cfg->evaluation_workers;
+    if (want > d->cur.n)
+        want = d->cur.n ? d->cur.n : 1; /* more would only wait */
+    d->workers = xcalloc(want, sizeof *d->workers);
+    d->nworkers = 0;
+    for (size_t i = 0; i < want; i++) {
+        if (pthread_create(&d->workers[d->nworkers], NULL, worker_thread, d) != 0) {
+            LOG_ERROR("Cannot start an evaluation worker", "err", strerror(errno));
             continue;
         }
-        dg->running = true;
+        d->nworkers++;
     }
+    if (!d->nworkers && d->cur.n)
+        LOG_ERROR("No evaluation worker started: rule groups are not evaluated");
 }
 
 static void stop_threads(struct daemon *d)
@@ -880,12 +1008,11 @@ static void stop_threads(struct daemon *d)
     d->stopping = true;
     pthread_cond_broadcast(&d->cv);
     pthread_mutex_unlock(&d->mu);
-    for (size_t i = 0; i < d->cur.n; i++) {
-        struct dgroup *dg = d->cur.groups[i];
-        if (dg->running)
-            pthread_join(dg->thread, NULL);
-        dg->running = false;
-    }
+    for (size_t i = 0; i < d->nworkers; i++)
+        pthread_join(d->workers[i], NULL);
+    free(d->workers);
+    d->workers = NULL;
+    d->nworkers = 0;
     if (d->monitor_running)
         pthread_join(d->monitor, NULL);
     d->monitor_running = false;
@@ -1266,6 +1393,11 @@ static void plan_commit(struct daemon *d, struct plan *p)
             kept = p->rs.groups[i] == old.groups[o];
         if (!kept) {
             persist(old.groups[o], true);
+            bool replaced = false; /* a changed group of the same key inherited its series */
+            for (size_t i = 0; i < p->rs.n && !replaced; i++)
+                replaced = !strcmp(p->rs.groups[i]->g->key, old.groups[o]->g->key);
+            if (!replaced)
+                removed_add(d, old.groups[o], now / SCHEDULE_NS_PER_MS);
             dgroup_free(old.groups[o]);
         }
     }
@@ -1725,9 +1857,12 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
     pthread_mutex_init(&d->sm_mu, NULL);
     pthread_mutex_init(&d->ctl_mu, NULL);
     d->metrics = metrics_registry_new();
+    arena_init(&d->removed_arena, 4096);
+    removed_reset(d);
     selfmon_init(&d->sm, NULL);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
+        arena_release(&d->removed_arena);
         selfmon_release(&d->sm);
         metrics_registry_free(d->metrics);
         pthread_mutex_destroy(&d->sm_mu);
@@ -1777,6 +1912,7 @@ void daemon_stop(struct daemon *d)
     api_stop(d);
     pthread_mutex_lock(&d->ctl_mu);
     stop_threads(d);
+    removed_reset(d); /* not written at stop, as Prometheus (its manager is done) */
     for (size_t i = 0; i < d->cur.n; i++)
         persist(d->cur.groups[i], true);
     if (d->cur.am && alertmanager_flush(d->cur.am, d->opts.flush_timeout_ms) < 0)
@@ -1799,6 +1935,8 @@ void daemon_free(struct daemon *d)
     if (d->cur.rw)
         remote_write_queue_free(d->cur.rw);
     runset_release_rest(&d->cur);
+    free(d->removed);
+    arena_release(&d->removed_arena);
     selfmon_release(&d->sm);
     metrics_registry_free(d->metrics);
     pthread_mutex_destroy(&d->sm_mu);

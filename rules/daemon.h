@@ -1,6 +1,10 @@
 /* daemon: the running rule evaluator behind `heed run`: configuration and
- * rule files loaded, one thread per rule group evaluating on Prometheus's
- * schedule (rules/schedule) through rules/group, alerts sent to every
+ * rule files loaded, rule groups evaluated on Prometheus's schedule
+ * (rules/schedule) through rules/group by a bounded pool of workers
+ * (evaluation_workers; never two evaluations of one group at once, slots
+ * missed while every worker was busy counted), each group tick planned
+ * first (group_plan) so that its selects are fetched in one parallel batch,
+ * incrementally from the previous tick's samples (incremental_fetch), alerts sent to every
  * Alertmanager, recording results (and ALERTS) to remote write, alert state
  * persisted per group (rules/state) and restored at start, freshness
  * policies (rules/policy) from the configuration and `# heed:` directives,
@@ -20,8 +24,8 @@
  *
  * Threads: daemon_start/stop are called from one thread (cmd_run's signal
  * loop); daemon_reload also from the API's /-/reload, serialised with
- * SIGHUP's and with the API's readers by the daemon's control lock. Group
- * threads only read the configuration, which is replaced only while they
+ * SIGHUP's and with the API's readers by the daemon's control lock. Workers
+ * only read the configuration, which is replaced only while they
  * are stopped; each group's state is read by others (self-monitoring, the
  * API) only under its eval lock; the notifier and remote-write queue are
  * thread-safe; logging is line-atomic.
@@ -50,7 +54,7 @@ struct daemon;
  * failure returns NULL with the problems in diags (nothing is running). */
 struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diags);
 
-/* Starts the group threads. Returns 0. */
+/* Starts the evaluation workers. Returns 0. */
 int daemon_start(struct daemon *d);
 
 /* Reloads configuration and rules (see above). Returns 0 when the new set is

@@ -56,6 +56,7 @@ int group_init(struct group *gr, const struct rule_group *g, char *msg, size_t m
     arena_init(&gr->arena, 8192);
     gr->n = g->nrules;
     gr->rules = xcalloc(gr->n ? gr->n : 1, sizeof *gr->rules);
+    series_set_init(&gr->stale_pending);
     for (size_t i = 0; i < gr->n; i++) {
         struct group_rule *r = &gr->rules[i];
         r->rule = &g->rules[i];
@@ -121,6 +122,7 @@ void group_release(struct group *gr)
         free(r->last_error);
     }
     free(gr->rules);
+    series_set_release(&gr->stale_pending);
     arena_release(&gr->arena);
     memset(gr, 0, sizeof *gr);
 }
@@ -616,6 +618,56 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
     return rc;
 }
 
+void group_plan(struct group *gr, const struct group_env *env, struct storage *planner, int64_t ts_ms)
+{
+    struct group_env penv = *env;
+    penv.st = planner;
+    struct arena a;
+    arena_init(&a, 64 * 1024);
+    for (size_t i = 0; i < gr->n; i++) {
+        struct group_rule *r = &gr->rules[i];
+        if (!r->rule->ast)
+            continue;
+        /* the options eval_rule will use: same windows (the freshness
+         * policy's extra history included), same time (query_offset) */
+        struct rule_run rr = {r, &penv, &a, ts_ms - env->query_offset_ms};
+        struct engine_result res;
+        struct arena_mark m = arena_mark(&a);
+        run_query(&rr, rr.out_ms, &res); /* no data: errors here mean nothing */
+        arena_reset(&a, m);
+    }
+    arena_release(&a);
+}
+
+bool group_has_output(const struct group *gr, const struct labels *ls)
+{
+    for (size_t j = 0; j < gr->n; j++)
+        if (table_contains(&gr->rules[j].prev.table, ls))
+            return true;
+    return false;
+}
+
+void group_add_stale(struct group *gr, const struct labels *ls)
+{
+    labels_import(&gr->stale_pending.table, ls);
+}
+
+/* Staleness markers for the series of rules the group no longer has (after
+ * its first evaluation, as Prometheus's Group.Eval writes its staleSeries);
+ * series a rule of the group wrote in this evaluation are not ended. */
+static void flush_stale_pending(struct group *gr, const struct group_env *env, int64_t out_ms)
+{
+    const struct labels_table *t = &gr->stale_pending.table;
+    if (!t->len)
+        return;
+    for (size_t i = 0; env->append && i < t->cap; i++) {
+        const struct labels *ls = t->slot[i];
+        if (ls && !group_has_output(gr, ls))
+            env->append(env->append_ctx, ls, out_ms, value_stale_nan());
+    }
+    series_set_reset(&gr->stale_pending);
+}
+
 int group_eval(struct group *gr, const struct group_env *env, int64_t ts_ms)
 {
     double t0 = now_seconds();
@@ -623,6 +675,7 @@ int group_eval(struct group *gr, const struct group_env *env, int64_t ts_ms)
     for (size_t i = 0; i < gr->n; i++)
         if (eval_rule(gr, &gr->rules[i], env, ts_ms) != 0)
             failed++;
+    flush_stale_pending(gr, env, ts_ms - env->query_offset_ms);
     gr->last_eval_ms = ts_ms;
     gr->eval_seconds = now_seconds() - t0;
     return failed;

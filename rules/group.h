@@ -109,6 +109,7 @@ struct group {
     struct arena arena;          /* merged labels, template arrays */
     int64_t last_eval_ms;        /* slot time of the last evaluation; 0: never */
     double eval_seconds;         /* duration of the last evaluation */
+    struct group_series_set stale_pending; /* series of rules no longer in the group (group_add_stale) */
 };
 
 /* Prepares the group: merges labels and parses alert templates (which the
@@ -125,9 +126,26 @@ void group_set_policy(struct group *gr, size_t i, const struct policy *p);
 int group_resolve_policies(struct group *gr, const struct policy_config *c, const struct rulefile *rf,
                            struct diag_list *dl);
 
+/* The planning pass of one evaluation at ts_ms: every rule's expression
+ * evaluated over planner (a storage that records its selects and returns no
+ * series, e.g. datasource_planner), with the options and time group_eval
+ * will use, so that the evaluation that follows finds every select of the
+ * group planned (datasource: fetched in one parallel batch, deduplicated,
+ * overlapping windows merged). Templates' query() calls are not planned. */
+void group_plan(struct group *gr, const struct group_env *env, struct storage *planner, int64_t ts_ms);
+
 /* Evaluates every rule at slot time ts_ms. Rule errors are recorded in
  * their health, not returned. Returns the number of rules that failed. */
 int group_eval(struct group *gr, const struct group_env *env, int64_t ts_ms);
+
+/* Marks ls (an output series of a rule this group no longer has, as
+ * Prometheus's CopyState finds them on reload) stale at the end of the next
+ * group_eval, unless a rule of the group wrote it there (the staleness
+ * marker goes out through env->append at the output timestamp). */
+void group_add_stale(struct group *gr, const struct labels *ls);
+
+/* Whether a rule of the group output ls in its last evaluation. */
+bool group_has_output(const struct group *gr, const struct labels *ls);
 
 /* Calls fn for each alert instance of the group that is due a notification
  * at ts (Prometheus's sendAlerts), after marking it sent. */

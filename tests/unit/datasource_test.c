@@ -450,6 +450,63 @@ static void test_overlapping_windows_merged(void)
     datasource_free(ds);
 }
 
+/* Incremental fetching: the next evaluation asks only for the part after
+ * the kept window (less the refetch overlap) and merges; the result equals
+ * a full fetch, markers in the kept part included. */
+static void test_incremental(void)
+{
+    mock_reset();
+    struct datasource *ds = new_ds((struct datasource_config){.incremental = true, .refetch_overlap_ms = 1000});
+    struct datasource *full = new_ds((struct datasource_config){0});
+    if (!ds || !full)
+        return;
+    struct storage *st = datasource_storage(ds), *fst = datasource_storage(full);
+    struct arena a;
+    arena_init(&a, 0);
+    struct storage_series *s;
+    size_t n;
+    struct eval_error err = {0};
+    struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+    SELECT_OK(st, &m_name, 1, 1, 5000, &a, &s, &n, &err);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "a: 1000:1 2000:2 3000:3 4000:stale\n"
+                      "b: 1000:1 2000:2 2500:stale\n"
+                      "c: 1000:1 2000:2 3000:3 4000:4 5000:5\n");
+    datasource_end_eval(ds);
+    /* [1001, 9000]: samples before 4001 from the kept [1, 5000] */
+    mock_reset();
+    SELECT_OK(st, &m_name, 1, 1001, 9000, &a, &s, &n, &err);
+    strbuf_reset(&got);
+    series_text(&got, s, n);
+    int asked = 0, wide = 0;
+    for (int i = 0; i < mock_requests && i < 64; i++) {
+        asked += !strcmp(mock_queries[i], "{__name__=\"m\"}[5000ms] @9.000");
+        wide += !strcmp(mock_queries[i], "{__name__=\"m\"}[8000ms] @9.000");
+    }
+    T_EQ_INT(asked, 1);
+    T_EQ_INT(wide, 0);
+    T_EQ_INT(datasource_stats(ds)->incremental, 1);
+    SELECT_OK(fst, &m_name, 1, 1001, 9000, &a, &s, &n, &err);
+    series_text(&want, s, n);
+    T_EQ_STR(got.buf, want.buf);
+    T_EQ_STR(got.buf, "a: 2000:2 3000:3 4000:stale\n"
+                      "b: 2000:2 2500:stale 6000:6 7000:7 8000:8 9000:9\n"
+                      "c: 2000:2 3000:3 4000:4 5000:5 6000:6 7000:7 8000:8 9000:9\n");
+    datasource_end_eval(ds);
+    /* a window starting after the kept one's refetched part: a full fetch */
+    mock_reset();
+    SELECT_OK(st, &m_name, 1, 8500, 9500, &a, &s, &n, &err);
+    T_EQ_INT(datasource_stats(ds)->incremental, 1);
+    strbuf_reset(&got);
+    series_text(&got, s, n);
+    T_EQ_STR(got.buf, "b: 9000:9\nc: 9000:9\n");
+    strbuf_release(&got);
+    strbuf_release(&want);
+    arena_release(&a);
+    datasource_free(ds);
+    datasource_free(full);
+}
+
 static void test_errors(void)
 {
     mock_reset();
@@ -544,6 +601,7 @@ int main(void)
     t_run("select reconstructs staleness markers", test_select_reconstructs_markers);
     t_run("dedupe and parallel fetches", test_dedupe_and_parallel);
     t_run("overlapping windows merged", test_overlapping_windows_merged);
+    t_run("incremental fetches", test_incremental);
     t_run("errors", test_errors);
     t_run("token rotation", test_token_rotation);
     MHD_stop_daemon(mock);
