@@ -72,7 +72,10 @@ remote_write: {url: "$E2E_PROM_URL/api/v1/write"}
 rule_files: [rules.yml]
 state_dir: $D/state
 resend_delay: 2s
-external_labels: {ruler: heed-e2e}
+external_labels: {ruler: heed-e2e, replica: a}
+alert_relabel_configs:
+  - {action: labeldrop, regex: replica}
+  - {source_labels: [severity], regex: page, target_label: team, replacement: oncall}
 EOF
 mkdir -p "$D/state"
 HEED_PID=
@@ -121,9 +124,10 @@ echo 'heed_e2e_value 10' >"$D/expo"
 if wait_for 20 am_active; then
     labels=$(am_alert labels)
     ann=$(am_alert annotations)
-    want='{"alertname": "HeedE2EHigh", "instance": "127.0.0.1:'$(cat "$D/tport")'", "job": "target", "ruler": "heed-e2e", "severity": "page"}'
+    # alert_relabel_configs: the replica external label dropped, a team label added.
+    want='{"alertname": "HeedE2EHigh", "instance": "127.0.0.1:'$(cat "$D/tport")'", "job": "target", "ruler": "heed-e2e", "severity": "page", "team": "oncall"}'
     if [ "$labels" = "$want" ] && [ "$ann" = '{"summary": "value is 10"}' ]; then
-        e2e_ok "alert active in Alertmanager with its labels, external label and annotation"
+        e2e_ok "alert active in Alertmanager with its labels, external label, relabelling and annotation"
     else
         e2e_not_ok "alert in Alertmanager: labels $labels annotations $ann"
     fi
