@@ -1295,14 +1295,18 @@ static int64_t api_time(int64_t ms)
     return ms ? ms : API_TIME_NONE;
 }
 
-static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms, struct api_alert *out)
+/* brief: states and figures only, no labels, annotations or reasons
+ * (what /metrics needs: far less to copy while the group is locked). */
+static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms, bool brief, struct api_alert *out)
 {
     memset(out, 0, sizeof *out);
-    out->labels = api_labels_of(a, al->ls);
-    struct api_label *ann = ARENA_NEWN(a, struct api_label, al->nann + 1);
-    for (size_t i = 0; i < al->nann; i++)
-        ann[i] = (struct api_label){arena_strdup(a, al->ann[i].name), arena_strdup(a, al->ann[i].value)};
-    out->annotations = (struct api_labels){ann, al->nann};
+    if (!brief) {
+        out->labels = api_labels_of(a, al->ls);
+        struct api_label *ann = ARENA_NEWN(a, struct api_label, al->nann + 1);
+        for (size_t i = 0; i < al->nann; i++)
+            ann[i] = (struct api_label){arena_strdup(a, al->ann[i].name), arena_strdup(a, al->ann[i].value)};
+        out->annotations = (struct api_labels){ann, al->nann};
+    }
     out->state = al->state == ALERT_FIRING ? API_ALERT_FIRING
                  : al->state == ALERT_PENDING ? API_ALERT_PENDING
                                               : API_ALERT_INACTIVE;
@@ -1311,7 +1315,9 @@ static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms
     out->value = al->value;
     struct api_freshness *f = &out->fresh;
     f->since = API_TIME_NONE;
-    if (al->held || al->stale_class != FRESH_CLASS_FRESH) {
+    if ((al->held || al->stale_class != FRESH_CLASS_FRESH) && brief) {
+        f->state = al->held ? API_FRESH_HELD : API_FRESH_STALE;
+    } else if (al->held || al->stale_class != FRESH_CLASS_FRESH) {
         f->state = al->held ? API_FRESH_HELD : API_FRESH_STALE;
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "%s: inputs %s", al->held ? "held" : "stale", fresh_class_name(al->stale_class));
@@ -1322,7 +1328,7 @@ static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms
         f->since = api_time(al->stale_since_ms);
         if (al->stale_since_ms)
             f->worst_age = (double)(now_ms - al->stale_since_ms) / 1000.0;
-    } else if (al->resolve_reason) {
+    } else if (al->resolve_reason && !brief) {
         f->state = API_FRESH_FRESH;
         f->reason = arena_strdup(a, al->resolve_reason);
     } else {
@@ -1332,7 +1338,8 @@ static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms
     f->inputs_not_fresh = al->stale_class != FRESH_CLASS_FRESH ? al->nsrc : 0;
 }
 
-static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now_ms, struct api_rule *out)
+static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now_ms, bool brief,
+                        struct api_rule *out)
 {
     memset(out, 0, sizeof *out);
     const struct rule *ru = r->rule;
@@ -1341,8 +1348,10 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
     out->query = ru->expr_canonical ? ru->expr_canonical : ru->expr;
     out->duration = (double)ru->for_ms / 1000.0;
     out->keep_firing_for = (double)ru->keep_firing_for_ms / 1000.0;
-    out->labels = api_kvs_of(a, &r->labels);
-    out->annotations = api_kvs_of(a, &ru->annotations);
+    if (!brief) {
+        out->labels = api_kvs_of(a, &r->labels);
+        out->annotations = api_kvs_of(a, &ru->annotations);
+    }
     out->health = r->health == RULE_HEALTH_OK ? API_HEALTH_OK : r->health == RULE_HEALTH_ERR ? API_HEALTH_ERR
                                                                                                : API_HEALTH_UNKNOWN;
     out->last_error = r->last_error ? arena_strdup(a, r->last_error) : NULL;
@@ -1350,7 +1359,7 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
     out->last_evaluation = api_time(r->last_eval_ms);
     struct api_alert *al = ARENA_NEWN(a, struct api_alert, r->alerts.n + 1);
     for (size_t i = 0; i < r->alerts.n; i++)
-        api_alert_of(a, &r->alerts.items[i], now_ms, &al[i]);
+        api_alert_of(a, &r->alerts.items[i], now_ms, brief, &al[i]);
     out->alerts = al;
     out->nalerts = r->alerts.n;
     struct api_freshness *f = &out->fresh;
@@ -1362,7 +1371,7 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
         f->state = API_FRESH_STALE;
     else
         f->state = API_FRESH_FRESH;
-    if (bad) {
+    if (bad && !brief) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "inputs: %u late, %u frozen, %u gone", r->inputs_late, r->inputs_frozen, r->inputs_gone);
         if (r->stale_inputs)
@@ -1382,10 +1391,8 @@ static int group_cmp(const void *x, const void *y)
     return c ? c : strcmp(a->name, b->name);
 }
 
-static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+static void snapshot_fill(struct daemon *d, struct arena *a, bool brief, struct api_snapshot *out)
 {
-    struct daemon *d = ctx;
-    (void)err;
     memset(out, 0, sizeof *out);
     out->now = now_ms();
     pthread_mutex_lock(&d->ctl_mu);
@@ -1412,9 +1419,9 @@ static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out,
         struct api_rule *rules = ARENA_NEWN(a, struct api_rule, dg->gr.n + 1);
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
-            api_rule_of(a, r, out->now, &rules[i]);
+            api_rule_of(a, r, out->now, brief, &rules[i]);
             rules[i].name = arena_strdup(a, rules[i].name);
-            rules[i].query = arena_strdup(a, rules[i].query);
+            rules[i].query = brief ? "" : arena_strdup(a, rules[i].query);
             g->last_samples += r->samples;
             g->last_rule_duration_sum += r->eval_seconds;
         }
@@ -1449,7 +1456,36 @@ static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out,
     pthread_mutex_unlock(&d->ctl_mu);
     out->checks = ch;
     out->nchecks = SELFMON_NKINDS;
+}
+
+static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+{
+    (void)err;
+    snapshot_fill(ctx, a, false, out);
     return 0;
+}
+
+static int api_snapshot_brief_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+{
+    (void)err;
+    snapshot_fill(ctx, a, true, out);
+    return 0;
+}
+
+/* /-/ready: every group evaluated once (no snapshot needed). */
+static int api_ready_cb(void *ctx)
+{
+    struct daemon *d = ctx;
+    int ready = 1;
+    pthread_mutex_lock(&d->ctl_mu);
+    for (size_t k = 0; k < d->cur.n && ready; k++) {
+        struct dgroup *dg = d->cur.groups[k];
+        pthread_mutex_lock(&dg->eval_mu);
+        ready = dg->gr.last_eval_ms != 0;
+        pthread_mutex_unlock(&dg->eval_mu);
+    }
+    pthread_mutex_unlock(&d->ctl_mu);
+    return ready;
 }
 
 static int api_reload_cb(void *ctx, struct api_error *err)
@@ -1640,6 +1676,8 @@ static struct api_server_config api_config(struct daemon *d, struct api_user **u
         .nusers = w->nusers,
         .provider = {.ctx = d,
                      .snapshot = api_snapshot_cb,
+                     .snapshot_brief = api_snapshot_brief_cb,
+                     .ready = api_ready_cb,
                      .reload = api_reload_cb,
                      .query = api_query_cb,
                      .forward = api_forward_cb},
