@@ -205,6 +205,7 @@ struct dgroup {
     uint64_t rule_evals;         /* rule evaluations since the group was created */
     uint64_t rule_failures;      /* of which failed */
     uint64_t iterations, missed; /* the schedule's counters as of the last iteration */
+    double restore_seconds;      /* how long restoring its alerts from the state file took */
 };
 
 struct runset {
@@ -589,6 +590,7 @@ static void restore_from_files(struct daemon *d)
         if (!sg)
             continue;
         size_t total = 0;
+        int64_t t0 = now_ns();
         for (size_t i = 0; i < dg->gr.n; i++) {
             struct group_rule *r = &dg->gr.rules[i];
             if (r->rule->type != RULE_ALERTING)
@@ -597,6 +599,7 @@ static void restore_from_files(struct daemon *d)
             if (sr)
                 total += restore_rule(cfg, r, sr, sg->saved_at_ms, now);
         }
+        dg->restore_seconds = (double)(now_ns() - t0) / 1e9; /* ..._last_restore_duration_seconds */
         LOG_INFO("Restored alert state", "group", dg->g->name, "file", dg->g->file, "alerts", LOG_UINT(total),
                  "saved_at", log_format_time((char[LOG_TIME_BUF]){0}, sg->saved_at_ms));
     }
@@ -1416,6 +1419,7 @@ static void snapshot_fill(struct daemon *d, struct arena *a, bool brief, struct 
         g->iterations_total = dg->iterations;
         g->evaluations_total = dg->rule_evals;
         g->evaluation_failures = dg->rule_failures;
+        g->last_restore_duration = dg->restore_seconds;
         struct api_rule *rules = ARENA_NEWN(a, struct api_rule, dg->gr.n + 1);
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
