@@ -14,6 +14,7 @@
 #include "api/query.h"
 #include "api/render.h"
 #include "api/server.h"
+#include "grammar/ast.h"
 #include "grammar/parse.h"
 
 static int64_t now_ms(void)
