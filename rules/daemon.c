@@ -664,10 +664,8 @@ static void group_tick(struct dgroup *dg, int64_t slot_ns, int64_t started_ns, u
         .shadow = rs->pol.shadow,
     };
     pthread_mutex_lock(&dg->eval_mu);
+    started_ns = now_ns(); /* an API snapshot may have held the lock: the lag counts that wait */
     int failed = group_eval(&dg->gr, &env, ts_ms);
-    /* the lag runs to when the evaluation began, after any wait for the
-     * lock (an API snapshot may have held it) */
-    started_ns = now_ns() - (int64_t)(dg->gr.eval_seconds * 1e9);
     datasource_end_eval(dg->ds);
     uint64_t ds_failures = datasource_stats(dg->ds)->failures;
     pthread_mutex_lock(&d->stat_mu);
@@ -1750,8 +1748,8 @@ struct daemon *daemon_new(const struct daemon_opts *opts, struct diag_list *diag
     pthread_mutex_init(&d->stat_mu, NULL);
     pthread_mutex_init(&d->sm_mu, NULL);
     pthread_mutex_init(&d->ctl_mu, NULL);
-    selfmon_init(&d->sm, NULL);
     d->metrics = metrics_registry_new();
+    selfmon_init(&d->sm, NULL);
     struct plan p;
     if (plan_build(d, &d->cur, &p, diags) < 0) {
         selfmon_release(&d->sm);
