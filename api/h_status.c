@@ -80,7 +80,9 @@ void api_h_metrics(struct api_request *r)
     struct api_snapshot snap;
     struct api_error err = {0};
     memset(&snap, 0, sizeof snap);
-    if (p->snapshot && p->snapshot(p->ctx, &r->arena, &snap, &err) == 0) {
+    int (*take)(void *, struct arena *, struct api_snapshot *, struct api_error *) =
+        p->snapshot_brief ? p->snapshot_brief : p->snapshot;
+    if (take && take(p->ctx, &r->arena, &snap, &err) == 0) {
         struct metrics_registry *derived = metrics_registry_new();
         api_snapmetrics_fill(derived, &snap);
         metrics_render(derived, &r->body);

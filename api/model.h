@@ -267,6 +267,11 @@ struct api_provider {
      * with err when the datasource cannot be reached. NULL: 404. */
     int (*forward)(void *ctx, const struct api_forward_request *req, struct arena *a,
                    struct api_forward_response *out, struct api_error *err);
+
+    /* As snapshot, for /metrics: the same groups, rules, alert states and
+     * figures, without labels, annotations, queries and reasons (empty).
+     * NULL: snapshot is used. */
+    int (*snapshot_brief)(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err);
 };
 
 const char *api_alert_state_name(enum api_alert_state s);

@@ -891,9 +891,7 @@ int api_server_reconfigure(struct api_server *s, const struct api_server_config 
                 shutdown(old->quiesced, SHUT_RDWR);
             old->next = s->retired;
             s->retired = old;
-            s->live = l;
-            server_log(s, "listening on %s, port %u%s (was %s, port %u)", l->address, l->port,
-                       l->cert.len ? " (TLS)" : "", old->address, old->port);
+            s->live = l; /* the caller reports the new port */
         }
     }
     wipe(key.buf, key.len);

@@ -205,6 +205,7 @@ struct dgroup {
     uint64_t rule_evals;         /* rule evaluations since the group was created */
     uint64_t rule_failures;      /* of which failed */
     uint64_t iterations, missed; /* the schedule's counters as of the last iteration */
+    double restore_seconds;      /* how long restoring its alerts from the state file took */
 };
 
 struct runset {
@@ -670,6 +671,7 @@ static void restore_from_files(struct daemon *d)
         if (!sg)
             continue;
         size_t total = 0;
+        int64_t t0 = now_ns();
         for (size_t i = 0; i < dg->gr.n; i++) {
             struct group_rule *r = &dg->gr.rules[i];
             if (r->rule->type != RULE_ALERTING)
@@ -678,6 +680,7 @@ static void restore_from_files(struct daemon *d)
             if (sr)
                 total += restore_rule(cfg, r, sr, sg->saved_at_ms, now);
         }
+        dg->restore_seconds = (double)(now_ns() - t0) / 1e9; /* ..._last_restore_duration_seconds */
         LOG_INFO("Restored alert state", "group", dg->g->name, "file", dg->g->file, "alerts", LOG_UINT(total),
                  "saved_at", log_format_time((char[LOG_TIME_BUF]){0}, sg->saved_at_ms));
     }
@@ -1440,14 +1443,18 @@ static int64_t api_time(int64_t ms)
     return ms ? ms : API_TIME_NONE;
 }
 
-static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms, struct api_alert *out)
+/* brief: states and figures only, no labels, annotations or reasons
+ * (what /metrics needs: far less to copy while the group is locked). */
+static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms, bool brief, struct api_alert *out)
 {
     memset(out, 0, sizeof *out);
-    out->labels = api_labels_of(a, al->ls);
-    struct api_label *ann = ARENA_NEWN(a, struct api_label, al->nann + 1);
-    for (size_t i = 0; i < al->nann; i++)
-        ann[i] = (struct api_label){arena_strdup(a, al->ann[i].name), arena_strdup(a, al->ann[i].value)};
-    out->annotations = (struct api_labels){ann, al->nann};
+    if (!brief) {
+        out->labels = api_labels_of(a, al->ls);
+        struct api_label *ann = ARENA_NEWN(a, struct api_label, al->nann + 1);
+        for (size_t i = 0; i < al->nann; i++)
+            ann[i] = (struct api_label){arena_strdup(a, al->ann[i].name), arena_strdup(a, al->ann[i].value)};
+        out->annotations = (struct api_labels){ann, al->nann};
+    }
     out->state = al->state == ALERT_FIRING ? API_ALERT_FIRING
                  : al->state == ALERT_PENDING ? API_ALERT_PENDING
                                               : API_ALERT_INACTIVE;
@@ -1456,7 +1463,9 @@ static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms
     out->value = al->value;
     struct api_freshness *f = &out->fresh;
     f->since = API_TIME_NONE;
-    if (al->held || al->stale_class != FRESH_CLASS_FRESH) {
+    if ((al->held || al->stale_class != FRESH_CLASS_FRESH) && brief) {
+        f->state = al->held ? API_FRESH_HELD : API_FRESH_STALE;
+    } else if (al->held || al->stale_class != FRESH_CLASS_FRESH) {
         f->state = al->held ? API_FRESH_HELD : API_FRESH_STALE;
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "%s: inputs %s", al->held ? "held" : "stale", fresh_class_name(al->stale_class));
@@ -1467,7 +1476,7 @@ static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms
         f->since = api_time(al->stale_since_ms);
         if (al->stale_since_ms)
             f->worst_age = (double)(now_ms - al->stale_since_ms) / 1000.0;
-    } else if (al->resolve_reason) {
+    } else if (al->resolve_reason && !brief) {
         f->state = API_FRESH_FRESH;
         f->reason = arena_strdup(a, al->resolve_reason);
     } else {
@@ -1477,7 +1486,8 @@ static void api_alert_of(struct arena *a, const struct alert *al, int64_t now_ms
     f->inputs_not_fresh = al->stale_class != FRESH_CLASS_FRESH ? al->nsrc : 0;
 }
 
-static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now_ms, struct api_rule *out)
+static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now_ms, bool brief,
+                        struct api_rule *out)
 {
     memset(out, 0, sizeof *out);
     const struct rule *ru = r->rule;
@@ -1486,8 +1496,10 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
     out->query = ru->expr_canonical ? ru->expr_canonical : ru->expr;
     out->duration = (double)ru->for_ms / 1000.0;
     out->keep_firing_for = (double)ru->keep_firing_for_ms / 1000.0;
-    out->labels = api_kvs_of(a, &r->labels);
-    out->annotations = api_kvs_of(a, &ru->annotations);
+    if (!brief) {
+        out->labels = api_kvs_of(a, &r->labels);
+        out->annotations = api_kvs_of(a, &ru->annotations);
+    }
     out->health = r->health == RULE_HEALTH_OK ? API_HEALTH_OK : r->health == RULE_HEALTH_ERR ? API_HEALTH_ERR
                                                                                                : API_HEALTH_UNKNOWN;
     out->last_error = r->last_error ? arena_strdup(a, r->last_error) : NULL;
@@ -1495,7 +1507,7 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
     out->last_evaluation = api_time(r->last_eval_ms);
     struct api_alert *al = ARENA_NEWN(a, struct api_alert, r->alerts.n + 1);
     for (size_t i = 0; i < r->alerts.n; i++)
-        api_alert_of(a, &r->alerts.items[i], now_ms, &al[i]);
+        api_alert_of(a, &r->alerts.items[i], now_ms, brief, &al[i]);
     out->alerts = al;
     out->nalerts = r->alerts.n;
     struct api_freshness *f = &out->fresh;
@@ -1507,7 +1519,7 @@ static void api_rule_of(struct arena *a, const struct group_rule *r, int64_t now
         f->state = API_FRESH_STALE;
     else
         f->state = API_FRESH_FRESH;
-    if (bad) {
+    if (bad && !brief) {
         struct strbuf sb = STRBUF_INIT;
         strbuf_addf(&sb, "inputs: %u late, %u frozen, %u gone", r->inputs_late, r->inputs_frozen, r->inputs_gone);
         if (r->stale_inputs)
@@ -1532,10 +1544,8 @@ static int group_cmp(const void *x, const void *y)
     return c ? c : strcmp(a->name, b->name);
 }
 
-static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+static void snapshot_fill(struct daemon *d, struct arena *a, bool brief, struct api_snapshot *out)
 {
-    struct daemon *d = ctx;
-    (void)err;
     memset(out, 0, sizeof *out);
     out->now = now_ms();
     pthread_mutex_lock(&d->ctl_mu);
@@ -1559,12 +1569,13 @@ static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out,
         g->iterations_total = dg->iterations;
         g->evaluations_total = dg->rule_evals;
         g->evaluation_failures = dg->rule_failures;
+        g->last_restore_duration = dg->restore_seconds;
         struct api_rule *rules = ARENA_NEWN(a, struct api_rule, dg->gr.n + 1);
         for (size_t i = 0; i < dg->gr.n; i++) {
             const struct group_rule *r = &dg->gr.rules[i];
-            api_rule_of(a, r, out->now, &rules[i]);
+            api_rule_of(a, r, out->now, brief, &rules[i]);
             rules[i].name = arena_strdup(a, rules[i].name);
-            rules[i].query = arena_strdup(a, rules[i].query);
+            rules[i].query = brief ? "" : arena_strdup(a, rules[i].query);
             g->last_samples += r->samples;
             g->last_rule_duration_sum += r->eval_seconds;
         }
@@ -1599,7 +1610,36 @@ static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out,
     pthread_mutex_unlock(&d->ctl_mu);
     out->checks = ch;
     out->nchecks = SELFMON_NKINDS;
+}
+
+static int api_snapshot_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+{
+    (void)err;
+    snapshot_fill(ctx, a, false, out);
     return 0;
+}
+
+static int api_snapshot_brief_cb(void *ctx, struct arena *a, struct api_snapshot *out, struct api_error *err)
+{
+    (void)err;
+    snapshot_fill(ctx, a, true, out);
+    return 0;
+}
+
+/* /-/ready: every group evaluated once (no snapshot needed). */
+static int api_ready_cb(void *ctx)
+{
+    struct daemon *d = ctx;
+    int ready = 1;
+    pthread_mutex_lock(&d->ctl_mu);
+    for (size_t k = 0; k < d->cur.n && ready; k++) {
+        struct dgroup *dg = d->cur.groups[k];
+        pthread_mutex_lock(&dg->eval_mu);
+        ready = dg->gr.last_eval_ms != 0;
+        pthread_mutex_unlock(&dg->eval_mu);
+    }
+    pthread_mutex_unlock(&d->ctl_mu);
+    return ready;
 }
 
 static int api_reload_cb(void *ctx, struct api_error *err)
@@ -1790,6 +1830,8 @@ static struct api_server_config api_config(struct daemon *d, struct api_user **u
         .nusers = w->nusers,
         .provider = {.ctx = d,
                      .snapshot = api_snapshot_cb,
+                     .snapshot_brief = api_snapshot_brief_cb,
+                     .ready = api_ready_cb,
                      .reload = api_reload_cb,
                      .query = api_query_cb,
                      .forward = api_forward_cb},

@@ -338,6 +338,14 @@ if wait_for 10 more_alerts_than "$before" && log_has 'msg="Restored alert state"
 else
     e2e_not_ok "no restore after restart: $(grep -i restor "$D/heed.log")"
 fi
+restore_timed() {
+    api_get /metrics | grep -q "^prometheus_rule_group_last_restore_duration_seconds{rule_group=\"$D/rules.yml;smoke\"} [0-9.e-]*[1-9]"
+}
+if wait_for 5 restore_timed; then
+    e2e_ok "/metrics: the restore from the state file is timed (prometheus_rule_group_last_restore_duration_seconds)"
+else
+    e2e_not_ok "restore duration: $(api_get /metrics | grep last_restore)"
+fi
 
 # 6. The condition clears: a resolve (endsAt in the past) is delivered.
 echo 1 >"$D/value"

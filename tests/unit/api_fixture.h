@@ -228,7 +228,7 @@ static int fx_forward(void *ctx, const struct api_forward_request *req, struct a
 
 static struct api_provider fx_provider(struct fx_state *st)
 {
-    struct api_provider p = {st, fx_snapshot, fx_ready, fx_reload, fx_query, fx_forward};
+    struct api_provider p = {st, fx_snapshot, fx_ready, fx_reload, fx_query, fx_forward, NULL};
     return p;
 }
 
