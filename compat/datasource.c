@@ -89,8 +89,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads a credential file: its content without trailing newlines. */
-static char *read_secret(const char *path, const char *what, struct promjson_error *err)
+char *datasource_read_secret(const char *path, const char *what, struct promjson_error *err)
 {
     struct strbuf sb = STRBUF_INIT;
     if (strbuf_read_file(&sb, path) < 0) {
@@ -181,10 +180,10 @@ static void secret_free(char *s)
 static int load_credentials(struct datasource *ds, struct promjson_error *err)
 {
     char *tok = NULL;
-    if (ds->bearer_file && !(tok = read_secret(ds->bearer_file, "bearer token", err)))
+    if (ds->bearer_file && !(tok = datasource_read_secret(ds->bearer_file, "bearer token", err)))
         return -1;
     if (ds->password_file) {
-        char *pw = read_secret(ds->password_file, "basic auth password", err);
+        char *pw = datasource_read_secret(ds->password_file, "basic auth password", err);
         if (!pw)
             return -1;
         secret_free(ds->basic_password);

@@ -157,4 +157,9 @@ struct datasource_stats {
 
 const struct datasource_stats *datasource_stats(const struct datasource *ds);
 
+/* A credential file's content, without trailing newlines (malloc'd; NULL with
+ * err set when unreadable or longer than one line). Messages name the file,
+ * never its content. Read at every request so that rotation works. */
+char *datasource_read_secret(const char *path, const char *what, struct promjson_error *err);
+
 #endif

@@ -32,21 +32,6 @@ int dsproxy_path_allowed(const char *path)
     return memchr(path + lp, '/', n - lp - ls) == NULL;
 }
 
-/* A credential file's content without trailing newlines; the message names
- * the file, never its content. */
-static char *read_secret(const char *path, const char *what, struct promjson_error *err)
-{
-    struct strbuf sb = STRBUF_INIT;
-    if (strbuf_read_file(&sb, path) < 0) {
-        promjson_error_set(err, PROMJSON_BAD_DATA, "cannot read %s file %s: %s", what, path, strerror(errno));
-        strbuf_release(&sb);
-        return NULL;
-    }
-    while (sb.len && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
-        strbuf_setlen(&sb, sb.len - 1);
-    return strbuf_detach(&sb);
-}
-
 static void secret_free(char *s)
 {
     if (s) {
@@ -150,7 +135,7 @@ static int build_headers(const struct datasource_config *cfg, struct curl_slist 
         *out = curl_slist_append(*out, h);
     }
     if (cfg->bearer_token_file) {
-        char *tok = read_secret(cfg->bearer_token_file, "bearer token", err);
+        char *tok = datasource_read_secret(cfg->bearer_token_file, "bearer token", err);
         if (!tok)
             return -1;
         struct strbuf h = STRBUF_INIT;
@@ -213,7 +198,7 @@ int dsproxy_forward(const struct datasource_config *cfg, const struct dsproxy_re
         goto out;
     }
     if (cfg->basic_user && cfg->basic_password_file &&
-        !(password = read_secret(cfg->basic_password_file, "basic auth password", err)))
+        !(password = datasource_read_secret(cfg->basic_password_file, "basic auth password", err)))
         goto out;
     long timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
     struct sink sink = {&out->body, req->max_bytes ? req->max_bytes : DSPROXY_DEFAULT_MAX_BYTES, 0};
