@@ -277,7 +277,7 @@ groups:
     interval: 1s
     rules:
       # an error counter may rightly stay flat: only requests_total must move
-      # heed: max-unchanged=requests_total:5s
+      # heed: max-unchanged=requests_total:5s max-hold=1h
       - alert: ErrorBudgetBurn
         expr: rate(errors_total[10s]) / rate(requests_total[10s]) > 0.05
         for: 3s
@@ -325,6 +325,17 @@ for profile in default compat; do
         worst=$(sed -n 's/^heed_rule_input_worst_age_seconds{rule_group="[^"]*;worker",rule="ErrorBudgetBurn"} //p' "$R/metrics")
         expect "/metrics: ingestion lag $lag s, median age $med s, worst age $worst s (scraped every 1s)" \
             python3 -c "import sys; l, m, w = map(float, sys.argv[1:]); sys.exit(not (0 <= l <= m <= w < 3))" "$lag" "$med" "$worst"
+        # the same figures in heed's freshness API endpoint
+        curl -s --noproxy '*' "$HEED_URL/api/v1/freshness" >"$R/freshness.json"
+        expect "/api/v1/freshness: ErrorBudgetBurn 1 frozen input, its median age and ingestion lag" python3 -c '
+import json, sys
+for g in json.load(open(sys.argv[1]))["data"]["groups"]:
+    for r in g["rules"]:
+        if r["name"] == "ErrorBudgetBurn":
+            ok = (r["inputsFrozen"], r["inputsLate"], r["inputsGone"]) == (1, 0, 0)
+            ok = ok and 0 <= r["ingestionLag"] <= r["medianAge"] < 3
+            sys.exit(0 if ok else 1)
+sys.exit(1)' "$R/freshness.json"
         # the frozen latency neither fires nor resolves: for 10s > max_unchanged 5s
         sleep 8
         expect_eq "HighLatency on a frozen value does not advance (heed API)" "$(heed_of HighLatency pod=w1)" pending/stale
