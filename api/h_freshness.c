@@ -2,12 +2,37 @@
  * rule and per alert instance the input series with age, cadence,
  * unchangedFor and class. Same envelope as every Prometheus endpoint;
  * rule_group[], file[] and rule_name[] filter as in /api/v1/rules. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "api/handlers.h"
 #include "api/listing.h"
 #include "api/render.h"
 #include "api/server.h"
+
+/* A rule's input figures beyond its freshness summary (FRESHNESS.md "Lag,
+ * exposed"): median age and ingestion lag (null before an evaluation read
+ * an input), untrusted inputs by class. */
+static void render_rule_lag(struct json_writer *w, const struct api_freshness *f)
+{
+    bool known = f->state != API_FRESH_UNKNOWN && f->ingestion_lag >= 0;
+    json_key(w, "medianAge");
+    if (known)
+        json_float(w, f->median_age);
+    else
+        json_null(w);
+    json_key(w, "ingestionLag");
+    if (known)
+        json_float(w, f->ingestion_lag);
+    else
+        json_null(w);
+    json_key(w, "inputsLate");
+    json_int(w, (int64_t)f->inputs_late);
+    json_key(w, "inputsFrozen");
+    json_int(w, (int64_t)f->inputs_frozen);
+    json_key(w, "inputsGone");
+    json_int(w, (int64_t)f->inputs_gone);
+}
 
 void api_h_freshness(struct api_request *r)
 {
@@ -45,6 +70,7 @@ void api_h_freshness(struct api_request *r)
             json_string(&w, api_rule_health_name(rule->health));
             json_key(&w, "freshness");
             api_render_freshness(&w, &rule->fresh, 1);
+            render_rule_lag(&w, &rule->fresh);
             if (rule->type == API_RULE_ALERTING) {
                 json_key(&w, "alerts");
                 json_array_begin(&w);

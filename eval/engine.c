@@ -500,7 +500,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
     struct vsample *vs = ev_vec_alloc(ev, s->n);
     if (ev->inputs)
-        fresh_table_begin(ev->inputs, ev->a, s->n);
+        fresh_table_begin(ev->inputs, ev->a, s->ls, s->ss, s->n, ref);
     struct prov *provs = ev->prov ? prov_singles(ev->a, s->n) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
@@ -520,7 +520,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         if (provs) {
             struct prov *pv = prov_singles_at(provs, k);
             if (ev->o->fresh)
-                fresh_observe(ev->inputs, ev->o->fresh, s->ls[i], ss->pts, j - 1, ref, pv);
+                fresh_observe(ev->inputs, ev->o->fresh, i, s->ls[i], ss->pts, j - 1, ref, pv);
             else
                 prov_single_set(pv, s->ls[i]->hash, ref - p->t_ms, unchanged_for(ss->pts, j - 1, ref), false);
             vs[k].prov = pv;
@@ -548,7 +548,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
     if (ev->inputs)
-        fresh_table_begin(ev->inputs, ev->a, s->n);
+        fresh_table_begin(ev->inputs, ev->a, s->ls, s->ss, s->n, ref);
     struct prov *provs = ev->prov ? prov_singles(ev->a, s->n) : NULL;
     size_t k = 0, total = 0;
     for (size_t i = 0; i < s->n; i++) {
@@ -584,7 +584,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
         if (provs) {
             struct prov *pv = prov_singles_at(provs, k);
             if (ev->o->fresh)
-                fresh_observe(ev->inputs, ev->o->fresh, s->ls[i], ss->pts, b - 1, ref, pv);
+                fresh_observe(ev->inputs, ev->o->fresh, i, s->ls[i], ss->pts, b - 1, ref, pv);
             else
                 prov_single_set(pv, s->ls[i]->hash, ref - pts[np - 1].t_ms, unchanged_for(pts, np - 1, ref),
                                 false);

@@ -98,7 +98,8 @@ static struct fresh_input *table_lookup(const struct fresh_table *t, const struc
     size_t j = (size_t)ls->hash & (t->icap - 1);
     while (t->idx[j]) {
         struct fresh_input *e = &t->in[t->idx[j] - 1];
-        if (e->ls == ls || (e->ls->hash == ls->hash && labels_equal(e->ls, ls)))
+        const struct labels *el = fresh_input_labels(t, e);
+        if (el == ls || (el->hash == ls->hash && labels_equal(el, ls)))
             return e;
         j = (j + 1) & (t->icap - 1);
     }
@@ -122,21 +123,22 @@ void fresh_table_index(struct fresh_table *t)
     t->icap = 16;
     while (t->icap < t->n * 2)
         t->icap *= 2;
-    t->idx = ARENA_NEWN(t->a, size_t, t->icap);
+    t->idx = ARENA_NEWN(t->a, uint32_t, t->icap);
     size_t k = 0;
     for (size_t i = 0; i < t->n; i++) {
         struct fresh_input *in = &t->in[i];
-        struct fresh_input *e = table_lookup(t, in->ls);
+        const struct labels *ls = fresh_input_labels(t, in);
+        struct fresh_input *e = table_lookup(t, ls);
         if (e) {
-            if (in->cls > e->cls || (in->cls == e->cls && in->ref_ms > e->ref_ms))
+            if (in->cls > e->cls || (in->cls == e->cls && fresh_input_ref(t, in) > fresh_input_ref(t, e)))
                 *e = *in;
             continue;
         }
         t->in[k] = *in;
-        size_t j = (size_t)in->ls->hash & (t->icap - 1);
+        size_t j = (size_t)ls->hash & (t->icap - 1);
         while (t->idx[j])
             j = (j + 1) & (t->icap - 1);
-        t->idx[j] = ++k;
+        t->idx[j] = (uint32_t)++k;
     }
     t->n = k;
     t->merged = true;
@@ -150,7 +152,7 @@ const struct fresh_input *fresh_table_find(struct fresh_table *t, uint64_t finge
     size_t j = (size_t)fingerprint & (t->icap - 1);
     while (t->idx[j]) {
         const struct fresh_input *e = &t->in[t->idx[j] - 1];
-        if (e->ls->hash == fingerprint)
+        if (fresh_input_labels(t, e)->hash == fingerprint)
             return e;
         j = (j + 1) & (t->icap - 1);
     }
@@ -175,19 +177,29 @@ void fresh_table_grow(struct fresh_table *t)
     fresh_table_reserve(t, t->a, t->cap ? t->cap : 64);
 }
 
-void fresh_table_begin(struct fresh_table *t, struct arena *a, size_t n)
+void fresh_table_begin(struct fresh_table *t, struct arena *a, const struct labels *const *ls,
+                       const struct storage_series *ss, size_t n, int64_t ref_ms)
 {
     fresh_table_reserve(t, a, n);
-    t->nreads++;
+    if (t->nreads == t->capreads) {
+        size_t ncap = t->capreads ? t->capreads * 2 : 4;
+        struct fresh_read *nr = arena_alloc(a, ncap * sizeof *nr);
+        if (t->nreads)
+            memcpy(nr, t->reads, t->nreads * sizeof *nr);
+        t->reads = nr;
+        t->capreads = ncap;
+    }
+    t->reads[t->nreads++] = (struct fresh_read){ls, ss, ref_ms};
     t->merged = false;
 }
 
-void fresh_input_figures(const struct fresh_input *e, struct fresh_figures *out)
+void fresh_input_figures(const struct fresh_table *t, const struct fresh_input *e, struct fresh_figures *out)
 {
-    fresh_measure(e->pts, e->last, e->ref_ms, out);
+    const struct fresh_read *r = &t->reads[e->read];
+    fresh_measure(r->ss[e->series].pts, e->last, r->ref_ms, out);
 }
 
-void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, const struct labels *ls,
+void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, size_t i, const struct labels *ls,
                         const struct sample *pts, size_t last, int64_t ref_ms, struct prov *p)
 {
     bool ended = value_is_stale_nan(pts[last].v);
@@ -202,7 +214,7 @@ void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, const
         fresh_measure(pts, last, ref_ms, &f);
         c = h->classify(h->ctx, ls, &f);
     }
-    fresh_record(t, ls, pts, last, ref_ms, age, c, ended);
+    fresh_record(t, i, last, age, c, ended);
     prov_single_set(p, ls->hash, age, unchanged, c != FRESH_CLASS_FRESH);
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "eval/labels.h"
+#include "eval/storage.h"
 #include "eval/value.h"
 
 struct arena;
@@ -65,20 +66,26 @@ static inline bool fresh_hook_sure(const struct fresh_hook *h, int64_t age_ms)
     return !h || !h->classify || (h->sure_age_ms > 0 && age_ms <= h->sure_age_ms && !h->needs_unchanged);
 }
 
-/* One reading of an input series: what rules need at once, kept compact;
- * the other figures are measured from the raw samples on demand
+/* One selector read: the series it saw, at one reference time. A reading
+ * names its read and series instead of copying labels, samples and time. */
+struct fresh_read {
+    const struct labels *const *ls;    /* the series' labels (evaluation-interned) */
+    const struct storage_series *ss;   /* the series as fetched (raw samples) */
+    int64_t ref_ms;                    /* reference time */
+};
+
+/* One reading of an input series: what rules need at once, kept compact
+ * (24 bytes: the memory a reading costs showed as much as its work); the
+ * other figures are measured from the raw samples on demand
  * (fresh_input_figures). */
 struct fresh_input {
-    const struct labels *ls;   /* evaluation-interned; ls->hash is the provenance fingerprint */
-    const struct sample *pts;  /* the raw samples as fetched (the storage's; valid while the result is) */
-    int64_t ref_ms;            /* reference time of the reading kept */
-    int64_t age_ms;            /* its age */
-    uint32_t last;             /* index in pts of the newest sample at or before ref_ms */
-    uint8_t cls;               /* its class (enum fresh_class) */
-    bool ended;                /* the newest raw sample at or before ref_ms is a staleness marker */
+    int64_t age_ms;  /* its age */
+    uint32_t read;   /* index in the table's reads */
+    uint32_t series; /* index of the series in that read */
+    uint32_t last;   /* index in its samples of the newest one at or before the reference time */
+    uint8_t cls;     /* its class (enum fresh_class) */
+    bool ended;      /* that newest sample is a staleness marker */
 };
-/* All figures of a reading (cadence and unchanged_for measured now). */
-void fresh_input_figures(const struct fresh_input *e, struct fresh_figures *out);
 
 /* The input series an evaluation read. Readings are appended as the
  * engine goes (cheap: no hashing on the evaluation's path); the index by
@@ -86,21 +93,35 @@ void fresh_input_figures(const struct fresh_input *e, struct fresh_figures *out)
  * into its worst reading (then the newest), so after fresh_table_index the
  * entries are distinct. */
 struct fresh_table {
-    struct fresh_input *in; /* inputs, in first-read order */
-    size_t n, cap;          /* count, allocated */
-    size_t *idx;            /* open addressing: index + 1, 0 empty; NULL: not built */
-    size_t icap;            /* power of two, or 0 */
-    struct arena *a;        /* the evaluation arena (for the index) */
-    unsigned nreads;        /* selector reads recorded (fresh_table_begin) */
-    bool merged;            /* entries are distinct: one read, or repeats merged by the index */
+    struct fresh_input *in;  /* inputs, in first-read order */
+    size_t n, cap;           /* count, allocated */
+    struct fresh_read *reads; /* selector reads */
+    size_t nreads, capreads;  /* count, allocated */
+    uint32_t *idx;           /* open addressing: index + 1, 0 empty; NULL: not built */
+    size_t icap;             /* power of two, or 0 */
+    struct arena *a;         /* the evaluation arena (for the index) */
+    bool merged;             /* entries are distinct: one read, or repeats merged by the index */
 };
+
+static inline const struct labels *fresh_input_labels(const struct fresh_table *t, const struct fresh_input *e)
+{
+    return t->reads[e->read].ls[e->series];
+}
+static inline int64_t fresh_input_ref(const struct fresh_table *t, const struct fresh_input *e)
+{
+    return t->reads[e->read].ref_ms;
+}
+/* All figures of a reading (cadence and unchanged_for measured now). */
+void fresh_input_figures(const struct fresh_table *t, const struct fresh_input *e, struct fresh_figures *out);
 
 /* Makes room for n more readings. */
 void fresh_table_reserve(struct fresh_table *t, struct arena *a, size_t n);
-/* A selector read of up to n series begins (the table grows once per
- * selector, not by doubling). One read's series are distinct, so a table
+/* A selector read of n series (labels ls, samples ss, both kept by the
+ * caller as long as the table) at ref begins; the table grows once per
+ * selector, not by doubling. One read's series are distinct, so a table
  * with a single read needs no merging: most rules read one selector once. */
-void fresh_table_begin(struct fresh_table *t, struct arena *a, size_t n);
+void fresh_table_begin(struct fresh_table *t, struct arena *a, const struct labels *const *ls,
+                       const struct storage_series *ss, size_t n, int64_t ref_ms);
 /* Builds the index and merges repeated readings (idempotent). */
 void fresh_table_index(struct fresh_table *t);
 /* The input with this fingerprint, or NULL (builds the index when needed). */
@@ -123,19 +144,18 @@ void fresh_table_summary(struct fresh_table *t, struct fresh_summary *out);
 /* Room for one more reading (fresh_record). */
 void fresh_table_grow(struct fresh_table *t);
 
-/* Appends one reading to t (NULL: none kept). */
-static inline void fresh_record(struct fresh_table *t, const struct labels *ls, const struct sample *pts,
-                                size_t last, int64_t ref_ms, int64_t age_ms, enum fresh_class c, bool ended)
+/* Appends a reading of series i of the current read to t (NULL: none kept). */
+static inline void fresh_record(struct fresh_table *t, size_t i, size_t last, int64_t age_ms, enum fresh_class c,
+                                bool ended)
 {
     if (!t)
         return;
     if (t->n == t->cap)
         fresh_table_grow(t);
     struct fresh_input *e = &t->in[t->n++];
-    e->ls = ls;
-    e->pts = pts;
-    e->ref_ms = ref_ms;
     e->age_ms = age_ms;
+    e->read = (uint32_t)(t->nreads - 1);
+    e->series = (uint32_t)i;
     e->last = (uint32_t)last;
     e->cls = (uint8_t)c;
     e->ended = ended;
@@ -143,18 +163,20 @@ static inline void fresh_record(struct fresh_table *t, const struct labels *ls, 
 }
 
 /* fresh_observe for the readings the inline path does not settle. */
-void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, const struct labels *ls,
+void fresh_observe_slow(struct fresh_table *t, const struct fresh_hook *h, size_t i, const struct labels *ls,
                         const struct sample *pts, size_t last, int64_t ref_ms, struct prov *p);
 
-/* Measures one selected series at ref, classifies it through h, records it
- * in t (when t is not NULL; room reserved with fresh_table_begin) and
+/* Measures series i of the current read (labels ls, raw samples pts) at
+ * ref, classifies it through h, records it in t (when t is not NULL, after
+ * fresh_table_begin) and
  * fills its single-input provenance p (prov_single_set; nnot_fresh 1 unless
  * fresh). pts/last as for fresh_measure; the series must have a real sample
  * at or before ref. Inline because it runs once per selected series: the
  * common reading (newest sample real, the value changed at it, young enough
  * to be fresh for sure) costs a few comparisons and stores. */
-static inline void fresh_observe(struct fresh_table *t, const struct fresh_hook *h, const struct labels *ls,
-                                 const struct sample *pts, size_t last, int64_t ref_ms, struct prov *p)
+static inline void fresh_observe(struct fresh_table *t, const struct fresh_hook *h, size_t i,
+                                 const struct labels *ls, const struct sample *pts, size_t last, int64_t ref_ms,
+                                 struct prov *p)
 {
     const struct sample *cur = &pts[last];
     int64_t age = ref_ms - cur->t_ms;
@@ -173,11 +195,11 @@ static inline void fresh_observe(struct fresh_table *t, const struct fresh_hook 
         }
         start--;
     }
-    fresh_record(t, ls, pts, last, ref_ms, age, FRESH_CLASS_FRESH, false);
+    fresh_record(t, i, last, age, FRESH_CLASS_FRESH, false);
     prov_single_set(p, ls->hash, age, ref_ms - pts[start].t_ms, false);
     return;
 slow:
-    fresh_observe_slow(t, h, ls, pts, last, ref_ms, p);
+    fresh_observe_slow(t, h, i, ls, pts, last, ref_ms, p);
 }
 
 #endif

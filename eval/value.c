@@ -2,7 +2,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "base/arena.h"
 
@@ -147,7 +146,7 @@ static bool set_insert(struct prov_set *s, uint64_t id)
     return slot_insert(s->slots, id);
 }
 
-static void set_add(struct prov_set *s, const struct prov *p)
+static inline void set_add(struct prov_set *s, const struct prov *p)
 {
     if (p->worst_age_ms > s->age)
         s->age = p->worst_age_ms;
@@ -201,12 +200,6 @@ void prov_acc_add(struct prov_acc *acc, struct arena *a, const struct prov *p)
     set_add(acc->set, p);
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
 const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a)
 {
     if (!acc->set)
@@ -219,9 +212,16 @@ const struct prov *prov_acc_finish(struct prov_acc *acc, struct arena *a)
     p->nbeyond = s->nbeyond;
     p->ninputs = s->nids + s->nbeyond;
     p->nnot_fresh = s->nnot_fresh > p->ninputs ? p->ninputs : s->nnot_fresh;
-    if (s->nids) {
-        qsort(s->ids, s->nids, sizeof s->ids[0], cmp_u64);
-        memcpy(p->ids, s->ids, s->nids * sizeof p->ids[0]);
+    /* insertion into p->ids: at most VALUE_PROV_MAX_IDS ids (qsort's
+     * merge sort allocated and cost four times as much here) */
+    for (uint32_t i = 0; i < s->nids; i++) {
+        uint64_t id = s->ids[i];
+        uint32_t j = i;
+        while (j > 0 && p->ids[j - 1] > id) {
+            p->ids[j] = p->ids[j - 1];
+            j--;
+        }
+        p->ids[j] = id;
     }
     return p;
 }

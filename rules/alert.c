@@ -241,7 +241,7 @@ static enum fresh_class judge(struct fresh_table *t, const uint64_t *fps, char *
             strbuf_addstr(&sb, names[i]);
         } else {
             const struct fresh_input *e = fresh_table_find(t, fps[i]);
-            alert_format_series(&sb, e->ls);
+            alert_format_series(&sb, fresh_input_labels(t, e));
         }
         strbuf_addf(&sb, " (%s)", fresh_class_name(c));
     }
@@ -268,7 +268,7 @@ static void set_sources(struct alert *a, const struct prov *p, struct fresh_tabl
         const struct fresh_input *e = t ? fresh_table_find(t, p->ids[i]) : NULL;
         struct strbuf sb = STRBUF_INIT;
         if (e)
-            alert_format_series(&sb, e->ls);
+            alert_format_series(&sb, fresh_input_labels(t, e));
         else
             strbuf_addf(&sb, "series %016llx", (unsigned long long)p->ids[i]);
         a->src_names[i] = strbuf_detach(&sb);

@@ -524,7 +524,7 @@ static void count_inputs(struct group_rule *r, struct fresh_table *t)
         const struct fresh_input *e = &t->in[i];
         if (e->cls != FRESH_CLASS_FRESH) {
             strbuf_reset(&name);
-            alert_format_series(&name, e->ls);
+            alert_format_series(&name, fresh_input_labels(t, e));
             add_stale_name(&sb, &shown, name.buf, fresh_class_name(e->cls));
         }
     }

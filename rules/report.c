@@ -73,7 +73,7 @@ static void stale_reason(struct strbuf *sb, const struct fresh_table *t)
             break;
         }
         strbuf_addstr(sb, shown ? ", " : " ");
-        series_name(sb, t->in[i].ls);
+        series_name(sb, fresh_input_labels(t, &t->in[i]));
         shown++;
     }
 }

@@ -60,7 +60,7 @@ static const struct api_rule fx_rules_api[] = {
 static const struct api_rule fx_rules_infra[] = {
     {API_RULE_ALERTING, "InstanceDown", "up == 0", 0, 600, {NULL, 0}, {NULL, 0}, API_HEALTH_ERR,
      "query timed out in expression evaluation", 0.003, 1700000000200, fx_alerts_rule3, 1,
-     {API_FRESH_STALE, "frozen for at least 1h", 1699996400000, 30, 1, 1, fx_inputs_a4, 1, 0, 0, 0, 0, 0}},
+     {API_FRESH_STALE, "frozen for at least 1h", 1699996400000, 30, 1, 1, fx_inputs_a4, 1, 0, 1, 0, 30, 30}},
 };
 static const struct api_rule fx_rules_never[] = {
     {API_RULE_ALERTING, "NeverAlert", "vector(1)", 60, 0, {NULL, 0}, {NULL, 0}, API_HEALTH_UNKNOWN, NULL, 0,

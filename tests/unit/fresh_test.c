@@ -114,7 +114,7 @@ static int eval_with(struct memstore *ms, const char *q, int64_t t, const struct
 static const struct fresh_input *input_of(const struct engine_result *res, const char *inst)
 {
     for (size_t i = 0; i < res->inputs.n; i++)
-        if (strcmp(labels_get(res->inputs.in[i].ls, "instance"), inst) == 0)
+        if (strcmp(labels_get(fresh_input_labels(&res->inputs, &res->inputs.in[i]), "instance"), inst) == 0)
             return &res->inputs.in[i];
     return NULL;
 }
@@ -139,7 +139,7 @@ static void test_engine_inputs(void)
     struct fresh_figures f;
     T_CHECK(in && in->cls == FRESH_CLASS_FRESH && in->age_ms == 0);
     if (in) {
-        fresh_input_figures(in, &f);
+        fresh_input_figures(&res.inputs, in, &f);
         T_EQ_INT(f.cadence_ms, 15000);
         T_EQ_INT(f.age_ms, 0);
     }
@@ -149,13 +149,13 @@ static void test_engine_inputs(void)
     /* the window was widened past 15m, so the 30m flat run shows as such */
     T_CHECK(in && in->cls == FRESH_CLASS_FROZEN);
     if (in) {
-        fresh_input_figures(in, &f);
+        fresh_input_figures(&res.inputs, in, &f);
         T_CHECK(f.unchanged_ms > 15 * 60000 && f.unchanged_at_least);
     }
     T_EQ_INT(res.v.u.vec.n, 1);
     T_EQ_INT(res.v.u.vec.s[0].prov->ninputs, 3);
     T_EQ_INT(res.v.u.vec.s[0].prov->nnot_fresh, 2);
-    T_CHECK(fresh_table_find(&res.inputs, input_of(&res, "late")->ls->hash) == input_of(&res, "late"));
+    T_CHECK(fresh_table_find(&res.inputs, fresh_input_labels(&res.inputs, input_of(&res, "late"))->hash) == input_of(&res, "late"));
     /* what a rule reports: ages 0 (alive), 0 (frozen, still scraped), 120s (late) */
     struct fresh_summary sum;
     fresh_table_summary(&res.inputs, &sum);
@@ -183,7 +183,7 @@ static void test_engine_inputs(void)
     T_EQ_INT(sum.nlate, 1);
     T_EQ_INT(sum.worst_age_ms, 120000);
     T_EQ_INT(sum.newest_age_ms, 120000);
-    T_CHECK(fresh_table_find(&res.inputs, res.inputs.in[0].ls->hash)->cls == FRESH_CLASS_LATE);
+    T_CHECK(fresh_table_find(&res.inputs, fresh_input_labels(&res.inputs, &res.inputs.in[0])->hash)->cls == FRESH_CLASS_LATE);
     T_EQ_INT(res.inputs.n, 1);
     arena_release(&a);
 
