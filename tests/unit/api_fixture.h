@@ -148,14 +148,14 @@ static int fx_query(void *ctx, const struct api_query_request *q, struct arena *
         struct api_point *p = ARENA_NEWN(a, struct api_point, 2);
         struct api_series *s = ARENA_NEWN(a, struct api_series, 2);
         if (!q->range) {
-            p[0] = (struct api_point){q->time, 1};
-            p[1] = (struct api_point){q->time, 0};
+            p[0] = (struct api_point){q->time, 1, NULL};
+            p[1] = (struct api_point){q->time, 0, NULL};
             s[0] = (struct api_series){LABELS(up1), &p[0], 1, NULL};
             s[1] = (struct api_series){LABELS(up2), &p[1], 1, NULL};
             out->type = API_VALUE_VECTOR;
         } else {
-            p[0] = (struct api_point){q->start, 1};
-            p[1] = (struct api_point){q->start + q->step, 1e-7};
+            p[0] = (struct api_point){q->start, 1, NULL};
+            p[1] = (struct api_point){q->start + q->step, 1e-7, NULL};
             s[0] = (struct api_series){LABELS(up1), p, 2, NULL};
             s[1] = (struct api_series){LABELS(up2), p, 1, NULL};
             out->type = API_VALUE_MATRIX;
@@ -168,7 +168,7 @@ static int fx_query(void *ctx, const struct api_query_request *q, struct arena *
         /* a vector whose series carries heed's freshness */
         struct api_point *p = ARENA_NEWN(a, struct api_point, 1);
         struct api_series *s = ARENA_NEWN(a, struct api_series, 1);
-        p[0] = (struct api_point){q->time, 0};
+        p[0] = (struct api_point){q->time, 0, NULL};
         s[0] = (struct api_series){LABELS(fx_in4), p, 1, &fx_rules_infra[0].fresh};
         out->type = API_VALUE_VECTOR;
         out->series = s;
@@ -177,14 +177,14 @@ static int fx_query(void *ctx, const struct api_query_request *q, struct arena *
     }
     if (!strcmp(q->query, "scalar")) {
         out->type = API_VALUE_SCALAR;
-        out->scalar = (struct api_point){q->time, 1e21};
+        out->scalar = (struct api_point){q->time, 1e21, NULL};
         return 0;
     }
     if (!strcmp(q->query, "string")) {
         static const char *warn[] = {"fixture warning"};
         static const char *info[] = {"fixture info"};
         out->type = API_VALUE_STRING;
-        out->scalar = (struct api_point){q->time, 0};
+        out->scalar = (struct api_point){q->time, 0, NULL};
         out->string = "hello \"world\"";
         out->warnings = warn;
         out->nwarnings = 1;
