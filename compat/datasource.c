@@ -41,6 +41,7 @@ struct fetch {
 struct datasource {
     CURLM *multi;              /* shared connection pool */
     char *base_url;            /* without trailing slash */
+    bool gzip;                 /* ask for compressed answers */
     char *display_url;         /* base URL without credentials, for messages */
     struct curl_slist *connect_to; /* "name:port:host:port" when server_name is set */
     struct curl_slist *headers; /* extra headers and the bearer token, rebuilt per batch */
@@ -134,6 +135,8 @@ static int setup_url(struct datasource *ds, const struct datasource_config *cfg,
     }
     curl_url_get(u, CURLUPART_HOST, &host, 0);
     curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    bool loopback = host && (!strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "[::1]"));
+    ds->gzip = cfg->gzip == DATASOURCE_GZIP_ALWAYS || (cfg->gzip == DATASOURCE_GZIP_AUTO && !loopback);
     if (cfg->server_name && *cfg->server_name) {
         struct strbuf ct = STRBUF_INIT;
         strbuf_addf(&ct, "%s:%s:%s:%s", cfg->server_name, port, host, port);
@@ -403,7 +406,8 @@ static void transfer_start(struct transfer *t)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ds->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ds->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* any encoding curl can decode */
+    /* any encoding curl can decode, or none (NULL: no Accept-Encoding) */
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ds->gzip ? "" : NULL);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "heed/0.1");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     if (ds->headers)
@@ -895,11 +899,27 @@ static int probe_visible(const struct probe_result *p, const struct labels *ls)
     return p->stale_set ? !listed : listed;
 }
 
+/* Whether every series the selector matches has one metric name: a rendered
+ * selector starting with an equality matcher on __name__, or one written
+ * name{...}. Then `unless` cannot match across metrics, and the stale set is
+ * asked without carrying the name in a label, which costs the backend about
+ * half as much. */
+static bool selector_one_name(const char *sel)
+{
+    if (!strncmp(sel, "{__name__=\"", 11))
+        return true;
+    unsigned char c = (unsigned char)sel[0];
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+}
+
 static void probe_query(struct datasource *ds, struct probe_result *p, struct datasource_query *q)
 {
     strbuf_init(&p->text);
     p->stale_set = !ds->no_stale_set;
-    if (p->stale_set)
+    if (p->stale_set && selector_one_name(p->f->selector))
+        strbuf_addf(&p->text, "last_over_time(%s[%lldms]) unless %s", p->f->selector, (long long)ds->lookback_ms,
+                    p->f->selector);
+    else if (p->stale_set)
         strbuf_addf(&p->text,
                     "label_replace(last_over_time(%s[%lldms]), \"" STALE_NAME_LABEL "\", \"$1\", \"__name__\", "
                     "\"(.+)\") unless label_replace(%s, \"" STALE_NAME_LABEL "\", \"$1\", \"__name__\", \"(.+)\")",

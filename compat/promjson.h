@@ -90,10 +90,6 @@ struct promjson_callbacks {
     int (*series_start)(void *ctx, const struct promjson_label *labels, size_t nlabels);
     /* One sample of the current series: t in milliseconds, v a float. */
     int (*sample)(void *ctx, int64_t t_ms, double v);
-    /* One native histogram sample of the current series. A matrix series
-     * lists its floats ("values") before its histograms ("histograms"), so
-     * a series holding both is not in time order across the two kinds. */
-    int (*histogram)(void *ctx, int64_t t_ms, const struct histogram *h);
     int (*series_end)(void *ctx);
     /* A scalar result. */
     int (*scalar)(void *ctx, int64_t t_ms, double v);
@@ -101,6 +97,10 @@ struct promjson_callbacks {
     int (*string)(void *ctx, int64_t t_ms, const char *s, size_t len);
     /* An entry of "warnings" (is_info 0) or "infos" (is_info 1). */
     int (*warning)(void *ctx, int is_info, const char *msg, size_t len);
+    /* One native histogram sample of the current series. A matrix series
+     * lists its floats ("values") before its histograms ("histograms"), so
+     * a series holding both is not in time order across the two kinds. */
+    int (*histogram)(void *ctx, int64_t t_ms, const struct histogram *h);
 };
 
 /* Hard limits; 0 in a field means its default (in parentheses). */

@@ -2,7 +2,7 @@
 """hist_datasource_check.py HEED: native histograms through heed's
 datasource, against a loopback stub of Prometheus's query API that holds raw
 histogram samples and answers the raw fetches (`{__name__="x"}[Nms]`, with
-3.x's left-open window) and visibility probes (nothing is stale) as
+3.x's left-open window) and stale-set queries (nothing is stale) as
 Prometheus 3 does, writing histograms as Prometheus writes them. Each case
 runs `heed query --datasource` and compares its output, byte for byte, with
 the JSON Prometheus's /api/v1/query or /api/v1/query_range gives for it.
@@ -73,7 +73,7 @@ class Stub(http.server.BaseHTTPRequestHandler):
                 if inside:
                     out.append(series_json(labels, inside))
             reply = body("matrix", out)
-        elif q.startswith("label_replace("):
+        elif q.startswith("label_replace(") or q.startswith("last_over_time("):
             reply = body("vector", [])
         else:
             reply = json.dumps({"status": "error", "errorType": "bad_data", "error": "stub: unexpected query " + q})

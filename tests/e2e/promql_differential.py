@@ -167,6 +167,21 @@ def close(a, b, rel=1e-9):
     return abs(x - y) <= rel * max(abs(x), abs(y))
 
 
+def hist_diff(a, b, rel):
+    """None when two [t, {histogram}] samples agree: same time, count, sum
+    and buckets (rules equal, bounds and counts within rel)."""
+    if a[0] != b[0]:
+        return "histogram at %s vs heed's at %s" % (a[0], b[0])
+    x, y = a[1], b[1]
+    if not close(x["count"], y["count"], rel) or not close(x["sum"], y["sum"], rel):
+        return "histogram %s vs heed's %s" % (x, y)
+    xb, yb = x.get("buckets", []), y.get("buckets", [])
+    if len(xb) != len(yb) or any(p[0] != q[0] or not all(close(p[i], q[i], rel) for i in (1, 2, 3))
+                                 for p, q in zip(xb, yb)):
+        return "histogram buckets %s vs heed's %s" % (xb, yb)
+    return None
+
+
 def key(metric):
     return json.dumps(metric, sort_keys=True)
 
@@ -203,6 +218,14 @@ def diff(want, got, ordered, rel=1e-9):
             wp, gp = s.get("values", []), h.get("values", [])
         if ("histogram" in s) != ("histogram" in h) or ("histograms" in s) != ("histograms" in h):
             return "%s: float/histogram mismatch" % k
+        wh = [s["histogram"]] if "histogram" in s else s.get("histograms", [])
+        gh = [h["histogram"]] if "histogram" in h else h.get("histograms", [])
+        if len(wh) != len(gh):
+            return "%s: %d histograms vs heed's %d" % (k, len(wh), len(gh))
+        for a, b in zip(wh, gh):
+            why = hist_diff(a, b, rel)
+            if why:
+                return "%s: %s" % (k, why)
         if len(wp) != len(gp):
             return "%s: %d points vs heed's %d" % (k, len(wp), len(gp))
         for a, b in zip(wp, gp):
@@ -231,6 +254,8 @@ def left_open(expr):
 # answers). Applied only to an eval whose expected result heed matched in
 # (a), so they never hide a heed bug.
 SEMANTIC_CHANGES = [
+    ("2.42's histogram_fraction reads native histograms only (3.x added classic buckets)",
+     r"\bhistogram_fraction\(", lambda want, got: want.get("data", {}).get("result") == []),
     ("3.x sums with Kahan compensation (sum, avg); 2.42 adds naively",
      r"\b(sum|avg)\s*\(", lambda want, got: True),
     ("3.x stddev/stdvar of a NaN input is NaN; 2.42 gives 0",
@@ -241,8 +266,6 @@ SEMANTIC_CHANGES = [
      r"\b(rate|increase)\(", lambda want, got: True),
     ("2.42 fails on a parenthesised string literal (StepInvariantExpr bug)",
      r"^\(\s*\"", lambda want, got: "StepInvariantExpr" in want.get("error", "")),
-    ("2.42's histogram_fraction reads native histograms only (3.x added classic buckets)",
-     r"\bhistogram_fraction\(", lambda want, got: want.get("data", {}).get("result") == []),
     ("2.42 keeps the metric name on atan2",
      r"\batan2\b", lambda want, got: '"__name__"' in json.dumps(want)),
     ("3.x refuses many-to-one matching even when a filter leaves one side empty",

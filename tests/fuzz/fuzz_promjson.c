@@ -33,14 +33,6 @@ static int t_sample(void *ctx, int64_t t, double v)
     return 0;
 }
 
-static int t_histogram(void *ctx, int64_t t, const struct histogram *h)
-{
-    strbuf_addf(ctx, "%lld:", (long long)t);
-    histogram_format(ctx, h);
-    strbuf_addch(ctx, ';');
-    return 0;
-}
-
 static int t_end(void *ctx)
 {
     strbuf_addch(ctx, '\n');
@@ -69,10 +61,18 @@ static int t_warning(void *ctx, int info, const char *s, size_t len)
     return 0;
 }
 
+static int t_histogram(void *ctx, int64_t t, const struct histogram *h)
+{
+    strbuf_addf(ctx, "histogram %lld ", (long long)t);
+    histogram_format(ctx, h);
+    strbuf_addch(ctx, '\n');
+    return 0;
+}
+
 /* Decodes data cut at the given chunk size (0: at split only). */
 static void decode(const uint8_t *data, size_t size, size_t chunk, size_t split, struct strbuf *out)
 {
-    struct promjson_callbacks cb = {out, t_start, t_sample, t_histogram, t_end, t_scalar, t_string, t_warning};
+    struct promjson_callbacks cb = {out, t_start, t_sample, t_end, t_scalar, t_string, t_warning, t_histogram};
     struct promjson_limits lim = {.max_body_bytes = 1 << 16, .max_series = 64, .max_samples = 512, .max_labels = 16,
                                   .max_label_bytes = 256, .max_string_bytes = 256};
     struct promjson *p = promjson_new(&cb, &lim);
