@@ -1,13 +1,17 @@
 /* heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D]
  *             (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg]
- *             [--profile default|compat] [--outage FROM,TO]
+ *             [--profile default|compat] [--outage FROM,TO] [--group-phase prometheus3|prometheus2]
  * Evaluates rule files over a past range of recorded series and prints each
  * alert instance's timeline under heed's and Prometheus's semantics. T is
  * RFC 3339, Unix seconds, or a duration from the series' start ("3h"), or
  * back from now against a datasource; the range defaults to the series'
  * own (to now against a datasource). --ingest-delay replays a lagging
  * pipeline (data visible only up to tick - delay), --outage a backend that
- * fails every query between two times. */
+ * fails every query between two times. Groups evaluate at the daemon's
+ * slots: Prometheus's per-group phase, hashed from the rule file's name as
+ * given here (as heed run and Prometheus hash the name in their
+ * configuration) and the group's; --group-phase picks Prometheus 3's or 2's
+ * hash, as group_phase does in heed run. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +30,7 @@
 static const char usage[] =
     "heed replay --rules FILE... [--from T] [--to T] [--interval D] [--ingest-delay D] [--bearer-token-file F] "
     "[--outage FROM,TO] (--series FILE [--series-start T] | --datasource URL) [--format text|json|svg] [--profile default|compat]\n"
+    "  [--group-phase prometheus3|prometheus2]\n"
     "  T: RFC 3339, Unix seconds, or a duration from the series' start (3h); with --datasource,\n"
     "  a duration counts back from now and --from is required";
 
@@ -36,7 +41,7 @@ int cmd_replay(int argc, char **argv)
     const char *rules[MAX_RULE_FILES];
     size_t nrules = 0;
     const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL, *token = NULL, *series_start = NULL;
-    const char *format = "text", *profile = NULL;
+    const char *format = "text", *profile = NULL, *phase = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = NULL;
@@ -66,6 +71,8 @@ int cmd_replay(int argc, char **argv)
             dst = &profile;
         else if (!strcmp(a, "--outage"))
             dst = &outage;
+        else if (!strcmp(a, "--group-phase"))
+            dst = &phase;
         else if (!strcmp(a, "--rules")) {
             /* --rules takes every following argument up to the next flag */
             if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
@@ -94,6 +101,10 @@ int cmd_replay(int argc, char **argv)
     struct replay_opts ro = {0};
     if (profile && policy_profile_parse(profile, &ro.profile) < 0)
         return cmd_usage_error(usage, "--profile is default or compat");
+    if (phase && !strcmp(phase, "prometheus2"))
+        ro.group_phase = SCHEDULE_HASH_SLICELABELS;
+    else if (phase && strcmp(phase, "prometheus3"))
+        return cmd_usage_error(usage, "--group-phase is prometheus3 or prometheus2");
     if (cmd_data_duration(interval, &ro.interval_ms) < 0 || cmd_data_duration(delay, &ro.ingest_delay_ms) < 0)
         return cmd_usage_error(usage, "cannot parse a duration (use 30s, 1m, 1h30m)");
 

@@ -13,6 +13,7 @@
 #include "rules/group.h"
 #include "rules/policy.h"
 #include "rules/rulefile.h"
+#include "rules/schedule.h"
 #include "rules/selfmon.h"
 
 const char *replay_semantics_name(enum replay_semantics s)
@@ -379,15 +380,14 @@ static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, do
     memstore_append(memstore_series_get(ms, ls->l, ls->n), t_ms, v);
 }
 
-/* First tick of a group at or after from: slots are multiples of the
- * interval (Prometheus adds a per-group offset hashed from the group's name;
- * a replay keeps slots on round times so that timelines line up). */
-static int64_t first_slot(int64_t from_ms, int64_t interval_ms)
+/* A group's timer as the daemon's scheduler runs it (rules/schedule):
+ * Prometheus's per-group phase hashed from the file and group name, slots
+ * phase + k*interval. Started as a daemon started just before from would
+ * be, its first slot is the first one at or after from. */
+static void timer_start(struct schedule *s, enum schedule_hash_kind kind, const char *file, const char *name,
+                        int64_t interval_ms, int64_t from_ms)
 {
-    int64_t r = from_ms % interval_ms;
-    if (r < 0)
-        r += interval_ms;
-    return r ? from_ms - r + interval_ms : from_ms;
+    schedule_init(s, kind, file, name, interval_ms * SCHEDULE_NS_PER_MS, from_ms * SCHEDULE_NS_PER_MS - 1);
 }
 
 int replay_run(struct replay *rp, const struct rulefile_set *rules, struct storage *data,
@@ -404,10 +404,10 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
     for (size_t f = 0; f < rules->len; f++)
         ngroups += rules->files[f]->ngroups;
     struct group *groups = xcalloc(ngroups + 1, sizeof *groups);
-    int64_t *next = xcalloc(ngroups + 1, sizeof *next);
-    int64_t *interval = xcalloc(ngroups + 1, sizeof *interval);
+    struct schedule *timer = xcalloc(ngroups + 1, sizeof *timer);
     size_t *first_rule = xcalloc(ngroups + 1, sizeof *first_rule);
     size_t ready = 0;
+    int64_t monitor_iv = def_interval; /* as the daemon's: its most frequent group's interval */
     int rc = 0;
     struct policy_config pc;
     policy_config_init(&pc, o->profile);
@@ -433,8 +433,10 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
                 rc = -1;
                 goto out;
             }
-            interval[ready] = rg->interval_ms > 0 ? rg->interval_ms : def_interval;
-            next[ready] = first_slot(o->from_ms, interval[ready]);
+            int64_t iv = rg->interval_ms > 0 ? rg->interval_ms : def_interval;
+            timer_start(&timer[ready], o->group_phase, rg->file, rg->name, iv, o->from_ms);
+            if (iv < monitor_iv)
+                monitor_iv = iv;
             first_rule[ready] = rp->nrules;
             for (size_t i = 0; i < rg->nrules; i++) {
                 rp->rules = xrealloc(rp->rules, (rp->nrules + 1) * sizeof *rp->rules);
@@ -460,17 +462,23 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
     struct group **gptr = xcalloc(ready + 1, sizeof *gptr);
     for (size_t g = 0; g < ready; g++)
         gptr[g] = &groups[g];
+    /* heed's self-monitoring has a timer of its own, as in the daemon */
+    struct schedule monitor;
+    timer_start(&monitor, SCHEDULE_HASH_STRINGLABELS, "heed", "self-monitoring", monitor_iv, o->from_ms);
+    int64_t end_ns = (o->to_ms + 1) * SCHEDULE_NS_PER_MS; /* slots in ms are <= to */
     for (;;) {
-        int64_t t = INT64_MAX;
+        int64_t t_ns = monitor.next_ns;
         for (size_t g = 0; g < ready; g++)
-            if (next[g] < t)
-                t = next[g];
-        if (t > o->to_ms || t == INT64_MAX)
+            if (timer[g].next_ns < t_ns)
+                t_ns = timer[g].next_ns;
+        if (t_ns >= end_ns)
             break;
+        /* the group's timestamp in ms, truncated as the daemon does */
+        int64_t t = t_ns / SCHEDULE_NS_PER_MS;
         for (size_t g = 0; g < ready; g++) {
-            if (next[g] != t)
+            if (timer[g].next_ns != t_ns)
                 continue;
-            next[g] += interval[g];
+            schedule_tick(&timer[g], t_ns);
             const struct rule_group *rg = groups[g].g;
             env.query_offset_ms = rg->has_query_offset ? rg->query_offset_ms : 0;
             rs.visible_until = t - o->ingest_delay_ms;
@@ -492,6 +500,9 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
                     record_rule(rp, first_rule[g] + i, r, t);
             }
         }
+        if (monitor.next_ns != t_ns)
+            continue;
+        schedule_tick(&monitor, t_ns);
         struct selfmon_snapshot snap = {.groups = gptr, .ngroups = ready};
         selfmon_eval(&sm, &snap, t);
         static const struct rule self = {0};
@@ -507,8 +518,7 @@ out:
     for (size_t g = 0; g < ready; g++)
         group_release(&groups[g]);
     free(groups);
-    free(next);
-    free(interval);
+    free(timer);
     free(first_rule);
     return rc;
 }
