@@ -8,6 +8,7 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "grammar/ast.h"
 #include "eval/engine.h"
 #include "eval/memstore.h"
 #include "rules/group.h"
@@ -380,6 +381,64 @@ static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, do
     memstore_append(memstore_series_get(ms, ls->l, ls->n), t_ms, v);
 }
 
+/* How far before its evaluation time an expression can read: the sum of
+ * every range and positive offset in it (a bound over nested subqueries);
+ * -1 when an @ modifier pins a selector to any time. */
+struct reach {
+    int64_t ms;
+    bool pinned;
+};
+
+static void add_time_mod(struct reach *r, const struct ast_time_mod *tm)
+{
+    if (tm->at != AST_AT_NONE)
+        r->pinned = true;
+    if (tm->offset_ms > 0)
+        r->ms += tm->offset_ms;
+}
+
+static int reach_node(const struct ast_node *n, void *ctx)
+{
+    struct reach *r = ctx;
+    if (n->kind == AST_VECTOR_SELECTOR) {
+        add_time_mod(r, &n->u.vs.tm);
+    } else if (n->kind == AST_MATRIX_SELECTOR) {
+        r->ms += n->u.ms.range_ms;
+    } else if (n->kind == AST_SUBQUERY) {
+        r->ms += n->u.sq.range_ms;
+        add_time_mod(r, &n->u.sq.tm);
+    }
+    return 0;
+}
+
+/* How long the groups' own outputs (recording rules, ALERTS) must be kept
+ * behind a tick for any rule to read them: its expression's reach, the
+ * lookback, the widest max_unchanged of either policy (freshness fetches
+ * that much further), the query offset and an interval; -1: all of it. */
+static int64_t outputs_keep_ms(const struct group *groups, size_t n, int64_t lookback_ms)
+{
+    int64_t keep = 0;
+    for (size_t g = 0; g < n; g++) {
+        const struct rule_group *rg = groups[g].g;
+        for (size_t i = 0; i < groups[g].n; i++) {
+            const struct group_rule *r = &groups[g].rules[i];
+            struct reach re = {0};
+            if (!r->rule->ast)
+                return -1;
+            ast_walk(r->rule->ast, reach_node, &re);
+            if (re.pinned)
+                return -1;
+            int64_t u = policy_widest_unchanged(&r->policy);
+            int64_t su = policy_widest_unchanged(&r->shadow_policy);
+            int64_t need = re.ms + lookback_ms + (u > su ? u : su) + rg->interval_ms +
+                           (rg->has_query_offset && rg->query_offset_ms > 0 ? rg->query_offset_ms : 0);
+            if (need > keep)
+                keep = need;
+        }
+    }
+    return keep;
+}
+
 /* A group's timer as the daemon's scheduler runs it (rules/schedule):
  * Prometheus's per-group phase hashed from the file and group name, slots
  * phase + k*interval. Started as a daemon started just before from would
@@ -450,7 +509,14 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
         }
     }
 
-    struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
+    /* outputs older than this are dropped as the replay goes (a week of
+     * recording rule output would otherwise stay in memory), once per keep */
+    const int64_t lookback_ms = 5 * 60 * 1000;
+    int64_t keep_ms = outputs_keep_ms(groups, ready, lookback_ms);
+    if (keep_ms >= 0)
+        keep_ms += def_interval;
+    int64_t pruned_at = o->from_ms;
+    struct engine_opts eo = {.lookback_ms = lookback_ms, .subquery_step_ms = def_interval,
                              .max_samples = 50000000};
     struct group_env env = {.st = &rs.iface, .eopts = &eo, .append = append_to_store, .append_ctx = &rs.out,
                            .external_url = "", .restored = true, .shadow = true};
@@ -475,6 +541,11 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
             break;
         /* the group's timestamp in ms, truncated as the daemon does */
         int64_t t = t_ns / SCHEDULE_NS_PER_MS;
+        if (keep_ms >= 0 && t - pruned_at > keep_ms) {
+            for (size_t k = 0; k < rs.out.n; k++)
+                memstore_series_drop_before(rs.out.s[k], t - keep_ms);
+            pruned_at = t;
+        }
         for (size_t g = 0; g < ready; g++) {
             if (timer[g].next_ns != t_ns)
                 continue;
