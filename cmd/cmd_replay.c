@@ -22,6 +22,7 @@
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_data.h"
+#include "cmd/cmd_flags.h"
 #include "rules/policy.h"
 #include "rules/replay.h"
 #include "rules/replay_out.h"
@@ -42,53 +43,16 @@ int cmd_replay(int argc, char **argv)
     size_t nrules = 0;
     const char *from = NULL, *to = NULL, *interval = NULL, *delay = NULL, *series = NULL, *ds = NULL, *outage = NULL, *token = NULL, *series_start = NULL;
     const char *format = "text", *profile = NULL, *phase = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "--help")) {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
-        if (!strcmp(a, "--from"))
-            dst = &from;
-        else if (!strcmp(a, "--to"))
-            dst = &to;
-        else if (!strcmp(a, "--interval"))
-            dst = &interval;
-        else if (!strcmp(a, "--ingest-delay"))
-            dst = &delay;
-        else if (!strcmp(a, "--series"))
-            dst = &series;
-        else if (!strcmp(a, "--datasource"))
-            dst = &ds;
-        else if (!strcmp(a, "--bearer-token-file"))
-            dst = &token;
-        else if (!strcmp(a, "--series-start"))
-            dst = &series_start;
-        else if (!strcmp(a, "--format"))
-            dst = &format;
-        else if (!strcmp(a, "--profile"))
-            dst = &profile;
-        else if (!strcmp(a, "--outage"))
-            dst = &outage;
-        else if (!strcmp(a, "--group-phase"))
-            dst = &phase;
-        else if (!strcmp(a, "--rules")) {
-            /* --rules takes every following argument up to the next flag */
-            if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
-                return cmd_usage_error(usage, "--rules needs a file");
-            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
-                if (nrules == MAX_RULE_FILES)
-                    return cmd_usage_error(usage, "at most %d rule files", MAX_RULE_FILES);
-                rules[nrules++] = argv[++i];
-            }
-            continue;
-        } else
-            return cmd_usage_error(usage, "unexpected argument '%s'", a);
-        if (++i >= argc)
-            return cmd_usage_error(usage, "%s needs a value", a);
-        *dst = argv[i];
-    }
+    const struct cmd_flag flags[] = {
+        {.name = "--rules", .list = rules, .nlist = &nrules, .max = MAX_RULE_FILES, .items = "rule files"},
+        CMD_FLAG("--from", &from), CMD_FLAG("--to", &to), CMD_FLAG("--interval", &interval), CMD_FLAG("--ingest-delay", &delay),
+        CMD_FLAG("--series", &series), CMD_FLAG("--datasource", &ds), CMD_FLAG("--bearer-token-file", &token),
+        CMD_FLAG("--series-start", &series_start), CMD_FLAG("--format", &format), CMD_FLAG("--profile", &profile),
+        CMD_FLAG("--outage", &outage), CMD_FLAG("--group-phase", &phase), {.name = NULL},
+    };
+    int done = cmd_flags_parse(argc, argv, flags, NULL, usage);
+    if (done >= 0)
+        return done;
     if (!nrules)
         return cmd_usage_error(usage, "--rules FILE is required");
     if (!series == !ds)

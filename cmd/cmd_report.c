@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_data.h"
+#include "cmd/cmd_flags.h"
 #include "rules/policy.h"
 #include "rules/report.h"
 #include "rules/rulefile.h"
@@ -51,52 +52,16 @@ int cmd_report(int argc, char **argv)
     size_t nrules = 0;
     const char *expr = NULL, *record = NULL, *from = NULL, *to = NULL, *step = NULL, *objective = NULL;
     const char *series = NULL, *ds = NULL, *format = "text", *policy = NULL, *token = NULL, *series_start = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "--help")) {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
-        if (!strcmp(a, "--expr"))
-            dst = &expr;
-        else if (!strcmp(a, "--record"))
-            dst = &record;
-        else if (!strcmp(a, "--from"))
-            dst = &from;
-        else if (!strcmp(a, "--to"))
-            dst = &to;
-        else if (!strcmp(a, "--step"))
-            dst = &step;
-        else if (!strcmp(a, "--objective"))
-            dst = &objective;
-        else if (!strcmp(a, "--series"))
-            dst = &series;
-        else if (!strcmp(a, "--datasource"))
-            dst = &ds;
-        else if (!strcmp(a, "--bearer-token-file"))
-            dst = &token;
-        else if (!strcmp(a, "--series-start"))
-            dst = &series_start;
-        else if (!strcmp(a, "--format"))
-            dst = &format;
-        else if (!strcmp(a, "--policy"))
-            dst = &policy;
-        else if (!strcmp(a, "--rules")) {
-            if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
-                return cmd_usage_error(usage, "--rules needs a file");
-            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
-                if (nrules == MAX_RULE_FILES)
-                    return cmd_usage_error(usage, "at most %d rule files", MAX_RULE_FILES);
-                rules[nrules++] = argv[++i];
-            }
-            continue;
-        } else
-            return cmd_usage_error(usage, "unexpected argument '%s'", a);
-        if (++i >= argc)
-            return cmd_usage_error(usage, "%s needs a value", a);
-        *dst = argv[i];
-    }
+    const struct cmd_flag flags[] = {
+        {.name = "--rules", .list = rules, .nlist = &nrules, .max = MAX_RULE_FILES, .items = "rule files"},
+        CMD_FLAG("--expr", &expr), CMD_FLAG("--record", &record), CMD_FLAG("--from", &from), CMD_FLAG("--to", &to), CMD_FLAG("--step", &step),
+        CMD_FLAG("--objective", &objective), CMD_FLAG("--series", &series), CMD_FLAG("--datasource", &ds),
+        CMD_FLAG("--bearer-token-file", &token), CMD_FLAG("--series-start", &series_start), CMD_FLAG("--format", &format),
+        CMD_FLAG("--policy", &policy), {.name = NULL},
+    };
+    int done = cmd_flags_parse(argc, argv, flags, NULL, usage);
+    if (done >= 0)
+        return done;
     if (!expr == !record)
         return cmd_usage_error(usage, "give either --expr or --rules with --record");
     if (record && !nrules)
