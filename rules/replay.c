@@ -383,7 +383,7 @@ static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, do
 
 /* How far before its evaluation time an expression can read: the sum of
  * every range and positive offset in it (a bound over nested subqueries);
- * -1 when an @ modifier pins a selector to any time. */
+ * pinned when an @ modifier fixes a selector to any time at all. */
 struct reach {
     int64_t ms;
     bool pinned;
