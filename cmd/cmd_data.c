@@ -99,3 +99,33 @@ void cmd_data_end_eval(void *ctx)
     if (d->ds)
         datasource_end_eval(d->ds);
 }
+
+int cmd_data_range(const struct cmd_data *d, const char *from, const char *to, int64_t *from_ms, int64_t *to_ms)
+{
+    return cmd_data_time(d, from, d->first_ms, from_ms) < 0 || cmd_data_time(d, to, d->last_ms, to_ms) < 0 ? -1 : 0;
+}
+
+void cmd_data_print_diags(const struct diag_list *dl)
+{
+    for (size_t i = 0; i < dl->len; i++)
+        fprintf(stderr, "%s: %s\n", dl->items[i].file ? dl->items[i].file : "rules", dl->items[i].msg);
+}
+
+int cmd_data_load_rules(struct rulefile_set *set, const char *const *files, size_t n, struct diag_list *dl)
+{
+    struct rulefile_opts rfo = {0};
+    if (rulefile_set_load(set, files, n, &rfo, dl) != 0 || dl->len) {
+        cmd_data_print_diags(dl);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_data_format(const char *s)
+{
+    static const char *const names[] = {"text", "json", "svg"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i]))
+            return i;
+    return -1;
+}

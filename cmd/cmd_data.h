@@ -2,7 +2,7 @@
  * recorded series file loaded into memory, or a Prometheus-compatible
  * query API (compat/datasource), behind one storage; and how their time
  * arguments read against it (a duration counts from the series' start, or
- * back from now against a datasource).
+ * back from now against a datasource); and the rule files they read.
  * Ownership rule: a cmd_data owns its store or client; cmd_data_close
  * frees them. */
 #ifndef HEED_CMD_CMD_DATA_H
@@ -14,6 +14,8 @@
 #include "eval/memstore.h"
 
 struct datasource;
+struct diag_list;
+struct rulefile_set;
 
 struct cmd_data {
     struct memstore ms;     /* the series file's samples */
@@ -36,6 +38,22 @@ int cmd_data_time(const struct cmd_data *d, const char *s, int64_t dflt, int64_t
 
 /* A duration argument (NULL: *ms unchanged), Prometheus's syntax. 0 or -1. */
 int cmd_data_duration(const char *s, int64_t *ms);
+
+/* --from and --to (NULL: the data's first and last sample) against the
+ * data. 0 or -1 (a usage error is due). */
+int cmd_data_range(const struct cmd_data *d, const char *from, const char *to, int64_t *from_ms, int64_t *to_ms);
+
+/* Loads the rule files replay and report read; on errors prints each as
+ * "file: message" to stderr and returns -1. */
+int cmd_data_load_rules(struct rulefile_set *set, const char *const *files, size_t n, struct diag_list *dl);
+
+/* --format: the index of text, json or svg, or -1. Both commands write
+ * the three through a table of writers in this order. */
+enum cmd_data_format { CMD_DATA_TEXT = 0, CMD_DATA_JSON, CMD_DATA_SVG };
+int cmd_data_format(const char *s);
+
+/* Prints each diagnostic as "file: message" to stderr. */
+void cmd_data_print_diags(const struct diag_list *dl);
 
 /* Drops a datasource's per-evaluation cache (ctx: the cmd_data). */
 void cmd_data_end_eval(void *ctx);

@@ -15,6 +15,7 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_flags.h"
 #include "compat/datasource.h"
 #include "compat/seriesfile.h"
 #include "eval/engine.h"
@@ -44,44 +45,15 @@ int cmd_query(int argc, char **argv)
 {
     const char *series = NULL, *series_start = NULL, *t = NULL, *start = NULL, *end = NULL, *step = NULL;
     const char *lookback = NULL, *timeout = NULL, *expr = NULL, *datasource = NULL, *token = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "--series"))
-            dst = &series;
-        else if (!strcmp(a, "--datasource"))
-            dst = &datasource;
-        else if (!strcmp(a, "--bearer-token-file"))
-            dst = &token;
-        else if (!strcmp(a, "--series-start"))
-            dst = &series_start;
-        else if (!strcmp(a, "--time"))
-            dst = &t;
-        else if (!strcmp(a, "--start"))
-            dst = &start;
-        else if (!strcmp(a, "--end"))
-            dst = &end;
-        else if (!strcmp(a, "--step"))
-            dst = &step;
-        else if (!strcmp(a, "--lookback-delta"))
-            dst = &lookback;
-        else if (!strcmp(a, "--timeout"))
-            dst = &timeout;
-        else if (!strcmp(a, "--help")) {
-            printf("usage: %s\n", usage);
-            return 0;
-        } else if (a[0] == '-' && a[1] == '-')
-            return cmd_usage_error(usage, "unknown flag '%s'", a);
-        else if (expr)
-            return cmd_usage_error(usage, "one expression only (quote it)");
-        else
-            expr = a;
-        if (dst) {
-            if (++i >= argc)
-                return cmd_usage_error(usage, "%s needs a value", a);
-            *dst = argv[i];
-        }
-    }
+    const struct cmd_flag flags[] = {
+        CMD_FLAG("--series", &series), CMD_FLAG("--datasource", &datasource), CMD_FLAG("--bearer-token-file", &token),
+        CMD_FLAG("--series-start", &series_start), CMD_FLAG("--time", &t), CMD_FLAG("--start", &start), CMD_FLAG("--end", &end),
+        CMD_FLAG("--step", &step), CMD_FLAG("--lookback-delta", &lookback), CMD_FLAG("--timeout", &timeout), {.name = NULL},
+    };
+    const struct cmd_flags_free free_arg = {&expr, "one expression only (quote it)"};
+    int done = cmd_flags_parse(argc, argv, flags, &free_arg, usage);
+    if (done >= 0)
+        return done;
     if (!expr)
         return cmd_usage_error(usage, "no expression given");
     if (!series == !datasource)

@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "cmd/cmd.h"
 #include "cmd/cmd_data.h"
+#include "cmd/cmd_flags.h"
 #include "rules/policy.h"
 #include "rules/report.h"
 #include "rules/rulefile.h"
@@ -51,52 +52,16 @@ int cmd_report(int argc, char **argv)
     size_t nrules = 0;
     const char *expr = NULL, *record = NULL, *from = NULL, *to = NULL, *step = NULL, *objective = NULL;
     const char *series = NULL, *ds = NULL, *format = "text", *policy = NULL, *token = NULL, *series_start = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "--help")) {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
-        if (!strcmp(a, "--expr"))
-            dst = &expr;
-        else if (!strcmp(a, "--record"))
-            dst = &record;
-        else if (!strcmp(a, "--from"))
-            dst = &from;
-        else if (!strcmp(a, "--to"))
-            dst = &to;
-        else if (!strcmp(a, "--step"))
-            dst = &step;
-        else if (!strcmp(a, "--objective"))
-            dst = &objective;
-        else if (!strcmp(a, "--series"))
-            dst = &series;
-        else if (!strcmp(a, "--datasource"))
-            dst = &ds;
-        else if (!strcmp(a, "--bearer-token-file"))
-            dst = &token;
-        else if (!strcmp(a, "--series-start"))
-            dst = &series_start;
-        else if (!strcmp(a, "--format"))
-            dst = &format;
-        else if (!strcmp(a, "--policy"))
-            dst = &policy;
-        else if (!strcmp(a, "--rules")) {
-            if (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))
-                return cmd_usage_error(usage, "--rules needs a file");
-            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
-                if (nrules == MAX_RULE_FILES)
-                    return cmd_usage_error(usage, "at most %d rule files", MAX_RULE_FILES);
-                rules[nrules++] = argv[++i];
-            }
-            continue;
-        } else
-            return cmd_usage_error(usage, "unexpected argument '%s'", a);
-        if (++i >= argc)
-            return cmd_usage_error(usage, "%s needs a value", a);
-        *dst = argv[i];
-    }
+    const struct cmd_flag flags[] = {
+        {.name = "--rules", .list = rules, .nlist = &nrules, .max = MAX_RULE_FILES, .items = "rule files"},
+        CMD_FLAG("--expr", &expr), CMD_FLAG("--record", &record), CMD_FLAG("--from", &from), CMD_FLAG("--to", &to), CMD_FLAG("--step", &step),
+        CMD_FLAG("--objective", &objective), CMD_FLAG("--series", &series), CMD_FLAG("--datasource", &ds),
+        CMD_FLAG("--bearer-token-file", &token), CMD_FLAG("--series-start", &series_start), CMD_FLAG("--format", &format),
+        CMD_FLAG("--policy", &policy), {.name = NULL},
+    };
+    int done = cmd_flags_parse(argc, argv, flags, NULL, usage);
+    if (done >= 0)
+        return done;
     if (!expr == !record)
         return cmd_usage_error(usage, "give either --expr or --rules with --record");
     if (record && !nrules)
@@ -105,7 +70,8 @@ int cmd_report(int argc, char **argv)
         return cmd_usage_error(usage, "give either --series FILE or --datasource URL");
     if (ds && !from)
         return cmd_usage_error(usage, "--from is required with --datasource");
-    if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "svg"))
+    int fmt = cmd_data_format(format);
+    if (fmt < 0)
         return cmd_usage_error(usage, "--format is text, json or svg");
 
     struct report_opts ro = {.expr = expr, .policy = policy_profile(POLICY_PROFILE_DEFAULT)};
@@ -129,6 +95,8 @@ int cmd_report(int argc, char **argv)
     if (series_start && api_parse_time(series_start, &start_ms) < 0)
         return cmd_usage_error(usage, "cannot parse --series-start: RFC 3339 or Unix seconds");
     int rc = 2;
+    static void (*const writers[])(struct strbuf *, const struct report *) = {
+        [CMD_DATA_TEXT] = report_out_text, [CMD_DATA_JSON] = report_out_json, [CMD_DATA_SVG] = report_out_svg};
     struct strbuf out = STRBUF_INIT;
     struct diag_list dl;
     diag_list_init(&dl);
@@ -141,20 +109,15 @@ int cmd_report(int argc, char **argv)
     if ((rc = cmd_data_open(&data, series, start_ms, ds, token)) != 0)
         goto out;
     rc = 2;
-    if (cmd_data_time(&data, from, data.first_ms, &ro.from_ms) < 0 ||
-        cmd_data_time(&data, to, data.last_ms, &ro.to_ms) < 0) {
+    if (cmd_data_range(&data, from, to, &ro.from_ms, &ro.to_ms) < 0) {
         rc = cmd_usage_error(usage, "cannot parse a time: RFC 3339, Unix seconds or a duration such as 3h");
         goto out;
     }
     ro.end_eval = cmd_data_end_eval;
     ro.end_eval_ctx = &data;
     if (record) {
-        struct rulefile_opts rfo = {0};
-        if (rulefile_set_load(&set, rules, nrules, &rfo, &dl) != 0 || dl.len) {
-            for (size_t i = 0; i < dl.len; i++)
-                fprintf(stderr, "%s: %s\n", dl.items[i].file ? dl.items[i].file : "rules", dl.items[i].msg);
+        if (cmd_data_load_rules(&set, rules, nrules, &dl) < 0)
             goto out;
-        }
         const struct rulefile *rf;
         const struct rule_group *g;
         const struct rule *r = find_record(&set, record, &rf, &g);
@@ -163,8 +126,7 @@ int cmd_report(int argc, char **argv)
             goto out;
         }
         if (policy_resolve(&pc, rf, g, r, &ro.policy, &dl) != 0) {
-            for (size_t i = 0; i < dl.len; i++)
-                fprintf(stderr, "%s: %s\n", dl.items[i].file ? dl.items[i].file : "rules", dl.items[i].msg);
+            cmd_data_print_diags(&dl);
             goto out;
         }
         ro.expr = r->expr_canonical;
@@ -178,12 +140,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "heed: %s\n", msg);
         goto out;
     }
-    if (!strcmp(format, "json"))
-        report_out_json(&out, &rep);
-    else if (!strcmp(format, "svg"))
-        report_out_svg(&out, &rep);
-    else
-        report_out_text(&out, &rep);
+    writers[fmt](&out, &rep);
     fputs(out.buf, stdout);
     rc = 0;
 out:

@@ -115,6 +115,7 @@ int seriesfile_load(struct memstore *ms, const char *name, const char *src, size
         }
         struct memstore_series *s = series_of(&l, &ps);
         if (step_ms >= 0) {
+            memstore_series_reserve(s, ps.nsamples); /* a whole load line at once, no doubling's slack */
             for (size_t i = 0; i < ps.nsamples; i++) {
                 if (ps.samples[i].kind == PARSE_SAMPLE_OMITTED)
                     continue;

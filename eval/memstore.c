@@ -25,7 +25,9 @@ void memstore_init(struct memstore *ms)
 static void free_series(struct memstore *ms)
 {
     for (size_t i = 0; i < ms->n; i++) {
-        free(ms->s[i]->pts);
+        free(ms->s[i]->t);
+        free(ms->s[i]->v);
+        free(ms->s[i]->h);
         free(ms->s[i]);
     }
     free(ms->s);
@@ -139,50 +141,127 @@ struct memstore_series *memstore_series_get(struct memstore *ms, const struct la
     return s;
 }
 
-static struct sample *append_slot(struct memstore_series *s, int64_t t);
+static size_t append_slot(struct memstore_series *s, int64_t t);
+
+/* The histogram entry at sample index i, or where it would go. */
+static size_t hist_lower_bound(const struct memstore_series *s, size_t i)
+{
+    size_t lo = 0, hi = s->nh;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->h[mid].i < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 void memstore_append(struct memstore_series *s, int64_t t, double v)
 {
-    struct sample *p = append_slot(s, t);
-    p->v = v;
-    p->h = NULL;
+    size_t i = append_slot(s, t);
+    s->v[i] = v;
+    if (s->nh && s->h[s->nh - 1].i >= i) { /* replacing a histogram with a float */
+        size_t k = hist_lower_bound(s, i);
+        if (k < s->nh && s->h[k].i == i) {
+            memmove(s->h + k, s->h + k + 1, (s->nh - k - 1) * sizeof *s->h);
+            s->nh--;
+        }
+    }
 }
 
 void memstore_append_histogram(struct memstore *ms, struct memstore_series *s, int64_t t,
                                const struct histogram *h)
 {
-    struct sample *p = append_slot(s, t);
-    p->v = 0;
-    p->h = histogram_copy(&ms->arena, h);
+    size_t i = append_slot(s, t);
+    s->v[i] = 0;
+    const struct histogram *copy = histogram_copy(&ms->arena, h);
+    size_t k = hist_lower_bound(s, i);
+    if (k < s->nh && s->h[k].i == i) {
+        s->h[k].h = copy;
+        return;
+    }
+    XGROW(s->h, s->caph, s->nh + 1);
+    memmove(s->h + k + 1, s->h + k, (s->nh - k) * sizeof *s->h);
+    s->h[k] = (struct memstore_hist){i, copy};
+    s->nh++;
 }
 
-/* The sample at t: the existing one, or a new one in time order. */
-static struct sample *append_slot(struct memstore_series *s, int64_t t)
+static void grow(struct memstore_series *s, size_t need)
 {
-    size_t lo = 0, hi = s->n;
-    if (s->n && s->pts[s->n - 1].t_ms < t) {
+    if (need <= s->cap)
+        return;
+    size_t cap = s->cap ? s->cap : 16;
+    while (cap < need)
+        cap *= 2;
+    s->t = xrealloc(s->t, cap * sizeof *s->t);
+    s->v = xrealloc(s->v, cap * sizeof *s->v);
+    s->cap = cap;
+}
+
+void memstore_series_reserve(struct memstore_series *s, size_t n)
+{
+    if (s->n + n <= s->cap)
+        return;
+    s->t = xrealloc(s->t, (s->n + n) * sizeof *s->t);
+    s->v = xrealloc(s->v, (s->n + n) * sizeof *s->v);
+    s->cap = s->n + n;
+}
+
+static size_t lower_bound(const int64_t *t, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The index of the sample at t: the existing one, or a new one in time
+ * order (its value for the caller to set). */
+static size_t append_slot(struct memstore_series *s, int64_t t)
+{
+    size_t lo;
+    if (!s->n || s->t[s->n - 1] < t) {
         lo = s->n;
     } else {
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (s->pts[mid].t_ms < t)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < s->n && s->pts[lo].t_ms == t)
-            return &s->pts[lo];
+        lo = lower_bound(s->t, s->n, t);
+        if (lo < s->n && s->t[lo] == t)
+            return lo;
     }
-    XGROW(s->pts, s->cap, s->n + 1);
-    memmove(s->pts + lo + 1, s->pts + lo, (s->n - lo) * sizeof s->pts[0]);
-    s->pts[lo].t_ms = t;
+    grow(s, s->n + 1);
+    memmove(s->t + lo + 1, s->t + lo, (s->n - lo) * sizeof *s->t);
+    memmove(s->v + lo + 1, s->v + lo, (s->n - lo) * sizeof *s->v);
+    for (size_t k = hist_lower_bound(s, lo); k < s->nh; k++)
+        s->h[k].i++;
+    s->t[lo] = t;
     s->n++;
-    return &s->pts[lo];
+    return lo;
 }
 
 void memstore_series_truncate(struct memstore_series *s)
 {
     s->n = 0;
+    s->nh = 0;
+}
+
+void memstore_series_drop_before(struct memstore_series *s, int64_t cutoff_ms)
+{
+    size_t a = lower_bound(s->t, s->n, cutoff_ms);
+    if (!a)
+        return;
+    memmove(s->t, s->t + a, (s->n - a) * sizeof *s->t);
+    memmove(s->v, s->v + a, (s->n - a) * sizeof *s->v);
+    s->n -= a;
+    size_t k = hist_lower_bound(s, a);
+    memmove(s->h, s->h + k, (s->nh - k) * sizeof *s->h);
+    s->nh -= k;
+    for (size_t j = 0; j < s->nh; j++)
+        s->h[j].i -= a;
 }
 
 size_t memstore_samples(const struct memstore *ms)
@@ -191,19 +270,6 @@ size_t memstore_samples(const struct memstore *ms)
     for (size_t i = 0; i < ms->n; i++)
         total += ms->s[i]->n;
     return total;
-}
-
-static size_t lower_bound(const struct sample *p, size_t n, int64_t t)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (p[mid].t_ms < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, int64_t mint,
@@ -240,10 +306,8 @@ static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, 
         }
         if (!ok)
             continue;
-        size_t a = lower_bound(s->pts, s->n, mint);
-        size_t b = lower_bound(s->pts, s->n, maxt == INT64_MAX ? maxt : maxt + 1);
-        if (maxt == INT64_MAX)
-            b = s->n;
+        size_t a = lower_bound(s->t, s->n, mint);
+        size_t b = maxt == INT64_MAX ? s->n : lower_bound(s->t, s->n, maxt + 1);
         if (k == cap) {
             struct storage_series *nr = ARENA_NEWN(ea, struct storage_series, cap * 2);
             memcpy(nr, res, k * sizeof *nr);
@@ -251,8 +315,16 @@ static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, 
             cap *= 2;
         }
         res[k].ls = s->ls;
-        res[k].pts = s->pts + a;
+        res[k].pts = NULL;
         res[k].n = b > a ? b - a : 0;
+        if (res[k].n) {
+            struct sample *p = ARENA_NEWN(ea, struct sample, res[k].n);
+            for (size_t j = a; j < b; j++)
+                p[j - a] = (struct sample){s->t[j], s->v[j], NULL};
+            for (size_t q = hist_lower_bound(s, a); q < s->nh && s->h[q].i < b; q++)
+                p[s->h[q].i - a].h = s->h[q].h;
+            res[k].pts = p;
+        }
         k++;
     }
     *out = res;
@@ -263,18 +335,13 @@ static int ms_select(struct storage *st, const struct ast_matcher *m, size_t n, 
 void memstore_histogram_hints(struct memstore *ms)
 {
     for (size_t i = 0; i < ms->n; i++) {
-        const struct histogram *prev = NULL;
         struct memstore_series *s = ms->s[i];
-        for (size_t j = 0; j < s->n; j++) {
-            struct histogram *h = (struct histogram *)s->pts[j].h;
-            if (!h) {
-                prev = NULL;
+        for (size_t q = 0; q < s->nh; q++) {
+            struct histogram *h = (struct histogram *)s->h[q].h;
+            /* the previous sample's histogram; NULL after a float or at the start */
+            const struct histogram *prev = q && s->h[q - 1].i + 1 == s->h[q].i ? s->h[q - 1].h : NULL;
+            if (h->hint == HISTOGRAM_HINT_GAUGE)
                 continue;
-            }
-            if (h->hint == HISTOGRAM_HINT_GAUGE) {
-                prev = h;
-                continue;
-            }
             if (prev && prev->hint != HISTOGRAM_HINT_GAUGE) {
                 /* a detected reset starts a new chunk whose first sample
                  * reads back as unknown (prometheus/prometheus#15346) */
@@ -287,7 +354,6 @@ void memstore_histogram_hints(struct memstore *ms)
             } else if (h->hint == HISTOGRAM_HINT_NOT_RESET) {
                 h->hint = HISTOGRAM_HINT_UNKNOWN;
             }
-            prev = h;
         }
     }
 }

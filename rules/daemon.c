@@ -145,13 +145,7 @@ static void overlay_prune(struct overlay *ov, int64_t cutoff_ms)
 {
     for (size_t i = 0; i < ov->mem.n; i++) {
         struct memstore_series *s = ov->mem.s[i];
-        size_t a = 0;
-        while (a < s->n && s->pts[a].t_ms < cutoff_ms)
-            a++;
-        if (a) {
-            memmove(s->pts, s->pts + a, (s->n - a) * sizeof *s->pts);
-            s->n -= a;
-        }
+        memstore_series_drop_before(s, cutoff_ms);
     }
     /* series with nothing left are dropped once they are the majority */
     size_t empty = 0;
@@ -166,7 +160,7 @@ static void overlay_prune(struct overlay *ov, int64_t cutoff_ms)
                 continue;
             struct memstore_series *t = memstore_series_get(&fresh, s->ls->l, s->ls->n);
             for (size_t j = 0; j < s->n; j++)
-                memstore_append(t, s->pts[j].t_ms, s->pts[j].v);
+                memstore_append(t, s->t[j], s->v[j]);
         }
         memstore_release(&ov->mem);
         ov->mem = fresh;

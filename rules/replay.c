@@ -8,11 +8,13 @@
 #include "base/diag.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "grammar/ast.h"
 #include "eval/engine.h"
 #include "eval/memstore.h"
 #include "rules/group.h"
 #include "rules/policy.h"
 #include "rules/rulefile.h"
+#include "rules/schedule.h"
 #include "rules/selfmon.h"
 
 const char *replay_semantics_name(enum replay_semantics s)
@@ -379,15 +381,72 @@ static void append_to_store(void *ctx, const struct labels *ls, int64_t t_ms, do
     memstore_append(memstore_series_get(ms, ls->l, ls->n), t_ms, v);
 }
 
-/* First tick of a group at or after from: slots are multiples of the
- * interval (Prometheus adds a per-group offset hashed from the group's name;
- * a replay keeps slots on round times so that timelines line up). */
-static int64_t first_slot(int64_t from_ms, int64_t interval_ms)
+/* How far before its evaluation time an expression can read: the sum of
+ * every range and positive offset in it (a bound over nested subqueries);
+ * pinned when an @ modifier fixes a selector to any time at all. */
+struct reach {
+    int64_t ms;
+    bool pinned;
+};
+
+static void add_time_mod(struct reach *r, const struct ast_time_mod *tm)
 {
-    int64_t r = from_ms % interval_ms;
-    if (r < 0)
-        r += interval_ms;
-    return r ? from_ms - r + interval_ms : from_ms;
+    if (tm->at != AST_AT_NONE)
+        r->pinned = true;
+    if (tm->offset_ms > 0)
+        r->ms += tm->offset_ms;
+}
+
+static int reach_node(const struct ast_node *n, void *ctx)
+{
+    struct reach *r = ctx;
+    if (n->kind == AST_VECTOR_SELECTOR) {
+        add_time_mod(r, &n->u.vs.tm);
+    } else if (n->kind == AST_MATRIX_SELECTOR) {
+        r->ms += n->u.ms.range_ms;
+    } else if (n->kind == AST_SUBQUERY) {
+        r->ms += n->u.sq.range_ms;
+        add_time_mod(r, &n->u.sq.tm);
+    }
+    return 0;
+}
+
+/* How long the groups' own outputs (recording rules, ALERTS) must be kept
+ * behind a tick for any rule to read them: its expression's reach, the
+ * lookback, the widest max_unchanged of either policy (freshness fetches
+ * that much further), the query offset and an interval; -1: all of it. */
+static int64_t outputs_keep_ms(const struct group *groups, size_t n, int64_t lookback_ms)
+{
+    int64_t keep = 0;
+    for (size_t g = 0; g < n; g++) {
+        const struct rule_group *rg = groups[g].g;
+        for (size_t i = 0; i < groups[g].n; i++) {
+            const struct group_rule *r = &groups[g].rules[i];
+            struct reach re = {0};
+            if (!r->rule->ast)
+                return -1;
+            ast_walk(r->rule->ast, reach_node, &re);
+            if (re.pinned)
+                return -1;
+            int64_t u = policy_widest_unchanged(&r->policy);
+            int64_t su = policy_widest_unchanged(&r->shadow_policy);
+            int64_t need = re.ms + lookback_ms + (u > su ? u : su) + rg->interval_ms +
+                           (rg->has_query_offset && rg->query_offset_ms > 0 ? rg->query_offset_ms : 0);
+            if (need > keep)
+                keep = need;
+        }
+    }
+    return keep;
+}
+
+/* A group's timer as the daemon's scheduler runs it (rules/schedule):
+ * Prometheus's per-group phase hashed from the file and group name, slots
+ * phase + k*interval. Started as a daemon started just before from would
+ * be, its first slot is the first one at or after from. */
+static void timer_start(struct schedule *s, enum schedule_hash_kind kind, const char *file, const char *name,
+                        int64_t interval_ms, int64_t from_ms)
+{
+    schedule_init(s, kind, file, name, interval_ms * SCHEDULE_NS_PER_MS, from_ms * SCHEDULE_NS_PER_MS - 1);
 }
 
 int replay_run(struct replay *rp, const struct rulefile_set *rules, struct storage *data,
@@ -404,10 +463,10 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
     for (size_t f = 0; f < rules->len; f++)
         ngroups += rules->files[f]->ngroups;
     struct group *groups = xcalloc(ngroups + 1, sizeof *groups);
-    int64_t *next = xcalloc(ngroups + 1, sizeof *next);
-    int64_t *interval = xcalloc(ngroups + 1, sizeof *interval);
+    struct schedule *timer = xcalloc(ngroups + 1, sizeof *timer);
     size_t *first_rule = xcalloc(ngroups + 1, sizeof *first_rule);
     size_t ready = 0;
+    int64_t monitor_iv = def_interval; /* as the daemon's: its most frequent group's interval */
     int rc = 0;
     struct policy_config pc;
     policy_config_init(&pc, o->profile);
@@ -433,8 +492,10 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
                 rc = -1;
                 goto out;
             }
-            interval[ready] = rg->interval_ms > 0 ? rg->interval_ms : def_interval;
-            next[ready] = first_slot(o->from_ms, interval[ready]);
+            int64_t iv = rg->interval_ms > 0 ? rg->interval_ms : def_interval;
+            timer_start(&timer[ready], o->group_phase, rg->file, rg->name, iv, o->from_ms);
+            if (iv < monitor_iv)
+                monitor_iv = iv;
             first_rule[ready] = rp->nrules;
             for (size_t i = 0; i < rg->nrules; i++) {
                 rp->rules = xrealloc(rp->rules, (rp->nrules + 1) * sizeof *rp->rules);
@@ -448,7 +509,14 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
         }
     }
 
-    struct engine_opts eo = {.lookback_ms = 5 * 60 * 1000, .subquery_step_ms = def_interval,
+    /* outputs older than this are dropped as the replay goes (a week of
+     * recording rule output would otherwise stay in memory), once per keep */
+    const int64_t lookback_ms = 5 * 60 * 1000;
+    int64_t keep_ms = outputs_keep_ms(groups, ready, lookback_ms);
+    if (keep_ms >= 0)
+        keep_ms += def_interval;
+    int64_t pruned_at = o->from_ms;
+    struct engine_opts eo = {.lookback_ms = lookback_ms, .subquery_step_ms = def_interval,
                              .max_samples = 50000000};
     struct group_env env = {.st = &rs.iface, .eopts = &eo, .append = append_to_store, .append_ctx = &rs.out,
                            .external_url = "", .restored = true, .shadow = true};
@@ -460,17 +528,28 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
     struct group **gptr = xcalloc(ready + 1, sizeof *gptr);
     for (size_t g = 0; g < ready; g++)
         gptr[g] = &groups[g];
+    /* heed's self-monitoring has a timer of its own, as in the daemon */
+    struct schedule monitor;
+    timer_start(&monitor, SCHEDULE_HASH_STRINGLABELS, "heed", "self-monitoring", monitor_iv, o->from_ms);
+    int64_t end_ns = (o->to_ms + 1) * SCHEDULE_NS_PER_MS; /* slots in ms are <= to */
     for (;;) {
-        int64_t t = INT64_MAX;
+        int64_t t_ns = monitor.next_ns;
         for (size_t g = 0; g < ready; g++)
-            if (next[g] < t)
-                t = next[g];
-        if (t > o->to_ms || t == INT64_MAX)
+            if (timer[g].next_ns < t_ns)
+                t_ns = timer[g].next_ns;
+        if (t_ns >= end_ns)
             break;
+        /* the group's timestamp in ms, truncated as the daemon does */
+        int64_t t = t_ns / SCHEDULE_NS_PER_MS;
+        if (keep_ms >= 0 && t - pruned_at > keep_ms) {
+            for (size_t k = 0; k < rs.out.n; k++)
+                memstore_series_drop_before(rs.out.s[k], t - keep_ms);
+            pruned_at = t;
+        }
         for (size_t g = 0; g < ready; g++) {
-            if (next[g] != t)
+            if (timer[g].next_ns != t_ns)
                 continue;
-            next[g] += interval[g];
+            schedule_tick(&timer[g], t_ns);
             const struct rule_group *rg = groups[g].g;
             env.query_offset_ms = rg->has_query_offset ? rg->query_offset_ms : 0;
             rs.visible_until = t - o->ingest_delay_ms;
@@ -492,6 +571,9 @@ int replay_run(struct replay *rp, const struct rulefile_set *rules, struct stora
                     record_rule(rp, first_rule[g] + i, r, t);
             }
         }
+        if (monitor.next_ns != t_ns)
+            continue;
+        schedule_tick(&monitor, t_ns);
         struct selfmon_snapshot snap = {.groups = gptr, .ngroups = ready};
         selfmon_eval(&sm, &snap, t);
         static const struct rule self = {0};
@@ -507,8 +589,7 @@ out:
     for (size_t g = 0; g < ready; g++)
         group_release(&groups[g]);
     free(groups);
-    free(next);
-    free(interval);
+    free(timer);
     free(first_rule);
     return rc;
 }

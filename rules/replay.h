@@ -1,5 +1,7 @@
 /* replay: rule groups evaluated over a past range of recorded data, tick by
- * tick as the scheduler evaluates them (each group at its interval, data
+ * tick as the scheduler evaluates them (each group at the slots of
+ * rules/schedule: its interval, shifted by Prometheus's per-group phase
+ * hashed from the rule file's name as given and the group's name; data
  * visible only up to the tick), recording for every alert instance and each
  * semantics (heed's, Prometheus's) the transitions of its state and
  * freshness with the reason of each. `heed replay` prints the result
@@ -20,6 +22,7 @@
 #include "eval/labels.h"
 #include "rules/alert.h"
 #include "rules/policy.h"
+#include "rules/schedule.h"
 
 struct storage;
 struct rulefile_set;
@@ -75,6 +78,7 @@ struct replay_opts {
     int64_t ingest_delay_ms;  /* data visible only up to tick - delay (a lagging pipeline); 0: none */
     int64_t outage_from_ms, outage_to_ms; /* queries fail in [from, to) (a backend outage); equal: none */
     enum policy_profile profile; /* heed's policy for rules without directives (shadow: the other) */
+    enum schedule_hash_kind group_phase; /* whose per-group phases the slots follow (as group_phase in heed run) */
     void (*end_eval)(void *ctx); /* called after each group evaluation (a datasource drops its cache); NULL */
     void *end_eval_ctx;
 };

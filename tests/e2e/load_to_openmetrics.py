@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""load_to_openmetrics.py FILE START: a recorded series file in promqltest
+"""load_to_openmetrics.py [--remote-write] FILE START: a recorded series file in promqltest
 "load" notation (as the bundled examples are written) as OpenMetrics text
 with timestamps, the first value at START (Unix seconds), for backfilling
 the real Prometheus with `promtool tsdb create-blocks-from openmetrics`.
 Handles numbers, 'a+bxn' / 'a-bxn' / 'axn' runs and '_' / '_xn' gaps;
 staleness markers cannot be backfilled, so a file holding one is refused.
+With --remote-write, prints instead the arguments of `heed remote-write`
+(SERIES VALUE TIMESTAMP_MS, one sample a line, every series' samples in
+time order), markers included as "stale", for a running Prometheus's
+remote-write receiver.
 Series are written one after another, each in time order; no TYPE lines
 (the samples are untyped, as promtool backfills them)."""
 import re
@@ -20,11 +24,17 @@ def duration(s):
     return total
 
 
-def expand(tokens):
+STALE = "stale"
+
+
+def expand(tokens, stale_ok):
     out = []
     for tok in tokens:
         if tok == "stale":
-            sys.exit("load_to_openmetrics: staleness markers cannot be backfilled")
+            if not stale_ok:
+                sys.exit("load_to_openmetrics: staleness markers cannot be backfilled")
+            out.append(STALE)
+            continue
         m = re.fullmatch(r"_(?:x(\d+))?", tok)
         if m:
             out.extend([None] * (int(m.group(1)) if m.group(1) else 1))
@@ -40,8 +50,13 @@ def expand(tokens):
 
 
 def main():
-    path, start = sys.argv[1], float(sys.argv[2])
+    args = sys.argv[1:]
+    rw = args[:1] == ["--remote-write"]
+    if rw:
+        args = args[1:]
+    path, start = args[0], float(args[1])
     step = None
+    samples = []
     for line in open(path):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -50,9 +65,17 @@ def main():
             step = duration(line.split()[1])
             continue
         series, values = re.match(r"(\S+?(?:\{[^}]*\})?)\s+(.*)", line).groups()
-        for i, v in enumerate(expand(values.split())):
-            if v is not None:
-                print("%s %s %.3f" % (series, repr(v) if v != int(v) else int(v), start + i * step))
+        for i, v in enumerate(expand(values.split(), rw)):
+            if v is None:
+                continue
+            text = v if v == STALE else (repr(v) if v != int(v) else str(int(v)))
+            samples.append((start + i * step, series, text))
+    if rw:
+        for t, series, text in sorted(samples, key=lambda x: x[0]):
+            print("%s %s %d" % (series, text, round(t * 1000)))
+        return
+    for t, series, text in samples:
+        print("%s %s %.3f" % (series, text, t))
     print("# EOF")
 
 

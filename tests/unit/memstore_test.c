@@ -44,8 +44,8 @@ static void test_append_order(void)
     memstore_append(s, 3000, 3);
     memstore_append(s, 2000, 20); /* same timestamp replaces */
     T_EQ_INT(s->n, 3);
-    T_EQ_INT(s->pts[0].t_ms, 1000);
-    T_EQ_FLOAT(s->pts[1].v, 20, 0);
+    T_EQ_INT(s->t[0], 1000);
+    T_EQ_FLOAT(s->v[1], 20, 0);
     T_CHECK(add(&ms, "up", "a") == s);
     T_EQ_INT(memstore_samples(&ms), 3);
     memstore_release(&ms);

@@ -7,7 +7,8 @@
 #include "tests/unit/scenario.h"
 
 #include "grammar/parse.h"
-#include "rules/coverage.h"
+#include "base/strbuf.h"
+#include "rules/report.h"
 
 #define M(x) ((int64_t)(x) * SCEN_MIN)
 
@@ -293,14 +294,19 @@ static void test_s4(void)
     T_EQ_INT(policy_max_unchanged(&r->policy, "requests_total"), M(15)); /* from the directive */
     int64_t week = M(7 * 24 * 60) - M(1);
     /* heed: the ratio over the week, with the share of time it can vouch for */
-    struct engine_query q = {r->rule->ast, r->rule->expr_canonical, strlen(r->rule->expr_canonical)};
-    struct coverage_result cr;
-    struct eval_error err = {EVAL_ERR_NONE, ""};
-    T_EQ_INT(coverage_eval(&sc.st, &sc.eo, &r->policy, &q, M(10), week, M(5), &cr, &err), 0);
+    struct report_opts ro = {.expr = r->rule->expr_canonical, .from_ms = M(10), .to_ms = week, .step_ms = M(5),
+                             .policy = r->policy};
+    struct report rep;
+    report_init(&rep);
+    char msg[256];
+    T_EQ_INT(report_run(&rep, &sc.st, &ro, msg, sizeof msg), 0);
+    struct strbuf out = STRBUF_INIT;
+    report_out_text(&out, &rep);
+    T_CHECK(strstr(out.buf, "availability 99.83% over 88.1% of the range; 11.9% unknown") != NULL);
+    T_CHECK(rep.count[REPORT_STALE] > 0);
+    strbuf_release(&out);
+    report_release(&rep);
     char text[128];
-    coverage_format(&cr, text, sizeof text);
-    T_EQ_STR(text, "99.83% over 88.1% of the time; 11.9% unknown");
-    T_CHECK(cr.untrusted > 0);
     /* Prometheus's report over the same week: a bare number; the second
      * incident, inside the frozen stretch, does not exist for it */
     const char *prom = "1 - sum(increase(errors_total[7d])) / sum(increase(requests_total[7d]))";
@@ -322,8 +328,11 @@ static void test_s4(void)
     /* the compat profile has nothing to say about coverage: every point is trusted */
     struct policy compat = policy_profile(POLICY_PROFILE_COMPAT);
     compat.max_age_ms = M(7 * 24 * 60);
-    T_EQ_INT(coverage_eval(&sc.st, &sc.eo, &compat, &q, M(10), week, M(5), &cr, &err), 0);
-    T_EQ_INT(cr.untrusted, 0);
+    ro.policy = compat;
+    report_init(&rep);
+    T_EQ_INT(report_run(&rep, &sc.st, &ro, msg, sizeof msg), 0);
+    T_EQ_INT(rep.count[REPORT_STALE], 0);
+    report_release(&rep);
 
     /* evaluated as a rule, the recording rule reports its frozen input */
     int64_t day4 = M(4 * 24 * 60);

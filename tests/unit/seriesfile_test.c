@@ -29,10 +29,10 @@ static void test_load_blocks(void)
     T_EQ_INT(st.samples, 4 + 4 + 1);
     struct memstore_series *up = find(&ms, "up");
     T_CHECK(up && up->n == 4);
-    T_EQ_INT(up->pts[2].t_ms, 1000 + 45000);
-    T_CHECK(value_is_stale_nan(up->pts[3].v));
+    T_EQ_INT(up->t[2], 1000 + 45000);
+    T_CHECK(value_is_stale_nan(up->v[3]));
     struct memstore_series *r = find(&ms, "reqs_total");
-    T_CHECK(r && r->n == 4 && r->pts[3].v == 30);
+    T_CHECK(r && r->n == 4 && r->v[3] == 30);
     T_EQ_INT(st.min_ms, 1000);
     T_EQ_INT(st.max_ms, 61000);
     diag_list_release(&dl);
@@ -49,7 +49,7 @@ static void test_openmetrics(void)
     struct seriesfile_stats st;
     T_EQ_INT(seriesfile_load(&ms, "om", src, strlen(src), 0, &st, &dl), 0);
     struct memstore_series *x = find(&ms, "x_total");
-    T_CHECK(x && x->n == 2 && x->pts[0].t_ms == 1700000000500LL && x->pts[1].v == 4);
+    T_CHECK(x && x->n == 2 && x->t[0] == 1700000000500LL && x->v[1] == 4);
     diag_list_release(&dl);
     memstore_release(&ms);
 }
