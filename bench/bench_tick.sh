@@ -3,7 +3,9 @@
 # side by side on the same data in one real Prometheus on 127.0.0.1:
 #   heed        the daemon's per-group work (bench_tick_driver: planning pass,
 #               group_eval over the datasource, groups one after another),
-#               against the Prometheus below as its datasource
+#               against the Prometheus below as its datasource; every window
+#               fetched whole (its ticks follow each other closely, so
+#               incremental reuse would flatter it: `heed run` shows that)
 #   prometheus  Prometheus's own rule evaluation of the same file (loaded
 #               with a configuration reload, unloaded after its turn)
 #   vmalert     Debian's vmalert against the same Prometheus (recording
@@ -280,7 +282,7 @@ for t in heed daemon prometheus vmalert heed_inexact; do
 done
 echo "tick: $nrules rules in $ngroups groups over $nseries series, one tick every ${INTERVAL}s; medians of $rounds rounds of $TICKS ticks each"
 echo "  heed (driver): the daemon's per-group work driven by bench_tick_driver: planning pass, group_eval over"
-echo "        the datasource, groups in sequence; results not written anywhere"
+echo "        the datasource, groups in sequence, every window fetched whole (no incremental reuse); results not written"
 has daemon && echo "  heed run: the daemon, configured as vmalert is; cpu per interval over whole intervals; wall: sum of its groups' last durations"
 echo "  vmalert: recording results remote-written to the backend, alerts sent to a real Alertmanager"
 echo "  versions: $(prometheus --version 2>&1 | head -n 1); vmalert -version: '${vflag}' (Debian package victoria-metrics $vver)"

@@ -397,7 +397,7 @@ int cmd_remote_write(int argc, char **argv)
     }
     /* Queue everything first, so the sender batches as the daemon's would. */
     for (long i = 0; i < npts; i++) {
-        struct remote_write_series series = {pts[i].st.labels, pts[i].st.nlabels, &pts[i].sample, 1};
+        struct remote_write_series series = {pts[i].st.labels, pts[i].st.nlabels, &pts[i].sample, 1, NULL, 0};
         if (remote_write_queue_push(q, &series, &err) != REMOTE_WRITE_QUEUED) {
             cmd_usage_error(NULL, "series %ld: %s", i + 1, err.msg);
             remote_write_queue_free(q);

@@ -26,6 +26,7 @@
 #include "compat/alertmanager.h"
 #include "compat/datasource.h"
 #include "compat/remote_write.h"
+#include "eval/histogram.h"
 #include "eval/memstore.h"
 #include "rules/config.h"
 #include "rules/group.h"
@@ -161,8 +162,12 @@ static void overlay_prune(struct overlay *ov, int64_t cutoff_ms)
             if (!s->n)
                 continue;
             struct memstore_series *t = memstore_series_get(&fresh, s->ls->l, s->ls->n);
-            for (size_t j = 0; j < s->n; j++)
-                memstore_append(t, s->pts[j].t_ms, s->pts[j].v);
+            for (size_t j = 0; j < s->n; j++) {
+                if (s->pts[j].h)
+                    memstore_append_histogram(&fresh, t, s->pts[j].t_ms, s->pts[j].h);
+                else
+                    memstore_append(t, s->pts[j].t_ms, s->pts[j].v);
+            }
         }
         memstore_release(&ov->mem);
         ov->mem = fresh;
@@ -400,6 +405,8 @@ static bool policies_equal(const struct dgroup *old, const struct policy *pol)
     return true;
 }
 
+static void on_append_hist(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h);
+
 static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const struct rule_group *g,
                                  int64_t interval_ms, const struct policy *pol, struct diag_list *diags)
 {
@@ -416,6 +423,7 @@ static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const 
     }
     for (size_t i = 0; i < dg->gr.n; i++)
         group_set_policy(&dg->gr, i, &pol[i]);
+    dg->gr.append_hist = on_append_hist;
     pthread_mutex_init(&dg->eval_mu, NULL);
     dg->gen = gen;
     gen->refs++;
@@ -517,7 +525,7 @@ static void rw_push(struct remote_write_queue *rw, const struct labels *ls, int6
     for (size_t i = 0; i < ls->n; i++)
         rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
     struct remote_write_sample s = {v, t_ms};
-    struct remote_write_series series = {rl, ls->n, &s, 1};
+    struct remote_write_series series = {rl, ls->n, &s, 1, NULL, 0};
     struct remote_write_error err;
     if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
         LOG_WARN("Dropping an invalid sample for remote write", "err", err.msg);
@@ -530,6 +538,57 @@ static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v
     struct dgroup *dg = ctx;
     memstore_append(memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, v);
     rw_push(dg->d->cur.rw, ls, t_ms, v);
+}
+
+/* A native histogram result as prompb's float histogram: heed keeps
+ * buckets dense from an offset, which is one span per side (empty buckets
+ * inside it are zeros, as Prometheus accepts them). */
+static void rw_push_hist(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms,
+                         const struct histogram *h)
+{
+    if (!rw)
+        return;
+    struct remote_write_label small[32];
+    struct remote_write_label *rl = ls->n <= 32 ? small : xmalloc(ls->n * sizeof *rl);
+    for (size_t i = 0; i < ls->n; i++)
+        rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
+    struct remote_write_bucket_span pos = {h->pos_off, h->npos}, neg = {h->neg_off, h->nneg};
+    static const int hint[] = {
+        [HISTOGRAM_HINT_UNKNOWN] = 0, [HISTOGRAM_HINT_RESET] = 1, [HISTOGRAM_HINT_NOT_RESET] = 2,
+        [HISTOGRAM_HINT_GAUGE] = 3,
+    };
+    struct remote_write_histogram rh = {
+        .count = h->count,
+        .sum = h->sum,
+        .schema = h->schema,
+        .zero_threshold = h->zero_threshold,
+        .zero_count = h->zero_count,
+        .neg_spans = h->nneg ? &neg : NULL,
+        .nneg_spans = h->nneg ? 1 : 0,
+        .neg_counts = h->neg,
+        .nneg_counts = h->nneg,
+        .pos_spans = h->npos ? &pos : NULL,
+        .npos_spans = h->npos ? 1 : 0,
+        .pos_counts = h->pos,
+        .npos_counts = h->npos,
+        .reset_hint = hint[h->hint],
+        .custom_values = histogram_is_custom(h) ? h->custom : NULL,
+        .ncustom_values = histogram_is_custom(h) ? h->ncustom : 0,
+        .timestamp_ms = t_ms,
+    };
+    struct remote_write_series series = {rl, ls->n, NULL, 0, &rh, 1};
+    struct remote_write_error err;
+    if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
+        LOG_WARN("Dropping an invalid histogram for remote write", "err", err.msg);
+    if (rl != small)
+        free(rl);
+}
+
+static void on_append_hist(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h)
+{
+    struct dgroup *dg = ctx;
+    memstore_append_histogram(&dg->ov.mem, memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, h);
+    rw_push_hist(dg->d->cur.rw, ls, t_ms, h);
 }
 
 /* Forgets every pending marker (also the initial state: arena and table). */
