@@ -18,6 +18,7 @@
 #include "base/utf8.h"
 #include "base/xalloc.h"
 #include "compat/protobuf.h"
+#include "eval/histogram.h"
 
 /* ORDER fields: prometheus/prompb/types.proto and remote.proto, protocol 1.0. */
 enum {
@@ -78,6 +79,37 @@ int remote_write_is_stale_nan(double v)
 }
 
 /* ---- encoding ---- */
+
+void remote_write_histogram_of(const struct histogram *h, int64_t t_ms, struct remote_write_bucket_span spans[2],
+                               struct remote_write_histogram *out)
+{
+    /* heed's hints and prompb's ResetHint are listed in the same order */
+    static const int hint[] = {
+        [HISTOGRAM_HINT_UNKNOWN] = 0, [HISTOGRAM_HINT_RESET] = 1, [HISTOGRAM_HINT_NOT_RESET] = 2,
+        [HISTOGRAM_HINT_GAUGE] = 3,
+    };
+    spans[0] = (struct remote_write_bucket_span){h->neg_off, h->nneg};
+    spans[1] = (struct remote_write_bucket_span){h->pos_off, h->npos};
+    *out = (struct remote_write_histogram){
+        .count = h->count,
+        .sum = h->sum,
+        .schema = h->schema,
+        .zero_threshold = h->zero_threshold,
+        .zero_count = h->zero_count,
+        .neg_spans = h->nneg ? &spans[0] : NULL,
+        .nneg_spans = h->nneg ? 1 : 0,
+        .neg_counts = h->neg,
+        .nneg_counts = h->nneg,
+        .pos_spans = h->npos ? &spans[1] : NULL,
+        .npos_spans = h->npos ? 1 : 0,
+        .pos_counts = h->pos,
+        .npos_counts = h->npos,
+        .reset_hint = hint[h->hint],
+        .custom_values = histogram_is_custom(h) ? h->custom : NULL,
+        .ncustom_values = histogram_is_custom(h) ? h->ncustom : 0,
+        .timestamp_ms = t_ms,
+    };
+}
 
 /* ASCII only, whatever the process's locale says isalpha() means. */
 static int name_char(char c, int first, int colon)

@@ -88,6 +88,14 @@ struct remote_write_series {
 
 /* ---- encoding ---- */
 
+/* The prompb form of one of heed's float native histograms (eval/histogram.h)
+ * at t_ms: its dense buckets are one span per side (empty buckets inside
+ * are zeros, which receivers accept). out points into h and into spans
+ * (room for 2), which must outlive it. */
+struct histogram;
+void remote_write_histogram_of(const struct histogram *h, int64_t t_ms, struct remote_write_bucket_span spans[2],
+                               struct remote_write_histogram *out);
+
 /* Appends the WriteRequest for series[0..n) to out. Labels are written sorted
  * by name (byte order, as Go compares strings) and without empty values.
  * Returns 0, or -1 (err set, out unchanged) when a series has an empty,

@@ -26,7 +26,6 @@
 #include "compat/alertmanager.h"
 #include "compat/datasource.h"
 #include "compat/remote_write.h"
-#include "eval/histogram.h"
 #include "eval/memstore.h"
 #include "rules/config.h"
 #include "rules/group.h"
@@ -540,9 +539,7 @@ static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v
     rw_push(dg->d->cur.rw, ls, t_ms, v);
 }
 
-/* A native histogram result as prompb's float histogram: heed keeps
- * buckets dense from an offset, which is one span per side (empty buckets
- * inside it are zeros, as Prometheus accepts them). */
+/* A native histogram result, as prompb's float histogram. */
 static void rw_push_hist(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms,
                          const struct histogram *h)
 {
@@ -552,30 +549,9 @@ static void rw_push_hist(struct remote_write_queue *rw, const struct labels *ls,
     struct remote_write_label *rl = ls->n <= 32 ? small : xmalloc(ls->n * sizeof *rl);
     for (size_t i = 0; i < ls->n; i++)
         rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
-    struct remote_write_bucket_span pos = {h->pos_off, h->npos}, neg = {h->neg_off, h->nneg};
-    static const int hint[] = {
-        [HISTOGRAM_HINT_UNKNOWN] = 0, [HISTOGRAM_HINT_RESET] = 1, [HISTOGRAM_HINT_NOT_RESET] = 2,
-        [HISTOGRAM_HINT_GAUGE] = 3,
-    };
-    struct remote_write_histogram rh = {
-        .count = h->count,
-        .sum = h->sum,
-        .schema = h->schema,
-        .zero_threshold = h->zero_threshold,
-        .zero_count = h->zero_count,
-        .neg_spans = h->nneg ? &neg : NULL,
-        .nneg_spans = h->nneg ? 1 : 0,
-        .neg_counts = h->neg,
-        .nneg_counts = h->nneg,
-        .pos_spans = h->npos ? &pos : NULL,
-        .npos_spans = h->npos ? 1 : 0,
-        .pos_counts = h->pos,
-        .npos_counts = h->npos,
-        .reset_hint = hint[h->hint],
-        .custom_values = histogram_is_custom(h) ? h->custom : NULL,
-        .ncustom_values = histogram_is_custom(h) ? h->ncustom : 0,
-        .timestamp_ms = t_ms,
-    };
+    struct remote_write_bucket_span spans[2];
+    struct remote_write_histogram rh;
+    remote_write_histogram_of(h, t_ms, spans, &rh);
     struct remote_write_series series = {rl, ls->n, NULL, 0, &rh, 1};
     struct remote_write_error err;
     if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
