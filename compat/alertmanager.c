@@ -13,7 +13,6 @@
 #include "base/jsonstr.h"
 #include "base/xalloc.h"
 #include "compat/alert_queue.h"
-#include "compat/relabel.h"
 
 /* Defaults, as Prometheus has them where it has them. */
 #define AM_DEFAULT_CAPACITY 10000   /* --alertmanager.notification-queue-capacity */
@@ -35,8 +34,6 @@ struct am_target {
     char **headers; /* owned copies of the extra headers */
     size_t nheaders;
     int64_t timeout_ms;
-    struct relabel_rule **relabel; /* compiled alert_relabel_configs */
-    size_t nrelabel;
 
     /* Guarded by am->lock. */
     struct alert_queue queue;
@@ -537,15 +534,6 @@ static int target_init(struct alertmanager *am, struct am_target *t, size_t inde
     pthread_cond_init(&t->wake, &ca);
     pthread_condattr_destroy(&ca);
 
-    t->relabel = xcalloc(c->nrelabel + 1, sizeof *t->relabel);
-    for (size_t i = 0; i < c->nrelabel; i++) {
-        char why[256];
-        if (!(t->relabel[i] = relabel_compile(&c->relabel[i], why, sizeof why))) {
-            snprintf(err, errsz, "alertmanager %zu: alert_relabel_configs[%zu]: %s", index, i, why);
-            return -1;
-        }
-        t->nrelabel++;
-    }
     if (!c->url || !*c->url) {
         snprintf(err, errsz, "alertmanager %zu: missing url", index);
         return -1;
@@ -610,9 +598,6 @@ static void wipe_free(char *s)
 
 static void target_release(struct am_target *t)
 {
-    for (size_t i = 0; i < t->nrelabel; i++)
-        relabel_free(t->relabel[i]);
-    free(t->relabel);
     alert_queue_release(&t->queue);
     pthread_cond_destroy(&t->wake);
     free(t->post_url);
@@ -682,38 +667,6 @@ struct alertmanager *alertmanager_new(const struct alertmanager_config *cfg, cha
     return am;
 }
 
-/* The queue item of alert a for target t after its relabelling (the
- * alert's labels with the external ones merged in); NULL when a rule
- * dropped it or nothing is left. */
-static struct alert_queue_item *relabelled(const struct alertmanager *am, const struct am_target *t,
-                                           const struct alertmanager_alert *a, struct strbuf *json,
-                                           struct strbuf *key)
-{
-    const struct alertmanager_pair **m;
-    size_t nm = merged_labels(a, am->external, am->nexternal, &m);
-    struct relabel_labels ls;
-    relabel_labels_init(&ls);
-    for (size_t i = 0; i < nm; i++)
-        relabel_labels_set(&ls, m[i]->name, m[i]->value);
-    free(m);
-    struct alert_queue_item *it = NULL;
-    if (relabel_process(t->relabel, t->nrelabel, &ls) && ls.n) {
-        struct alertmanager_pair *pairs = xcalloc(ls.n, sizeof *pairs);
-        for (size_t i = 0; i < ls.n; i++)
-            pairs[i] = (struct alertmanager_pair){ls.l[i].name, ls.l[i].value};
-        struct alertmanager_alert b = *a;
-        b.labels = pairs;
-        b.nlabels = ls.n;
-        strbuf_reset(json);
-        strbuf_reset(key);
-        if (encode(json, key, &b, NULL, 0) == 0)
-            it = alert_queue_item_new(key->buf, key->len, json->buf, json->len, 0);
-        free(pairs);
-    }
-    relabel_labels_release(&ls);
-    return it;
-}
-
 size_t alertmanager_send(struct alertmanager *am, const struct alertmanager_alert *alerts, size_t n)
 {
     if (am->ntargets == 0)
@@ -730,20 +683,6 @@ size_t alertmanager_send(struct alertmanager *am, const struct alertmanager_aler
         }
         items[ok++] = alert_queue_item_new(key.buf, key.len, json.buf, json.len, 0);
     }
-    /* targets with alert_relabel_configs get their own encodings */
-    struct alert_queue_item ***own = xcalloc(am->ntargets, sizeof *own);
-    size_t *nown = xcalloc(am->ntargets, sizeof *nown);
-    for (size_t ti = 0; ti < am->ntargets; ti++) {
-        const struct am_target *t = &am->targets[ti];
-        if (!t->nrelabel)
-            continue;
-        own[ti] = xmalloc((n ? n : 1) * sizeof *own[ti]);
-        for (size_t i = 0; i < n; i++) {
-            struct alert_queue_item *it = relabelled(am, t, &alerts[i], &json, &key);
-            if (it)
-                own[ti][nown[ti]++] = it;
-        }
-    }
     strbuf_release(&json);
     strbuf_release(&key);
 
@@ -753,27 +692,12 @@ size_t alertmanager_send(struct alertmanager *am, const struct alertmanager_aler
     for (size_t ti = 0; ti < am->ntargets; ti++) {
         struct am_target *t = &am->targets[ti];
         t->invalid += invalid;
-        if (t->nrelabel) {
-            for (size_t i = 0; i < nown[ti]; i++) {
-                own[ti][i]->seq = ++am->seq;
-                alert_queue_push(&t->queue, own[ti][i]);
-            }
-            if (nown[ti])
-                pthread_cond_signal(&t->wake);
-            continue;
-        }
         for (size_t i = 0; i < ok; i++)
-            alert_queue_push(&t->queue, alert_queue_item_dup(items[i]));
+            alert_queue_push(&t->queue, ti + 1 == am->ntargets ? items[i] : alert_queue_item_dup(items[i]));
         if (ok)
             pthread_cond_signal(&t->wake);
     }
     pthread_mutex_unlock(&am->lock);
-    for (size_t i = 0; i < ok; i++)
-        alert_queue_item_free(items[i]);
-    for (size_t ti = 0; ti < am->ntargets; ti++)
-        free(own[ti]);
-    free(own);
-    free(nown);
     free(items);
     if (invalid)
         LOG_WARN("Dropping alerts without labels", "component", "notifier", "count", LOG_UINT(invalid));

@@ -28,7 +28,6 @@
 #include <stdint.h>
 
 struct strbuf;
-struct relabel_config;
 
 /* A label or annotation: name and value, both NUL-terminated. */
 struct alertmanager_pair {
@@ -68,11 +67,6 @@ struct alertmanager_target {
     const char *const *headers; /* extra "Name: value" headers */
     size_t nheaders;
     int64_t timeout_ms; /* per POST; 0: 10000 */
-    const struct relabel_config *relabel; /* alert_relabel_configs (compat/relabel), applied in order to
-                                           * each alert's labels, external labels included, before it
-                                           * is queued for this Alertmanager; an alert they drop is not
-                                           * sent to it */
-    size_t nrelabel;
 };
 
 /* Replaces the HTTP POST (tests): returns ALERTMANAGER_POST_OK when the batch

@@ -387,21 +387,15 @@ static void decode_tls(struct cdec *d, const struct ynode *n, const char *where,
 
 /* url, basic_auth, bearer_token_file, tls, headers, timeout: shared by the
  * datasource, Alertmanagers and remote write. */
-static void decode_relabels(struct cdec *d, const struct ynode *n, const char *where, struct config_http *h);
-
 static void decode_http(struct cdec *d, const struct ynode *n, const char *where, struct config_http *h,
-                        int64_t default_timeout_ms, bool alerting)
+                        int64_t default_timeout_ms)
 {
     static const char *const keys[] = {"url", "basic_auth", "bearer_token_file", "tls", "headers",
-                                       "timeout", "bearer_token", "password", "alert_relabel_configs"};
-    const struct ynode *v[9];
+                                       "timeout", "bearer_token", "password"};
+    const struct ynode *v[8];
     h->timeout_ms = default_timeout_ms;
-    if (decode_map(d, n, where, keys, 9, v) < 0)
+    if (decode_map(d, n, where, keys, 8, v) < 0)
         return;
-    if (v[8] && !alerting)
-        fail_at(d, v[8], "%s: alert_relabel_configs belong under alertmanagers", where);
-    else if (v[8])
-        decode_relabels(d, v[8], where, h);
     n = ynode_deref(n);
     if (is_null(n) || !v[0])
         fail_at(d, n, "%s: url is required", where);
@@ -439,68 +433,6 @@ static void decode_http(struct cdec *d, const struct ynode *n, const char *where
         h->nheaders = np;
     }
     get_duration(d, v[5], where, false, &h->timeout_ms);
-}
-
-/* ---- alert relabelling ---- */
-
-/* One relabel_config, as Prometheus writes it; checked with relabel_compile
- * so that a bad one is refused at its place in the file. */
-static void decode_relabel(struct cdec *d, const struct ynode *n, const char *w, struct relabel_config *rc)
-{
-    static const char *const keys[] = {"source_labels", "separator", "target_label", "regex",
-                                       "modulus",       "replacement", "action"};
-    const struct ynode *v[7];
-    memset(rc, 0, sizeof *rc);
-    if (decode_map(d, n, w, keys, 7, v) < 0)
-        return;
-    if (v[0] && v[0]->kind != YNODE_SEQ) {
-        fail_at(d, v[0], "%s.source_labels: expected a sequence, got %s", w, kind_name(v[0]));
-    } else if (v[0]) {
-        const char **src = ARENA_NEWN(&d->cfg->arena, const char *, v[0]->n + 1);
-        for (size_t i = 0; i < v[0]->n; i++) {
-            const char *s = get_string(d, ynode_deref(v[0]->items[i]), w);
-            src[rc->nsource_labels++] = s ? s : "";
-        }
-        rc->source_labels = src;
-    }
-    rc->separator = get_string(d, v[1], w);
-    rc->target_label = get_string(d, v[2], w);
-    rc->regex = get_string(d, v[3], w);
-    int64_t mod = 0;
-    get_int(d, v[4], w, &mod);
-    rc->modulus = (uint64_t)mod;
-    rc->replacement = get_string(d, v[5], w);
-    const char *action = get_string(d, v[6], w);
-    if (action) {
-        int a = relabel_action_parse(action);
-        if (a < 0) {
-            fail_at(d, v[6], "%s: unknown relabel action \"%s\"", w, action);
-            return;
-        }
-        rc->action = (enum relabel_action)a;
-    }
-    char err[256];
-    struct relabel_rule *r = relabel_compile(rc, err, sizeof err);
-    if (!r)
-        fail_at(d, n, "%s: %s", w, err);
-    relabel_free(r);
-}
-
-static void decode_relabels(struct cdec *d, const struct ynode *n, const char *where, struct config_http *h)
-{
-    n = ynode_deref(n);
-    if (is_null(n))
-        return;
-    if (n->kind != YNODE_SEQ) {
-        fail_at(d, n, "%s.alert_relabel_configs: expected a sequence, got %s", where, kind_name(n));
-        return;
-    }
-    h->alert_relabel = ARENA_NEWN(&d->cfg->arena, struct relabel_config, n->n + 1);
-    for (size_t i = 0; i < n->n; i++) {
-        char w[160];
-        snprintf(w, sizeof w, "%s.alert_relabel_configs[%zu]", where, i);
-        decode_relabel(d, n->items[i], w, &h->alert_relabel[h->nalert_relabel++]);
-    }
 }
 
 /* ---- freshness ---- */
@@ -695,7 +627,7 @@ static void decode_top(struct cdec *d, const struct ynode *root)
     if (!v[0])
         fail_at(d, root, "datasource: required (its url at least)");
     else
-        decode_http(d, v[0], "datasource", &cfg->datasource, CONFIG_DEFAULT_DATASOURCE_TIMEOUT_MS, false);
+        decode_http(d, v[0], "datasource", &cfg->datasource, CONFIG_DEFAULT_DATASOURCE_TIMEOUT_MS);
     if (v[1] && v[1]->kind != YNODE_SEQ) {
         fail_at(d, v[1], "alertmanagers: expected a sequence, got %s", kind_name(v[1]));
     } else if (v[1]) {
@@ -704,7 +636,7 @@ static void decode_top(struct cdec *d, const struct ynode *root)
         for (size_t i = 0; i < v[1]->n; i++) {
             char w[64];
             snprintf(w, sizeof w, "alertmanagers[%zu]", i);
-            decode_http(d, v[1]->items[i], w, &cfg->alertmanagers[i], CONFIG_DEFAULT_HTTP_TIMEOUT_MS, true);
+            decode_http(d, v[1]->items[i], w, &cfg->alertmanagers[i], CONFIG_DEFAULT_HTTP_TIMEOUT_MS);
         }
     }
     if (v[2] && v[2]->kind != YNODE_SEQ) {
@@ -735,7 +667,7 @@ static void decode_top(struct cdec *d, const struct ynode *root)
     cfg->state_dir = get_nonempty(d, v[7], "state_dir");
     if (v[8]) {
         cfg->has_remote_write = true;
-        decode_http(d, v[8], "remote_write", &cfg->remote_write, 30 * 1000, false);
+        decode_http(d, v[8], "remote_write", &cfg->remote_write, 30 * 1000);
     }
     decode_web(d, v[9]);
     decode_freshness(d, v[10]);

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "base/arena.h"
-#include "compat/relabel.h"
 
 struct diag_list;
 
@@ -52,8 +51,6 @@ struct config_http {
     const char **headers;                 /* extra headers as "Name: value", sorted by name */
     size_t nheaders;
     int64_t timeout_ms;                   /* per request */
-    struct relabel_config *alert_relabel; /* alertmanagers only: alert_relabel_configs, in order */
-    size_t nalert_relabel;
 };
 
 /* A label (external_labels) or a user (basic_auth_users): name and value. */

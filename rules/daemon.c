@@ -1052,15 +1052,6 @@ static void am_fingerprint(struct strbuf *fp, const struct config *cfg)
                     h->tls.server_name ? h->tls.server_name : "", h->tls.insecure_skip_verify, (long long)h->timeout_ms);
         for (size_t j = 0; j < h->nheaders; j++)
             strbuf_addf(fp, "%s|", h->headers[j]);
-        for (size_t j = 0; j < h->nalert_relabel; j++) { /* a changed relabelling rebuilds the client */
-            const struct relabel_config *r = &h->alert_relabel[j];
-            strbuf_addf(fp, "relabel %d|", (int)r->action);
-            for (size_t k = 0; k < r->nsource_labels; k++)
-                strbuf_addf(fp, "%s\x1f", r->source_labels[k]);
-            strbuf_addf(fp, "|%s|%s|%s|%llu|%s|", r->separator ? r->separator : "\x1e",
-                        r->target_label ? r->target_label : "\x1e", r->regex ? r->regex : "\x1e",
-                        (unsigned long long)r->modulus, r->replacement ? r->replacement : "\x1e");
-        }
         strbuf_addch(fp, '\n');
     }
     for (size_t i = 0; i < cfg->nexternal_labels; i++)
@@ -1084,8 +1075,6 @@ static struct alertmanager *make_alertmanager(const struct config *cfg, struct d
             .headers = h->headers,
             .nheaders = h->nheaders,
             .timeout_ms = h->timeout_ms,
-            .relabel = h->alert_relabel,
-            .nrelabel = h->nalert_relabel,
         };
     }
     struct alertmanager_pair *ext = xcalloc(cfg->nexternal_labels + 1, sizeof *ext);

@@ -10,7 +10,6 @@
 #include "base/strbuf.h"
 #include "compat/alert_queue.h"
 #include "compat/alertmanager.h"
-#include "compat/relabel.h"
 #include "tests/t.h"
 
 #define NPAIRS(a) (sizeof(a) / sizeof((a)[0]))
@@ -365,52 +364,6 @@ static void test_send_every_target_in_batches(void)
     fake_release(&f);
 }
 
-/* alert_relabel_configs of one Alertmanager: the replica external label
- * dropped (HA pairs deduplicate), a severity mapped, one alert dropped; the
- * other Alertmanager gets every alert as it was. */
-static void test_relabel_per_target(void)
-{
-    struct fake f;
-    fake_init(&f);
-    static const char *const sev[] = {"severity"};
-    static const char *const name[] = {"alertname"};
-    const struct relabel_config rules[] = {
-        {.action = RELABEL_LABELDROP, .regex = "replica"},
-        {.source_labels = sev, .nsource_labels = 1, .regex = "crit.*", .target_label = "severity",
-         .replacement = "page"},
-        {.source_labels = name, .nsource_labels = 1, .action = RELABEL_DROP, .regex = "Noisy"},
-    };
-    const struct alertmanager_target targets[2] = {{.url = "http://a", .relabel = rules, .nrelabel = 3},
-                                                   {.url = "http://b"}};
-    const struct alertmanager_pair ext[] = {{"replica", "r1"}};
-    struct alertmanager_config cfg = {
-        .targets = targets, .ntargets = 2, .post = fake_post, .post_ctx = &f, .external_labels = ext,
-        .nexternal_labels = 1};
-    char err[256] = "";
-    struct alertmanager *am = alertmanager_new(&cfg, err, sizeof err);
-    T_CHECK(am != NULL);
-    if (!am)
-        return;
-    const struct alertmanager_pair l1[] = {{"alertname", "Down"}, {"severity", "critical"}};
-    const struct alertmanager_pair l2[] = {{"alertname", "Noisy"}};
-    struct alertmanager_alert alerts[] = {one_alert(l1, 2, NULL, 5000), one_alert(l2, 1, NULL, 5000)};
-    T_EQ_INT(alertmanager_send(am, alerts, 2), 2);
-    T_EQ_INT(alertmanager_flush(am, 5000), 0);
-    T_EQ_INT(count_of(f.ok[0].buf, "\"labels\":{\"alertname\":\"Down\",\"severity\":\"page\"}"), 1);
-    T_EQ_INT(count_of(f.ok[0].buf, "Noisy"), 0);
-    T_EQ_INT(count_of(f.ok[0].buf, "replica"), 0);
-    T_EQ_INT(count_of(f.ok[1].buf, "\"labels\":{\"alertname\":\"Down\",\"replica\":\"r1\",\"severity\":\"critical\"}"), 1);
-    T_EQ_INT(count_of(f.ok[1].buf, "\"labels\":{\"alertname\":\"Noisy\",\"replica\":\"r1\"}"), 1);
-    alertmanager_free(am);
-    /* a bad rule refuses the configuration */
-    const struct relabel_config bad[] = {{.action = RELABEL_HASHMOD, .target_label = "x"}};
-    const struct alertmanager_target bt = {.url = "http://a", .relabel = bad, .nrelabel = 1};
-    struct alertmanager_config bc = {.targets = &bt, .ntargets = 1, .post = fake_post, .post_ctx = &f};
-    T_CHECK(alertmanager_new(&bc, err, sizeof err) == NULL);
-    T_EQ_STR(err, "alertmanager 0: alert_relabel_configs[0]: relabel configuration for hashmod requires non-zero modulus");
-    fake_release(&f);
-}
-
 static void test_outage_loses_nothing(void)
 {
     struct fake f;
@@ -716,7 +669,6 @@ int main(void)
     t_run("queue take and requeue", test_queue_take_and_requeue);
     t_run("queue many", test_queue_many);
     t_run("send to every target in batches", test_send_every_target_in_batches);
-    t_run("alert relabelling per Alertmanager", test_relabel_per_target);
     t_run("outage loses nothing", test_outage_loses_nothing);
     t_run("resolve supersedes failed firing", test_resolve_supersedes_failed_firing);
     t_run("new episode keeps the old resolve", test_new_episode_keeps_resolve);

@@ -121,42 +121,6 @@ static void test_full(void)
     config_release(&c);
 }
 
-static void test_alert_relabel(void)
-{
-    struct config c;
-    int rc;
-    char *errs = parse(&c,
-                       "datasource: {url: http://x}\n"
-                       "alertmanagers:\n"
-                       "  - url: http://am\n"
-                       "    alert_relabel_configs:\n"
-                       "      - {action: labeldrop, regex: replica}\n"
-                       "      - source_labels: [a, b]\n"
-                       "        separator: '-'\n"
-                       "        target_label: ab\n"
-                       "        regex: '(.+)'\n"
-                       "        replacement: 'x$1'\n"
-                       "      - {source_labels: [c], target_label: shard, modulus: 4, action: HashMod}\n",
-                       &rc);
-    T_EQ_INT(rc, 0);
-    T_EQ_STR(errs, "");
-    T_EQ_INT(c.alertmanagers[0].nalert_relabel, 3);
-    if (c.alertmanagers[0].nalert_relabel == 3) {
-        const struct relabel_config *r = c.alertmanagers[0].alert_relabel;
-        T_EQ_INT(r[0].action, RELABEL_LABELDROP);
-        T_EQ_STR(r[0].regex, "replica");
-        T_EQ_INT(r[1].action, RELABEL_REPLACE);
-        T_EQ_INT(r[1].nsource_labels, 2);
-        T_EQ_STR(r[1].source_labels[1], "b");
-        T_EQ_STR(r[1].separator, "-");
-        T_EQ_STR(r[1].replacement, "x$1");
-        T_EQ_INT(r[2].action, RELABEL_HASHMOD);
-        T_EQ_INT(r[2].modulus, 4);
-    }
-    free(errs);
-    config_release(&c);
-}
-
 static void test_defaults(void)
 {
     struct config c;
@@ -253,21 +217,6 @@ static const struct {
      "/etc/heed/heed.yml:2:20: incremental_fetch: expected true or false, got \"yes please\"\n"},
     {"bad refetch_overlap", "datasource: {url: http://x}\nrefetch_overlap: -1m\n",
      "/etc/heed/heed.yml:2:18: refetch_overlap: not a valid duration string: \"-1m\"\n"},
-    {"relabel under the datasource", "datasource: {url: http://x, alert_relabel_configs: []}\n",
-     "/etc/heed/heed.yml:1:52: datasource: alert_relabel_configs belong under alertmanagers\n"},
-    {"unknown relabel action",
-     "datasource: {url: http://x}\nalertmanagers:\n  - url: http://am\n    alert_relabel_configs:\n      - {action: rename}\n",
-     "/etc/heed/heed.yml:5:18: alertmanagers[0].alert_relabel_configs[0]: unknown relabel action \"rename\"\n"},
-    {"hashmod without modulus",
-     "datasource: {url: http://x}\nalertmanagers:\n  - url: http://am\n    alert_relabel_configs:\n"
-     "      - {action: hashmod, target_label: shard}\n",
-     "/etc/heed/heed.yml:5:9: alertmanagers[0].alert_relabel_configs[0]: relabel configuration for hashmod "
-     "requires non-zero modulus\n"},
-    {"bad relabel regex",
-     "datasource: {url: http://x}\nalertmanagers:\n  - url: http://am\n    alert_relabel_configs:\n"
-     "      - {action: labeldrop, regex: \"a(\"}\n",
-     "/etc/heed/heed.yml:5:9: alertmanagers[0].alert_relabel_configs[0]: invalid regex \"a(\": missing closing "
-     "parenthesis at offset 2\n"},
     {"top level is a list", "- a\n", "/etc/heed/heed.yml:1:1: configuration: expected a mapping, got a sequence\n"},
 };
 
@@ -314,7 +263,6 @@ int main(void)
 {
     t_run("full configuration", test_full);
     t_run("defaults filled in", test_defaults);
-    t_run("alert_relabel_configs", test_alert_relabel);
     t_run("bad files: golden errors", test_bad);
     t_run("secrets never printed", test_secrets_never_printed);
     t_run("missing file", test_load_missing_file);
