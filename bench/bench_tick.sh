@@ -19,7 +19,8 @@
 #   heed, no presence queries: the driver with the datasource's
 #               exact_staleness off (half the requests)
 # TURNS (default "heed prometheus vmalert heed_inexact daemon") picks the
-# turns to take.
+# turns to take; DAEMON_CONFIG adds lines to heed run's configuration (e.g.
+# "incremental_fetch: false" or "refetch_overlap: 1m").
 # ROUNDS rounds (default 3), the turns taken one after another in each. Every turn
 # skips a first tick (connections, caches), then measures TICKS ticks
 # (default 3) at an evaluation interval of INTERVAL seconds (default 10):
@@ -214,6 +215,7 @@ rule_files: [$dir/rules.yml]
 evaluation_interval: ${INTERVAL}s
 remote_write: {url: $URL/api/v1/write}
 web: {listen_address: 127.0.0.1:$hport}
+${DAEMON_CONFIG:-}
 EOC
     "$HEED" run --config "$dir/heed.yml" --log.level warn >>"$dir/daemon.log" 2>&1 &
     H=$!
