@@ -113,6 +113,12 @@ reload_prom() {
     return 1
 }
 
+# query_bytes: bytes the backend has answered on /api/v1/query so far
+# (its own prometheus_http_response_size_bytes_sum for that handler).
+query_bytes() {
+    curl -s "$URL/metrics" | awk '$1 == "prometheus_http_response_size_bytes_sum{handler=\"/api/v1/query\"}" { printf "%.0f\n", $2 }'
+}
+
 # wait_count URL NAME TARGET: waits until the sum of counter NAME reaches TARGET.
 wait_count() {
     n=0
@@ -224,6 +230,7 @@ EOC
     kill -0 $H 2>/dev/null || { echo "tick: heed run stopped:" >&2; tail "$dir/daemon.log" >&2; return 1; }
     e0=$(proc_cpu_s "$H")
     b0=$(proc_cpu_s "$P")
+    q0=$(query_bytes)
     : >"$dir/daemon.walls"
     k=0
     while [ $k -lt "$TICKS" ]; do
@@ -233,9 +240,11 @@ EOC
     done
     e1=$(proc_cpu_s "$H")
     b1=$(proc_cpu_s "$P")
+    q1=$(query_bytes)
     hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$H/status")
-    awk -v w="$(median_of "$dir/daemon.walls" 1)" -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" 'BEGIN {
-        printf "%.4f %.4f %s %.4f %.4f\n", w, (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k }' >>"$dir/daemon"
+    awk -v w="$(median_of "$dir/daemon.walls" 1)" -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" \
+        -v q0="${q0:-0}" -v q1="${q1:-0}" 'BEGIN {
+        printf "%.4f %.4f %s %.4f %.4f %.0f\n", w, (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k, (q1 - q0) / k }' >>"$dir/daemon"
     e2e_stop $H || true
 }
 have_daemon=0
@@ -308,6 +317,7 @@ awk -v a="$i0" -v b="$i1" -v s="$INTERVAL" 'BEGIN { printf "  backend idle (no r
 has heed && echo "  rule failures: heed $(grep -h "^tick" "$dir/driver.out" | awk '{ s += $10 } END { print s + 0 }') (last run), prometheus $(tail -n 1 "$dir/prometheus.failures" 2>/dev/null || echo ?), vmalert $(tail -n 1 "$dir/vmalert.failures" 2>/dev/null || echo ?)"
 has heed && echo "  heed datasource per run of $((TICKS + 1)) ticks: $(cat "$dir/heed.requests")"
 has heed_inexact && echo "  without presence queries: $(cat "$dir/heed_inexact.requests")"
+has daemon && echo "  heed run: the backend answered $(median_of "$dir/daemon" 6 | awk '{ printf "%.1f", $1 / 1e6 }') MB of /api/v1/query per interval"
 echo "  (heed, no presence queries: the datasource without exact_staleness, inexact right after a series ends)"
 echo "  memory: evaluator peak RSS; for prometheus the whole server (its storage of the $nseries series included)"
 exit 0
