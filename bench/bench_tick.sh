@@ -3,7 +3,9 @@
 # side by side on the same data in one real Prometheus on 127.0.0.1:
 #   heed        the daemon's per-group work (bench_tick_driver: planning pass,
 #               group_eval over the datasource, groups one after another),
-#               against the Prometheus below as its datasource
+#               against the Prometheus below as its datasource; every window
+#               fetched whole (its ticks follow each other closely, so
+#               incremental reuse would flatter it: `heed run` shows that)
 #   prometheus  Prometheus's own rule evaluation of the same file (loaded
 #               with a configuration reload, unloaded after its turn)
 #   vmalert     Debian's vmalert against the same Prometheus (recording
@@ -17,7 +19,8 @@
 #   heed, no presence queries: the driver with the datasource's
 #               exact_staleness off (half the requests)
 # TURNS (default "heed prometheus vmalert heed_inexact daemon") picks the
-# turns to take.
+# turns to take; DAEMON_CONFIG adds lines to heed run's configuration (e.g.
+# "incremental_fetch: false" or "refetch_overlap: 1m").
 # ROUNDS rounds (default 3), the turns taken one after another in each. Every turn
 # skips a first tick (connections, caches), then measures TICKS ticks
 # (default 3) at an evaluation interval of INTERVAL seconds (default 10):
@@ -108,6 +111,12 @@ reload_prom() {
     done
     echo "tick: prometheus did not load $1 groups after a reload" >&2
     return 1
+}
+
+# query_bytes: bytes the backend has answered on /api/v1/query so far
+# (its own prometheus_http_response_size_bytes_sum for that handler).
+query_bytes() {
+    curl -s "$URL/metrics" | awk '$1 == "prometheus_http_response_size_bytes_sum{handler=\"/api/v1/query\"}" { printf "%.0f\n", $2 }'
 }
 
 # wait_count URL NAME TARGET: waits until the sum of counter NAME reaches TARGET.
@@ -212,6 +221,7 @@ rule_files: [$dir/rules.yml]
 evaluation_interval: ${INTERVAL}s
 remote_write: {url: $URL/api/v1/write}
 web: {listen_address: 127.0.0.1:$hport}
+${DAEMON_CONFIG:-}
 EOC
     "$HEED" run --config "$dir/heed.yml" --log.level warn >>"$dir/daemon.log" 2>&1 &
     H=$!
@@ -220,6 +230,7 @@ EOC
     kill -0 $H 2>/dev/null || { echo "tick: heed run stopped:" >&2; tail "$dir/daemon.log" >&2; return 1; }
     e0=$(proc_cpu_s "$H")
     b0=$(proc_cpu_s "$P")
+    q0=$(query_bytes)
     : >"$dir/daemon.walls"
     k=0
     while [ $k -lt "$TICKS" ]; do
@@ -229,9 +240,11 @@ EOC
     done
     e1=$(proc_cpu_s "$H")
     b1=$(proc_cpu_s "$P")
+    q1=$(query_bytes)
     hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$H/status")
-    awk -v w="$(median_of "$dir/daemon.walls" 1)" -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" 'BEGIN {
-        printf "%.4f %.4f %s %.4f %.4f\n", w, (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k }' >>"$dir/daemon"
+    awk -v w="$(median_of "$dir/daemon.walls" 1)" -v e0="$e0" -v e1="$e1" -v b0="$b0" -v b1="$b1" -v k="$TICKS" -v m="$hwm" \
+        -v q0="${q0:-0}" -v q1="${q1:-0}" 'BEGIN {
+        printf "%.4f %.4f %s %.4f %.4f %.0f\n", w, (e1 - e0 + b1 - b0) / k, m, (e1 - e0) / k, (b1 - b0) / k, (q1 - q0) / k }' >>"$dir/daemon"
     e2e_stop $H || true
 }
 have_daemon=0
@@ -280,7 +293,7 @@ for t in heed daemon prometheus vmalert heed_inexact; do
 done
 echo "tick: $nrules rules in $ngroups groups over $nseries series, one tick every ${INTERVAL}s; medians of $rounds rounds of $TICKS ticks each"
 echo "  heed (driver): the daemon's per-group work driven by bench_tick_driver: planning pass, group_eval over"
-echo "        the datasource, groups in sequence; results not written anywhere"
+echo "        the datasource, groups in sequence, every window fetched whole (no incremental reuse); results not written"
 has daemon && echo "  heed run: the daemon, configured as vmalert is; cpu per interval over whole intervals; wall: sum of its groups' last durations"
 echo "  vmalert: recording results remote-written to the backend, alerts sent to a real Alertmanager"
 echo "  versions: $(prometheus --version 2>&1 | head -n 1); vmalert -version: '${vflag}' (Debian package victoria-metrics $vver)"
@@ -304,6 +317,7 @@ awk -v a="$i0" -v b="$i1" -v s="$INTERVAL" 'BEGIN { printf "  backend idle (no r
 has heed && echo "  rule failures: heed $(grep -h "^tick" "$dir/driver.out" | awk '{ s += $10 } END { print s + 0 }') (last run), prometheus $(tail -n 1 "$dir/prometheus.failures" 2>/dev/null || echo ?), vmalert $(tail -n 1 "$dir/vmalert.failures" 2>/dev/null || echo ?)"
 has heed && echo "  heed datasource per run of $((TICKS + 1)) ticks: $(cat "$dir/heed.requests")"
 has heed_inexact && echo "  without presence queries: $(cat "$dir/heed_inexact.requests")"
+has daemon && echo "  heed run: the backend answered $(median_of "$dir/daemon" 6 | awk '{ printf "%.1f", $1 / 1e6 }') MB of /api/v1/query per interval"
 echo "  (heed, no presence queries: the datasource without exact_staleness, inexact right after a series ends)"
 echo "  memory: evaluator peak RSS; for prometheus the whole server (its storage of the $nseries series included)"
 exit 0

@@ -11,7 +11,10 @@
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "cmd/cmd.h"
+#include "base/arena.h"
+#include "base/diag.h"
 #include "compat/remote_write.h"
+#include "grammar/parse.h"
 
 static const char usage[] =
     "heed remote-write --url URL [--label NAME=VALUE]... [--header 'Name: value']...\n"
@@ -19,7 +22,9 @@ static const char usage[] =
     "         [--tls-ca-file FILE] [--tls-cert-file FILE --tls-key-file FILE] [--tls-insecure-skip-verify]\n"
     "         [--timeout SECONDS] [--flush-deadline SECONDS] [--min-backoff SECONDS] [--retry-on-429]\n"
     "         [--max-samples-per-send N]\n"
-    "         'metric{name=\"value\",...}' VALUE|stale [TIMESTAMP_MS] [SERIES VALUE [TIMESTAMP_MS]]...";
+    "         'metric{name=\"value\",...}' VALUE|stale|'{{HISTOGRAM}}' [TIMESTAMP_MS] [SERIES VALUE [TIMESTAMP_MS]]...\n"
+    "HISTOGRAM: a float native histogram as promqltest writes one, e.g.\n"
+    "  '{{schema:0 sum:1.5 count:3 buckets:[1 2] offset:1 z_bucket:0 z_bucket_w:0.001}}'";
 
 #define MAX_LABELS 64
 
@@ -224,7 +229,28 @@ static int is_timestamp(const char *s)
 struct point {
     struct series_text st;             /* its labels */
     struct remote_write_sample sample; /* its one sample */
+    const struct histogram *h;         /* or its native histogram (in hist_arena) */
 };
+
+/* Histogram values parsed from the command line live here until exit. */
+static struct arena hist_arena;
+
+/* Parses "{{...}}" (promqltest's notation) into a histogram; NULL if it is not one. */
+static const struct histogram *parse_histogram(const char *v)
+{
+    struct strbuf desc = STRBUF_INIT;
+    strbuf_addf(&desc, "x %s", v);
+    struct parse_series ps;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    const struct histogram *h = NULL;
+    if (parse_series_desc_histograms(desc.buf, desc.len, &hist_arena, &ps, &dl) == 0 && ps.nsamples == 1 &&
+        ps.samples[0].kind == PARSE_SAMPLE_HISTOGRAM)
+        h = ps.samples[0].h;
+    diag_list_release(&dl);
+    strbuf_release(&desc);
+    return h;
+}
 
 /* Parses positionals into points (room for npos/2); returns how many, or -1. */
 static long parse_points(char **pos, size_t npos, char **extra, size_t nextra, struct point *pts)
@@ -253,8 +279,14 @@ static long parse_points(char **pos, size_t npos, char **extra, size_t nextra, s
             }
         }
         const char *v = pos[i + 1];
+        pt->h = NULL;
         if (!strcmp(v, "stale")) {
             pt->sample.value = remote_write_stale_nan();
+        } else if (!strncmp(v, "{{", 2)) {
+            if (!(pt->h = parse_histogram(v))) {
+                cmd_usage_error(usage, "bad histogram '%s'", v);
+                return -1;
+            }
         } else {
             char *end;
             pt->sample.value = strtod(v, &end);
@@ -286,6 +318,7 @@ int cmd_remote_write(int argc, char **argv)
     cfg.user_agent = "heed/" HEED_VERSION;
     cfg.flush_deadline = 10;
     cfg.log = log_stderr;
+    arena_init(&hist_arena, 0);
     const char *headers[32];
     size_t nheaders = 0, npos = 0, nextra = 0;
     char **pos = xcalloc((size_t)argc + 1, sizeof *pos);
@@ -397,7 +430,16 @@ int cmd_remote_write(int argc, char **argv)
     }
     /* Queue everything first, so the sender batches as the daemon's would. */
     for (long i = 0; i < npts; i++) {
-        struct remote_write_series series = {pts[i].st.labels, pts[i].st.nlabels, &pts[i].sample, 1};
+        struct remote_write_series series = {pts[i].st.labels, pts[i].st.nlabels, &pts[i].sample, 1, NULL, 0};
+        struct remote_write_bucket_span spans[2];
+        struct remote_write_histogram rh;
+        if (pts[i].h) {
+            remote_write_histogram_of(pts[i].h, pts[i].sample.timestamp_ms, spans, &rh);
+            series.samples = NULL;
+            series.nsamples = 0;
+            series.histograms = &rh;
+            series.nhistograms = 1;
+        }
         if (remote_write_queue_push(q, &series, &err) != REMOTE_WRITE_QUEUED) {
             cmd_usage_error(NULL, "series %ld: %s", i + 1, err.msg);
             remote_write_queue_free(q);
@@ -425,5 +467,6 @@ out:
     free(pts);
     free(pos);
     free(extra);
+    arena_release(&hist_arena);
     return rc;
 }

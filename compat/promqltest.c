@@ -1257,6 +1257,22 @@ static bool om_name_ok(const char *s, bool colon)
 }
 
 /* A label value between double quotes, as OpenMetrics and PromQL read it. */
+/* Whether sample k of s is a native histogram (s->h is ascending by position). */
+static bool series_has_histogram_at(const struct memstore_series *s, size_t k)
+{
+    size_t lo = 0, hi = s->nh;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->h[mid].i == k)
+            return true;
+        if (s->h[mid].i < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 static void om_quote(struct strbuf *sb, const char *v)
 {
     strbuf_addch(sb, '"');
@@ -1349,20 +1365,19 @@ static int export_state(struct runner *r)
             noname = true;
         text[i] = arena_printf(&r->a, "%s%s", name ? name : "", names.buf);
         for (size_t k = 0; k < s->n; k++) {
-            const struct sample *p = &s->pts[k];
-            if (p->h) {
+            if (series_has_histogram_at(s, k)) {
                 hist = true;
                 continue;
             }
             total++;
-            if (value_is_stale_nan(p->v)) {
+            if (value_is_stale_nan(s->v[k])) {
                 stale = true;
                 continue;
             }
             strbuf_addf(&om, "%s ", text[i]);
-            om_float(&om, p->v);
+            om_float(&om, s->v[k]);
             strbuf_addch(&om, ' ');
-            om_time(&om, p->t_ms);
+            om_time(&om, s->t[k]);
             strbuf_addch(&om, '\n');
         }
     }
@@ -1373,8 +1388,8 @@ static int export_state(struct runner *r)
         size_t n = 0;
         for (size_t i = 0; i < ms->n; i++)
             for (size_t k = 0; k < ms->s[i]->n; k++)
-                if (!ms->s[i]->pts[k].h)
-                    all[n++] = (struct rw_sample){ms->s[i]->pts[k].t_ms, i, k};
+                if (!series_has_histogram_at(ms->s[i], k))
+                    all[n++] = (struct rw_sample){ms->s[i]->t[k], i, k};
         qsort(all, n, sizeof *all, rw_sample_cmp);
         struct strbuf rw = STRBUF_INIT;
         for (size_t j = 0; j < n; j++) {
@@ -1385,7 +1400,7 @@ static int export_state(struct runner *r)
                 om_quote(&rw, s->ls->l[q].value);
             }
             strbuf_addstr(&rw, "}\t");
-            double v = s->pts[all[j].k].v;
+            double v = s->v[all[j].k];
             if (value_is_stale_nan(v))
                 strbuf_addstr(&rw, "stale");
             else

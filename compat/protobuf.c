@@ -59,6 +59,58 @@ void protobuf_put_double(struct strbuf *sb, uint32_t field, double v)
     strbuf_add(sb, le, sizeof le);
 }
 
+static void put_le64(struct strbuf *sb, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    uint8_t le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (uint8_t)(bits >> (8 * i));
+    strbuf_add(sb, le, sizeof le);
+}
+
+void protobuf_put_double_present(struct strbuf *sb, uint32_t field, double v)
+{
+    protobuf_put_tag(sb, field, PROTOBUF_WIRE_FIXED64);
+    put_le64(sb, v);
+}
+
+uint64_t protobuf_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+int64_t protobuf_unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+void protobuf_put_sint64(struct strbuf *sb, uint32_t field, int64_t v)
+{
+    if (v == 0)
+        return;
+    protobuf_put_tag(sb, field, PROTOBUF_WIRE_VARINT);
+    protobuf_put_varint(sb, protobuf_zigzag(v));
+}
+
+void protobuf_put_uint64(struct strbuf *sb, uint32_t field, uint64_t v)
+{
+    if (v == 0)
+        return;
+    protobuf_put_tag(sb, field, PROTOBUF_WIRE_VARINT);
+    protobuf_put_varint(sb, v);
+}
+
+void protobuf_put_packed_doubles(struct strbuf *sb, uint32_t field, const double *v, size_t n)
+{
+    if (n == 0)
+        return;
+    protobuf_put_tag(sb, field, PROTOBUF_WIRE_LEN);
+    protobuf_put_varint(sb, n * 8);
+    for (size_t i = 0; i < n; i++)
+        put_le64(sb, v[i]);
+}
+
 void protobuf_put_bytes(struct strbuf *sb, uint32_t field, const void *p, size_t n)
 {
     if (n == 0)

@@ -35,6 +35,19 @@ void protobuf_put_int64(struct strbuf *sb, uint32_t field, int64_t v);
 /* double as fixed64, little-endian IEEE 754 bits: NaN payloads such as
  * Prometheus's staleness marker travel unchanged. */
 void protobuf_put_double(struct strbuf *sb, uint32_t field, double v);
+/* A double that is written even when it is +0.0: a member of a oneof,
+ * whose presence says which member is set. */
+void protobuf_put_double_present(struct strbuf *sb, uint32_t field, double v);
+/* sint32/sint64: zigzag-encoded varint (-1 -> 1, 1 -> 2), so small negative
+ * numbers stay short. */
+void protobuf_put_sint64(struct strbuf *sb, uint32_t field, int64_t v);
+/* uint32/uint64/enum: a plain varint. */
+void protobuf_put_uint64(struct strbuf *sb, uint32_t field, uint64_t v);
+/* repeated double, packed (proto3's default): one length-delimited field
+ * of little-endian fixed64 values; nothing when n is 0. */
+void protobuf_put_packed_doubles(struct strbuf *sb, uint32_t field, const double *v, size_t n);
+uint64_t protobuf_zigzag(int64_t v);
+int64_t protobuf_unzigzag(uint64_t v);
 void protobuf_put_bytes(struct strbuf *sb, uint32_t field, const void *p, size_t n);
 void protobuf_put_string(struct strbuf *sb, uint32_t field, const char *s);
 

@@ -18,6 +18,7 @@
 #include "base/utf8.h"
 #include "base/xalloc.h"
 #include "compat/protobuf.h"
+#include "eval/histogram.h"
 
 /* ORDER fields: prometheus/prompb/types.proto and remote.proto, protocol 1.0. */
 enum {
@@ -28,6 +29,21 @@ enum {
     LABEL_VALUE = 2,              /* Label.value: string */
     SAMPLE_VALUE = 1,             /* Sample.value: double */
     SAMPLE_TIMESTAMP = 2,         /* Sample.timestamp: int64, milliseconds */
+    TIMESERIES_HISTOGRAMS = 4,    /* TimeSeries.histograms: repeated Histogram */
+    HIST_COUNT_FLOAT = 2,         /* Histogram.count_float: double (oneof count) */
+    HIST_SUM = 3,                 /* Histogram.sum: double */
+    HIST_SCHEMA = 4,              /* Histogram.schema: sint32 */
+    HIST_ZERO_THRESHOLD = 5,      /* Histogram.zero_threshold: double */
+    HIST_ZERO_COUNT_FLOAT = 7,    /* Histogram.zero_count_float: double (oneof zero_count) */
+    HIST_NEG_SPANS = 8,           /* Histogram.negative_spans: repeated BucketSpan */
+    HIST_NEG_COUNTS = 10,         /* Histogram.negative_counts: repeated double (packed) */
+    HIST_POS_SPANS = 11,          /* Histogram.positive_spans: repeated BucketSpan */
+    HIST_POS_COUNTS = 13,         /* Histogram.positive_counts: repeated double (packed) */
+    HIST_RESET_HINT = 14,         /* Histogram.reset_hint: enum ResetHint */
+    HIST_TIMESTAMP = 15,          /* Histogram.timestamp: int64, milliseconds */
+    HIST_CUSTOM_VALUES = 16,      /* Histogram.custom_values: repeated double (packed) */
+    SPAN_OFFSET = 1,              /* BucketSpan.offset: sint32 */
+    SPAN_LENGTH = 2,              /* BucketSpan.length: uint32 */
 };
 
 /* A receiver's error body is shown only this far (Prometheus keeps 1024 bytes). */
@@ -64,6 +80,37 @@ int remote_write_is_stale_nan(double v)
 
 /* ---- encoding ---- */
 
+void remote_write_histogram_of(const struct histogram *h, int64_t t_ms, struct remote_write_bucket_span spans[2],
+                               struct remote_write_histogram *out)
+{
+    /* heed's hints and prompb's ResetHint are listed in the same order */
+    static const int hint[] = {
+        [HISTOGRAM_HINT_UNKNOWN] = 0, [HISTOGRAM_HINT_RESET] = 1, [HISTOGRAM_HINT_NOT_RESET] = 2,
+        [HISTOGRAM_HINT_GAUGE] = 3,
+    };
+    spans[0] = (struct remote_write_bucket_span){h->neg_off, h->nneg};
+    spans[1] = (struct remote_write_bucket_span){h->pos_off, h->npos};
+    *out = (struct remote_write_histogram){
+        .count = h->count,
+        .sum = h->sum,
+        .schema = h->schema,
+        .zero_threshold = h->zero_threshold,
+        .zero_count = h->zero_count,
+        .neg_spans = h->nneg ? &spans[0] : NULL,
+        .nneg_spans = h->nneg ? 1 : 0,
+        .neg_counts = h->neg,
+        .nneg_counts = h->nneg,
+        .pos_spans = h->npos ? &spans[1] : NULL,
+        .npos_spans = h->npos ? 1 : 0,
+        .pos_counts = h->pos,
+        .npos_counts = h->npos,
+        .reset_hint = hint[h->hint],
+        .custom_values = histogram_is_custom(h) ? h->custom : NULL,
+        .ncustom_values = histogram_is_custom(h) ? h->ncustom : 0,
+        .timestamp_ms = t_ms,
+    };
+}
+
 /* ASCII only, whatever the process's locale says isalpha() means. */
 static int name_char(char c, int first, int colon)
 {
@@ -92,12 +139,20 @@ static int label_ptr_cmp(const void *a, const void *b)
     return strcmp((*x)->name, (*y)->name);
 }
 
+static size_t spans_cover(const struct remote_write_bucket_span *sp, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += sp[i].length;
+    return total;
+}
+
 /* Validates s and fills sorted[] (room for s->nlabels) with its labels that
  * have values, in name order; returns how many, or -1 with err set. */
 static long series_normalise(const struct remote_write_series *s,
                              const struct remote_write_label **sorted, struct remote_write_error *err)
 {
-    if (s->nsamples == 0) {
+    if (s->nsamples + s->nhistograms == 0) {
         set_error(err, "series has no samples");
         return -1;
     }
@@ -145,7 +200,50 @@ static long series_normalise(const struct remote_write_series *s,
             return -1;
         }
     }
+    for (size_t i = 0; i < s->nhistograms; i++) {
+        const struct remote_write_histogram *h = &s->histograms[i];
+        if (i && h->timestamp_ms < s->histograms[i - 1].timestamp_ms) {
+            set_error(err, "histograms out of timestamp order (%lld after %lld)", (long long)h->timestamp_ms,
+                      (long long)s->histograms[i - 1].timestamp_ms);
+            return -1;
+        }
+        if (spans_cover(h->pos_spans, h->npos_spans) != h->npos_counts ||
+            spans_cover(h->neg_spans, h->nneg_spans) != h->nneg_counts) {
+            set_error(err, "histogram spans do not cover its bucket counts");
+            return -1;
+        }
+    }
     return (long)kept;
+}
+
+static void encode_spans(struct strbuf *out, uint32_t field, const struct remote_write_bucket_span *sp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t m = protobuf_msg_begin(out, field);
+        protobuf_put_sint64(out, SPAN_OFFSET, sp[i].offset);
+        protobuf_put_uint64(out, SPAN_LENGTH, sp[i].length);
+        protobuf_msg_end(out, m);
+    }
+}
+
+/* A float histogram in field order; the two oneof members are written even
+ * when zero, since their presence is what marks a float histogram. */
+static void encode_histogram(struct strbuf *out, const struct remote_write_histogram *h)
+{
+    size_t m = protobuf_msg_begin(out, TIMESERIES_HISTOGRAMS);
+    protobuf_put_double_present(out, HIST_COUNT_FLOAT, h->count);
+    protobuf_put_double(out, HIST_SUM, h->sum);
+    protobuf_put_sint64(out, HIST_SCHEMA, h->schema);
+    protobuf_put_double(out, HIST_ZERO_THRESHOLD, h->zero_threshold);
+    protobuf_put_double_present(out, HIST_ZERO_COUNT_FLOAT, h->zero_count);
+    encode_spans(out, HIST_NEG_SPANS, h->neg_spans, h->nneg_spans);
+    protobuf_put_packed_doubles(out, HIST_NEG_COUNTS, h->neg_counts, h->nneg_counts);
+    encode_spans(out, HIST_POS_SPANS, h->pos_spans, h->npos_spans);
+    protobuf_put_packed_doubles(out, HIST_POS_COUNTS, h->pos_counts, h->npos_counts);
+    protobuf_put_uint64(out, HIST_RESET_HINT, (uint64_t)h->reset_hint);
+    protobuf_put_int64(out, HIST_TIMESTAMP, h->timestamp_ms);
+    protobuf_put_packed_doubles(out, HIST_CUSTOM_VALUES, h->custom_values, h->ncustom_values);
+    protobuf_msg_end(out, m);
 }
 
 int remote_write_encode(const struct remote_write_series *series, size_t n, struct strbuf *out,
@@ -179,6 +277,8 @@ int remote_write_encode(const struct remote_write_series *series, size_t n, stru
             protobuf_put_int64(out, SAMPLE_TIMESTAMP, s->samples[j].timestamp_ms);
             protobuf_msg_end(out, m);
         }
+        for (size_t j = 0; j < s->nhistograms; j++)
+            encode_histogram(out, &s->histograms[j]);
         protobuf_msg_end(out, ts);
     }
     free(sorted);
@@ -277,28 +377,146 @@ static int decode_sample(const struct protobuf_field *msg, struct remote_write_s
     return rc;
 }
 
+static int decode_span(const struct protobuf_field *msg, struct remote_write_bucket_span *sp)
+{
+    struct protobuf_reader r;
+    struct protobuf_field f;
+    protobuf_reader_init(&r, msg->data, msg->len);
+    *sp = (struct remote_write_bucket_span){0, 0};
+    int rc;
+    while ((rc = protobuf_next(&r, &f)) > 0) {
+        if (f.number != SPAN_OFFSET && f.number != SPAN_LENGTH)
+            continue;
+        if (f.wire != PROTOBUF_WIRE_VARINT)
+            return -1;
+        if (f.number == SPAN_OFFSET)
+            sp->offset = (int32_t)protobuf_unzigzag(f.bits);
+        else
+            sp->length = (uint32_t)f.bits;
+    }
+    return rc;
+}
+
+/* Appends the doubles of a repeated double field, packed or not. */
+static int decode_doubles(const struct protobuf_field *f, struct arena *a, const double **v, size_t *n)
+{
+    size_t add = f->wire == PROTOBUF_WIRE_LEN ? f->len / 8 : 1;
+    if ((f->wire == PROTOBUF_WIRE_LEN && f->len % 8) ||
+        (f->wire != PROTOBUF_WIRE_LEN && f->wire != PROTOBUF_WIRE_FIXED64))
+        return -1;
+    double *out = ARENA_NEWN(a, double, *n + add + 1);
+    if (*n)
+        memcpy(out, *v, *n * sizeof *out);
+    if (f->wire == PROTOBUF_WIRE_FIXED64) {
+        out[(*n)++] = protobuf_field_double(f);
+    } else {
+        for (size_t i = 0; i < add; i++) {
+            uint64_t bits = 0;
+            for (int b = 0; b < 8; b++)
+                bits |= (uint64_t)f->data[i * 8 + b] << (8 * b);
+            memcpy(&out[(*n)++], &bits, sizeof bits);
+        }
+    }
+    *v = out;
+    return 0;
+}
+
+static int decode_histogram(const struct protobuf_field *msg, struct arena *a, struct remote_write_histogram *h)
+{
+    long nneg = count_fields(msg->data, msg->len, HIST_NEG_SPANS);
+    long npos = count_fields(msg->data, msg->len, HIST_POS_SPANS);
+    if (nneg < 0 || npos < 0)
+        return -1;
+    memset(h, 0, sizeof *h);
+    struct remote_write_bucket_span *neg = ARENA_NEWN(a, struct remote_write_bucket_span, nneg + 1);
+    struct remote_write_bucket_span *pos = ARENA_NEWN(a, struct remote_write_bucket_span, npos + 1);
+    h->neg_spans = neg;
+    h->pos_spans = pos;
+    struct protobuf_reader r;
+    struct protobuf_field f;
+    protobuf_reader_init(&r, msg->data, msg->len);
+    int rc;
+    while ((rc = protobuf_next(&r, &f)) > 0) {
+        switch (f.number) {
+        case HIST_COUNT_FLOAT:
+        case HIST_SUM:
+        case HIST_ZERO_THRESHOLD:
+        case HIST_ZERO_COUNT_FLOAT:
+            if (f.wire != PROTOBUF_WIRE_FIXED64)
+                return -1;
+            *(f.number == HIST_COUNT_FLOAT ? &h->count
+              : f.number == HIST_SUM       ? &h->sum
+              : f.number == HIST_ZERO_THRESHOLD ? &h->zero_threshold
+                                                : &h->zero_count) = protobuf_field_double(&f);
+            break;
+        case HIST_SCHEMA:
+        case HIST_RESET_HINT:
+        case HIST_TIMESTAMP:
+            if (f.wire != PROTOBUF_WIRE_VARINT)
+                return -1;
+            if (f.number == HIST_SCHEMA)
+                h->schema = (int32_t)protobuf_unzigzag(f.bits);
+            else if (f.number == HIST_RESET_HINT)
+                h->reset_hint = (int)f.bits;
+            else
+                h->timestamp_ms = (int64_t)f.bits;
+            break;
+        case HIST_NEG_SPANS:
+        case HIST_POS_SPANS:
+            if (f.wire != PROTOBUF_WIRE_LEN ||
+                decode_span(&f, f.number == HIST_NEG_SPANS ? &neg[h->nneg_spans++] : &pos[h->npos_spans++]) < 0)
+                return -1;
+            break;
+        case HIST_NEG_COUNTS:
+            if (decode_doubles(&f, a, &h->neg_counts, &h->nneg_counts) < 0)
+                return -1;
+            break;
+        case HIST_POS_COUNTS:
+            if (decode_doubles(&f, a, &h->pos_counts, &h->npos_counts) < 0)
+                return -1;
+            break;
+        case HIST_CUSTOM_VALUES:
+            if (decode_doubles(&f, a, &h->custom_values, &h->ncustom_values) < 0)
+                return -1;
+            break;
+        default: /* integer histograms' fields (1, 6, 9, 12) are not decoded */
+            break;
+        }
+    }
+    return rc;
+}
+
 static int decode_series(const struct protobuf_field *msg, struct arena *a,
                          struct remote_write_series *s)
 {
     long nl = count_fields(msg->data, msg->len, TIMESERIES_LABELS);
     long ns = count_fields(msg->data, msg->len, TIMESERIES_SAMPLES);
-    if (nl < 0 || ns < 0)
+    long nh = count_fields(msg->data, msg->len, TIMESERIES_HISTOGRAMS);
+    if (nl < 0 || ns < 0 || nh < 0)
         return -1;
     struct remote_write_label *labels = ARENA_NEWN(a, struct remote_write_label, nl);
     struct remote_write_sample *samples = ARENA_NEWN(a, struct remote_write_sample, ns);
+    struct remote_write_histogram *hists = ARENA_NEWN(a, struct remote_write_histogram, nh);
     struct protobuf_reader r;
     struct protobuf_field f;
     protobuf_reader_init(&r, msg->data, msg->len);
-    size_t il = 0, is = 0;
+    size_t il = 0, is = 0, ih = 0;
     while (protobuf_next(&r, &f) > 0) {
-        if (f.number != TIMESERIES_LABELS && f.number != TIMESERIES_SAMPLES)
+        if (f.number != TIMESERIES_LABELS && f.number != TIMESERIES_SAMPLES && f.number != TIMESERIES_HISTOGRAMS)
             continue;
         if (f.wire != PROTOBUF_WIRE_LEN)
             return -1;
+        if (f.number == TIMESERIES_HISTOGRAMS) {
+            if (decode_histogram(&f, a, &hists[ih++]) < 0)
+                return -1;
+            continue;
+        }
         if (f.number == TIMESERIES_LABELS ? decode_label(&f, a, &labels[il++]) < 0
                                           : decode_sample(&f, &samples[is++]) < 0)
             return -1;
     }
+    s->histograms = hists;
+    s->nhistograms = ih;
     s->labels = labels;
     s->nlabels = il;
     s->samples = samples;
@@ -758,6 +976,54 @@ struct remote_write_queue *remote_write_queue_new(const struct remote_write_conf
     return q;
 }
 
+/* Samples of a series, floats and histograms (what the counters count). */
+static size_t series_points(const struct remote_write_series *s)
+{
+    return s->nsamples + s->nhistograms;
+}
+
+static int64_t series_last_ms(const struct remote_write_series *s)
+{
+    int64_t f = s->nsamples ? s->samples[s->nsamples - 1].timestamp_ms : INT64_MIN;
+    int64_t h = s->nhistograms ? s->histograms[s->nhistograms - 1].timestamp_ms : INT64_MIN;
+    return f > h ? f : h;
+}
+
+/* The histograms of s, deep-copied into a block of *size bytes at p (NULL:
+ * only compute the size). Everything in it is 8-byte aligned. */
+static struct remote_write_histogram *histograms_copy(const struct remote_write_series *s, char *p, size_t *size)
+{
+    size_t total = s->nhistograms * sizeof(struct remote_write_histogram);
+    for (size_t i = 0; i < s->nhistograms; i++) {
+        const struct remote_write_histogram *h = &s->histograms[i];
+        total += (h->nneg_spans + h->npos_spans) * sizeof(struct remote_write_bucket_span) +
+                 (h->nneg_counts + h->npos_counts + h->ncustom_values) * sizeof(double);
+    }
+    *size = total;
+    if (!p)
+        return NULL;
+    struct remote_write_histogram *out = (struct remote_write_histogram *)p;
+    char *at = p + s->nhistograms * sizeof *out;
+#define COPY_ARRAY(dst, src, n)                   \
+    do {                                          \
+        size_t bytes_ = (n) * sizeof *(src);      \
+        if (bytes_)                               \
+            memcpy(at, (src), bytes_);            \
+        (dst) = (void *)at;                       \
+        at += bytes_;                             \
+    } while (0)
+    for (size_t i = 0; i < s->nhistograms; i++) {
+        out[i] = s->histograms[i];
+        COPY_ARRAY(out[i].neg_spans, s->histograms[i].neg_spans, s->histograms[i].nneg_spans);
+        COPY_ARRAY(out[i].pos_spans, s->histograms[i].pos_spans, s->histograms[i].npos_spans);
+        COPY_ARRAY(out[i].neg_counts, s->histograms[i].neg_counts, s->histograms[i].nneg_counts);
+        COPY_ARRAY(out[i].pos_counts, s->histograms[i].pos_counts, s->histograms[i].npos_counts);
+        COPY_ARRAY(out[i].custom_values, s->histograms[i].custom_values, s->histograms[i].ncustom_values);
+    }
+#undef COPY_ARRAY
+    return out;
+}
+
 /* Validates s and copies it, normalised, into one allocation; NULL when invalid. */
 static struct entry *entry_new(const struct remote_write_series *s, struct remote_write_error *err)
 {
@@ -772,11 +1038,15 @@ static struct entry *entry_new(const struct remote_write_series *s, struct remot
         strings += strlen(sorted[i]->name) + strlen(sorted[i]->value) + 2;
     size_t samples_size = s->nsamples * sizeof(struct remote_write_sample);
     size_t labels_size = (size_t)kept * sizeof(struct remote_write_label);
-    struct entry *e = xmalloc(sizeof *e + samples_size + labels_size + strings);
+    size_t hist_size;
+    histograms_copy(s, NULL, &hist_size);
+    struct entry *e = xmalloc(sizeof *e + samples_size + hist_size + labels_size + strings);
     struct remote_write_sample *samples = (struct remote_write_sample *)(e + 1);
-    struct remote_write_label *labels = (struct remote_write_label *)((char *)samples + samples_size);
+    struct remote_write_histogram *hists = histograms_copy(s, (char *)samples + samples_size, &hist_size);
+    struct remote_write_label *labels = (struct remote_write_label *)((char *)samples + samples_size + hist_size);
     char *str = (char *)labels + labels_size;
-    memcpy(samples, s->samples, samples_size);
+    if (samples_size)
+        memcpy(samples, s->samples, samples_size);
     for (long i = 0; i < kept; i++) {
         size_t n = strlen(sorted[i]->name) + 1, v = strlen(sorted[i]->value) + 1;
         labels[i].name = memcpy(str, sorted[i]->name, n);
@@ -789,6 +1059,8 @@ static struct entry *entry_new(const struct remote_write_series *s, struct remot
     e->series.nlabels = (size_t)kept;
     e->series.samples = samples;
     e->series.nsamples = s->nsamples;
+    e->series.histograms = hists;
+    e->series.nhistograms = s->nhistograms;
     return e;
 }
 
@@ -807,16 +1079,17 @@ enum remote_write_push_result remote_write_queue_push(struct remote_write_queue 
 {
     struct entry *e = entry_new(s, err);
     pthread_mutex_lock(&q->mu);
-    q->stats.samples_in += s->nsamples;
+    size_t points = series_points(s);
+    q->stats.samples_in += points;
     if (!e) {
-        q->stats.samples_dropped += s->nsamples;
+        q->stats.samples_dropped += points;
         pthread_mutex_unlock(&q->mu);
         return REMOTE_WRITE_INVALID;
     }
     /* No WAL to fall back on as Prometheus has: when the backend cannot keep
      * up, the newest samples are refused rather than blocking the evaluator. */
-    if (q->stopping || q->queued_samples + q->inflight_samples + s->nsamples > q->cfg.capacity) {
-        q->stats.samples_dropped += s->nsamples;
+    if (q->stopping || q->queued_samples + q->inflight_samples + points > q->cfg.capacity) {
+        q->stats.samples_dropped += points;
         int stopping = q->stopping;
         pthread_mutex_unlock(&q->mu);
         free(e);
@@ -829,8 +1102,8 @@ enum remote_write_push_result remote_write_queue_push(struct remote_write_queue 
     else
         q->head = e;
     q->tail = e;
-    q->queued_samples += s->nsamples;
-    int64_t last = s->samples[s->nsamples - 1].timestamp_ms;
+    q->queued_samples += points;
+    int64_t last = series_last_ms(s);
     if (last > q->stats.highest_enqueued_ms)
         q->stats.highest_enqueued_ms = last;
     pthread_cond_signal(&q->wake);
@@ -855,7 +1128,7 @@ static void send_batch(struct remote_write_queue *q, struct sender *sd, struct e
     for (struct entry *e = batch; e; e = e->next) {
         XGROW(sd->series, sd->cap, n + 1);
         sd->series[n++] = e->series;
-        int64_t ts = e->series.samples[e->series.nsamples - 1].timestamp_ms;
+        int64_t ts = series_last_ms(&e->series);
         if (n == 1 || ts > max_ts)
             max_ts = ts;
     }
@@ -951,9 +1224,9 @@ static void *sender_main(void *arg)
         struct entry *batch = q->head, *last = NULL;
         size_t nsamples = 0;
         for (struct entry *e = q->head; e; e = e->next) {
-            if (last && nsamples + e->series.nsamples > q->cfg.max_samples_per_send)
+            if (last && nsamples + series_points(&e->series) > q->cfg.max_samples_per_send)
                 break;
-            nsamples += e->series.nsamples;
+            nsamples += series_points(&e->series);
             last = e;
         }
         q->head = last->next;

@@ -4,7 +4,8 @@
  *
  * Three layers, each usable alone:
  *   - encoding: series -> WriteRequest bytes (labels sorted by name, empty
- *     values dropped, as the spec requires), snappy, and a decoder for tests;
+ *     values dropped, as the spec requires; float samples and float native
+ *     histograms), snappy, and a decoder for tests;
  *   - transport: one POST with the protocol's headers, auth and TLS options;
  *   - queue: a bounded queue and one sender thread that batches, retries
  *     recoverable errors (5xx, connection errors, optionally 429) with
@@ -43,21 +44,64 @@ struct remote_write_sample {
     int64_t timestamp_ms; /* milliseconds since the Unix epoch */
 };
 
+/* A run of consecutive buckets of a native histogram: the first one's
+ * index is the previous span's end plus offset (the first span's offset is
+ * the first index). */
+struct remote_write_bucket_span {
+    int32_t offset;
+    uint32_t length;
+};
+
+/* A float native histogram sample (prompb.Histogram with count_float,
+ * zero_count_float and the *_counts fields: what Prometheus writes for
+ * recording-rule results). Bucket counts are absolute, one per bucket the
+ * spans cover. */
+struct remote_write_histogram {
+    double count;          /* observations */
+    double sum;            /* their sum */
+    int32_t schema;        /* -4..8; -53: custom buckets */
+    double zero_threshold; /* width of the zero bucket */
+    double zero_count;     /* observations in it */
+    const struct remote_write_bucket_span *neg_spans;
+    size_t nneg_spans;
+    const double *neg_counts;
+    size_t nneg_counts;
+    const struct remote_write_bucket_span *pos_spans;
+    size_t npos_spans;
+    const double *pos_counts;
+    size_t npos_counts;
+    int reset_hint;        /* prompb ResetHint: 0 unknown, 1 yes, 2 no, 3 gauge */
+    const double *custom_values; /* schema -53: bucket upper bounds */
+    size_t ncustom_values;
+    int64_t timestamp_ms;
+};
+
 /* One series and its samples, in timestamp order. */
 struct remote_write_series {
     const struct remote_write_label *labels;   /* any order; sorted on encoding */
     size_t nlabels;                            /* entries in labels */
     const struct remote_write_sample *samples; /* oldest first */
     size_t nsamples;                           /* entries in samples */
+    const struct remote_write_histogram *histograms; /* oldest first (may be NULL) */
+    size_t nhistograms;                        /* entries in histograms */
 };
 
 /* ---- encoding ---- */
+
+/* The prompb form of one of heed's float native histograms (eval/histogram.h)
+ * at t_ms: its dense buckets are one span per side (empty buckets inside
+ * are zeros, which receivers accept). out points into h and into spans
+ * (room for 2), which must outlive it. */
+struct histogram;
+void remote_write_histogram_of(const struct histogram *h, int64_t t_ms, struct remote_write_bucket_span spans[2],
+                               struct remote_write_histogram *out);
 
 /* Appends the WriteRequest for series[0..n) to out. Labels are written sorted
  * by name (byte order, as Go compares strings) and without empty values.
  * Returns 0, or -1 (err set, out unchanged) when a series has an empty,
  * invalid or duplicate label name, an invalid metric name, a value that is
- * not UTF-8, no labels left to send, no samples, or samples out of order. */
+ * not UTF-8, no labels left to send, no samples (floats or histograms),
+ * samples out of order, or a histogram whose spans do not cover its counts. */
 int remote_write_encode(const struct remote_write_series *series, size_t n, struct strbuf *out,
                         struct remote_write_error *err);
 

@@ -159,8 +159,13 @@ static void overlay_prune(struct overlay *ov, int64_t cutoff_ms)
             if (!s->n)
                 continue;
             struct memstore_series *t = memstore_series_get(&fresh, s->ls->l, s->ls->n);
-            for (size_t j = 0; j < s->n; j++)
-                memstore_append(t, s->t[j], s->v[j]);
+            size_t hk = 0; /* the series' histogram samples, ascending by position */
+            for (size_t j = 0; j < s->n; j++) {
+                if (hk < s->nh && s->h[hk].i == j)
+                    memstore_append_histogram(&fresh, t, s->t[j], s->h[hk++].h);
+                else
+                    memstore_append(t, s->t[j], s->v[j]);
+            }
         }
         memstore_release(&ov->mem);
         ov->mem = fresh;
@@ -398,6 +403,8 @@ static bool policies_equal(const struct dgroup *old, const struct policy *pol)
     return true;
 }
 
+static void on_append_hist(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h);
+
 static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const struct rule_group *g,
                                  int64_t interval_ms, const struct policy *pol, struct diag_list *diags)
 {
@@ -414,6 +421,7 @@ static struct dgroup *dgroup_new(struct daemon *d, struct rules_gen *gen, const 
     }
     for (size_t i = 0; i < dg->gr.n; i++)
         group_set_policy(&dg->gr, i, &pol[i]);
+    dg->gr.append_hist = on_append_hist;
     pthread_mutex_init(&dg->eval_mu, NULL);
     dg->gen = gen;
     gen->refs++;
@@ -515,7 +523,7 @@ static void rw_push(struct remote_write_queue *rw, const struct labels *ls, int6
     for (size_t i = 0; i < ls->n; i++)
         rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
     struct remote_write_sample s = {v, t_ms};
-    struct remote_write_series series = {rl, ls->n, &s, 1};
+    struct remote_write_series series = {rl, ls->n, &s, 1, NULL, 0};
     struct remote_write_error err;
     if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
         LOG_WARN("Dropping an invalid sample for remote write", "err", err.msg);
@@ -528,6 +536,34 @@ static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v
     struct dgroup *dg = ctx;
     memstore_append(memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, v);
     rw_push(dg->d->cur.rw, ls, t_ms, v);
+}
+
+/* A native histogram result, as prompb's float histogram. */
+static void rw_push_hist(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms,
+                         const struct histogram *h)
+{
+    if (!rw)
+        return;
+    struct remote_write_label small[32];
+    struct remote_write_label *rl = ls->n <= 32 ? small : xmalloc(ls->n * sizeof *rl);
+    for (size_t i = 0; i < ls->n; i++)
+        rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
+    struct remote_write_bucket_span spans[2];
+    struct remote_write_histogram rh;
+    remote_write_histogram_of(h, t_ms, spans, &rh);
+    struct remote_write_series series = {rl, ls->n, NULL, 0, &rh, 1};
+    struct remote_write_error err;
+    if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
+        LOG_WARN("Dropping an invalid histogram for remote write", "err", err.msg);
+    if (rl != small)
+        free(rl);
+}
+
+static void on_append_hist(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h)
+{
+    struct dgroup *dg = ctx;
+    memstore_append_histogram(&dg->ov.mem, memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, h);
+    rw_push_hist(dg->d->cur.rw, ls, t_ms, h);
 }
 
 /* Forgets every pending marker (also the initial state: arena and table). */

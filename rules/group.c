@@ -153,13 +153,16 @@ struct rule_run {
     const struct group_env *env;
     struct arena *a;          /* evaluation arena */
     int64_t out_ms;           /* output timestamp: ts - query_offset */
+    group_append_hist_fn hist; /* the group's histogram sink, or NULL */
 };
 
-static void emit(struct rule_run *rr, const struct labels *ls, double v)
+static void emit(struct rule_run *rr, const struct labels *ls, double v, const struct histogram *h)
 {
     labels_import(&rr->r->cur.table, ls);
     rr->r->samples++;
-    if (rr->env->append)
+    if (h && rr->hist)
+        rr->hist(rr->env->append_ctx, ls, rr->out_ms, h);
+    else if (rr->env->append)
         rr->env->append(rr->env->append_ctx, ls, rr->out_ms, v);
 }
 
@@ -251,7 +254,7 @@ static int eval_recording(struct rule_run *rr, const struct vector *vec, struct 
         }
     }
     for (size_t i = 0; i < vec->n; i++)
-        emit(rr, out[i], vec->s[i].v);
+        emit(rr, out[i], vec->s[i].v, vec->s[i].h);
     return 0;
 }
 
@@ -341,10 +344,10 @@ static void emit_alert_series(struct rule_run *rr, struct labels_table *lt)
         labels_builder_set(&lb, "alertname", r->rule->name);
         labels_builder_set(&lb, LABELS_METRIC_NAME, "ALERTS");
         labels_builder_set(&lb, "alertstate", alert_state_name(a->state));
-        emit(rr, labels_builder_finish(&lb, lt), 1);
+        emit(rr, labels_builder_finish(&lb, lt), 1, NULL);
         labels_builder_del(&lb, "alertstate");
         labels_builder_set(&lb, LABELS_METRIC_NAME, "ALERTS_FOR_STATE");
-        emit(rr, labels_builder_finish(&lb, lt), (double)(a->active_at_ms / 1000));
+        emit(rr, labels_builder_finish(&lb, lt), (double)(a->active_at_ms / 1000), NULL);
     }
 }
 
@@ -566,7 +569,7 @@ static int eval_rule(struct group *gr, struct group_rule *r, const struct group_
 {
     struct arena a;
     arena_init(&a, 64 * 1024);
-    struct rule_run rr = {r, env, &a, ts_ms - env->query_offset_ms};
+    struct rule_run rr = {r, env, &a, ts_ms - env->query_offset_ms, gr->append_hist};
     double t0 = now_seconds();
     struct engine_result res;
     struct eval_error err = {EVAL_ERR_NONE, ""};
@@ -630,7 +633,7 @@ void group_plan(struct group *gr, const struct group_env *env, struct storage *p
             continue;
         /* the options eval_rule will use: same windows (the freshness
          * policy's extra history included), same time (query_offset) */
-        struct rule_run rr = {r, &penv, &a, ts_ms - env->query_offset_ms};
+        struct rule_run rr = {r, &penv, &a, ts_ms - env->query_offset_ms, NULL};
         struct engine_result res;
         struct arena_mark m = arena_mark(&a);
         run_query(&rr, rr.out_ms, &res); /* no data: errors here mean nothing */

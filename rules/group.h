@@ -88,6 +88,9 @@ struct group_rule {
 /* Where a group's output samples go: the test runner's memstore, the
  * daemon's local overlay and remote write. Called in rule order. */
 typedef void (*group_append_fn)(void *ctx, const struct labels *ls, int64_t t_ms, double v);
+/* Native histogram results (group.append_hist). */
+struct histogram;
+typedef void (*group_append_hist_fn)(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h);
 
 struct group_env {
     struct storage *st;                     /* what queries read */
@@ -110,6 +113,8 @@ struct group {
     int64_t last_eval_ms;        /* slot time of the last evaluation; 0: never */
     double eval_seconds;         /* duration of the last evaluation */
     struct group_series_set stale_pending; /* series of rules no longer in the group (group_add_stale) */
+    group_append_hist_fn append_hist; /* native histogram results, with env's append_ctx (NULL: append
+                                       * gets their float value); set after group_init */
 };
 
 /* Prepares the group: merges labels and parses alert templates (which the

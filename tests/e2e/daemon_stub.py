@@ -12,6 +12,9 @@ DIR/port.
 - remote write: POST /api/v1/write appends the body size to DIR/writes.
 - Alertmanager: POST /api/v2/alerts appends the body (one JSON array per
   line) to DIR/alerts.jsonl and answers 200.
+- Slow queries: a query naming heed_slow waits DIR/delay seconds (if that
+  file exists) before answering; the most such queries ever in progress at
+  once is kept in DIR/slow_max.
 """
 import http.server
 import json
@@ -19,10 +22,12 @@ import os
 import re
 import sys
 import threading
+import time
 import urllib.parse
 
 DIR = sys.argv[1]
 LOCK = threading.Lock()
+SLOW = {"now": 0, "max": 0}
 
 
 def current_value():
@@ -74,6 +79,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         form = urllib.parse.parse_qs(body.decode())
         query = form.get("query", [""])[0]
+        if "heed_slow" in query:
+            self.slow()
         t = float(form.get("time", ["0"])[0])
         value = current_value()
         metric = {"__name__": "up", "job": "smoke"}
@@ -91,6 +98,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         rtype = "matrix" if m else "vector"
         out = json.dumps({"status": "success", "data": {"resultType": rtype, "result": result}}).encode()
         self.send(200, out)
+
+
+    def slow(self):
+        try:
+            with open(os.path.join(DIR, "delay")) as f:
+                delay = float(f.read().strip())
+        except OSError:
+            return
+        with LOCK:
+            SLOW["now"] += 1
+            SLOW["max"] = max(SLOW["max"], SLOW["now"])
+            with open(os.path.join(DIR, "slow_max"), "w") as f:
+                f.write("%d\n" % SLOW["max"])
+        time.sleep(delay)
+        with LOCK:
+            SLOW["now"] -= 1
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -27,8 +27,9 @@ rw_wait_http() {
     return 1
 }
 
-# rw_prometheus_start PORT: Prometheus with the remote-write receiver on,
-# its own temporary TSDB and a configuration without scrape jobs.
+# rw_prometheus_start PORT: Prometheus with the remote-write receiver on
+# (native histograms accepted), its own temporary TSDB and a configuration
+# without scrape jobs.
 rw_prometheus_start() {
     port=$1
     mkdir -p "$RW_TMP/tsdb"
@@ -37,6 +38,7 @@ rw_prometheus_start() {
         --web.listen-address="127.0.0.1:$port" \
         --storage.tsdb.path="$RW_TMP/tsdb" \
         --web.enable-remote-write-receiver \
+        --enable-feature=native-histograms \
         > "$RW_TMP/prometheus.log" 2>&1 &
     RW_PIDS="$RW_PIDS $!"
     rw_wait_http "http://127.0.0.1:$port/-/ready" 30

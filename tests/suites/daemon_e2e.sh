@@ -7,6 +7,8 @@
 #   Alertmanager stopped and started again gets the alert back, same startsAt;
 #   heed SIGKILLed and restarted keeps the firing episode (same startsAt);
 #   the condition clears and an explicit resolve arrives;
+#   a reload that removes a rule and a group: their series end with
+#   staleness markers (the rule's at once, the group's two intervals later);
 #   the backend stops: rules fail, nothing is resolved, HeedDatasourceFailing fires.
 # Skips (exit 0) if Prometheus or Alertmanager is not installed.
 set -u
@@ -64,6 +66,13 @@ groups:
         expr: heed_e2e_value > 5
         labels: {severity: page}
         annotations: {summary: "value is {{ $value }}"}
+      - record: heed_e2e:dropped
+        expr: vector(3)
+  - name: e2e-removed
+    interval: 1s
+    rules:
+      - record: heed_e2e:removed
+        expr: vector(7)
 EOF
 cat >"$D/heed.yml" <<EOF
 datasource: {url: "$E2E_PROM_URL"}
@@ -166,6 +175,35 @@ if wait_for 15 am_inactive && [ "$(resolved_received)" -gt "${before:-0}" ]; the
     e2e_ok "condition cleared: explicit resolve received by Alertmanager"
 else
     e2e_not_ok "no explicit resolve: resolved received $before -> $(resolved_received), alert $(am_alert startsAt)"
+fi
+
+# 5b. A reload removes the rule heed_e2e:dropped from group e2e and the
+# group e2e-removed: both series end with staleness markers (without them
+# Prometheus would show their last values for the 5m lookback).
+wait_for 20 sh -c '[ "$(curl -s --noproxy "*" "'"$E2E_PROM_URL"'/api/v1/query" --data-urlencode "query=heed_e2e:removed" | grep -c "\"7\"")" = 1 ]'
+if [ "$(prom_value heed_e2e:dropped)" = 3 ] && [ "$(prom_value heed_e2e:removed)" = 7 ]; then
+    e2e_ok "before the reload: heed_e2e:dropped and heed_e2e:removed are in Prometheus"
+else
+    e2e_not_ok "before the reload: dropped $(prom_value heed_e2e:dropped), removed $(prom_value heed_e2e:removed)"
+fi
+python3 - "$D/rules.yml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s[:s.index("      - record: heed_e2e:dropped")]
+open(p, "w").write(s)
+PY
+kill -HUP "$HEED_PID"
+gone() { [ "$(prom_value "$1")" = none ]; }
+if wait_for 15 gone heed_e2e:dropped; then
+    e2e_ok "reload removed a rule: its series ends (marked at the group's next evaluation)"
+else
+    e2e_not_ok "after the reload: dropped $(prom_value heed_e2e:dropped), removed $(prom_value heed_e2e:removed)"
+fi
+if wait_for 20 gone heed_e2e:removed && [ "$(prom_value heed_e2e:value:max)" != none ]; then
+    e2e_ok "reload removed a group: its series ends (marked two intervals later); the kept rule's series goes on"
+else
+    e2e_not_ok "after the reload: removed $(prom_value heed_e2e:removed), value:max $(prom_value heed_e2e:value:max)"
 fi
 
 # 6. The backend stops while the alert fires: rules fail, nothing resolved.

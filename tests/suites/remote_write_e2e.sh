@@ -93,6 +93,22 @@ case_timestamps() {
         rw_expect_eq "before" "$(q heed_e2e_ts $((T_S - 61)))" ""
 }
 
+# A float native histogram (what a recording rule over native histograms
+# produces) read back as Prometheus decoded it: count, sum and each
+# bucket's bounds and population (schema 0: (1,2] and (2,4]).
+case_histogram() {
+    rw_send --url "$URL" 'heed_e2e_hist{job="rw"}' \
+        '{{schema:0 sum:1.5 count:3 buckets:[1 2] offset:1 z_bucket:0 z_bucket_w:0.001}}' "$T" &&
+        rw_expect_eq "exit" "$RC" 0 &&
+        rw_expect_eq "query" "$(rw_query "$PORT" heed_e2e_hist "$T_S" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+for s in r:
+    h = s["histogram"][1]
+    print(s["metric"]["__name__"], h["count"], h["sum"], " ".join("%s:%s:%s" % (b[1], b[2], b[3]) for b in h["buckets"]))')" \
+            "heed_e2e_hist 3 1.5 1:2:1 2:4:2"
+}
+
 case_stale() {
     rw_send --url "$URL" 'heed_e2e_stale{s="a"}' 7 "$T" 'heed_e2e_stale{s="b"}' 8 "$T" &&
         rw_expect_eq "exit" "$RC" 0 &&
@@ -270,6 +286,7 @@ rw_check "special float values in one request (0 too)" case_values
 rw_check "max-samples-per-send splits a batch into requests" case_batches
 rw_check "sample timestamps honoured" case_timestamps
 rw_check "staleness marker hides the series" case_stale
+rw_check "float native histogram accepted and decoded by Prometheus" case_histogram
 rw_check "out-of-order sample: 400, counted failed, not retried" case_out_of_order
 rw_check "empty label value not sent" case_empty_value
 rw_check "duplicate label name refused before sending" case_invalid

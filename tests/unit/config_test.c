@@ -60,7 +60,10 @@ static void test_full(void)
         "query_timeout: 1m\n"
         "max_samples: 1000\n"
         "self_monitoring: {watchdog: {enabled: false}, notifier_failing: false}\n"
-        "group_phase: prometheus2\n";
+        "group_phase: prometheus2\n"
+        "evaluation_workers: 16\n"
+        "incremental_fetch: false\n"
+        "refetch_overlap: 90s\n";
     struct config c;
     int rc;
     char *errs = parse(&c, src, &rc);
@@ -103,6 +106,9 @@ static void test_full(void)
     T_CHECK(!c.self_monitoring.notifier_failing);
     T_CHECK(c.self_monitoring.inputs_stale);
     T_EQ_INT(c.group_phase, 1);
+    T_EQ_INT(c.evaluation_workers, 16);
+    T_CHECK(!c.incremental_fetch);
+    T_EQ_INT(c.refetch_overlap_ms, 90000);
 
     struct config_freshness p;
     config_freshness_for(&c, "api-east", "HighErrorRate", NULL, &p);
@@ -131,6 +137,9 @@ static void test_defaults(void)
     T_EQ_INT(c.lookback_delta_ms, 300000);
     T_EQ_INT(c.query_timeout_ms, 120000);
     T_EQ_INT(c.max_samples, 50000000);
+    T_EQ_INT(c.evaluation_workers, 4);
+    T_CHECK(c.incremental_fetch);
+    T_EQ_INT(c.refetch_overlap_ms, 300000);
     T_EQ_INT(c.datasource.timeout_ms, 30000);
     T_EQ_STR(c.web.listen_address, "127.0.0.1:9096");
     T_CHECK(c.external_url == NULL);
@@ -201,6 +210,14 @@ static const struct {
      "/etc/heed/heed.yml:2:15: resend_delay: not a valid duration string: \"soon\"\n"},
     {"bad group_phase", "datasource: {url: http://x}\ngroup_phase: prometheus1\n",
      "/etc/heed/heed.yml:2:14: group_phase: must be prometheus3 or prometheus2, not \"prometheus1\"\n"},
+    {"no workers", "datasource: {url: http://x}\nevaluation_workers: 0\n",
+     "/etc/heed/heed.yml:2:21: evaluation_workers: must be greater than 0\n"},
+    {"too many workers", "datasource: {url: http://x}\nevaluation_workers: 5000\n",
+     "/etc/heed/heed.yml:2:21: evaluation_workers: must be between 1 and 1024, not 5000\n"},
+    {"incremental_fetch not bool", "datasource: {url: http://x}\nincremental_fetch: yes please\n",
+     "/etc/heed/heed.yml:2:20: incremental_fetch: expected true or false, got \"yes please\"\n"},
+    {"bad refetch_overlap", "datasource: {url: http://x}\nrefetch_overlap: -1m\n",
+     "/etc/heed/heed.yml:2:18: refetch_overlap: not a valid duration string: \"-1m\"\n"},
     {"top level is a list", "- a\n", "/etc/heed/heed.yml:1:1: configuration: expected a mapping, got a sequence\n"},
     {"relabel: unknown action", "datasource: {url: http://x}\nalert_relabel_configs:\n  - {action: explode}\n",
      "/etc/heed/heed.yml:3:5: alert_relabel_configs[0]: unknown relabel action \"explode\"\n"},

@@ -6,6 +6,7 @@
 
 #include "base/diag.h"
 #include "base/strbuf.h"
+#include "eval/histogram.h"
 #include "eval/memstore.h"
 #include "eval/storage.h"
 #include "grammar/ast.h"
@@ -124,9 +125,55 @@ static void test_stale_of_removed_rules(void)
     diag_list_release(&dl);
 }
 
+static void on_append_hist(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h)
+{
+    struct appended *ap = ctx;
+    strbuf_addf(&ap->log, "%s@%lld=histogram count %g\n", labels_get(ls, "__name__"), (long long)t_ms, h->count);
+}
+
+/* A recording rule whose result is a native histogram hands the histogram
+ * to append_hist (remote write encodes it); floats still go to append. */
+static void test_histogram_results(void)
+{
+    static const char src[] = "groups:\n  - name: g\n    rules:\n      - record: h_out\n        expr: h_in\n"
+                              "      - record: f_out\n        expr: vector(2)\n";
+    struct rulefile rf;
+    struct diag_list dl;
+    diag_list_init(&dl);
+    T_EQ_INT(rulefile_parse(&rf, "r.yml", src, strlen(src), NULL, &dl), 0);
+    struct group g;
+    char msg[128];
+    T_EQ_INT(group_init(&g, &rf.groups[0], msg, sizeof msg), 0);
+    struct memstore ms;
+    memstore_init(&ms);
+    struct arena a;
+    arena_init(&a, 0);
+    struct histogram *h = histogram_new(&a);
+    h->count = 5;
+    h->sum = 2.5;
+    h->pos_off = 1;
+    h->npos = 1;
+    h->pos = ARENA_NEWN(&a, double, 1);
+    h->pos[0] = 5;
+    memstore_append_histogram(&ms, memstore_series_get(&ms, (struct label[]){{"__name__", "h_in"}}, 1), 9 * MIN, h);
+    struct appended ap = {STRBUF_INIT};
+    struct engine_opts eo = {.lookback_ms = 5 * MIN};
+    g.append_hist = on_append_hist;
+    struct group_env env = {.st = &ms.iface, .eopts = &eo, .append = on_append, .append_ctx = &ap, .restored = true};
+    T_EQ_INT(group_eval(&g, &env, 10 * MIN), 0);
+    T_EQ_STR(ap.log.buf, "h_out@600000=histogram count 5\nf_out@600000=value\n");
+    strbuf_release(&ap.log);
+    arena_release(&a);
+    memstore_release(&ms);
+    group_release(&g);
+    rulefile_release(&rf);
+    diag_list_release(&dl);
+}
+
 int main(void)
 {
     t_run("planning pass", test_plan);
     t_run("stale markers of removed rules", test_stale_of_removed_rules);
+    t_run("histogram results", test_histogram_results);
     return t_done();
 }

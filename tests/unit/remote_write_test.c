@@ -180,7 +180,7 @@ static void test_encode_hand_computed(void)
     /* Labels given out of order; the encoding must sort them (__name__ < job). */
     const struct remote_write_label labels[] = {{"job", "a"}, {"__name__", "up"}};
     const struct remote_write_sample samples[] = {{1.0, 1000}};
-    const struct remote_write_series s = {labels, 2, samples, 1};
+    const struct remote_write_series s = {labels, 2, samples, 1, NULL, 0};
     struct strbuf sb = STRBUF_INIT;
     struct remote_write_error err;
     T_EQ_INT(remote_write_encode(&s, 1, &sb, &err), 0);
@@ -197,13 +197,85 @@ static void test_encode_hand_computed(void)
     strbuf_release(&sb);
 }
 
+/* A float native histogram (prompb.Histogram), bytes derived by hand from
+ * types.proto: count_float and zero_count_float are oneof members, written
+ * even when zero; schema and span offsets are zigzag (sint32); counts packed. */
+static const struct remote_write_bucket_span hist_spans[] = {{-2, 2}};
+static const double hist_counts[] = {1.0, 2.0};
+static const struct remote_write_histogram hist_one = {
+    .count = 3.0,
+    .sum = 1.5,
+    .schema = -1,
+    .zero_count = 0.0,
+    .pos_spans = hist_spans,
+    .npos_spans = 1,
+    .pos_counts = hist_counts,
+    .npos_counts = 2,
+    .timestamp_ms = 1000,
+};
+
+static void test_encode_histogram(void)
+{
+    const struct remote_write_label labels[] = {{"__name__", "h"}};
+    struct remote_write_series s = {labels, 1, NULL, 0, &hist_one, 1};
+    struct strbuf sb = STRBUF_INIT;
+    struct remote_write_error err;
+    T_EQ_INT(remote_write_encode(&s, 1, &sb, &err), 0);
+    T_BYTES(&sb,
+            0x0a, 0x49,                                           /* WriteRequest.timeseries, 73 bytes */
+            0x0a, 0x0d,                                           /* TimeSeries.labels, 13 bytes */
+            0x0a, 0x08, '_', '_', 'n', 'a', 'm', 'e', '_', '_',   /* Label.name "__name__" */
+            0x12, 0x01, 'h',                                      /* Label.value "h" */
+            0x22, 0x38,                                           /* TimeSeries.histograms (4), 56 bytes */
+            0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x40, /* count_float (2) 3.0 */
+            0x19, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x3f, /* sum (3) 1.5 */
+            0x20, 0x01,                                           /* schema (4) -1: zigzag 1 */
+            0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* zero_count_float (7) 0.0, present */
+            0x5a, 0x04, 0x08, 0x03, 0x10, 0x02,                   /* positive_spans (11): offset -2 (zigzag 3), length 2 */
+            0x6a, 0x10,                                           /* positive_counts (13), packed, 16 bytes */
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f,       /*   1.0 */
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40,       /*   2.0 */
+            0x78, 0xe8, 0x07);                                    /* timestamp (15) 1000 */
+    /* and back */
+    struct arena a;
+    arena_init(&a, 1024);
+    struct remote_write_series *out;
+    size_t n;
+    T_EQ_INT(remote_write_decode(sb.buf, sb.len, &a, &out, &n, &err), 0);
+    T_EQ_INT(n, 1);
+    T_EQ_INT(out[0].nsamples, 0);
+    T_EQ_INT(out[0].nhistograms, 1);
+    if (n == 1 && out[0].nhistograms == 1) {
+        const struct remote_write_histogram *h = &out[0].histograms[0];
+        T_EQ_FLOAT(h->count, 3.0, 0);
+        T_EQ_FLOAT(h->sum, 1.5, 0);
+        T_EQ_INT(h->schema, -1);
+        T_EQ_INT(h->npos_spans, 1);
+        T_EQ_INT(h->pos_spans[0].offset, -2);
+        T_EQ_INT(h->pos_spans[0].length, 2);
+        T_EQ_INT(h->npos_counts, 2);
+        T_EQ_FLOAT(h->pos_counts[1], 2.0, 0);
+        T_EQ_INT(h->nneg_spans, 0);
+        T_EQ_INT(h->timestamp_ms, 1000);
+    }
+    /* spans that do not cover the counts are refused */
+    struct remote_write_histogram bad = hist_one;
+    bad.npos_counts = 1;
+    s.histograms = &bad;
+    strbuf_reset(&sb);
+    T_EQ_INT(remote_write_encode(&s, 1, &sb, &err), -1);
+    T_CHECK(strstr(err.msg, "spans do not cover") != NULL);
+    arena_release(&a);
+    strbuf_release(&sb);
+}
+
 static void test_encode_stale_and_zero(void)
 {
     const struct remote_write_label labels[] = {{"__name__", "m"}};
     const struct remote_write_sample samples[] = {{remote_write_stale_nan(), 5}, {0.0, 0}};
     /* Timestamps must not decrease; 5 then 0 is refused, so order them. */
     const struct remote_write_sample ordered[] = {samples[1], samples[0]};
-    const struct remote_write_series s = {labels, 1, ordered, 2};
+    const struct remote_write_series s = {labels, 1, ordered, 2, NULL, 0};
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(remote_write_encode(&s, 1, &sb, NULL), 0);
     T_BYTES(&sb, 0x0a, 0x1e,                                  /* TimeSeries, 30 bytes */
@@ -221,7 +293,7 @@ static void test_label_order_and_empty_values(void)
     const struct remote_write_label labels[] = {
         {"b", "1"}, {"c", ""}, {"a", "2"}, {"_x", "gr\xc3\xbc\xc3\x9f\xe2\x82\xac\xf0\x9f\x94\xa5"}, {"B", "4"}};
     const struct remote_write_sample samples[] = {{2, 7}};
-    const struct remote_write_series s = {labels, 5, samples, 1};
+    const struct remote_write_series s = {labels, 5, samples, 1, NULL, 0};
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(remote_write_encode(&s, 1, &sb, NULL), 0);
     struct arena a;
@@ -263,22 +335,22 @@ static void test_encode_errors(void)
         struct remote_write_series s;
         const char *msg;
     } cases[] = {
-        {"duplicate", {dup, 3, one, 1}, "duplicate label name \"a\" (series 1)"},
-        {"empty name", {empty_name, 1, one, 1}, "empty label name (series 1)"},
-        {"digit first", {bad_name, 1, one, 1}, "invalid label name \"1a\" (series 1)"},
-        {"dash", {dash, 1, one, 1}, "invalid label name \"a-b\" (series 1)"},
-        {"metric name", {bad_metric, 1, one, 1}, "invalid metric name \"a-b\" (series 1)"},
-        {"no labels", {only_empty, 1, one, 1}, "series has no labels with values (series 1)"},
-        {"no samples", {ok, 1, one, 0}, "series has no samples (series 1)"},
-        {"latin-1", {latin1, 2, one, 1}, "label city has a value that is not valid UTF-8 (series 1)"},
-        {"overlong", {overlong, 2, one, 1}, "label slash has a value that is not valid UTF-8 (series 1)"},
-        {"surrogate", {surrogate, 2, one, 1}, "label s has a value that is not valid UTF-8 (series 1)"},
-        {"truncated", {cut, 2, one, 1}, "label s has a value that is not valid UTF-8 (series 1)"},
-        {"backwards", {ok, 1, backwards, 2}, "samples out of timestamp order (1 after 2) (series 1)"},
+        {"duplicate", {dup, 3, one, 1, NULL, 0}, "duplicate label name \"a\" (series 1)"},
+        {"empty name", {empty_name, 1, one, 1, NULL, 0}, "empty label name (series 1)"},
+        {"digit first", {bad_name, 1, one, 1, NULL, 0}, "invalid label name \"1a\" (series 1)"},
+        {"dash", {dash, 1, one, 1, NULL, 0}, "invalid label name \"a-b\" (series 1)"},
+        {"metric name", {bad_metric, 1, one, 1, NULL, 0}, "invalid metric name \"a-b\" (series 1)"},
+        {"no labels", {only_empty, 1, one, 1, NULL, 0}, "series has no labels with values (series 1)"},
+        {"no samples", {ok, 1, one, 0, NULL, 0}, "series has no samples (series 1)"},
+        {"latin-1", {latin1, 2, one, 1, NULL, 0}, "label city has a value that is not valid UTF-8 (series 1)"},
+        {"overlong", {overlong, 2, one, 1, NULL, 0}, "label slash has a value that is not valid UTF-8 (series 1)"},
+        {"surrogate", {surrogate, 2, one, 1, NULL, 0}, "label s has a value that is not valid UTF-8 (series 1)"},
+        {"truncated", {cut, 2, one, 1, NULL, 0}, "label s has a value that is not valid UTF-8 (series 1)"},
+        {"backwards", {ok, 1, backwards, 2, NULL, 0}, "samples out of timestamp order (1 after 2) (series 1)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* A valid series first: the failed call must leave out as it was. */
-        const struct remote_write_series both[] = {{ok, 1, one, 1}, cases[i].s};
+        const struct remote_write_series both[] = {{ok, 1, one, 1, NULL, 0}, cases[i].s};
         struct strbuf sb = STRBUF_INIT;
         strbuf_addstr(&sb, "keep");
         struct remote_write_error err = {""};
@@ -295,7 +367,7 @@ static void test_decode_round_trip(void)
     const struct remote_write_label l2[] = {{"__name__", "other"}, {"le", "+Inf"}};
     const struct remote_write_sample s1[] = {{0.25, -5}, {remote_write_stale_nan(), 1700000000123}};
     const struct remote_write_sample s2[] = {{-INFINITY, 0}, {NAN, 1}, {1e-300, 2}};
-    const struct remote_write_series in[] = {{l1, 2, s1, 2}, {l2, 2, s2, 3}};
+    const struct remote_write_series in[] = {{l1, 2, s1, 2, NULL, 0}, {l2, 2, s2, 3, NULL, 0}};
     struct strbuf sb = STRBUF_INIT;
     T_EQ_INT(remote_write_encode(in, 2, &sb, NULL), 0);
     /* An unknown field (15, varint) appended to the request is skipped. */
@@ -361,7 +433,7 @@ static void test_snappy(void)
     for (int i = 0; i < 500; i++) {
         snprintf(inst, sizeof inst, "host-%03d:9100", i);
         labels[1].value = inst;
-        struct remote_write_series s = {labels, 2, &sample, 1};
+        struct remote_write_series s = {labels, 2, &sample, 1, NULL, 0};
         T_EQ_INT(remote_write_encode(&s, 1, &raw, &err), 0);
     }
     T_EQ_INT(remote_write_compress(raw.buf, raw.len, &c, &err), 0);
@@ -531,7 +603,7 @@ static enum remote_write_push_result push_n(struct remote_write_queue *q, int i,
     struct remote_write_sample samples[8];
     for (size_t j = 0; j < nsamples && j < 8; j++)
         samples[j] = (struct remote_write_sample){i, 1000 * (int64_t)(j + 1) + i};
-    struct remote_write_series s = {labels, 2, samples, nsamples};
+    struct remote_write_series s = {labels, 2, samples, nsamples, NULL, 0};
     enum remote_write_push_result r = remote_write_queue_push(q, &s, NULL);
     /* The queue copied everything: scribble over the caller's memory. */
     memset(value, 'X', sizeof value - 1);
@@ -592,6 +664,51 @@ static void test_queue_batches(void)
             T_EQ_INT(out[0].nsamples, 3);
     }
     T_EQ_INT(s.bytes_sent, bytes);
+    arena_release(&a);
+    remote_write_queue_free(q);
+    fake_release(&f);
+}
+
+/* A histogram goes through the queue deep-copied (the caller's arrays are
+ * gone by the time it is sent) and counts as one sample. */
+static void test_queue_histogram(void)
+{
+    static const long ok[] = {200};
+    struct fake f;
+    fake_init(&f, ok, 1);
+    struct remote_write_config c;
+    fake_config(&c, &f);
+    struct remote_write_queue *q = remote_write_queue_new(&c, NULL);
+    T_CHECK(q != NULL);
+    if (!q)
+        return;
+    struct remote_write_label labels[] = {{"__name__", "h"}};
+    struct remote_write_bucket_span spans[] = {{-2, 2}};
+    double counts[] = {1.0, 2.0};
+    struct remote_write_histogram h = hist_one;
+    h.pos_spans = spans;
+    h.pos_counts = counts;
+    struct remote_write_series s = {labels, 1, NULL, 0, &h, 1};
+    T_EQ_INT(remote_write_queue_push(q, &s, NULL), REMOTE_WRITE_QUEUED);
+    memset(spans, 0xff, sizeof spans);
+    memset(counts, 0xff, sizeof counts);
+    T_EQ_INT(remote_write_queue_start(q, NULL), 0);
+    remote_write_queue_stop(q);
+    struct remote_write_stats st;
+    remote_write_queue_stats(q, &st);
+    T_EQ_INT(st.samples_sent, 1);
+    T_EQ_INT(st.highest_sent_ms, 1000);
+    struct arena a;
+    arena_init(&a, 1024);
+    struct remote_write_series *out;
+    T_EQ_INT(fake_calls(&f), 1);
+    if (fake_calls(&f) == 1 && fake_decode(&f, 0, &a, &out) == 1 && out[0].nhistograms == 1) {
+        T_EQ_INT(out[0].histograms[0].pos_spans[0].offset, -2);
+        T_EQ_FLOAT(out[0].histograms[0].pos_counts[0], 1.0, 0);
+        T_EQ_FLOAT(out[0].histograms[0].pos_counts[1], 2.0, 0);
+    } else {
+        T_FAIL_("the histogram did not arrive");
+    }
     arena_release(&a);
     remote_write_queue_free(q);
     fake_release(&f);
@@ -735,12 +852,12 @@ static void test_queue_full_and_invalid(void)
     struct remote_write_error err;
     struct remote_write_label labels[] = {{"__name__", "m"}, {"k", "v"}};
     struct remote_write_sample two[] = {{1, 1}, {2, 2}};
-    struct remote_write_series s2 = {labels, 2, two, 2};
+    struct remote_write_series s2 = {labels, 2, two, 2, NULL, 0};
     T_EQ_INT(remote_write_queue_push(q, &s2, &err), REMOTE_WRITE_FULL);
     T_EQ_STR(err.msg, "remote write queue is full");
     T_EQ_INT(push_n(q, 3, 1), REMOTE_WRITE_QUEUED); /* exactly fills it */
     struct remote_write_label dup[] = {{"a", "1"}, {"a", "2"}};
-    struct remote_write_series bad = {dup, 2, two, 1};
+    struct remote_write_series bad = {dup, 2, two, 1, NULL, 0};
     T_EQ_INT(remote_write_queue_push(q, &bad, &err), REMOTE_WRITE_INVALID);
     T_EQ_STR(err.msg, "duplicate label name \"a\"");
     struct remote_write_stats s;
@@ -849,6 +966,7 @@ int main(void)
     t_run("nested message with a two-byte length", test_nested_length);
     t_run("reader fields and malformed input", test_reader);
     t_run("WriteRequest against hand-computed bytes", test_encode_hand_computed);
+    t_run("float native histogram against hand-derived bytes", test_encode_histogram);
     t_run("staleness marker bits and zero sample", test_encode_stale_and_zero);
     t_run("labels sorted bytewise, empty values dropped", test_label_order_and_empty_values);
     t_run("invalid series refused, output untouched", test_encode_errors);
@@ -857,6 +975,7 @@ int main(void)
     t_run("snappy block format and round trip", test_snappy);
     t_run("configuration checks", test_config_check);
     t_run("queue batches whole series in order", test_queue_batches);
+    t_run("a histogram through the queue", test_queue_histogram);
     t_run("partial batch flushed at its deadline", test_queue_deadline_flush);
     t_run("5xx and connection errors retried with backoff", test_queue_retries);
     t_run("Retry-After honoured", test_queue_retry_after);
