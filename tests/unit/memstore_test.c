@@ -125,10 +125,43 @@ static void test_histograms_and_drop(void)
     memstore_release(&ms);
 }
 
+/* Windows in any order (each select starts its search where the last one
+ * started) find exactly the samples a scan finds. */
+static void test_windows_any_order(void)
+{
+    struct memstore ms;
+    memstore_init(&ms);
+    struct memstore_series *s = add(&ms, "w", "x");
+    for (int i = 0; i < 1000; i++)
+        memstore_append(s, (int64_t)i * 15000 + (i % 7) * 100, i);
+    struct arena a;
+    arena_init(&a, 0);
+    uint64_t r = 12345;
+    struct arena_mark m0 = arena_mark(&a);
+    for (int k = 0; k < 2000; k++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t mint = (int64_t)((r >> 33) % 16000000) - 500000;
+        int64_t maxt = mint + (int64_t)((r >> 13) % (k % 3 ? 400000 : 16000000));
+        size_t want = 0, first = 0;
+        for (size_t j = 0; j < s->n; j++)
+            if (s->t[j] >= mint && s->t[j] <= maxt && !want++)
+                first = j;
+        struct storage_series *ss;
+        T_EQ_INT(sel(&ms, &a, "w", mint, maxt, &ss), 1);
+        T_EQ_INT(ss[0].n, want);
+        if (want && ss[0].n == want)
+            T_EQ_INT(ss[0].pts[0].t_ms, s->t[first]);
+        arena_reset(&a, m0);
+    }
+    arena_release(&a);
+    memstore_release(&ms);
+}
+
 int main(void)
 {
     t_run("appends keep time order, same time replaces", test_append_order);
     t_run("select by matchers and window", test_select);
     t_run("histograms by index, drop before", test_histograms_and_drop);
+    t_run("windows in any order", test_windows_any_order);
     return t_done();
 }
