@@ -257,6 +257,8 @@ void memstore_series_drop_before(struct memstore_series *s, int64_t cutoff_ms)
     memmove(s->t, s->t + a, (s->n - a) * sizeof *s->t);
     memmove(s->v, s->v + a, (s->n - a) * sizeof *s->v);
     s->n -= a;
+    if (!s->nh)
+        return;
     size_t k = hist_lower_bound(s, a);
     memmove(s->h, s->h + k, (s->nh - k) * sizeof *s->h);
     s->nh -= k;
