@@ -499,7 +499,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
     if (!s)
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
-    bool smoothed = n->u.vs.ext == AST_EXT_SMOOTHED;
+    bool smoothed = n->u.vs.ext == AST_EXT_SMOOTHED && !own_time; /* timestamp() reads raw samples, as upstream */
     struct vsample *vs = ev_vec_alloc(ev, s->n);
     if (ev->inputs)
         fresh_table_begin(ev->inputs, ev->a, s->n);

@@ -148,6 +148,8 @@ static void test_smoothed_lookup(void)
     /* past the last sample the value is carried */
     T_EQ_FLOAT(one_at("ctr_total smoothed", 610000), 40, 1e-12);
     T_EQ_FLOAT(one_at("ctr_total offset -7s500ms smoothed", 0), 0.5, 1e-12);
+    /* timestamp() reads the raw sample, as upstream does */
+    T_EQ_FLOAT(one_at("timestamp(ctr_total smoothed)", 7500), 0, 1e-12);
 }
 
 static void test_errors_and_ranges(void)
