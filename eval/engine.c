@@ -14,6 +14,7 @@
 #include "base/strbuf.h"
 #include "eval/ev.h"
 #include "eval/fn.h"
+#include "eval/fn_extended.h"
 #include "eval/histogram.h"
 
 #define DEFAULT_LOOKBACK_MS (5 * 60 * 1000)
@@ -283,7 +284,7 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
         lo = hi = at_time(ev, tm, lo);
     if (ev->prov && ev->o->fresh)
         back += ev->o->fresh->extra_window_ms; /* unchanged_for beyond the lookback */
-    int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms;
+    int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms + fn_ext_ahead_ms(ev, vs);
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
     s->owner = owner;
@@ -404,7 +405,7 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
     case AST_VECTOR_SELECTOR:
         return plan_fetch(ev, n, lo, hi, ev->lookback_ms, NULL);
     case AST_MATRIX_SELECTOR:
-        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms, NULL);
+        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms + fn_ext_behind_ms(ev, n->u.ms.vs), NULL);
     case AST_SUBQUERY: {
         const struct ast_time_mod *tm = &n->u.sq.tm;
         if (tm->at != AST_AT_NONE)
@@ -498,6 +499,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
     if (!s)
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
     int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
+    bool smoothed = n->u.vs.ext == AST_EXT_SMOOTHED && !own_time; /* timestamp() reads raw samples, as upstream */
     struct vsample *vs = ev_vec_alloc(ev, s->n);
     if (ev->inputs)
         fresh_table_begin(ev->inputs, ev->a, s->ls, s->ss, s->n, ref);
@@ -506,6 +508,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
         size_t j = upper_bound(ss->pts, ss->n, ref);
+        if (smoothed)
+            j = fn_ext_skip_stale(ss->pts, j);
         if (j == 0)
             continue;
         const struct sample *p = &ss->pts[j - 1];
@@ -514,6 +518,8 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
         vs[k].ls = s->ls[i];
         vs[k].v = p->v;
         vs[k].h = p->h;
+        if (smoothed && !fn_ext_smooth(ev, n, ss->pts, ss->n, j - 1, ref, &vs[k]))
+            continue;
         vs[k].t_ms = own_time ? p->t_ms : t;
         vs[k].drop_name = false;
         vs[k].prov = NULL;
@@ -544,7 +550,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     if (!s)
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
     int64_t ref = at_time(ev, &vsn->u.vs.tm, t) - vsn->u.vs.tm.offset_ms;
-    int64_t from = ref - n->u.ms.range_ms;
+    int64_t from = ref - n->u.ms.range_ms - fn_ext_behind_ms(ev, vsn), to = ref + fn_ext_ahead_ms(ev, vsn);
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
     if (ev->inputs)
@@ -553,7 +559,7 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     size_t k = 0, total = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct storage_series *ss = &s->ss[i];
-        size_t a = upper_bound(ss->pts, ss->n, from), b = upper_bound(ss->pts, ss->n, ref);
+        size_t a = upper_bound(ss->pts, ss->n, from), b = upper_bound(ss->pts, ss->n, to);
         if (a >= b)
             continue;
         size_t stale = 0;
@@ -870,7 +876,7 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
 {
     const struct fn_info *fi = n->u.call.fn;
     size_t na = n->u.call.nargs;
-    struct fn_args fa = {ev, n, ARENA_NEWN(ev->a, struct value, na ? na : 1), na, t, 0, t};
+    struct fn_args fa = {ev, n, ARENA_NEWN(ev->a, struct value, na ? na : 1), na, t, 0, t, AST_EXT_NONE};
     if (fi->id == FN_TIMESTAMP && na == 1) {
         const struct ast_node *arg = ev_unparen(n->u.call.args[0]);
         if (arg->kind == AST_VECTOR_SELECTOR) {
@@ -890,6 +896,8 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
         if (u->kind == AST_MATRIX_SELECTOR) {
             fa.range_ms = u->u.ms.range_ms;
             if (eval_matrix_selector(ev, u, t, &fa.args[i], &fa.ref_ms) < 0)
+                return -1;
+            if (u->u.ms.vs->u.vs.ext != AST_EXT_NONE && fn_ext_prepare(&fa, u, &fa.args[i]) < 0)
                 return -1;
         } else if (u->kind == AST_SUBQUERY) {
             fa.range_ms = u->u.sq.range_ms;
@@ -963,7 +971,9 @@ int ev_eval(struct ev *ev, const struct ast_node *n, int64_t t, struct value *ou
         return ev_vector_selector(ev, n, t, false, out);
     case AST_MATRIX_SELECTOR: {
         int64_t ref;
-        return eval_matrix_selector(ev, n, t, out, &ref);
+        if (eval_matrix_selector(ev, n, t, out, &ref) < 0)
+            return -1;
+        return n->u.ms.vs->u.vs.ext != AST_EXT_NONE ? fn_ext_matrix(ev, n, ref, out) : 0;
     }
     case AST_SUBQUERY: {
         int64_t ref;

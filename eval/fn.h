@@ -25,6 +25,7 @@ struct fn_args {
     int64_t t;                    /* evaluation time (ms) */
     int64_t range_ms;             /* window length of the range-vector argument */
     int64_t ref_ms;               /* window end (t - offset, or the @ time) */
+    enum ast_ext ext;             /* anchored / smoothed range argument (fn_extended.c) */
 };
 
 typedef int (*fn_impl)(struct fn_args *fa, struct value *out);

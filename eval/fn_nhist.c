@@ -8,6 +8,7 @@
 
 #include "base/arena.h"
 #include "eval/fn.h"
+#include "eval/fn_extended.h"
 #include "eval/fn_matrix.h"
 #include "eval/histogram.h"
 
@@ -641,7 +642,8 @@ int fn_nhist_rate_family(struct fn_args *fa, struct value *out)
                 series_warn(fa, W_MIXED, se);
                 ok = false;
             } else {
-                h = hist_extrapolated(fa, se, id != FN_DELTA, id == FN_RATE);
+                h = fa->ext != AST_EXT_NONE ? fn_ext_hist_rate(fa, se, id != FN_DELTA, id == FN_RATE)
+                                            : hist_extrapolated(fa, se, id != FN_DELTA, id == FN_RATE);
                 ok = h != NULL;
             }
         }

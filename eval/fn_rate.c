@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "eval/fn_extended.h"
 #include "eval/fn_matrix.h"
 
 size_t fn_matrix_arg(const struct fn_args *fa)
@@ -43,6 +44,8 @@ int fn_matrix_each(struct fn_args *fa, fn_series_fn f, bool keep_name, struct va
 static bool extrapolated(struct fn_args *fa, const struct series *s, bool counter, bool rate,
                          double *out)
 {
+    if (fa->ext != AST_EXT_NONE)
+        return fn_ext_rate(fa, s, counter, rate, out);
     if (s->n < 2)
         return false;
     int64_t range_start = fa->ref_ms - fa->range_ms, range_end = fa->ref_ms;

@@ -115,6 +115,14 @@ enum ast_at {
     AST_AT_END,      /* @ end() */
 };
 
+/* The experimental anchored / smoothed modifier of a selector (Prometheus's
+ * promql-extended-range-selectors): how range boundaries pick samples. */
+enum ast_ext {
+    AST_EXT_NONE = 0, /* neither written */
+    AST_EXT_ANCHORED, /* anchored: the last sample at or before the range start is the baseline */
+    AST_EXT_SMOOTHED, /* smoothed: values at the boundaries are interpolated */
+};
+
 /* offset and @ as written on a selector or subquery. */
 struct ast_time_mod {
     int64_t offset_ms; /* offset (negative allowed); 0 when absent */
@@ -175,6 +183,7 @@ struct ast_node {
             struct ast_matcher *matchers;  /* all matchers, incl. __name__="name" first when name set */
             size_t nmatchers;
             struct ast_time_mod tm;        /* offset / @ */
+            enum ast_ext ext;              /* anchored / smoothed (also for the range of a matrix selector) */
         } vs;          /* AST_VECTOR_SELECTOR */
         struct {
             struct ast_node *vs;           /* the AST_VECTOR_SELECTOR (carries offset/@) */

@@ -165,6 +165,15 @@ static void write_at(struct strbuf *out, const struct ast_time_mod *tm)
     }
 }
 
+/* anchored / smoothed sit between @ and offset, as upstream prints them. */
+static void write_ext(struct strbuf *out, enum ast_ext ext)
+{
+    if (ext == AST_EXT_ANCHORED)
+        strbuf_addstr(out, " anchored");
+    else if (ext == AST_EXT_SMOOTHED)
+        strbuf_addstr(out, " smoothed");
+}
+
 static void write_offset(struct strbuf *out, const struct ast_time_mod *tm)
 {
     if (tm->offset_ms > 0) {
@@ -245,6 +254,7 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
     case AST_VECTOR_SELECTOR:
         write_selector(out, n);
         write_at(out, &n->u.vs.tm);
+        write_ext(out, n->u.vs.ext);
         write_offset(out, &n->u.vs.tm);
         break;
     case AST_MATRIX_SELECTOR: {
@@ -253,6 +263,7 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         strbuf_addch(out, '[');
         parse_format_duration(out, n->u.ms.range_ms);
         strbuf_addch(out, ']');
+        write_ext(out, vs->u.vs.ext);
         write_at(out, &vs->u.vs.tm);
         write_offset(out, &vs->u.vs.tm);
         break;
@@ -376,6 +387,7 @@ static void dump_selector(struct strbuf *out, const struct ast_node *n)
     }
     free(parts);
     dump_tm(out, &n->u.vs.tm);
+    write_ext(out, n->u.vs.ext);
     strbuf_addch(out, ')');
 }
 

@@ -39,6 +39,8 @@ struct ast_node *pq_build_offset(struct pq_ctx *c, struct ast_node *e, struct as
 struct ast_node *pq_build_at(struct pq_ctx *c, struct ast_node *e, double ts, struct span sp);
 struct ast_node *pq_build_at_fn(struct pq_ctx *c, struct ast_node *e, const struct pq_tok *fn,
                                 struct span fnsp, struct span sp);
+/* expr anchored / expr smoothed (build_ext.c). */
+struct ast_node *pq_build_ext(struct pq_ctx *c, struct ast_node *e, enum ast_ext ext);
 struct ast_node *pq_build_matrix(struct pq_ctx *c, struct ast_node *e, struct ast_node *range,
                                  struct span brackets, struct span sp);
 struct ast_node *pq_build_subquery(struct pq_ctx *c, struct ast_node *e, struct ast_node *range,

@@ -34,6 +34,7 @@ static const struct {
     {"ignoring", TOK_IGNORING}, {"group_left", TOK_GROUP_LEFT},
     {"group_right", TOK_GROUP_RIGHT}, {"bool", TOK_BOOL},
     {"inf", TOK_NUMBER},       {"nan", TOK_NUMBER},
+    {"anchored", TOK_ANCHORED}, {"smoothed", TOK_SMOOTHED},
 };
 
 static int keyword(const char *s, size_t len)

@@ -80,10 +80,12 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %token <tok> SUM AVG COUNT MIN MAX GROUP STDDEV STDVAR TOPK BOTTOMK COUNT_VALUES QUANTILE
 %token <tok> LIMITK LIMIT_RATIO
 %token <tok> BOOL BY WITHOUT ON IGNORING GROUP_LEFT GROUP_RIGHT OFFSET
+%token <tok> ANCHORED SMOOTHED
 
 %type <node> expr aggregate_expr binary_expr paren_expr unary_expr matrix_selector subquery_expr
 %type <node> offset_expr at_expr number_literal string_literal vector_selector label_matchers function_call
 %type <node> duration_literal range_duration signed_duration
+%type <node> extended_expr
 %type <nodes> function_call_body function_call_args
 %type <strs> grouping_labels grouping_label_list maybe_grouping_labels
 %type <tok> grouping_label maybe_label metric_identifier aggregate_op unary_op match_op string_identifier
@@ -106,6 +108,7 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %left MUL DIV MOD ATAN2
 %right POW
 %precedence OFFSET AT
+%precedence ANCHORED SMOOTHED
 %precedence LEFT_BRACKET
 %precedence LEFT_PAREN
 
@@ -130,6 +133,7 @@ expr:
   | subquery_expr
   | offset_expr
   | at_expr
+  | extended_expr
   ;
 
 /* Aggregations. */
@@ -270,6 +274,13 @@ at_expr:
   | expr AT error  { pq_unexpected(c, "@", "timestamp"); $$ = $1; }
   ;
 
+/* anchored and smoothed modifiers (experimental). */
+
+extended_expr:
+    expr ANCHORED  { $$ = pq_build_ext(c, $1, AST_EXT_ANCHORED); }
+  | expr SMOOTHED  { $$ = pq_build_ext(c, $1, AST_EXT_SMOOTHED); }
+  ;
+
 /* Range selectors and subqueries. */
 
 matrix_selector:
@@ -353,6 +364,7 @@ metric_identifier:
     AVG | BOTTOMK | BY | COUNT | COUNT_VALUES | GROUP | IDENTIFIER | LAND | LOR | LUNLESS | MAX
   | METRIC_IDENTIFIER | MIN | OFFSET | QUANTILE | STDDEV | STDVAR | SUM | TOPK | WITHOUT
   | LIMITK | LIMIT_RATIO
+  | ANCHORED | SMOOTHED
   ;
 
 /* Words that may name a label in by/without/on/ignoring/group_x lists. */
@@ -360,6 +372,7 @@ maybe_label:
     AVG | BOOL | BOTTOMK | BY | COUNT | COUNT_VALUES | GROUP | GROUP_LEFT | GROUP_RIGHT
   | IDENTIFIER | IGNORING | LAND | LOR | LUNLESS | MAX | METRIC_IDENTIFIER | MIN | OFFSET | ON
   | QUANTILE | STDDEV | STDVAR | SUM | TOPK | ATAN2 | LIMITK | LIMIT_RATIO
+  | ANCHORED | SMOOTHED
   ;
 
 /* Literals. */
