@@ -12,6 +12,8 @@ tests/suites/scenarios_e2e.sh. Every answer is one line on stdout.
       how many such notifications were recorded
   scen_check.py heed URL ALERTNAME [LABEL=VALUE...]
       heed's /api/v1/alerts: "<state>/<freshness state>", or "none"
+  scen_check.py active-at URL ALERTNAME [LABEL=VALUE...]
+      the activeAt heed's /api/v1/alerts gives the alert, or "none"
   scen_check.py health URL RULENAME
       the rule's health in heed's /api/v1/rules
 """
@@ -65,6 +67,13 @@ def main():
         for a in get(url + "/api/v1/alerts")["data"]["alerts"]:
             if matches(a["labels"], name, sel):
                 print("%s/%s" % (a["state"], a.get("freshness", {}).get("state", "?")))
+                return
+        print("none")
+    elif cmd == "active-at":
+        url, name, sel = sys.argv[2], sys.argv[3], sys.argv[4:]
+        for a in get(url + "/api/v1/alerts")["data"]["alerts"]:
+            if matches(a["labels"], name, sel):
+                print(a["activeAt"])
                 return
         print("none")
     elif cmd == "health":

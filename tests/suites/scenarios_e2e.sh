@@ -16,6 +16,9 @@
 # and durations scaled from minutes to seconds (5m -> 5s, max_hold 1h ->
 # 15s, max_unchanged 15m -> 5s). The same stories over the recorded series,
 # at their own time scale, are tests/unit/scenarios_test.c (embedded backend).
+# Scenario 5 also kills heed with SIGKILL (firing stays firing, pending keeps
+# its for progress, no second page), stops the backend and Alertmanager.
+# SCENARIOS="1 5" runs some of them. Takes about 3.5 minutes.
 # Skips (exit 0) if Prometheus or Alertmanager is not installed.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -228,7 +231,7 @@ for profile in default compat; do
     if [ $profile = default ]; then
         # b's series ended (staleness markers): held, not resolved, named
         expect "pod b held on gone inputs (heed API firing/held)" wait_for 20 heed_is firing/held HighErrorRate pod=b
-        expect "pod c held too" heed_is firing/held HighErrorRate pod=c
+        expect "pod c held too" wait_for 5 heed_is firing/held HighErrorRate pod=c
         # the series are listed in fingerprint order: either may come first
         gone_b="$(series_of errors_total b) (gone), $(series_of requests_total b) (gone)"
         gone_b2="$(series_of requests_total b) (gone), $(series_of errors_total b) (gone)"
@@ -372,6 +375,10 @@ groups:
         expr: rate(errors_total[5s]) / rate(requests_total[5s]) > 0.05
         for: 2s
         annotations: {summary: "api errors"}
+      - alert: ApiErrorsSustained
+        expr: rate(errors_total[5s]) / rate(requests_total[5s]) > 0.05
+        for: 20s
+        annotations: {summary: "api errors for a while"}
 EOF
 # explicit resolves Alertmanager received from its clients (not its own timeouts)
 am_resolves_received() {
@@ -386,6 +393,33 @@ for profile in default compat; do
     expect "HeedWatchdog always firing in Alertmanager" wait_for 20 am_active HeedWatchdog
     expect "ApiErrors firing" wait_for 30 am_active ApiErrors pod=api
     starts=$(am_of ApiErrors pod=api | sed 's/.* //')
+    # heed killed with SIGKILL while ApiErrors fires and ApiErrorsSustained is pending
+    expect_eq "ApiErrorsSustained pending" "$(heed_of ApiErrorsSustained pod=api)" pending/fresh
+    active=$($CHECK active-at "$HEED_URL" ApiErrorsSustained pod=api)
+    sleep 2 # the state file follows each change
+    kill -KILL "$HEED_PID"
+    e2e_stop "$HEED_PID"
+    "$HEED" run --config "$R/heed.yml" >>"$R/heed.log" 2>&1 &
+    HEED_PID=$!
+    e2e_track $HEED_PID
+    e2e_wait_url "$HEED_URL/-/ready" 20
+    expect "restarted: ApiErrors firing again in heed" wait_for 10 heed_is firing/fresh ApiErrors pod=api
+    expect_eq "restarted: ApiErrorsSustained keeps its for progress (same activeAt)" \
+        "$($CHECK active-at "$HEED_URL" ApiErrorsSustained pod=api)" "$active"
+    expect_eq "restarted: ApiErrors the same episode in Alertmanager (startsAt)" "$(am_of ApiErrors pod=api | sed 's/.* //')" "$starts"
+    expect "ApiErrorsSustained fires 20s after it became pending, not after the restart" wait_for 30 am_active ApiErrorsSustained pod=api
+    sus=$(am_of ApiErrorsSustained pod=api | sed 's/.* //')
+    expect "its startsAt ($sus) is activeAt ($active) + 20s, within 2 evaluations" python3 -c '
+import sys
+from datetime import datetime
+f = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+sys.exit(0 if 20 <= f(sys.argv[1]) - f(sys.argv[2]) <= 22.5 else 1)' "$sus" "$active"
+    expect_eq "no second page for ApiErrors (one firing episode notified)" \
+        "$(python3 -c '
+import json, sys
+s = {json.loads(l)["startsAt"] for l in open(sys.argv[1]) if json.loads(l)["status"] == "firing"
+     and json.loads(l)["labels"].get("alertname") == "ApiErrors" and json.loads(l)["labels"].get("run") == sys.argv[2]}
+print(len(s))' "$D/notifications" "$RUN")" 1
     # the backend goes away
     resolves_before=$(am_resolves_received)
     e2e_stop "$PROM_PID"
