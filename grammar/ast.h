@@ -139,6 +139,9 @@ struct ast_matching {
     size_t nlabels;
     const char **include;   /* group_left/group_right extra labels */
     size_t ninclude;
+    bool fill_lhs, fill_rhs; /* fill()/fill_left()/fill_right() (experimental): a missing */
+    double fill_lhs_v;       /* left or right sample takes this value instead of */
+    double fill_rhs_v;       /* leaving its match group out */
 };
 
 enum fn_id {

@@ -206,6 +206,50 @@ static void write_selector(struct strbuf *out, const struct ast_node *n)
     free(parts);
 }
 
+/* A float as Go's %v prints it (shortest digits; %e form below 1e-4 and from 1e6). */
+static void write_go_v(struct strbuf *out, double v)
+{
+    if (isnan(v) || isinf(v) || v == 0) {
+        pq_format_float(out, v);
+        return;
+    }
+    char buf[64];
+    int prec = 1;
+    for (; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    int exp = atoi(strchr(buf, 'e') + 1);
+    if (exp < -4 || exp >= 6) {
+        /* Go writes at least two exponent digits, as C does. */
+        strbuf_addstr(out, buf);
+        return;
+    }
+    pq_format_float(out, v);
+}
+
+/* fill modifiers as printer.go writes them: one fill when both sides agree. */
+static void write_fill(struct strbuf *out, const struct ast_matching *vm)
+{
+    if (vm->fill_lhs && vm->fill_rhs && vm->fill_lhs_v == vm->fill_rhs_v) { /* NaN never equals: two modifiers */
+        strbuf_addstr(out, " fill (");
+        write_go_v(out, vm->fill_lhs_v);
+        strbuf_addch(out, ')');
+        return;
+    }
+    if (vm->fill_lhs) {
+        strbuf_addstr(out, " fill_left (");
+        write_go_v(out, vm->fill_lhs_v);
+        strbuf_addch(out, ')');
+    }
+    if (vm->fill_rhs) {
+        strbuf_addstr(out, " fill_right (");
+        write_go_v(out, vm->fill_rhs_v);
+        strbuf_addch(out, ')');
+    }
+}
+
 static void write_matching(struct strbuf *out, const struct ast_matching *vm)
 {
     if (!vm)
@@ -221,6 +265,7 @@ static void write_matching(struct strbuf *out, const struct ast_matching *vm)
         write_labels(out, vm->include, vm->ninclude);
         strbuf_addch(out, ')');
     }
+    write_fill(out, vm);
 }
 
 void ast_print(struct strbuf *out, const struct ast_node *n)
@@ -445,6 +490,16 @@ void ast_dump(struct strbuf *out, const struct ast_node *n)
             dump_strs(out, vm->labels, vm->nlabels);
             strbuf_addch(out, ' ');
             dump_strs(out, vm->include, vm->ninclude);
+            if (vm->fill_lhs) {
+                strbuf_addstr(out, " (fill_left ");
+                pq_format_float(out, vm->fill_lhs_v);
+                strbuf_addch(out, ')');
+            }
+            if (vm->fill_rhs) {
+                strbuf_addstr(out, " (fill_right ");
+                pq_format_float(out, vm->fill_rhs_v);
+                strbuf_addch(out, ')');
+            }
             strbuf_addch(out, ')');
         }
         strbuf_addch(out, ' ');

@@ -305,6 +305,15 @@ void pq_build_matching_group(struct pq_ctx *c, struct pq_binmod *m, enum ast_car
     m->match->ninclude = l->n;
 }
 
+void pq_build_fill(struct pq_ctx *c, struct pq_binmod *m, bool lhs, double lv, bool rhs, double rv)
+{
+    (void)c;
+    m->match->fill_lhs = lhs;
+    m->match->fill_lhs_v = lv;
+    m->match->fill_rhs = rhs;
+    m->match->fill_rhs_v = rv;
+}
+
 static bool utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -339,6 +348,14 @@ struct pq_tok pq_build_grouping_label(struct pq_ctx *c, const struct pq_tok *t, 
     return r;
 }
 
+/* A binary expression's range as upstream computes it: from its left operand to its right one. */
+static struct span span_of_binary(const struct ast_node *lhs, const struct ast_node *rhs, struct span sp)
+{
+    if (lhs && rhs)
+        return (struct span){lhs->pos.start, rhs->pos.end};
+    return sp;
+}
+
 struct ast_node *pq_build_binary(struct pq_ctx *c, struct ast_node *lhs, enum ast_binop op,
                                  const struct pq_binmod *mod, struct ast_node *rhs, struct span sp)
 {
@@ -348,6 +365,8 @@ struct ast_node *pq_build_binary(struct pq_ctx *c, struct ast_node *lhs, enum as
     n->u.bin.rhs = rhs;
     n->u.bin.return_bool = mod->return_bool;
     n->u.bin.matching = mod->match;
+    if ((mod->match->fill_lhs || mod->match->fill_rhs) && !c->opts->experimental)
+        pq_error(c, DIAG_SYNTAX, span_of_binary(lhs, rhs, sp), "binop fill modifiers are experimental and not enabled");
     return finish(c, n, lhs, rhs, NULL);
 }
 

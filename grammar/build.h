@@ -26,6 +26,7 @@ struct pq_binmod pq_build_binmod(struct pq_ctx *c, bool return_bool);
 void pq_build_matching_labels(struct pq_ctx *c, struct pq_binmod *m, bool on, const struct pq_strs *l);
 void pq_build_matching_group(struct pq_ctx *c, struct pq_binmod *m, enum ast_card card,
                              const struct pq_strs *l);
+void pq_build_fill(struct pq_ctx *c, struct pq_binmod *m, bool lhs, double lv, bool rhs, double rv);
 struct pq_tok pq_build_grouping_label(struct pq_ctx *c, const struct pq_tok *t, struct span sp,
                                       bool quoted);
 struct ast_node *pq_build_binary(struct pq_ctx *c, struct ast_node *lhs, enum ast_binop op,

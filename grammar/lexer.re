@@ -33,6 +33,8 @@ static const struct {
     {"without", TOK_WITHOUT},  {"on", TOK_ON},
     {"ignoring", TOK_IGNORING}, {"group_left", TOK_GROUP_LEFT},
     {"group_right", TOK_GROUP_RIGHT}, {"bool", TOK_BOOL},
+    {"fill", TOK_FILL},        {"fill_left", TOK_FILL_LEFT},
+    {"fill_right", TOK_FILL_RIGHT},
     {"inf", TOK_NUMBER},       {"nan", TOK_NUMBER},
 };
 
@@ -334,6 +336,15 @@ static int nest(struct pq_ctx *c)
     return 0;
 }
 
+/* Whether the next non-blank byte after the current token is "(". */
+static bool followed_by_paren(const struct pq_ctx *c)
+{
+    const char *p = c->cur;
+    while (p < c->src + c->len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p < c->src + c->len && *p == '(';
+}
+
 /* Inside [ ] in duration position only these characters may follow. */
 static int bracket_punct(struct pq_ctx *c, int tok)
 {
@@ -482,6 +493,8 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
         }
         <EXPR> ident {
             int kw = keyword(c->tok, (size_t)(c->cur - c->tok));
+            if ((kw == TOK_FILL || kw == TOK_FILL_LEFT || kw == TOK_FILL_RIGHT) && !followed_by_paren(c))
+                kw = 0; /* fill words are keywords only before "(", so "fill + fill" names metrics */
             if (kw)
                 return kw;
             return memchr(c->tok, ':', (size_t)(c->cur - c->tok)) ? TOK_METRIC_IDENTIFIER : TOK_IDENTIFIER;

@@ -80,6 +80,7 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %token <tok> SUM AVG COUNT MIN MAX GROUP STDDEV STDVAR TOPK BOTTOMK COUNT_VALUES QUANTILE
 %token <tok> LIMITK LIMIT_RATIO
 %token <tok> BOOL BY WITHOUT ON IGNORING GROUP_LEFT GROUP_RIGHT OFFSET
+%token <tok> FILL FILL_LEFT FILL_RIGHT
 
 %type <node> expr aggregate_expr binary_expr paren_expr unary_expr matrix_selector subquery_expr
 %type <node> offset_expr at_expr number_literal string_literal vector_selector label_matchers function_call
@@ -90,7 +91,8 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %type <matchers> label_match_list
 %type <matcher> label_matcher
 %type <aggmod> aggregate_modifier
-%type <binmod> bool_modifier on_or_ignoring group_modifiers
+%type <binmod> bool_modifier on_or_ignoring group_modifiers bin_modifier
+%type <num> fill_value
 %type <num> number signed_number signed_or_unsigned_number
 
 %start start
@@ -99,6 +101,8 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
  * (offset, @, [range]) bind tightest. An empty label list after group_x
  * loses against a following "(", as goyacc's default shift does upstream. */
 %precedence EMPTY_LABELS
+%precedence EMPTY_FILL
+%precedence FILL FILL_LEFT FILL_RIGHT
 %left LOR
 %left LAND LUNLESS
 %left EQLC GTE GTR LSS LTE NEQ TRIM_UPPER TRIM_LOWER
@@ -161,24 +165,24 @@ aggregate_op:
 /* Binary expressions: each operator listed on its own for the precedences. */
 
 binary_expr:
-    expr ADD     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_ADD, &$3, $4, @$); }
-  | expr ATAN2   group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_ATAN2, &$3, $4, @$); }
-  | expr DIV     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_DIV, &$3, $4, @$); }
-  | expr EQLC    group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_EQLC, &$3, $4, @$); }
-  | expr GTE     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_GTE, &$3, $4, @$); }
-  | expr GTR     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_GTR, &$3, $4, @$); }
-  | expr LAND    group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LAND, &$3, $4, @$); }
-  | expr LOR     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LOR, &$3, $4, @$); }
-  | expr LSS     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LSS, &$3, $4, @$); }
-  | expr LTE     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LTE, &$3, $4, @$); }
-  | expr LUNLESS group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LUNLESS, &$3, $4, @$); }
-  | expr MOD     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_MOD, &$3, $4, @$); }
-  | expr MUL     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_MUL, &$3, $4, @$); }
-  | expr NEQ     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_NEQ, &$3, $4, @$); }
-  | expr POW     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_POW, &$3, $4, @$); }
-  | expr SUB     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_SUB, &$3, $4, @$); }
-  | expr TRIM_UPPER group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_UPPER, &$3, $4, @$); }
-  | expr TRIM_LOWER group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_LOWER, &$3, $4, @$); }
+    expr ADD     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_ADD, &$3, $4, @$); }
+  | expr ATAN2   bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_ATAN2, &$3, $4, @$); }
+  | expr DIV     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_DIV, &$3, $4, @$); }
+  | expr EQLC    bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_EQLC, &$3, $4, @$); }
+  | expr GTE     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_GTE, &$3, $4, @$); }
+  | expr GTR     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_GTR, &$3, $4, @$); }
+  | expr LAND    bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LAND, &$3, $4, @$); }
+  | expr LOR     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LOR, &$3, $4, @$); }
+  | expr LSS     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LSS, &$3, $4, @$); }
+  | expr LTE     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LTE, &$3, $4, @$); }
+  | expr LUNLESS bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LUNLESS, &$3, $4, @$); }
+  | expr MOD     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_MOD, &$3, $4, @$); }
+  | expr MUL     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_MUL, &$3, $4, @$); }
+  | expr NEQ     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_NEQ, &$3, $4, @$); }
+  | expr POW     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_POW, &$3, $4, @$); }
+  | expr SUB     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_SUB, &$3, $4, @$); }
+  | expr TRIM_UPPER bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_UPPER, &$3, $4, @$); }
+  | expr TRIM_LOWER bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_LOWER, &$3, $4, @$); }
   ;
 
 bool_modifier:
@@ -200,6 +204,28 @@ group_modifiers:
         { $$ = $1; pq_build_matching_group(c, &$$, AST_CARD_MANY_TO_ONE, &$3); }
   | on_or_ignoring GROUP_RIGHT maybe_grouping_labels
         { $$ = $1; pq_build_matching_group(c, &$$, AST_CARD_ONE_TO_MANY, &$3); }
+  ;
+
+/* fill(), fill_left(), fill_right() after the matching modifiers (experimental):
+ * the value a missing sample on that side takes. A following fill keyword is
+ * always the modifier, never a metric named fill. */
+bin_modifier:
+    group_modifiers %prec EMPTY_FILL
+  | group_modifiers FILL fill_value
+        { $$ = $1; pq_build_fill(c, &$$, true, $3, true, $3); }
+  | group_modifiers FILL_LEFT fill_value %prec EMPTY_FILL
+        { $$ = $1; pq_build_fill(c, &$$, true, $3, false, 0); }
+  | group_modifiers FILL_RIGHT fill_value %prec EMPTY_FILL
+        { $$ = $1; pq_build_fill(c, &$$, false, 0, true, $3); }
+  | group_modifiers FILL_LEFT fill_value FILL_RIGHT fill_value
+        { $$ = $1; pq_build_fill(c, &$$, true, $3, true, $5); }
+  | group_modifiers FILL_RIGHT fill_value FILL_LEFT fill_value
+        { $$ = $1; pq_build_fill(c, &$$, true, $5, true, $3); }
+  ;
+
+fill_value:
+    LEFT_PAREN number RIGHT_PAREN           { $$ = $2; }
+  | LEFT_PAREN unary_op number RIGHT_PAREN  { $$ = $2.s[0] == '-' ? -$3 : $3; }
   ;
 
 grouping_labels:
@@ -352,7 +378,7 @@ string_identifier: STRING ;
 metric_identifier:
     AVG | BOTTOMK | BY | COUNT | COUNT_VALUES | GROUP | IDENTIFIER | LAND | LOR | LUNLESS | MAX
   | METRIC_IDENTIFIER | MIN | OFFSET | QUANTILE | STDDEV | STDVAR | SUM | TOPK | WITHOUT
-  | LIMITK | LIMIT_RATIO
+  | LIMITK | LIMIT_RATIO | FILL | FILL_LEFT | FILL_RIGHT
   ;
 
 /* Words that may name a label in by/without/on/ignoring/group_x lists. */
@@ -360,6 +386,7 @@ maybe_label:
     AVG | BOOL | BOTTOMK | BY | COUNT | COUNT_VALUES | GROUP | GROUP_LEFT | GROUP_RIGHT
   | IDENTIFIER | IGNORING | LAND | LOR | LUNLESS | MAX | METRIC_IDENTIFIER | MIN | OFFSET | ON
   | QUANTILE | STDDEV | STDVAR | SUM | TOPK | ATAN2 | LIMITK | LIMIT_RATIO
+  | FILL | FILL_LEFT | FILL_RIGHT
   ;
 
 /* Literals. */
