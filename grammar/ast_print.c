@@ -167,7 +167,10 @@ static void write_at(struct strbuf *out, const struct ast_time_mod *tm)
 
 static void write_offset(struct strbuf *out, const struct ast_time_mod *tm)
 {
-    if (tm->offset_ms > 0) {
+    if (tm->offset_expr) {
+        strbuf_addstr(out, " offset ");
+        ast_dur_print(out, tm->offset_expr);
+    } else if (tm->offset_ms > 0) {
         strbuf_addstr(out, " offset ");
         parse_format_duration(out, tm->offset_ms);
     } else if (tm->offset_ms < 0) {
@@ -296,7 +299,10 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         const struct ast_node *vs = n->u.ms.vs;
         write_selector(out, vs);
         strbuf_addch(out, '[');
-        parse_format_duration(out, n->u.ms.range_ms);
+        if (n->u.ms.range_expr)
+            ast_dur_print(out, n->u.ms.range_expr);
+        else
+            parse_format_duration(out, n->u.ms.range_ms);
         strbuf_addch(out, ']');
         write_at(out, &vs->u.vs.tm);
         write_offset(out, &vs->u.vs.tm);
@@ -305,10 +311,15 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
     case AST_SUBQUERY:
         ast_print(out, n->u.sq.expr);
         strbuf_addch(out, '[');
-        parse_format_duration(out, n->u.sq.range_ms);
+        if (n->u.sq.range_expr)
+            ast_dur_print(out, n->u.sq.range_expr);
+        else
+            parse_format_duration(out, n->u.sq.range_ms);
         strbuf_addch(out, ':');
         if (n->u.sq.step_ms)
             parse_format_duration(out, n->u.sq.step_ms);
+        else if (n->u.sq.step_expr)
+            ast_dur_print(out, n->u.sq.step_expr);
         strbuf_addch(out, ']');
         write_at(out, &n->u.sq.tm);
         write_offset(out, &n->u.sq.tm);
@@ -383,6 +394,11 @@ static void dump_strs(struct strbuf *out, const char **l, size_t n)
 
 static void dump_tm(struct strbuf *out, const struct ast_time_mod *tm)
 {
+    if (tm->offset_expr) {
+        strbuf_addstr(out, " (offset ");
+        ast_dur_dump(out, tm->offset_expr);
+        strbuf_addch(out, ')');
+    }
     if (tm->offset_ms)
         strbuf_addf(out, " (offset %lld)", (long long)tm->offset_ms);
     if (tm->at == AST_AT_TIME)
@@ -446,11 +462,25 @@ void ast_dump(struct strbuf *out, const struct ast_node *n)
         break;
     case AST_MATRIX_SELECTOR:
         strbuf_addf(out, "(matrix %lld ", (long long)n->u.ms.range_ms);
+        if (n->u.ms.range_expr) {
+            ast_dur_dump(out, n->u.ms.range_expr);
+            strbuf_addch(out, ' ');
+        }
         ast_dump(out, n->u.ms.vs);
         strbuf_addch(out, ')');
         break;
     case AST_SUBQUERY:
         strbuf_addf(out, "(subquery %lld %lld", (long long)n->u.sq.range_ms, (long long)n->u.sq.step_ms);
+        if (n->u.sq.range_expr) {
+            strbuf_addstr(out, " (range ");
+            ast_dur_dump(out, n->u.sq.range_expr);
+            strbuf_addch(out, ')');
+        }
+        if (n->u.sq.step_expr) {
+            strbuf_addstr(out, " (step ");
+            ast_dur_dump(out, n->u.sq.step_expr);
+            strbuf_addch(out, ')');
+        }
         dump_tm(out, &n->u.sq.tm);
         strbuf_addch(out, ' ');
         ast_dump(out, n->u.sq.expr);

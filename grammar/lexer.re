@@ -35,6 +35,8 @@ static const struct {
     {"group_right", TOK_GROUP_RIGHT}, {"bool", TOK_BOOL},
     {"fill", TOK_FILL},        {"fill_left", TOK_FILL_LEFT},
     {"fill_right", TOK_FILL_RIGHT},
+    {"step", TOK_STEP},        {"range", TOK_RANGE},
+    {"min_of", TOK_MIN_OF},    {"max_of", TOK_MAX_OF},
     {"inf", TOK_NUMBER},       {"nan", TOK_NUMBER},
 };
 
@@ -431,6 +433,7 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
             return t;
         }
         <EXPR, BRACKET> ")"  {
+            bool dur_state = c->bracket_dur_state; /* ")" leaves the bracket state as it was */
             int t = bracket_punct(c, TOK_RIGHT_PAREN);
             if (t < 0)
                 return -1;
@@ -440,7 +443,7 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
             }
             c->depth--;
             if (c->cond == yycBRACKET)
-                c->bracket_dur_state = false;
+                c->bracket_dur_state = dur_state;
             return t;
         }
         <EXPR, BRACKET> "{"  {
@@ -501,9 +504,9 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
         }
         <BRACKET> [a-zA-Z_]+ {
             size_t n = (size_t)(c->cur - c->tok);
-            if ((n == 4 && !strncasecmp(c->tok, "step", 4)) || (n == 5 && !strncasecmp(c->tok, "range", 5)) ||
-                (n == 6 && (!strncasecmp(c->tok, "max_of", 6) || !strncasecmp(c->tok, "min_of", 6))))
-                return lex_fail(c, "experimental duration expression is not enabled%s", "", 0, 0);
+            int kw = keyword(c->tok, n);
+            if (kw == TOK_STEP || kw == TOK_RANGE || kw == TOK_MIN_OF || kw == TOK_MAX_OF)
+                return kw; /* the parser gates them as experimental */
             if (c->bracket_dur_state)
                 return fail_rune(c, "unexpected character in duration expression: %s", c->tok);
             return fail_rune(c, "unexpected character: %s, expected ':'", c->tok);
