@@ -410,7 +410,8 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
         const struct ast_time_mod *tm = &n->u.sq.tm;
         if (tm->at != AST_AT_NONE)
             lo = hi = at_time(ev, tm, lo);
-        return plan(ev, n->u.sq.expr, lo - ev_offset_ms(ev, tm) - ev_range_ms(ev, n), hi - ev_offset_ms(ev, tm));
+        int64_t off = ev_offset_ms(ev, tm);
+        return plan(ev, n->u.sq.expr, lo - off - ev_range_ms(ev, n), hi - off);
     }
     case AST_CALL:
         if (n->u.call.fn->id == FN_INFO) /* its second argument is a label filter, not a selector */
@@ -742,7 +743,9 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
 {
     const struct ast_time_mod *tm = &n->u.sq.tm;
     int64_t ref = at_time(ev, tm, t) - ev_offset_ms(ev, tm);
-    int64_t step = ev_subq_step_ms(ev, n) ? ev_subq_step_ms(ev, n) : ev->subq_step_ms;
+    int64_t step = ev_subq_step_ms(ev, n);
+    if (!step)
+        step = ev->subq_step_ms;
     int64_t from = ref - ev_range_ms(ev, n);
     int64_t first = (floor_div(from, step) + 1) * step; /* strictly after from, aligned to 0 */
     *ref_out = ref;

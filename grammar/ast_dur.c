@@ -63,7 +63,7 @@ static struct ast_dur *wrap(struct pq_ctx *c, struct ast_dur *d, struct span sp)
         d->wrapped = true;
         return d;
     }
-    struct ast_dur *w = new_dur(c, AST_DUR_NUMBER, (struct span){sp.start, d->pos.end});
+    struct ast_dur *w = new_dur(c, AST_DUR_NUMBER, sp);
     *w = *d;
     w->pos = (struct span){sp.start, d->pos.end};
     w->wrapped = true;
@@ -113,14 +113,10 @@ struct ast_dur *pq_dur_binary(struct pq_ctx *c, enum ast_dur_op op, struct span 
     return d;
 }
 
-struct ast_dur *pq_dur_call(struct pq_ctx *c, const struct pq_tok *name, struct span sp, struct ast_dur *l,
+/* step(), range(), min_of(l, r), max_of(l, r). */
+struct ast_dur *pq_dur_call(struct pq_ctx *c, enum ast_dur_op op, struct span sp, struct ast_dur *l,
                             struct ast_dur *r)
 {
-    enum ast_dur_op op = AST_DUR_STEP;
-    if (name->len == 5)
-        op = AST_DUR_RANGE;
-    else if (name->len == 6)
-        op = (name->s[1] == 'a' || name->s[1] == 'A') ? AST_DUR_MAX_OF : AST_DUR_MIN_OF;
     struct ast_dur *d = new_dur(c, op, sp);
     d->lhs = l;
     d->rhs = r;

@@ -25,7 +25,7 @@ struct ast_dur *pq_dur_unary(struct pq_ctx *c, const struct pq_tok *op, struct s
                              bool wrapped);
 struct ast_dur *pq_dur_binary(struct pq_ctx *c, enum ast_dur_op op, struct span opsp, struct ast_dur *l,
                               struct ast_dur *r);
-struct ast_dur *pq_dur_call(struct pq_ctx *c, const struct pq_tok *name, struct span sp, struct ast_dur *l,
+struct ast_dur *pq_dur_call(struct pq_ctx *c, enum ast_dur_op op, struct span sp, struct ast_dur *l,
                             struct ast_dur *r);
 struct ast_dur *pq_dur_signed_call(struct pq_ctx *c, const struct pq_tok *op, struct span opsp, struct ast_dur *d);
 struct ast_dur *pq_dur_positive(struct pq_ctx *c, struct ast_dur *d);

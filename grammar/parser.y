@@ -91,7 +91,7 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %type <nodes> function_call_body function_call_args
 %type <strs> grouping_labels grouping_label_list maybe_grouping_labels
 %type <tok> grouping_label maybe_label metric_identifier aggregate_op unary_op match_op string_identifier
-%type <tok> function_name max_of_min_of
+%type <tok> function_name
 %type <matchers> label_match_list
 %type <matcher> label_matcher
 %type <aggmod> aggregate_modifier
@@ -375,13 +375,13 @@ paren_duration_expr:
   ;
 
 dur_call:
-    STEP LEFT_PAREN RIGHT_PAREN   { $$ = pq_dur_call(c, &$1, @$, NULL, NULL); }
-  | RANGE LEFT_PAREN RIGHT_PAREN  { $$ = pq_dur_call(c, &$1, @$, NULL, NULL); }
-  | max_of_min_of LEFT_PAREN duration_expr COMMA duration_expr RIGHT_PAREN
-        { $$ = pq_dur_call(c, &$1, @$, $3, $5); }
+    STEP LEFT_PAREN RIGHT_PAREN   { $$ = pq_dur_call(c, AST_DUR_STEP, @$, NULL, NULL); }
+  | RANGE LEFT_PAREN RIGHT_PAREN  { $$ = pq_dur_call(c, AST_DUR_RANGE, @$, NULL, NULL); }
+  | MAX_OF LEFT_PAREN duration_expr COMMA duration_expr RIGHT_PAREN
+        { $$ = pq_dur_call(c, AST_DUR_MAX_OF, @$, $3, $5); }
+  | MIN_OF LEFT_PAREN duration_expr COMMA duration_expr RIGHT_PAREN
+        { $$ = pq_dur_call(c, AST_DUR_MIN_OF, @$, $3, $5); }
   ;
-
-max_of_min_of: MAX_OF | MIN_OF ;
 
 dur_literal:
     NUMBER    { $$ = pq_dur_literal(c, &$1, @1, false); }
