@@ -329,20 +329,103 @@ static const struct labels *match_labels(struct ev *ev, const struct labels *ls,
     return signature(ev, ls, mt);
 }
 
+/* State of one vector/vector matching (VectorBinop). */
+struct vv {
+    const struct ast_node *n;
+    const struct ast_matching *mt;
+    enum ast_card card;
+    size_t *matched;           /* per signature: pairs produced (fill_left looks at it) */
+    const struct labels **pkey; /* many-to-one: (result labels, signature) pairs produced */
+    size_t *pord;
+    size_t pcap;
+    struct vsample *o;         /* output */
+    size_t k;
+};
+
+/* One matched (or filled) pair: ls from the "many" side, rs from the "one" side. */
+static int vv_pair(struct ev *ev, struct vv *st, const struct vsample *ls, const struct vsample *rs,
+                   size_t sig, int64_t t)
+{
+    enum ast_binop op = st->n->u.bin.op;
+    bool rb = st->n->u.bin.return_bool;
+    double fl = ls->v, fr = rs->v;
+    if (st->card == AST_CARD_ONE_TO_MANY)
+        fl = rs->v, fr = ls->v;
+    bool keep;
+    double v;
+    const struct histogram *hv = NULL;
+    if (ls->h || rs->h || is_trim(op)) {
+        const struct histogram *hl = ls->h, *hr = rs->h;
+        if (st->card == AST_CARD_ONE_TO_MANY)
+            hl = rs->h, hr = ls->h;
+        unsigned flags;
+        int stt = elem_hist(ev, op, fl, fr, hl, hr, &v, &hv, &keep, &flags);
+        elem_hist_annot(ev, st->n, stt, hl != NULL, hr != NULL, flags);
+        if (stt != ELEM_OK)
+            return 0;
+    } else {
+        v = elem(op, fl, fr, &keep);
+    }
+    if (rb) {
+        v = keep ? 1 : 0;
+        hv = NULL;
+    }
+    bool delayed = ev->o->delayed_name_removal;
+    const struct labels *met = result_metric(ev, ls->ls, rs->ls, op, st->mt, !delayed && rb);
+    if (st->card == AST_CARD_ONE_TO_ONE) {
+        if (st->matched[sig])
+            return ev_fail(ev, EVAL_ERR_EXECUTION,
+                           "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+    } else {
+        /* a repeated (signature, result labels) pair is a collision */
+        size_t h = ((size_t)met->hash ^ (sig * 0x9e3779b97f4a7c15ull)) & (st->pcap - 1);
+        while (st->pkey[h]) {
+            if (st->pkey[h] == met && st->pord[h] == sig)
+                return ev_fail(ev, EVAL_ERR_EXECUTION,
+                               "multiple matches for labels: grouping labels must ensure unique matches");
+            h = (h + 1) & (st->pcap - 1);
+        }
+        st->pkey[h] = met;
+        st->pord[h] = sig;
+    }
+    st->matched[sig]++;
+    if (!keep && !rb)
+        return 0;
+    struct vsample *o = &st->o[st->k++];
+    o->ls = met;
+    o->v = v;
+    o->h = hv;
+    o->t_ms = t;
+    o->drop_name = delayed && rb;
+    o->prov = ev_prov_merge(ev, ls->prov, rs->prov);
+    return 0;
+}
+
+/* The stand-in for a missing sample: the present one's match labels and the fill value. */
+static struct vsample fill_sample(struct ev *ev, const struct vsample *present,
+                                  const struct ast_matching *mt, double v)
+{
+    struct vsample s;
+    memset(&s, 0, sizeof s);
+    s.ls = match_labels(ev, present->ls, mt);
+    s.v = v;
+    s.t_ms = present->t_ms;
+    return s;
+}
+
 static int vector_vector(struct ev *ev, const struct ast_node *n, const struct vector *l0,
                          const struct vector *r0, int64_t t, struct value *out)
 {
     const struct ast_matching *mt = n->u.bin.matching;
-    enum ast_binop op = n->u.bin.op;
-    bool rb = n->u.bin.return_bool;
-    enum ast_card card = mt ? mt->card : AST_CARD_ONE_TO_ONE;
+    bool fill_l = mt && mt->fill_lhs, fill_r = mt && mt->fill_rhs;
+    struct vv st = {.n = n, .mt = mt, .card = mt ? mt->card : AST_CARD_ONE_TO_ONE};
     out->type = VALUE_VECTOR;
     out->u.vec.n = 0;
     out->u.vec.s = ev_vec_alloc(ev, 0);
-    if (l0->n == 0 || r0->n == 0)
+    if ((l0->n == 0 && r0->n == 0) || ((l0->n == 0 || r0->n == 0) && !fill_l && !fill_r))
         return 0;
     const struct vector *l = l0, *r = r0;
-    if (card == AST_CARD_ONE_TO_MANY)
+    if (st.card == AST_CARD_ONE_TO_MANY)
         l = r0, r = l0;
     struct sigmap m;
     sigmap_init(&m, ev, l->n + r->n);
@@ -364,7 +447,7 @@ static int vector_vector(struct ev *ev, const struct ast_node *n, const struct v
                     "found duplicate series for the match group %s on the %s hand-side of the "
                     "operation: [%s, %s];many-to-many matching not allowed: matching labels must "
                     "be unique on one side",
-                    g.buf, card == AST_CARD_ONE_TO_MANY ? "left" : "right", a.buf, b.buf);
+                    g.buf, st.card == AST_CARD_ONE_TO_MANY ? "left" : "right", a.buf, b.buf);
             strbuf_release(&a);
             strbuf_release(&b);
             strbuf_release(&g);
@@ -372,82 +455,38 @@ static int vector_vector(struct ev *ev, const struct ast_node *n, const struct v
         }
         right[ro[i]] = &r->s[i];
     }
-    bool *matched = ARENA_NEWN(ev->a, bool, m.n + 1);
-    /* many-to-one: (signature, result labels) pairs already produced */
-    size_t pcap = 16;
-    while (pcap < l->n * 2 + 2)
-        pcap *= 2;
-    const struct labels **pkey = NULL;
-    size_t *pord = NULL;
-    if (card != AST_CARD_ONE_TO_ONE) {
-        pkey = ARENA_NEWN(ev->a, const struct labels *, pcap);
-        pord = ARENA_NEWN(ev->a, size_t, pcap);
+    st.matched = ARENA_NEWN(ev->a, size_t, m.n + 1);
+    st.pcap = 16;
+    while (st.pcap < (l->n + r->n) * 2 + 2)
+        st.pcap *= 2;
+    if (st.card != AST_CARD_ONE_TO_ONE) {
+        st.pkey = ARENA_NEWN(ev->a, const struct labels *, st.pcap);
+        st.pord = ARENA_NEWN(ev->a, size_t, st.pcap);
     }
-    struct vsample *o = ev_vec_alloc(ev, l->n);
-    size_t k = 0;
-    bool delayed = ev->o->delayed_name_removal;
+    st.o = ev_vec_alloc(ev, l->n + r->n);
+    /* The fill values are not swapped with the sides for group_right, as upstream. */
     for (size_t i = 0; i < l->n; i++) {
         const struct vsample *rs = right[lo[i]];
-        if (!rs)
-            continue;
-        const struct vsample *ls = &l->s[i];
-        double fl = ls->v, fr = rs->v;
-        if (card == AST_CARD_ONE_TO_MANY)
-            fl = rs->v, fr = ls->v;
-        bool keep;
-        double v;
-        const struct histogram *hv = NULL;
-        if (ls->h || rs->h || is_trim(op)) {
-            const struct histogram *hl = ls->h, *hr = rs->h;
-            if (card == AST_CARD_ONE_TO_MANY)
-                hl = rs->h, hr = ls->h;
-            unsigned flags;
-            int st = elem_hist(ev, op, fl, fr, hl, hr, &v, &hv, &keep, &flags);
-            elem_hist_annot(ev, n, st, hl != NULL, hr != NULL, flags);
-            if (st != ELEM_OK)
+        struct vsample filled;
+        if (!rs) {
+            if (!fill_r)
                 continue;
-        } else {
-            v = elem(op, fl, fr, &keep);
+            filled = fill_sample(ev, &l->s[i], mt, mt->fill_rhs_v);
+            rs = &filled;
         }
-        if (rb) {
-            v = keep ? 1 : 0;
-            hv = NULL;
-        }
-        const struct labels *met = result_metric(ev, ls->ls, rs->ls, op, mt, !delayed && rb);
-        if (card == AST_CARD_ONE_TO_ONE) {
-            if (matched[lo[i]])
-                return ev_fail(ev, EVAL_ERR_EXECUTION,
-                               "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
-            matched[lo[i]] = true;
-        } else {
-            /* a repeated (signature, result labels) pair is a collision */
-            size_t h = ((size_t)met->hash ^ (lo[i] * 0x9e3779b97f4a7c15ull)) & (pcap - 1);
-            bool dup = false;
-            while (pkey[h]) {
-                if (pkey[h] == met && pord[h] == lo[i]) {
-                    dup = true;
-                    break;
-                }
-                h = (h + 1) & (pcap - 1);
-            }
-            if (dup)
-                return ev_fail(ev, EVAL_ERR_EXECUTION,
-                               "multiple matches for labels: grouping labels must ensure unique matches");
-            pkey[h] = met;
-            pord[h] = lo[i];
-        }
-        if (!keep && !rb)
-            continue;
-        o[k].ls = met;
-        o[k].v = v;
-        o[k].h = hv;
-        o[k].t_ms = t;
-        o[k].drop_name = delayed && rb;
-        o[k].prov = ev_prov_merge(ev, ls->prov, rs->prov);
-        k++;
+        if (vv_pair(ev, &st, &l->s[i], rs, lo[i], t) < 0)
+            return -1;
     }
-    out->u.vec.s = o;
-    out->u.vec.n = k;
+    if (fill_l)
+        for (size_t i = 0; i < r->n; i++) {
+            if (st.matched[ro[i]])
+                continue;
+            struct vsample filled = fill_sample(ev, &r->s[i], mt, mt->fill_lhs_v);
+            if (vv_pair(ev, &st, &filled, &r->s[i], ro[i], t) < 0)
+                return -1;
+        }
+    out->u.vec.s = st.o;
+    out->u.vec.n = st.k;
     return 0;
 }
 

@@ -284,7 +284,8 @@ static int plan_fetch(struct ev *ev, const struct ast_node *vs, int64_t lo, int6
         lo = hi = at_time(ev, tm, lo);
     if (ev->prov && ev->o->fresh)
         back += ev->o->fresh->extra_window_ms; /* unchanged_for beyond the lookback */
-    int64_t mint = lo - tm->offset_ms - back, maxt = hi - tm->offset_ms + fn_ext_ahead_ms(ev, vs);
+    int64_t off = ev_offset_ms(ev, tm);
+    int64_t mint = lo - off - back, maxt = hi - off + fn_ext_ahead_ms(ev, vs);
     struct ev_sel *s = &ev->sels[ev->nsels++];
     s->vs = vs;
     s->owner = owner;
@@ -405,12 +406,13 @@ static int plan(struct ev *ev, const struct ast_node *n, int64_t lo, int64_t hi)
     case AST_VECTOR_SELECTOR:
         return plan_fetch(ev, n, lo, hi, ev->lookback_ms, NULL);
     case AST_MATRIX_SELECTOR:
-        return plan_fetch(ev, n->u.ms.vs, lo, hi, n->u.ms.range_ms + fn_ext_behind_ms(ev, n->u.ms.vs), NULL);
+        return plan_fetch(ev, n->u.ms.vs, lo, hi, ev_range_ms(ev, n) + fn_ext_behind_ms(ev, n->u.ms.vs), NULL);
     case AST_SUBQUERY: {
         const struct ast_time_mod *tm = &n->u.sq.tm;
         if (tm->at != AST_AT_NONE)
             lo = hi = at_time(ev, tm, lo);
-        return plan(ev, n->u.sq.expr, lo - tm->offset_ms - n->u.sq.range_ms, hi - tm->offset_ms);
+        int64_t off = ev_offset_ms(ev, tm);
+        return plan(ev, n->u.sq.expr, lo - off - ev_range_ms(ev, n), hi - off);
     }
     case AST_CALL:
         if (n->u.call.fn->id == FN_INFO) /* its second argument is a label filter, not a selector */
@@ -498,7 +500,7 @@ int ev_vector_selector(struct ev *ev, const struct ast_node *n, int64_t t, bool 
     const struct ev_sel *s = find_sel(ev, n);
     if (!s)
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
-    int64_t ref = at_time(ev, &n->u.vs.tm, t) - n->u.vs.tm.offset_ms;
+    int64_t ref = at_time(ev, &n->u.vs.tm, t) - ev_offset_ms(ev, &n->u.vs.tm);
     bool smoothed = n->u.vs.ext == AST_EXT_SMOOTHED && !own_time; /* timestamp() reads raw samples, as upstream */
     struct vsample *vs = ev_vec_alloc(ev, s->n);
     if (ev->inputs)
@@ -549,8 +551,8 @@ static int eval_matrix_selector(struct ev *ev, const struct ast_node *n, int64_t
     const struct ev_sel *s = find_sel(ev, vsn);
     if (!s)
         return ev_fail(ev, EVAL_ERR_INTERNAL, "selector was not planned");
-    int64_t ref = at_time(ev, &vsn->u.vs.tm, t) - vsn->u.vs.tm.offset_ms;
-    int64_t from = ref - n->u.ms.range_ms - fn_ext_behind_ms(ev, vsn), to = ref + fn_ext_ahead_ms(ev, vsn);
+    int64_t ref = at_time(ev, &vsn->u.vs.tm, t) - ev_offset_ms(ev, &vsn->u.vs.tm);
+    int64_t from = ref - ev_range_ms(ev, n) - fn_ext_behind_ms(ev, vsn), to = ref + fn_ext_ahead_ms(ev, vsn);
     *ref_out = ref;
     struct series *ms = ARENA_NEWN(ev->a, struct series, s->n ? s->n : 1);
     if (ev->inputs)
@@ -746,9 +748,11 @@ static int eval_subquery(struct ev *ev, const struct ast_node *n, int64_t t, str
                          int64_t *ref_out)
 {
     const struct ast_time_mod *tm = &n->u.sq.tm;
-    int64_t ref = at_time(ev, tm, t) - tm->offset_ms;
-    int64_t step = n->u.sq.step_ms ? n->u.sq.step_ms : ev->subq_step_ms;
-    int64_t from = ref - n->u.sq.range_ms;
+    int64_t ref = at_time(ev, tm, t) - ev_offset_ms(ev, tm);
+    int64_t step = ev_subq_step_ms(ev, n);
+    if (!step)
+        step = ev->subq_step_ms;
+    int64_t from = ref - ev_range_ms(ev, n);
     int64_t first = (floor_div(from, step) + 1) * step; /* strictly after from, aligned to 0 */
     *ref_out = ref;
     struct acc ac;
@@ -894,13 +898,13 @@ static int eval_call(struct ev *ev, const struct ast_node *n, int64_t t, struct 
         const struct ast_node *arg = n->u.call.args[i];
         const struct ast_node *u = ev_unparen(arg);
         if (u->kind == AST_MATRIX_SELECTOR) {
-            fa.range_ms = u->u.ms.range_ms;
+            fa.range_ms = ev_range_ms(ev, u);
             if (eval_matrix_selector(ev, u, t, &fa.args[i], &fa.ref_ms) < 0)
                 return -1;
             if (u->u.ms.vs->u.vs.ext != AST_EXT_NONE && fn_ext_prepare(&fa, u, &fa.args[i]) < 0)
                 return -1;
         } else if (u->kind == AST_SUBQUERY) {
-            fa.range_ms = u->u.sq.range_ms;
+            fa.range_ms = ev_range_ms(ev, u);
             if (eval_subquery(ev, u, t, &fa.args[i], &fa.ref_ms) < 0)
                 return -1;
         } else if (ev_eval(ev, arg, t, &fa.args[i]) < 0) {
@@ -1019,6 +1023,8 @@ static void ev_init(struct ev *ev, struct storage *st, const struct engine_opts 
 
 static int ev_prepare(struct ev *ev, const struct ast_node *expr, int64_t start, int64_t end)
 {
+    if (ev_check_durations(ev, expr) < 0)
+        return -1;
     size_t nsel = 0;
     ast_walk(expr, count_selectors_cb, &nsel);
     ev->sels = ARENA_NEWN(ev->keep, struct ev_sel, nsel ? nsel : 1);

@@ -111,6 +111,14 @@ static inline const struct prov *ev_prov_merge(struct ev *ev, const struct prov 
     return ev->prov ? prov_merge(ev->a, a, b) : NULL;
 }
 
+/* Durations written as duration expressions, resolved for this query
+ * (ev_dur.c); literal ones are returned as written. ev_check_durations
+ * reports upstream's error for the first one that does not evaluate. */
+int ev_check_durations(struct ev *ev, const struct ast_node *root);
+int64_t ev_offset_ms(const struct ev *ev, const struct ast_time_mod *tm);
+int64_t ev_range_ms(const struct ev *ev, const struct ast_node *n); /* matrix selector or subquery */
+int64_t ev_subq_step_ms(const struct ev *ev, const struct ast_node *n); /* 0: the default step */
+
 /* Strips parentheses. */
 const struct ast_node *ev_unparen(const struct ast_node *n);
 

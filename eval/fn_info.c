@@ -21,8 +21,8 @@ static void free_code(void *p)
 
 /* The @ and offset info() applies: those of the first selector of its
  * argument, completed by the offsets of enclosing subqueries up to one with @. */
-static bool first_selector_time(const struct ast_node *n, const struct ast_node **subq, size_t nsubq,
-                                struct ast_time_mod *tm)
+static bool first_selector_time(const struct ev *ev, const struct ast_node *n, const struct ast_node **subq,
+                                size_t nsubq, struct ast_time_mod *tm)
 {
     const struct ast_node *stack[64];
     if (nsubq >= 64)
@@ -32,32 +32,34 @@ static bool first_selector_time(const struct ast_node *n, const struct ast_node 
     switch (n->kind) {
     case AST_VECTOR_SELECTOR:
         *tm = n->u.vs.tm;
+        tm->offset_ms = ev_offset_ms(ev, &n->u.vs.tm); /* duration expressions resolved */
+        tm->offset_expr = NULL;
         for (size_t i = nsubq; tm->at == AST_AT_NONE && i-- > 0;) {
-            tm->offset_ms += stack[i]->u.sq.tm.offset_ms;
+            tm->offset_ms += ev_offset_ms(ev, &stack[i]->u.sq.tm);
             tm->at = stack[i]->u.sq.tm.at;
             tm->at_ms = stack[i]->u.sq.tm.at_ms;
         }
         return true;
     case AST_MATRIX_SELECTOR:
-        return first_selector_time(n->u.ms.vs, subq, nsubq, tm);
+        return first_selector_time(ev, n->u.ms.vs, subq, nsubq, tm);
     case AST_SUBQUERY:
         stack[nsubq] = n;
-        return first_selector_time(n->u.sq.expr, stack, nsubq + 1, tm);
+        return first_selector_time(ev, n->u.sq.expr, stack, nsubq + 1, tm);
     case AST_CALL:
         for (size_t i = 0; i < n->u.call.nargs; i++)
-            if (first_selector_time(n->u.call.args[i], subq, nsubq, tm))
+            if (first_selector_time(ev, n->u.call.args[i], subq, nsubq, tm))
                 return true;
         return false;
     case AST_AGGREGATE:
-        return first_selector_time(n->u.agg.expr, subq, nsubq, tm) ||
-               (n->u.agg.param && first_selector_time(n->u.agg.param, subq, nsubq, tm));
+        return first_selector_time(ev, n->u.agg.expr, subq, nsubq, tm) ||
+               (n->u.agg.param && first_selector_time(ev, n->u.agg.param, subq, nsubq, tm));
     case AST_BINARY:
-        return first_selector_time(n->u.bin.lhs, subq, nsubq, tm) ||
-               first_selector_time(n->u.bin.rhs, subq, nsubq, tm);
+        return first_selector_time(ev, n->u.bin.lhs, subq, nsubq, tm) ||
+               first_selector_time(ev, n->u.bin.rhs, subq, nsubq, tm);
     case AST_UNARY:
-        return first_selector_time(n->u.unary.expr, subq, nsubq, tm);
+        return first_selector_time(ev, n->u.unary.expr, subq, nsubq, tm);
     case AST_PAREN:
-        return first_selector_time(n->u.paren.expr, subq, nsubq, tm);
+        return first_selector_time(ev, n->u.paren.expr, subq, nsubq, tm);
     default:
         return false;
     }
@@ -98,7 +100,7 @@ int fn_info_plan(struct ev *ev, const struct ast_node *call, int64_t lo, int64_t
     vs->u.vs.matchers = m;
     vs->u.vs.nmatchers = k;
     struct ast_time_mod tm = {0};
-    first_selector_time(call->u.call.args[0], NULL, 0, &tm);
+    first_selector_time(ev, call->u.call.args[0], NULL, 0, &tm);
     vs->u.vs.tm = tm;
     return ev_plan_selector(ev, vs, lo, hi, call);
 }

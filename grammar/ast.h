@@ -123,8 +123,41 @@ enum ast_ext {
     AST_EXT_SMOOTHED, /* smoothed: values at the boundaries are interpolated */
 };
 
+/* Duration expressions (experimental, upstream's promql-duration-expr):
+ * arithmetic over numbers and durations in ranges, subquery steps and
+ * offsets, with step() and range() known only when a query runs. */
+enum ast_dur_op {
+    AST_DUR_NUMBER, /* a number or duration literal: number */
+    AST_DUR_STEP,   /* step(): the query's step */
+    AST_DUR_RANGE,  /* range(): the query's end minus its start */
+    AST_DUR_MIN_OF, /* min_of(lhs, rhs) */
+    AST_DUR_MAX_OF, /* max_of(lhs, rhs) */
+    AST_DUR_NEG,    /* -rhs */
+    AST_DUR_ADD, AST_DUR_SUB, AST_DUR_MUL, AST_DUR_DIV, AST_DUR_MOD, AST_DUR_POW, /* lhs op rhs */
+};
+
+struct ast_dur {
+    enum ast_dur_op op;
+    struct span pos;           /* source range, for errors */
+    bool wrapped;              /* written in parentheses (printed back so) */
+    bool duration;             /* AST_DUR_NUMBER written as a duration ("5m") */
+    double number;             /* AST_DUR_NUMBER: seconds */
+    struct ast_dur *lhs, *rhs; /* operands; NEG has only rhs */
+};
+
+/* Evaluates a duration expression for a query with the given step and range
+ * (both ms) as upstream's durationVisitor: returns 0 and *ms, or -1 with
+ * upstream's "start:end: ..." message in err. Offsets may be negative. */
+int ast_dur_eval(const struct ast_dur *d, int64_t step_ms, int64_t range_ms, bool allow_negative,
+                 int64_t *ms, struct strbuf *err);
+/* Prints it as upstream's DurationExpr.String(). */
+void ast_dur_print(struct strbuf *out, const struct ast_dur *d);
+/* S-expression form, for ast_dump. */
+void ast_dur_dump(struct strbuf *out, const struct ast_dur *d);
+
 /* offset and @ as written on a selector or subquery. */
 struct ast_time_mod {
+    struct ast_dur *offset_expr; /* offset given as a duration expression (then offset_ms is 0) */
     int64_t offset_ms; /* offset (negative allowed); 0 when absent */
     enum ast_at at;    /* kind of @ modifier */
     int64_t at_ms;     /* the @ timestamp for AST_AT_TIME */
@@ -147,6 +180,9 @@ struct ast_matching {
     size_t nlabels;
     const char **include;   /* group_left/group_right extra labels */
     size_t ninclude;
+    bool fill_lhs, fill_rhs; /* fill()/fill_left()/fill_right() (experimental): a missing */
+    double fill_lhs_v;       /* left or right sample takes this value instead of */
+    double fill_rhs_v;       /* leaving its match group out */
 };
 
 enum fn_id {
@@ -188,11 +224,14 @@ struct ast_node {
         struct {
             struct ast_node *vs;           /* the AST_VECTOR_SELECTOR (carries offset/@) */
             int64_t range_ms;              /* the [range] */
+            struct ast_dur *range_expr;    /* [range] as a duration expression (then range_ms is 0) */
         } ms;          /* AST_MATRIX_SELECTOR */
         struct {
             struct ast_node *expr;         /* inner instant-vector expression */
             int64_t range_ms;              /* [range:...] */
             int64_t step_ms;               /* [..:step]; 0 when omitted (engine default) */
+            struct ast_dur *range_expr;    /* range as a duration expression (then range_ms is 0) */
+            struct ast_dur *step_expr;     /* step as a duration expression (then step_ms is 0) */
             struct ast_time_mod tm;        /* offset / @ */
         } sq;          /* AST_SUBQUERY */
         struct {

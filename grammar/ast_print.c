@@ -176,7 +176,10 @@ static void write_ext(struct strbuf *out, enum ast_ext ext)
 
 static void write_offset(struct strbuf *out, const struct ast_time_mod *tm)
 {
-    if (tm->offset_ms > 0) {
+    if (tm->offset_expr) {
+        strbuf_addstr(out, " offset ");
+        ast_dur_print(out, tm->offset_expr);
+    } else if (tm->offset_ms > 0) {
         strbuf_addstr(out, " offset ");
         parse_format_duration(out, tm->offset_ms);
     } else if (tm->offset_ms < 0) {
@@ -215,6 +218,50 @@ static void write_selector(struct strbuf *out, const struct ast_node *n)
     free(parts);
 }
 
+/* A float as Go's %v prints it (shortest digits; %e form below 1e-4 and from 1e6). */
+static void write_go_v(struct strbuf *out, double v)
+{
+    if (isnan(v) || isinf(v) || v == 0) {
+        pq_format_float(out, v);
+        return;
+    }
+    char buf[64];
+    int prec = 1;
+    for (; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    int exp = atoi(strchr(buf, 'e') + 1);
+    if (exp < -4 || exp >= 6) {
+        /* Go writes at least two exponent digits, as C does. */
+        strbuf_addstr(out, buf);
+        return;
+    }
+    pq_format_float(out, v);
+}
+
+/* fill modifiers as printer.go writes them: one fill when both sides agree. */
+static void write_fill(struct strbuf *out, const struct ast_matching *vm)
+{
+    if (vm->fill_lhs && vm->fill_rhs && vm->fill_lhs_v == vm->fill_rhs_v) { /* NaN never equals: two modifiers */
+        strbuf_addstr(out, " fill (");
+        write_go_v(out, vm->fill_lhs_v);
+        strbuf_addch(out, ')');
+        return;
+    }
+    if (vm->fill_lhs) {
+        strbuf_addstr(out, " fill_left (");
+        write_go_v(out, vm->fill_lhs_v);
+        strbuf_addch(out, ')');
+    }
+    if (vm->fill_rhs) {
+        strbuf_addstr(out, " fill_right (");
+        write_go_v(out, vm->fill_rhs_v);
+        strbuf_addch(out, ')');
+    }
+}
+
 static void write_matching(struct strbuf *out, const struct ast_matching *vm)
 {
     if (!vm)
@@ -230,6 +277,7 @@ static void write_matching(struct strbuf *out, const struct ast_matching *vm)
         write_labels(out, vm->include, vm->ninclude);
         strbuf_addch(out, ')');
     }
+    write_fill(out, vm);
 }
 
 void ast_print(struct strbuf *out, const struct ast_node *n)
@@ -261,7 +309,10 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
         const struct ast_node *vs = n->u.ms.vs;
         write_selector(out, vs);
         strbuf_addch(out, '[');
-        parse_format_duration(out, n->u.ms.range_ms);
+        if (n->u.ms.range_expr)
+            ast_dur_print(out, n->u.ms.range_expr);
+        else
+            parse_format_duration(out, n->u.ms.range_ms);
         strbuf_addch(out, ']');
         write_ext(out, vs->u.vs.ext);
         write_at(out, &vs->u.vs.tm);
@@ -271,10 +322,15 @@ void ast_print(struct strbuf *out, const struct ast_node *n)
     case AST_SUBQUERY:
         ast_print(out, n->u.sq.expr);
         strbuf_addch(out, '[');
-        parse_format_duration(out, n->u.sq.range_ms);
+        if (n->u.sq.range_expr)
+            ast_dur_print(out, n->u.sq.range_expr);
+        else
+            parse_format_duration(out, n->u.sq.range_ms);
         strbuf_addch(out, ':');
         if (n->u.sq.step_ms)
             parse_format_duration(out, n->u.sq.step_ms);
+        else if (n->u.sq.step_expr)
+            ast_dur_print(out, n->u.sq.step_expr);
         strbuf_addch(out, ']');
         write_at(out, &n->u.sq.tm);
         write_offset(out, &n->u.sq.tm);
@@ -349,6 +405,11 @@ static void dump_strs(struct strbuf *out, const char **l, size_t n)
 
 static void dump_tm(struct strbuf *out, const struct ast_time_mod *tm)
 {
+    if (tm->offset_expr) {
+        strbuf_addstr(out, " (offset ");
+        ast_dur_dump(out, tm->offset_expr);
+        strbuf_addch(out, ')');
+    }
     if (tm->offset_ms)
         strbuf_addf(out, " (offset %lld)", (long long)tm->offset_ms);
     if (tm->at == AST_AT_TIME)
@@ -413,11 +474,25 @@ void ast_dump(struct strbuf *out, const struct ast_node *n)
         break;
     case AST_MATRIX_SELECTOR:
         strbuf_addf(out, "(matrix %lld ", (long long)n->u.ms.range_ms);
+        if (n->u.ms.range_expr) {
+            ast_dur_dump(out, n->u.ms.range_expr);
+            strbuf_addch(out, ' ');
+        }
         ast_dump(out, n->u.ms.vs);
         strbuf_addch(out, ')');
         break;
     case AST_SUBQUERY:
         strbuf_addf(out, "(subquery %lld %lld", (long long)n->u.sq.range_ms, (long long)n->u.sq.step_ms);
+        if (n->u.sq.range_expr) {
+            strbuf_addstr(out, " (range ");
+            ast_dur_dump(out, n->u.sq.range_expr);
+            strbuf_addch(out, ')');
+        }
+        if (n->u.sq.step_expr) {
+            strbuf_addstr(out, " (step ");
+            ast_dur_dump(out, n->u.sq.step_expr);
+            strbuf_addch(out, ')');
+        }
         dump_tm(out, &n->u.sq.tm);
         strbuf_addch(out, ' ');
         ast_dump(out, n->u.sq.expr);
@@ -457,6 +532,16 @@ void ast_dump(struct strbuf *out, const struct ast_node *n)
             dump_strs(out, vm->labels, vm->nlabels);
             strbuf_addch(out, ' ');
             dump_strs(out, vm->include, vm->ninclude);
+            if (vm->fill_lhs) {
+                strbuf_addstr(out, " (fill_left ");
+                pq_format_float(out, vm->fill_lhs_v);
+                strbuf_addch(out, ')');
+            }
+            if (vm->fill_rhs) {
+                strbuf_addstr(out, " (fill_right ");
+                pq_format_float(out, vm->fill_rhs_v);
+                strbuf_addch(out, ')');
+            }
             strbuf_addch(out, ')');
         }
         strbuf_addch(out, ' ');

@@ -194,34 +194,6 @@ static bool duration_out_of_range(double v)
     return v > DURATION_MAX_SECONDS || v < -DURATION_MAX_SECONDS;
 }
 
-struct ast_node *pq_build_signed(struct pq_ctx *c, const struct pq_tok *op, struct span opsp,
-                                 struct ast_node *num)
-{
-    if (op->s[0] == '-')
-        num->u.number = -num->u.number;
-    num->pos.start = opsp.start;
-    if (duration_out_of_range(num->u.number)) {
-        pq_error(c, DIAG_SYNTAX, opsp, "duration out of range");
-        num->u.number = 0;
-    }
-    return num;
-}
-
-struct ast_node *pq_build_positive(struct pq_ctx *c, struct ast_node *num)
-{
-    if (duration_out_of_range(num->u.number)) {
-        pq_error(c, DIAG_SYNTAX, num->pos, "duration out of range");
-        num->u.number = 0;
-    }
-    if (num->u.number <= 0)
-        pq_error(c, DIAG_SYNTAX, num->pos, "duration must be greater than 0");
-    else if (num->u.number < 0.001)
-        /* Times are milliseconds here; Prometheus would keep nanoseconds but
-         * print such a range as "0s", which does not read back. */
-        pq_error(c, DIAG_SYNTAX, num->pos, "duration must be at least 1ms");
-    return num;
-}
-
 /* Seconds as int64 nanoseconds, then milliseconds (truncating, as the engine does). */
 static int64_t seconds_to_ms(double v)
 {
@@ -305,6 +277,15 @@ void pq_build_matching_group(struct pq_ctx *c, struct pq_binmod *m, enum ast_car
     m->match->ninclude = l->n;
 }
 
+void pq_build_fill(struct pq_ctx *c, struct pq_binmod *m, bool lhs, double lv, bool rhs, double rv)
+{
+    (void)c;
+    m->match->fill_lhs = lhs;
+    m->match->fill_lhs_v = lv;
+    m->match->fill_rhs = rhs;
+    m->match->fill_rhs_v = rv;
+}
+
 static bool utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -339,6 +320,14 @@ struct pq_tok pq_build_grouping_label(struct pq_ctx *c, const struct pq_tok *t, 
     return r;
 }
 
+/* A binary expression's range as upstream computes it: from its left operand to its right one. */
+static struct span span_of_binary(const struct ast_node *lhs, const struct ast_node *rhs, struct span sp)
+{
+    if (lhs && rhs)
+        return (struct span){lhs->pos.start, rhs->pos.end};
+    return sp;
+}
+
 struct ast_node *pq_build_binary(struct pq_ctx *c, struct ast_node *lhs, enum ast_binop op,
                                  const struct pq_binmod *mod, struct ast_node *rhs, struct span sp)
 {
@@ -348,6 +337,8 @@ struct ast_node *pq_build_binary(struct pq_ctx *c, struct ast_node *lhs, enum as
     n->u.bin.rhs = rhs;
     n->u.bin.return_bool = mod->return_bool;
     n->u.bin.matching = mod->match;
+    if ((mod->match->fill_lhs || mod->match->fill_rhs) && !c->opts->experimental)
+        pq_error(c, DIAG_SYNTAX, span_of_binary(lhs, rhs, sp), "binop fill modifiers are experimental and not enabled");
     return finish(c, n, lhs, rhs, NULL);
 }
 
@@ -420,19 +411,18 @@ static struct ast_time_mod *time_mod_of(struct pq_ctx *c, struct ast_node *e, co
     }
 }
 
-struct ast_node *pq_build_offset(struct pq_ctx *c, struct ast_node *e, struct ast_node *num, struct span sp)
+struct ast_node *pq_build_offset(struct pq_ctx *c, struct ast_node *e, struct ast_dur *d, struct span sp)
 {
-    if (duration_out_of_range(num->u.number)) {
-        pq_error(c, DIAG_SYNTAX, num->pos, "duration out of range");
-        num->u.number = 0;
-    }
     struct ast_time_mod *tm = time_mod_of(c, e, "offset");
     if (!tm)
         return e;
-    if (tm->offset_ms != 0)
+    if (tm->offset_ms != 0 || tm->offset_expr)
         pq_error(c, DIAG_SYNTAX, e->pos, "offset may not be set multiple times");
-    else {
-        tm->offset_ms = seconds_to_ms(num->u.number);
+    else if (pq_dur_is_literal(d)) {
+        tm->offset_ms = seconds_to_ms(d->number);
+        tm->has_offset = true;
+    } else {
+        tm->offset_expr = d;
         tm->has_offset = true;
     }
     e->pos.end = sp.end;
@@ -496,13 +486,13 @@ struct ast_node *pq_build_at_fn(struct pq_ctx *c, struct ast_node *e, const stru
     return e;
 }
 
-struct ast_node *pq_build_matrix(struct pq_ctx *c, struct ast_node *e, struct ast_node *range,
+struct ast_node *pq_build_matrix(struct pq_ctx *c, struct ast_node *e, struct ast_dur *range,
                                  struct span brackets, struct span sp)
 {
     const char *err = NULL;
     if (!e || e->kind != AST_VECTOR_SELECTOR)
         err = "ranges only allowed for vector selectors";
-    else if (e->u.vs.tm.offset_ms != 0)
+    else if (e->u.vs.tm.offset_ms != 0 || e->u.vs.tm.offset_expr)
         err = "no offset modifiers allowed before range";
     else if (e->u.vs.tm.at != AST_AT_NONE)
         err = "no @ modifiers allowed before range";
@@ -510,17 +500,26 @@ struct ast_node *pq_build_matrix(struct pq_ctx *c, struct ast_node *e, struct as
         pq_error(c, DIAG_SYNTAX, brackets, "%s", err);
     struct ast_node *n = new_node(c, AST_MATRIX_SELECTOR, sp);
     n->u.ms.vs = e;
-    n->u.ms.range_ms = seconds_to_ms(range->u.number);
+    if (pq_dur_is_literal(range))
+        n->u.ms.range_ms = seconds_to_ms(range->number);
+    else
+        n->u.ms.range_expr = range;
     return finish(c, n, e, NULL, NULL);
 }
 
-struct ast_node *pq_build_subquery(struct pq_ctx *c, struct ast_node *e, struct ast_node *range,
-                                   struct ast_node *step, struct span sp)
+struct ast_node *pq_build_subquery(struct pq_ctx *c, struct ast_node *e, struct ast_dur *range,
+                                   struct ast_dur *step, struct span sp)
 {
     struct ast_node *n = new_node(c, AST_SUBQUERY, sp);
     n->u.sq.expr = e;
-    n->u.sq.range_ms = seconds_to_ms(range->u.number);
-    n->u.sq.step_ms = step ? seconds_to_ms(step->u.number) : 0;
+    if (pq_dur_is_literal(range))
+        n->u.sq.range_ms = seconds_to_ms(range->number);
+    else
+        n->u.sq.range_expr = range;
+    if (step && pq_dur_is_literal(step))
+        n->u.sq.step_ms = seconds_to_ms(step->number);
+    else
+        n->u.sq.step_expr = step;
     return finish(c, n, e, NULL, NULL);
 }
 

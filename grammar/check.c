@@ -77,12 +77,16 @@ static void check_binary(struct pq_ctx *c, struct ast_node *n)
     if ((lt != AST_TYPE_VECTOR || rt != AST_TYPE_VECTOR) && vm) {
         if (vm->nlabels > 0)
             pq_error(c, DIAG_TYPE, n->pos, "vector matching only allowed between instant vectors");
+        if (vm->fill_lhs || vm->fill_rhs)
+            pq_error(c, DIAG_TYPE, n->pos, "filling in missing series only allowed between instant vectors");
         n->u.bin.matching = NULL;
     } else if (vm && ast_binop_is_set(op)) {
         if (vm->card == AST_CARD_ONE_TO_MANY || vm->card == AST_CARD_MANY_TO_ONE)
             pq_error(c, DIAG_TYPE, n->pos, "no grouping allowed for %s operation", opq);
         if (vm->card != AST_CARD_MANY_TO_MANY)
             pq_error(c, DIAG_TYPE, n->pos, "set operations must always be many-to-many");
+        if (vm->fill_lhs || vm->fill_rhs)
+            pq_error(c, DIAG_TYPE, n->pos, "filling in missing series not allowed for set operators");
     }
     if ((lt == AST_TYPE_SCALAR || rt == AST_TYPE_SCALAR) && ast_binop_is_set(op))
         pq_error(c, DIAG_TYPE, n->pos, "set operator %s not allowed in binary scalar expression", opq);

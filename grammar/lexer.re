@@ -33,6 +33,10 @@ static const struct {
     {"without", TOK_WITHOUT},  {"on", TOK_ON},
     {"ignoring", TOK_IGNORING}, {"group_left", TOK_GROUP_LEFT},
     {"group_right", TOK_GROUP_RIGHT}, {"bool", TOK_BOOL},
+    {"fill", TOK_FILL},        {"fill_left", TOK_FILL_LEFT},
+    {"fill_right", TOK_FILL_RIGHT},
+    {"step", TOK_STEP},        {"range", TOK_RANGE},
+    {"min_of", TOK_MIN_OF},    {"max_of", TOK_MAX_OF},
     {"inf", TOK_NUMBER},       {"nan", TOK_NUMBER},
     {"anchored", TOK_ANCHORED}, {"smoothed", TOK_SMOOTHED},
 };
@@ -335,6 +339,15 @@ static int nest(struct pq_ctx *c)
     return 0;
 }
 
+/* Whether the next non-blank byte after the current token is "(". */
+static bool followed_by_paren(const struct pq_ctx *c)
+{
+    const char *p = c->cur;
+    while (p < c->src + c->len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p < c->src + c->len && *p == '(';
+}
+
 /* Inside [ ] in duration position only these characters may follow. */
 static int bracket_punct(struct pq_ctx *c, int tok)
 {
@@ -421,6 +434,7 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
             return t;
         }
         <EXPR, BRACKET> ")"  {
+            bool dur_state = c->bracket_dur_state; /* ")" leaves the bracket state as it was */
             int t = bracket_punct(c, TOK_RIGHT_PAREN);
             if (t < 0)
                 return -1;
@@ -430,7 +444,7 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
             }
             c->depth--;
             if (c->cond == yycBRACKET)
-                c->bracket_dur_state = false;
+                c->bracket_dur_state = dur_state;
             return t;
         }
         <EXPR, BRACKET> "{"  {
@@ -483,15 +497,17 @@ static int scan(struct pq_ctx *c, struct pq_tok *val)
         }
         <EXPR> ident {
             int kw = keyword(c->tok, (size_t)(c->cur - c->tok));
+            if ((kw == TOK_FILL || kw == TOK_FILL_LEFT || kw == TOK_FILL_RIGHT) && !followed_by_paren(c))
+                kw = 0; /* fill words are keywords only before "(", so "fill + fill" names metrics */
             if (kw)
                 return kw;
             return memchr(c->tok, ':', (size_t)(c->cur - c->tok)) ? TOK_METRIC_IDENTIFIER : TOK_IDENTIFIER;
         }
         <BRACKET> [a-zA-Z_]+ {
             size_t n = (size_t)(c->cur - c->tok);
-            if ((n == 4 && !strncasecmp(c->tok, "step", 4)) || (n == 5 && !strncasecmp(c->tok, "range", 5)) ||
-                (n == 6 && (!strncasecmp(c->tok, "max_of", 6) || !strncasecmp(c->tok, "min_of", 6))))
-                return lex_fail(c, "experimental duration expression is not enabled%s", "", 0, 0);
+            int kw = keyword(c->tok, n);
+            if (kw == TOK_STEP || kw == TOK_RANGE || kw == TOK_MIN_OF || kw == TOK_MAX_OF)
+                return kw; /* the parser gates them as experimental */
             if (c->bracket_dur_state)
                 return fail_rune(c, "unexpected character in duration expression: %s", c->tok);
             return fail_rune(c, "unexpected character: %s, expected ':'", c->tok);

@@ -76,6 +76,7 @@ static void describe_last(struct pq_ctx *c, struct strbuf *out)
     case TOK_BOOL: case TOK_BY: case TOK_WITHOUT: case TOK_ON: case TOK_IGNORING:
     case TOK_GROUP_LEFT: case TOK_GROUP_RIGHT: case TOK_OFFSET:
     case TOK_ANCHORED: case TOK_SMOOTHED:
+    case TOK_FILL: case TOK_FILL_LEFT: case TOK_FILL_RIGHT:
         strbuf_addch(out, '<');
         strbuf_add(out, s, len);
         strbuf_addch(out, '>');

@@ -68,6 +68,7 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
     struct pq_aggmod aggmod;
     struct pq_binmod binmod;
     double num;
+    struct ast_dur *dur;
 }
 
 %token <tok> EOF 0 "end of input"
@@ -81,18 +82,23 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 %token <tok> LIMITK LIMIT_RATIO
 %token <tok> BOOL BY WITHOUT ON IGNORING GROUP_LEFT GROUP_RIGHT OFFSET
 %token <tok> ANCHORED SMOOTHED
+%token <tok> FILL FILL_LEFT FILL_RIGHT
+%token <tok> STEP RANGE MIN_OF MAX_OF
 
 %type <node> expr aggregate_expr binary_expr paren_expr unary_expr matrix_selector subquery_expr
 %type <node> offset_expr at_expr number_literal string_literal vector_selector label_matchers function_call
-%type <node> duration_literal range_duration signed_duration
 %type <node> extended_expr
+%type <dur> duration_expr paren_duration_expr offset_duration_expr offset_chain positive_duration_expr
+%type <dur> dur_literal dur_call
 %type <nodes> function_call_body function_call_args
 %type <strs> grouping_labels grouping_label_list maybe_grouping_labels
 %type <tok> grouping_label maybe_label metric_identifier aggregate_op unary_op match_op string_identifier
+%type <tok> function_name
 %type <matchers> label_match_list
 %type <matcher> label_matcher
 %type <aggmod> aggregate_modifier
-%type <binmod> bool_modifier on_or_ignoring group_modifiers
+%type <binmod> bool_modifier on_or_ignoring group_modifiers bin_modifier
+%type <num> fill_value
 %type <num> number signed_number signed_or_unsigned_number
 
 %start start
@@ -100,7 +106,10 @@ static void pq_yyerror(PQ_YYLTYPE *loc, struct pq_ctx *c, const char *msg)
 /* Operators with increasing precedence, as upstream; the postfix modifiers
  * (offset, @, [range]) bind tightest. An empty label list after group_x
  * loses against a following "(", as goyacc's default shift does upstream. */
+%precedence OFFSET_CHAIN
 %precedence EMPTY_LABELS
+%precedence EMPTY_FILL
+%precedence FILL FILL_LEFT FILL_RIGHT
 %left LOR
 %left LAND LUNLESS
 %left EQLC GTE GTR LSS LTE NEQ TRIM_UPPER TRIM_LOWER
@@ -165,24 +174,24 @@ aggregate_op:
 /* Binary expressions: each operator listed on its own for the precedences. */
 
 binary_expr:
-    expr ADD     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_ADD, &$3, $4, @$); }
-  | expr ATAN2   group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_ATAN2, &$3, $4, @$); }
-  | expr DIV     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_DIV, &$3, $4, @$); }
-  | expr EQLC    group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_EQLC, &$3, $4, @$); }
-  | expr GTE     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_GTE, &$3, $4, @$); }
-  | expr GTR     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_GTR, &$3, $4, @$); }
-  | expr LAND    group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LAND, &$3, $4, @$); }
-  | expr LOR     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LOR, &$3, $4, @$); }
-  | expr LSS     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LSS, &$3, $4, @$); }
-  | expr LTE     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LTE, &$3, $4, @$); }
-  | expr LUNLESS group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_LUNLESS, &$3, $4, @$); }
-  | expr MOD     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_MOD, &$3, $4, @$); }
-  | expr MUL     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_MUL, &$3, $4, @$); }
-  | expr NEQ     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_NEQ, &$3, $4, @$); }
-  | expr POW     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_POW, &$3, $4, @$); }
-  | expr SUB     group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_SUB, &$3, $4, @$); }
-  | expr TRIM_UPPER group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_UPPER, &$3, $4, @$); }
-  | expr TRIM_LOWER group_modifiers expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_LOWER, &$3, $4, @$); }
+    expr ADD     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_ADD, &$3, $4, @$); }
+  | expr ATAN2   bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_ATAN2, &$3, $4, @$); }
+  | expr DIV     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_DIV, &$3, $4, @$); }
+  | expr EQLC    bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_EQLC, &$3, $4, @$); }
+  | expr GTE     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_GTE, &$3, $4, @$); }
+  | expr GTR     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_GTR, &$3, $4, @$); }
+  | expr LAND    bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LAND, &$3, $4, @$); }
+  | expr LOR     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LOR, &$3, $4, @$); }
+  | expr LSS     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LSS, &$3, $4, @$); }
+  | expr LTE     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LTE, &$3, $4, @$); }
+  | expr LUNLESS bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_LUNLESS, &$3, $4, @$); }
+  | expr MOD     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_MOD, &$3, $4, @$); }
+  | expr MUL     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_MUL, &$3, $4, @$); }
+  | expr NEQ     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_NEQ, &$3, $4, @$); }
+  | expr POW     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_POW, &$3, $4, @$); }
+  | expr SUB     bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_SUB, &$3, $4, @$); }
+  | expr TRIM_UPPER bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_UPPER, &$3, $4, @$); }
+  | expr TRIM_LOWER bin_modifier expr { $$ = pq_build_binary(c, $1, AST_OP_TRIM_LOWER, &$3, $4, @$); }
   ;
 
 bool_modifier:
@@ -204,6 +213,28 @@ group_modifiers:
         { $$ = $1; pq_build_matching_group(c, &$$, AST_CARD_MANY_TO_ONE, &$3); }
   | on_or_ignoring GROUP_RIGHT maybe_grouping_labels
         { $$ = $1; pq_build_matching_group(c, &$$, AST_CARD_ONE_TO_MANY, &$3); }
+  ;
+
+/* fill(), fill_left(), fill_right() after the matching modifiers (experimental):
+ * the value a missing sample on that side takes. A following fill keyword is
+ * always the modifier, never a metric named fill. */
+bin_modifier:
+    group_modifiers %prec EMPTY_FILL
+  | group_modifiers FILL fill_value
+        { $$ = $1; pq_build_fill(c, &$$, true, $3, true, $3); }
+  | group_modifiers FILL_LEFT fill_value %prec EMPTY_FILL
+        { $$ = $1; pq_build_fill(c, &$$, true, $3, false, 0); }
+  | group_modifiers FILL_RIGHT fill_value %prec EMPTY_FILL
+        { $$ = $1; pq_build_fill(c, &$$, false, 0, true, $3); }
+  | group_modifiers FILL_LEFT fill_value FILL_RIGHT fill_value
+        { $$ = $1; pq_build_fill(c, &$$, true, $3, true, $5); }
+  | group_modifiers FILL_RIGHT fill_value FILL_LEFT fill_value
+        { $$ = $1; pq_build_fill(c, &$$, true, $5, true, $3); }
+  ;
+
+fill_value:
+    LEFT_PAREN number RIGHT_PAREN           { $$ = $2; }
+  | LEFT_PAREN unary_op number RIGHT_PAREN  { $$ = $2.s[0] == '-' ? -$3 : $3; }
   ;
 
 grouping_labels:
@@ -234,8 +265,12 @@ maybe_grouping_labels:
 /* Function calls. */
 
 function_call:
-    IDENTIFIER function_call_body  { $$ = pq_build_call(c, &$1, @1, &$2, @$); }
+    function_name function_call_body  { $$ = pq_build_call(c, &$1, @1, &$2, @$); }
   ;
+
+/* step, range, min_of and max_of are words of duration expressions, and
+ * also name (experimental) functions. */
+function_name: IDENTIFIER | STEP | RANGE | MIN_OF | MAX_OF ;
 
 function_call_body:
     LEFT_PAREN function_call_args RIGHT_PAREN  { $$ = $2; }
@@ -258,13 +293,38 @@ paren_expr:
     LEFT_PAREN expr RIGHT_PAREN  { $$ = pq_build_paren(c, $2, @$); }
   ;
 
-/* offset and @ modifiers. */
+/* offset and @ modifiers. An offset takes one literal, step(), range(),
+ * min_of()/max_of() or -(...), optionally signed, and leaves any following
+ * operator to the enclosing expression ("x offset 1m + 2" adds 2), as
+ * upstream's offset_duration_expr does; a parenthesis (or a doubled sign)
+ * starts a duration expression that takes the operators after it. */
 
 offset_expr:
-    expr OFFSET duration_literal          { $$ = pq_build_offset(c, $1, $3, @$); }
-  | expr OFFSET unary_op duration_literal { $$ = pq_build_offset(c, $1, pq_build_signed(c, &$3, @3, $4), @$); }
+    expr OFFSET offset_duration_expr  { $$ = pq_build_offset(c, $1, $3, @$); }
   | expr OFFSET error
         { pq_unexpected(c, "offset", "number, duration, step(), or range()"); $$ = $1; }
+  ;
+
+offset_duration_expr:
+    dur_literal                 { $$ = pq_dur_checked(c, $1); }
+  | unary_op dur_literal        { $$ = pq_dur_unary(c, &$1, @1, $2, false); }
+  | dur_call
+  | unary_op dur_call           { $$ = pq_dur_signed_call(c, &$1, @1, $2); }
+  | unary_op LEFT_PAREN duration_expr RIGHT_PAREN %prec MUL
+        { $$ = pq_dur_unary(c, &$1, @1, $3, true); }
+  | offset_chain %prec OFFSET_CHAIN
+  ;
+
+offset_chain:
+    paren_duration_expr
+  | unary_op unary_op duration_expr %prec MUL
+        { $$ = pq_dur_unary(c, &$1, @1, pq_dur_unary(c, &$2, @2, $3, false), false); }
+  | offset_chain ADD duration_expr  { $$ = pq_dur_binary(c, AST_DUR_ADD, @2, $1, $3); }
+  | offset_chain SUB duration_expr  { $$ = pq_dur_binary(c, AST_DUR_SUB, @2, $1, $3); }
+  | offset_chain MUL duration_expr  { $$ = pq_dur_binary(c, AST_DUR_MUL, @2, $1, $3); }
+  | offset_chain DIV duration_expr  { $$ = pq_dur_binary(c, AST_DUR_DIV, @2, $1, $3); }
+  | offset_chain MOD duration_expr  { $$ = pq_dur_binary(c, AST_DUR_MOD, @2, $1, $3); }
+  | offset_chain POW duration_expr  { $$ = pq_dur_binary(c, AST_DUR_POW, @2, $1, $3); }
   ;
 
 at_expr:
@@ -284,32 +344,59 @@ extended_expr:
 /* Range selectors and subqueries. */
 
 matrix_selector:
-    expr LEFT_BRACKET range_duration RIGHT_BRACKET
+    expr LEFT_BRACKET positive_duration_expr RIGHT_BRACKET
         { $$ = pq_build_matrix(c, $1, $3, (struct span){@2.start, @4.end}, @$); }
   ;
 
 subquery_expr:
-    expr LEFT_BRACKET range_duration COLON range_duration RIGHT_BRACKET
+    expr LEFT_BRACKET positive_duration_expr COLON positive_duration_expr RIGHT_BRACKET
         { $$ = pq_build_subquery(c, $1, $3, $5, @$); }
-  | expr LEFT_BRACKET range_duration COLON RIGHT_BRACKET
+  | expr LEFT_BRACKET positive_duration_expr COLON RIGHT_BRACKET
         { $$ = pq_build_subquery(c, $1, $3, NULL, @$); }
-  | expr LEFT_BRACKET range_duration COLON range_duration error
+  | expr LEFT_BRACKET positive_duration_expr COLON positive_duration_expr error
         { pq_unexpected(c, "subquery selector", "\"]\""); $$ = $1; }
-  | expr LEFT_BRACKET range_duration COLON error
+  | expr LEFT_BRACKET positive_duration_expr COLON error
         { pq_unexpected(c, "subquery selector", "number, duration, step(), range(), or \"]\""); $$ = $1; }
-  | expr LEFT_BRACKET range_duration error
+  | expr LEFT_BRACKET positive_duration_expr error
         { pq_unexpected(c, "subquery or range", "\":\" or \"]\""); $$ = $1; }
   | expr LEFT_BRACKET error
         { pq_unexpected(c, "subquery or range selector", "number, duration, step(), or range()"); $$ = $1; }
   ;
 
-range_duration:
-    signed_duration  { $$ = pq_build_positive(c, $1); }
+positive_duration_expr:
+    duration_expr  { $$ = pq_dur_positive(c, $1); }
   ;
 
-signed_duration:
-    duration_literal
-  | unary_op signed_duration  { $$ = pq_build_signed(c, &$1, @1, $2); }
+/* Duration expressions: the same operators and precedences as expressions. */
+duration_expr:
+    dur_literal                        { $$ = pq_dur_checked(c, $1); }
+  | unary_op duration_expr %prec MUL   { $$ = pq_dur_unary(c, &$1, @1, $2, false); }
+  | duration_expr ADD duration_expr    { $$ = pq_dur_binary(c, AST_DUR_ADD, @2, $1, $3); }
+  | duration_expr SUB duration_expr    { $$ = pq_dur_binary(c, AST_DUR_SUB, @2, $1, $3); }
+  | duration_expr MUL duration_expr    { $$ = pq_dur_binary(c, AST_DUR_MUL, @2, $1, $3); }
+  | duration_expr DIV duration_expr    { $$ = pq_dur_binary(c, AST_DUR_DIV, @2, $1, $3); }
+  | duration_expr MOD duration_expr    { $$ = pq_dur_binary(c, AST_DUR_MOD, @2, $1, $3); }
+  | duration_expr POW duration_expr    { $$ = pq_dur_binary(c, AST_DUR_POW, @2, $1, $3); }
+  | dur_call
+  | paren_duration_expr
+  ;
+
+paren_duration_expr:
+    LEFT_PAREN duration_expr RIGHT_PAREN  { $$ = pq_dur_paren(c, $2, @$); }
+  ;
+
+dur_call:
+    STEP LEFT_PAREN RIGHT_PAREN   { $$ = pq_dur_call(c, AST_DUR_STEP, @$, NULL, NULL); }
+  | RANGE LEFT_PAREN RIGHT_PAREN  { $$ = pq_dur_call(c, AST_DUR_RANGE, @$, NULL, NULL); }
+  | MAX_OF LEFT_PAREN duration_expr COMMA duration_expr RIGHT_PAREN
+        { $$ = pq_dur_call(c, AST_DUR_MAX_OF, @$, $3, $5); }
+  | MIN_OF LEFT_PAREN duration_expr COMMA duration_expr RIGHT_PAREN
+        { $$ = pq_dur_call(c, AST_DUR_MIN_OF, @$, $3, $5); }
+  ;
+
+dur_literal:
+    NUMBER    { $$ = pq_dur_literal(c, &$1, @1, false); }
+  | DURATION  { $$ = pq_dur_literal(c, &$1, @1, true); }
   ;
 
 /* Unary expressions bind like multiplication, so -2^2 is -(2^2). */
@@ -363,7 +450,7 @@ string_identifier: STRING ;
 metric_identifier:
     AVG | BOTTOMK | BY | COUNT | COUNT_VALUES | GROUP | IDENTIFIER | LAND | LOR | LUNLESS | MAX
   | METRIC_IDENTIFIER | MIN | OFFSET | QUANTILE | STDDEV | STDVAR | SUM | TOPK | WITHOUT
-  | LIMITK | LIMIT_RATIO
+  | LIMITK | LIMIT_RATIO | FILL | FILL_LEFT | FILL_RIGHT | STEP | RANGE | MIN_OF | MAX_OF
   | ANCHORED | SMOOTHED
   ;
 
@@ -372,6 +459,7 @@ maybe_label:
     AVG | BOOL | BOTTOMK | BY | COUNT | COUNT_VALUES | GROUP | GROUP_LEFT | GROUP_RIGHT
   | IDENTIFIER | IGNORING | LAND | LOR | LUNLESS | MAX | METRIC_IDENTIFIER | MIN | OFFSET | ON
   | QUANTILE | STDDEV | STDVAR | SUM | TOPK | ATAN2 | LIMITK | LIMIT_RATIO
+  | FILL | FILL_LEFT | FILL_RIGHT | STEP | RANGE | MIN_OF | MAX_OF
   | ANCHORED | SMOOTHED
   ;
 
@@ -381,8 +469,6 @@ number_literal:
     NUMBER    { $$ = pq_build_number_tok(c, &$1, @1, false); }
   | DURATION  { $$ = pq_build_number_tok(c, &$1, @1, true); }
   ;
-
-duration_literal: number_literal ;
 
 number:
     NUMBER    { $$ = pq_number_value(c, &$1, @1, false); }

@@ -15,7 +15,7 @@ known=tests/promql_known_failures.txt
 core="aggregators at_modifier collision functions histograms literals name_label_dropping
 operators range_queries selectors staleness subquery trig_functions"
 # Experimental-feature files that pass completely are held to that too.
-complete="native_histograms limit info extended_vectors"
+complete="native_histograms limit info extended_vectors fill-modifier duration_expression"
 if [ ! -d "$conf" ]; then
     echo "conformance data not found at $conf"
     echo "0 passed, 1 failed"

@@ -626,12 +626,101 @@ static void test_pathological(void)
     }
 }
 
+/* Duration expressions and fill modifiers (experimental): text printed back,
+ * or upstream's parse error (parse_test.go, printer_test.go). */
+static void test_duration_expr_and_fill(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"foo[5m+1m]", "foo[5m + 1m]"},
+        {"foo[  -  step  (  )  ]", "foo[-step()]"},
+        {"foo[1800]", "foo[30m]"},
+        {"foo[(5s)]", "foo[(5s)]"},
+        {"foo[-2^2]", "foo[-2 ^ 2]"},
+        {"foo[0+-2^2]", "foo[0 + -2 ^ 2]"},
+        {"foo[max_of(step(),5s)]", "foo[max_of(step(), 5s)]"},
+        {"foo[4s+4s:1s*2] offset (5s-8)", "foo[4s + 4s:1s * 2] offset (5s - 8)"},
+        {"foo offset 5s-8", "foo offset 5s - 8"},
+        {"foo offset -1^1", "foo offset -1s ^ 1"},
+        {"foo offset -(1^2)", "foo offset -(1 ^ 2)"},
+        {"foo offset (-1^2)", "foo offset (-1 ^ 2)"},
+        {"foo offset -(5)", "foo offset -(5)"},
+        {"foo offset -min_of(5s,step()+8s)", "foo offset -min_of(5s, step() + 8s)"},
+        {"foo offset STEP() * 2", "foo offset step() * 2"},
+        {"sum by (step, range) (min_of)", "sum by (step, range) (min_of)"},
+        {"foo[step]", "ERR 1:9: unexpected \"]\" in subquery or range selector, expected number, duration, step(), or range()"},
+        {"foo[step()/0d]", "ERR 1:11: division by zero"},
+        {"foo[5s%0d]", "ERR 1:7: modulo by zero"},
+        {"foo offset (4d/0)", "ERR 1:15: division by zero"},
+        {"foo offset 9.5e10", "ERR 1:12: duration out of range"},
+        {"foo[-1]", "ERR 1:5: duration must be greater than 0"},
+        {"some_metric offset step()[5m]", "ERR 1:26: no offset modifiers allowed before range"},
+        {"foo[stepx]", "ERR 1:5: unexpected character in duration expression: 's'"},
+        {"a + fill(0) b", "a + fill (0) b"},
+        {"a + on(x) group_left fill_right(-1) fill_left(1e6) b", "a + on (x) group_left () fill_left (1e+06) fill_right (-1) b"},
+        {"a == bool fill(NaN) b", "a == bool fill_left (NaN) fill_right (NaN) b"},
+        {"fill + fill_left", "fill + fill_left"},
+        {"a and fill(1) b", "ERR 1:1: filling in missing series not allowed for set operators"},
+        {"1 + fill(1) a", "ERR 1:1: filling in missing series only allowed between instant vectors"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = fmt_expr(cases[i].in, 1);
+        T_EQ_STR(got, cases[i].out);
+        free(got);
+    }
+    char *got = fmt_expr("foo[5m+1m]", 0);
+    T_EQ_STR(got, "ERR 1:5: experimental duration expression is not enabled");
+    free(got);
+    got = fmt_expr("a + fill(0) b", 0);
+    T_EQ_STR(got, "ERR 1:1: binop fill modifiers are experimental and not enabled");
+    free(got);
+}
+
+/* Duration expressions evaluated with a query's step and range (durations.go). */
+static void test_duration_eval(void)
+{
+    static const struct {
+        const char *in;
+        int64_t step_ms, range_ms, want_ms; /* want_ms -1: an error */
+        const char *err;
+    } cases[] = {
+        {"x[step()+1ms]", 10000, 10000, 10001, ""},
+        {"x[min_of(range(), 8s)]", 5000, 10000, 8000, ""},
+        {"x[max_of(step(), 1ms) * 2]", 5000, 0, 10000, ""},
+        {"x[step()]", 0, 0, -1, "2:8: duration must be greater than 0"},
+        {"x[1m/(step()-5s)]", 5000, 0, -1, "2:15: division by zero"},
+        {"x[(1m)%(step()-5s)]", 5000, 0, -1, "2:17: modulo by zero"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct arena a;
+        struct diag_list dl;
+        struct parse_opts opts = {.experimental = 1};
+        arena_init(&a, 0);
+        diag_list_init(&dl);
+        struct ast_node *n = parse_expr(cases[i].in, strlen(cases[i].in), &a, &opts, &dl);
+        T_CHECK(n && n->kind == AST_MATRIX_SELECTOR && n->u.ms.range_expr);
+        if (n && n->kind == AST_MATRIX_SELECTOR && n->u.ms.range_expr) {
+            struct strbuf err = STRBUF_INIT;
+            int64_t ms = -1;
+            int rc = ast_dur_eval(n->u.ms.range_expr, cases[i].step_ms, cases[i].range_ms, false, &ms, &err);
+            T_EQ_INT(rc < 0 ? -1 : ms, cases[i].want_ms);
+            T_EQ_STR(err.len ? err.buf : "", cases[i].err);
+            strbuf_release(&err);
+        }
+        diag_list_release(&dl);
+        arena_release(&a);
+    }
+}
+
 int main(void)
 {
     t_run("print", test_print);
     t_run("round trip", test_round_trip);
     t_run("errors", test_errors);
     t_run("experimental", test_experimental);
+    t_run("duration expressions and fill", test_duration_expr_and_fill);
+    t_run("duration evaluation", test_duration_eval);
     t_run("limits", test_limits);
     t_run("lexer", test_lexer);
     t_run("duration", test_duration);
