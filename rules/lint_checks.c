@@ -842,6 +842,20 @@ static void check_no_series(struct walk *w, const struct ast_node *vs, bool in_a
         text, dur(&c->tmp, c->opts->backend->window_ms));
 }
 
+/* A range or step as a rule's instant evaluation sees it: a duration
+ * expression (experimental) evaluated with step() and range() 0. */
+static int rule_duration(const struct ast_dur *expr, int64_t plain_ms, int64_t *ms)
+{
+    if (!expr) {
+        *ms = plain_ms;
+        return 0;
+    }
+    struct strbuf err = STRBUF_INIT;
+    int rc = ast_dur_eval(expr, 0, 0, false, ms, &err);
+    strbuf_release(&err);
+    return rc;
+}
+
 static void check_rate_window(struct walk *w, const struct ast_node *call)
 {
     struct lint_ctx *c = w->c;
@@ -851,13 +865,16 @@ static void check_rate_window(struct walk *w, const struct ast_node *call)
     int64_t range;
     struct cadence cd;
     if (arg->kind == AST_MATRIX_SELECTOR) {
-        range = arg->u.ms.range_ms;
+        if (rule_duration(arg->u.ms.range_expr, arg->u.ms.range_ms, &range) < 0)
+            return;
         cd = cadence_of(c, arg->u.ms.vs);
     } else if (arg->kind == AST_SUBQUERY) {
-        range = arg->u.sq.range_ms;
-        cd.ms = arg->u.sq.step_ms > 0 ? arg->u.sq.step_ms : c->opts->eval_interval_ms;
-        cd.why = arg->u.sq.step_ms > 0 ? "the subquery's step"
-                                       : "the subquery's default step, the global evaluation interval";
+        int64_t step;
+        if (rule_duration(arg->u.sq.range_expr, arg->u.sq.range_ms, &range) < 0 ||
+            rule_duration(arg->u.sq.step_expr, arg->u.sq.step_ms, &step) < 0)
+            return;
+        cd.ms = step > 0 ? step : c->opts->eval_interval_ms;
+        cd.why = step > 0 ? "the subquery's step" : "the subquery's default step, the global evaluation interval";
     } else {
         return;
     }
