@@ -514,7 +514,10 @@ static void collect_alert(void *ctx, const struct group_rule *r, const struct al
     strbuf_release(&url);
 }
 
-static void rw_push(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms, double v)
+/* One sample for remote write: a float, or with h a native histogram (as
+ * prompb's float histogram). */
+static void rw_push(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms, double v,
+                    const struct histogram *h)
 {
     if (!rw)
         return;
@@ -523,10 +526,17 @@ static void rw_push(struct remote_write_queue *rw, const struct labels *ls, int6
     for (size_t i = 0; i < ls->n; i++)
         rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
     struct remote_write_sample s = {v, t_ms};
+    struct remote_write_bucket_span spans[2];
+    struct remote_write_histogram rh;
     struct remote_write_series series = {rl, ls->n, &s, 1, NULL, 0};
+    if (h) {
+        remote_write_histogram_of(h, t_ms, spans, &rh);
+        series = (struct remote_write_series){rl, ls->n, NULL, 0, &rh, 1};
+    }
     struct remote_write_error err;
     if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
-        LOG_WARN("Dropping an invalid sample for remote write", "err", err.msg);
+        LOG_WARN(h ? "Dropping an invalid histogram for remote write" : "Dropping an invalid sample for remote write",
+                 "err", err.msg);
     if (rl != small)
         free(rl);
 }
@@ -535,35 +545,14 @@ static void on_append(void *ctx, const struct labels *ls, int64_t t_ms, double v
 {
     struct dgroup *dg = ctx;
     memstore_append(memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, v);
-    rw_push(dg->d->cur.rw, ls, t_ms, v);
-}
-
-/* A native histogram result, as prompb's float histogram. */
-static void rw_push_hist(struct remote_write_queue *rw, const struct labels *ls, int64_t t_ms,
-                         const struct histogram *h)
-{
-    if (!rw)
-        return;
-    struct remote_write_label small[32];
-    struct remote_write_label *rl = ls->n <= 32 ? small : xmalloc(ls->n * sizeof *rl);
-    for (size_t i = 0; i < ls->n; i++)
-        rl[i] = (struct remote_write_label){ls->l[i].name, ls->l[i].value};
-    struct remote_write_bucket_span spans[2];
-    struct remote_write_histogram rh;
-    remote_write_histogram_of(h, t_ms, spans, &rh);
-    struct remote_write_series series = {rl, ls->n, NULL, 0, &rh, 1};
-    struct remote_write_error err;
-    if (remote_write_queue_push(rw, &series, &err) == REMOTE_WRITE_INVALID)
-        LOG_WARN("Dropping an invalid histogram for remote write", "err", err.msg);
-    if (rl != small)
-        free(rl);
+    rw_push(dg->d->cur.rw, ls, t_ms, v, NULL);
 }
 
 static void on_append_hist(void *ctx, const struct labels *ls, int64_t t_ms, const struct histogram *h)
 {
     struct dgroup *dg = ctx;
     memstore_append_histogram(&dg->ov.mem, memstore_series_get(&dg->ov.mem, ls->l, ls->n), t_ms, h);
-    rw_push_hist(dg->d->cur.rw, ls, t_ms, h);
+    rw_push(dg->d->cur.rw, ls, t_ms, 0, h);
 }
 
 /* Forgets every pending marker (also the initial state: arena and table). */
@@ -617,7 +606,7 @@ static void removed_flush(struct daemon *d, int64_t now_ms)
             pthread_mutex_unlock(&dg->eval_mu);
         }
         if (!taken)
-            rw_push(d->cur.rw, r->ls, r->t_ms, value_stale_nan());
+            rw_push(d->cur.rw, r->ls, r->t_ms, value_stale_nan(), NULL);
     }
     d->nremoved = keep;
     if (!keep)
