@@ -488,9 +488,10 @@ struct outbox {
     size_t n, cap;
 };
 
-static void collect_alert(void *ctx, const struct group_rule *r, const struct alert *a)
+/* Appends an alert instance to the outbox in Alertmanager's shape (labels,
+ * annotations, startsAt, endsAt; the caller sets generatorURL). */
+static struct alertmanager_alert *outbox_add(struct outbox *ob, const struct alert *a)
 {
-    struct outbox *ob = ctx;
     XGROW(ob->items, ob->cap, ob->n + 1);
     struct alertmanager_alert *x = &ob->items[ob->n++];
     memset(x, 0, sizeof *x);
@@ -506,6 +507,13 @@ static void collect_alert(void *ctx, const struct group_rule *r, const struct al
     x->nannotations = a->nann;
     x->starts_at_ms = alert_starts_at(a);
     x->ends_at_ms = alert_ends_at(a);
+    return x;
+}
+
+static void collect_alert(void *ctx, const struct group_rule *r, const struct alert *a)
+{
+    struct outbox *ob = ctx;
+    struct alertmanager_alert *x = outbox_add(ob, a);
     struct strbuf url = STRBUF_INIT;
     strbuf_addf(&url, "%s/graph?g0.expr=", ob->rs->external_url);
     daemon_query_escape(&url, r->rule->expr_canonical ? r->rule->expr_canonical : r->rule->expr);
@@ -877,22 +885,7 @@ static void *worker_thread(void *arg)
 static void collect_self_alert(void *ctx, const struct alert *al)
 {
     struct outbox *ob = ctx;
-    XGROW(ob->items, ob->cap, ob->n + 1);
-    struct alertmanager_alert *x = &ob->items[ob->n++];
-    memset(x, 0, sizeof *x);
-    struct alertmanager_pair *labels = ARENA_NEWN(ob->a, struct alertmanager_pair, al->ls->n);
-    for (size_t q = 0; q < al->ls->n; q++)
-        labels[q] = (struct alertmanager_pair){al->ls->l[q].name, al->ls->l[q].value};
-    struct alertmanager_pair *ann = ARENA_NEWN(ob->a, struct alertmanager_pair, al->nann + 1);
-    for (size_t q = 0; q < al->nann; q++)
-        ann[q] = (struct alertmanager_pair){al->ann[q].name, al->ann[q].value};
-    x->labels = labels;
-    x->nlabels = al->ls->n;
-    x->annotations = ann;
-    x->nannotations = al->nann;
-    x->starts_at_ms = alert_starts_at(al);
-    x->ends_at_ms = alert_ends_at(al);
-    x->generator_url = ob->rs->external_url;
+    outbox_add(ob, al)->generator_url = ob->rs->external_url;
 }
 
 static void selfmon_opts_from(const struct config_self_monitoring *c, struct selfmon_opts *o)
