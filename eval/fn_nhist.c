@@ -584,30 +584,49 @@ static double hist_resets_changes(const struct series *se, bool resets)
     return r;
 }
 
+/* Leaves in *m only the series without histograms (for the float
+ * function), puts the others in *hs (*nh of them), and returns the whole
+ * matrix for the caller to restore. */
+static struct matrix split_histograms(struct fn_args *fa, struct matrix *m, struct series **hs, size_t *nh)
+{
+    struct matrix all = *m;
+    size_t n = 0, nf = 0;
+    for (size_t i = 0; i < m->n; i++)
+        n += m->s[i].has_hist;
+    *hs = NULL;
+    *nh = n;
+    if (!n)
+        return all;
+    struct series *fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
+    *hs = ARENA_NEWN(fa->ev->a, struct series, n);
+    n = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        if (all.s[i].has_hist)
+            (*hs)[n++] = all.s[i];
+        else
+            fl[nf++] = all.s[i];
+    }
+    m->s = fl;
+    m->n = nf;
+    return all;
+}
+
+/* The float function's result vector with room for nh more samples. */
+static struct vector with_room(struct fn_args *fa, const struct value *out, size_t nh)
+{
+    struct vector v = fn_out_vec(fa, out->u.vec.n + nh);
+    memcpy(v.s, out->u.vec.s, out->u.vec.n * sizeof *v.s);
+    v.n = out->u.vec.n;
+    return v;
+}
+
 int fn_nhist_rate_family(struct fn_args *fa, struct value *out)
 {
     enum fn_id id = fa->call->u.call.fn->id;
     struct matrix *m = &fa->args[0].u.mat;
-    size_t nh = 0, nf = 0;
-    for (size_t i = 0; i < m->n; i++)
-        nh += m->s[i].has_hist;
-    struct series *fl = m->s, *hs = NULL;
-    if (nh) {
-        fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
-        hs = ARENA_NEWN(fa->ev->a, struct series, nh);
-        nh = 0;
-        for (size_t i = 0; i < m->n; i++) {
-            if (m->s[i].has_hist)
-                hs[nh++] = m->s[i];
-            else
-                fl[nf++] = m->s[i];
-        }
-    } else {
-        nf = m->n;
-    }
-    struct matrix all = *m;
-    m->s = fl;
-    m->n = nf;
+    struct series *hs;
+    size_t nh;
+    struct matrix all = split_histograms(fa, m, &hs, &nh);
     int rc;
     switch (id) {
     case FN_RATE: rc = fn_rate(fa, out); break;
@@ -621,9 +640,7 @@ int fn_nhist_rate_family(struct fn_args *fa, struct value *out)
     *m = all;
     if (rc < 0 || nh == 0)
         return rc;
-    struct vector v = fn_out_vec(fa, out->u.vec.n + nh);
-    memcpy(v.s, out->u.vec.s, out->u.vec.n * sizeof *v.s);
-    v.n = out->u.vec.n;
+    struct vector v = with_room(fa, out, nh);
     for (size_t i = 0; i < nh; i++) {
         const struct series *se = &hs[i];
         double val = 0;
@@ -669,33 +686,14 @@ int fn_nhist_sum_avg_over_time(struct fn_args *fa, struct value *out)
 {
     bool avg = fa->call->u.call.fn->id == FN_AVG_OVER_TIME;
     struct matrix *m = &fa->args[0].u.mat;
-    size_t nh = 0, nf = 0;
-    for (size_t i = 0; i < m->n; i++)
-        nh += m->s[i].has_hist;
-    struct series *fl = m->s, *hs = NULL;
-    if (nh) {
-        fl = ARENA_NEWN(fa->ev->a, struct series, m->n + 1);
-        hs = ARENA_NEWN(fa->ev->a, struct series, nh);
-        nh = 0;
-        for (size_t i = 0; i < m->n; i++) {
-            if (m->s[i].has_hist)
-                hs[nh++] = m->s[i];
-            else
-                fl[nf++] = m->s[i];
-        }
-    } else {
-        nf = m->n;
-    }
-    struct matrix all = *m;
-    m->s = fl;
-    m->n = nf;
+    struct series *hs;
+    size_t nh;
+    struct matrix all = split_histograms(fa, m, &hs, &nh);
     int rc = avg ? fn_avg_over_time(fa, out) : fn_sum_over_time(fa, out);
     *m = all;
     if (rc < 0 || nh == 0)
         return rc;
-    struct vector v = fn_out_vec(fa, out->u.vec.n + nh);
-    memcpy(v.s, out->u.vec.s, out->u.vec.n * sizeof *v.s);
-    v.n = out->u.vec.n;
+    struct vector v = with_room(fa, out, nh);
     for (size_t i = 0; i < nh; i++) {
         const struct series *se = &hs[i];
         bool mixed = false;
